@@ -1,0 +1,64 @@
+"""evalboard entrypoint: page navigation, the shared URL-bound sidebar filters, dataset notices."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from evalboard import metrics
+from evalboard.session import current_view, get_store, share_url
+from evalboard.view import View
+
+st.set_page_config(page_title="evalboard", page_icon=":material/monitoring:", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
+    st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),
+]
+FILTER_LABELS = {
+    "snapshot": "Snapshot",
+    "intervention": "Intervention",
+    "stage": "Training stage",
+    "family": "Scenario family",
+    "grader": "Grader",
+}
+IGNORED_URL_KEYS = {"embed", "embed_options"}
+
+page = st.navigation(PAGES, position="top")
+store = get_store()
+health = store.refresh()
+
+if health.has_samples:
+    options = metrics.filter_options(store)
+    url = {k: st.query_params.get_all(k) for k in st.query_params if k not in IGNORED_URL_KEYS}
+    _, warnings = View.from_query_params(url, options)
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
+    with st.sidebar:
+        st.header("Filters")
+        for key, label in FILTER_LABELS.items():
+            st.multiselect(label, options[key], key=key, bind="query-params", placeholder=f"All {label.lower()}s")
+        with st.expander(":material/link: Share this view", expanded=False):
+            st.caption("This link restores the page and every filter:")
+            st.code(share_url(current_view()), language=None, wrap_lines=True)
+    if health.manifest.synthetic:
+        st.info(
+            f"**Synthetic demo data** — {health.manifest.title}. No real model produced these results.",
+            icon=":material/science:",
+        )
+    if health.rejected:
+        st.warning(
+            f"{len(health.rejected)} file(s) in {health.root} could not be read and are left out; "
+            "see Data health for the reasons.",
+            icon=":material/warning:",
+        )
+elif page.url_path != "data":
+    where = "does not exist" if not health.exists else "holds no readable samples/*.parquet files"
+    st.error(
+        f"No eval data to show: the dataset folder `{health.root}` {where}.\n\n"
+        "Load data with `evalboard demo --out data/demo` (synthetic demo), or import your logs with "
+        "`evalboard ingest LOGS… --out data/mine` and start the app with `EVALBOARD_DATA=data/mine`.",
+        icon=":material/inbox:",
+    )
+    st.stop()
+
+page.run()

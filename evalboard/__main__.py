@@ -1,0 +1,7 @@
+"""`python -m evalboard` runs the command line."""
+
+import sys
+
+from evalboard.cli import main
+
+sys.exit(main())

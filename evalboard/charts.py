@@ -1,0 +1,202 @@
+"""Plotly figure builders: a frame of counts with Wilson intervals in, a figure out. No I/O.
+
+Every point carries its cell key in `customdata`, so a click can be turned into a filter (lines have
+markers and the heatmap is drawn as square markers, because Plotly selection events skip both plain
+lines and `go.Heatmap`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+PALETTE = (
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
+)  # fmt: skip
+HEAT_SCALE = [[0.0, "#f7fbff"], [0.25, "#fdd0a2"], [0.5, "#fd8d3c"], [0.75, "#d94801"], [1.0, "#7f2704"]]
+
+
+def colors_for(interventions: Sequence[str]) -> dict[str, str]:
+    """A stable colour per intervention (pass every intervention of the dataset, not just the filtered ones)."""
+    return {iv: PALETTE[i % len(PALETTE)] for i, iv in enumerate(sorted(interventions))}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _hover(row: dict) -> str:
+    return f"{_pct(row['rate'])} [{_pct(row['lo'])}–{_pct(row['hi'])}]<br>{row['k']} harmful of n={row['n']}"
+
+
+def _empty(title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, annotations=[dict(text="No graded samples in this view", showarrow=False)])
+    return fig
+
+
+def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
+    title = "Harmful-action rate by intervention (95% Wilson interval)"
+    rows = rates.filter(pl.col("n") > 0).sort("rate", descending=True).to_dicts()
+    if not rows:
+        return _empty(title)
+    labels = [f"{r['intervention']}<br>n={r['n']:,}" for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[r["rate"] for r in rows],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[r["hi"] - r["rate"] for r in rows],
+                arrayminus=[r["rate"] - r["lo"] for r in rows],
+                color="#333",
+            ),
+            marker_color=[colors.get(r["intervention"], PALETTE[0]) for r in rows],
+            customdata=[[r["intervention"]] for r in rows],
+            hovertext=[_hover(r) for r in rows],
+            hovertemplate="<b>%{customdata[0]}</b><br>%{hovertext}<extra></extra>",
+        )
+    )
+    # Rate labels sit above the interval's upper end, so they never collide with the error bar.
+    fig.add_trace(
+        go.Scatter(
+            x=labels,
+            y=[r["hi"] for r in rows],
+            mode="text",
+            text=[_pct(r["rate"]) for r in rows],
+            textposition="top center",
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(title=title, yaxis=dict(title="rate", tickformat=".0%", range=[0, 1.12]), showlegend=False)
+    return fig
+
+
+def checkpoint_labels(points: pl.DataFrame) -> pl.DataFrame:
+    """Add `checkpoint`: the stage name, or `stage@step` for stages with several checkpoints."""
+    steps = points.group_by("training_stage").agg(pl.col("stage_step").n_unique().alias("_steps"))
+    return (
+        points.join(steps, on="training_stage")
+        .with_columns(
+            checkpoint=pl.when(pl.col("_steps") > 1)
+            .then(pl.format("{}@{}", "training_stage", "stage_step"))
+            .otherwise(pl.col("training_stage"))
+        )
+        .drop("_steps")
+    )
+
+
+def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Rate along training per intervention: a line with markers and a shaded 95% band."""
+    title = "Harmful-action rate across training (95% Wilson band)"
+    points = rates.filter(pl.col("n") > 0)
+    if points.is_empty():
+        return _empty(title)
+    points = checkpoint_labels(points)
+    order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    fig = go.Figure()
+    for iv in sorted(points.get_column("intervention").unique().to_list()):
+        rows = points.filter(pl.col("intervention") == iv).sort("stage_rank", "stage_step").to_dicts()
+        x = [r["checkpoint"] for r in rows]
+        color = colors.get(iv, PALETTE[0])
+        fig.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=[r["hi"] for r in rows] + [r["lo"] for r in rows][::-1],
+                fill="toself",
+                fillcolor=color,
+                opacity=0.15,
+                line=dict(width=0),
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=iv,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r["rate"] for r in rows],
+                mode="lines+markers",
+                name=iv,
+                legendgroup=iv,
+                line=dict(color=color),
+                marker=dict(size=8),
+                customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
+                hovertext=[_hover(r) for r in rows],
+                hovertemplate=f"<b>{iv}</b> at %{{x}}<br>%{{hovertext}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="training checkpoint", categoryorder="array", categoryarray=order),
+        yaxis=dict(title="rate", tickformat=".0%", range=[0, 1]),
+        legend=dict(orientation="h", yanchor="top", y=-0.2),
+    )
+    return fig
+
+
+def family_label(family: str, held_out: Sequence[str]) -> str:
+    return f"{family} (held-out)" if family in held_out else family
+
+
+def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
+    """Scenario family × intervention: one square per cell coloured by rate; held-out families marked."""
+    title = "Rate by scenario family × intervention (held-out families marked)"
+    cells = rates.filter(pl.col("n") > 0).to_dicts()
+    if not cells:
+        return _empty(title)
+    families = sorted({c["scenario_family"] for c in cells}, key=lambda f: (f in held_out, f))
+    interventions = sorted({c["intervention"] for c in cells})
+    size = max(18, min(60, 600 // max(len(interventions), len(families))))
+    fig = go.Figure(
+        go.Scatter(
+            x=[c["intervention"] for c in cells],
+            y=[family_label(c["scenario_family"], held_out) for c in cells],
+            mode="markers+text",
+            marker=dict(
+                symbol="square",
+                size=size,
+                color=[c["rate"] for c in cells],
+                colorscale=HEAT_SCALE,
+                cmin=0,
+                cmax=1,
+                colorbar=dict(title="rate", tickformat=".0%"),
+                line=dict(
+                    color=["#222" if c["scenario_family"] in held_out else "#fff" for c in cells],
+                    width=[3 if c["scenario_family"] in held_out else 1 for c in cells],
+                ),
+            ),
+            text=[_pct(c["rate"]) for c in cells],
+            textfont=dict(color=["#fff" if (c["rate"] or 0) > 0.55 else "#111" for c in cells], size=11),
+            customdata=[[c["intervention"], c["scenario_family"]] for c in cells],
+            hovertext=[_hover(c) for c in cells],
+            hovertemplate="<b>%{x}</b> · %{y}<br>%{hovertext}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(categoryorder="array", categoryarray=interventions, showgrid=False, tickangle=-30),
+        yaxis=dict(
+            categoryorder="array",
+            categoryarray=[family_label(f, held_out) for f in reversed(families)],
+            showgrid=False,
+        ),
+        height=max(320, 120 + size * len(families) * 1.3),
+        plot_bgcolor="#fff",
+    )
+    return fig
+
+
+def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
+    """A readable table of rates: keys, n, harmful, rate and its 95% interval as text."""
+    return rates.filter(pl.col("n") > 0).select(
+        *keys,
+        "n",
+        pl.col("k").alias("harmful"),
+        pl.format("{}%", (pl.col("rate") * 100).round(1)).alias("rate"),
+        pl.format("{}–{}%", (pl.col("lo") * 100).round(1), (pl.col("hi") * 100).round(1)).alias("95% CI"),
+    )

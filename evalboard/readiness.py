@@ -1,0 +1,258 @@
+"""Readiness verdicts (DESIGN.md §5, issue 5): per scenario family READY / NOT READY / INSUFFICIENT DATA from
+its counts, its gate and optionally the previous snapshot's counts, each with a one-sentence reason; an overall
+verdict a lead reads in five seconds; the CLI's exit codes. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scipy import stats as _sps
+
+from evalboard.gates import Gate, Gates
+from evalboard.stats import clopper_pearson, format_points, newcombe_diff
+
+EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3
+_MAX_TOTAL = 10**12  # beyond this many samples, "more samples" is not a practical answer
+
+
+class Status(StrEnum):
+    READY = "ready"
+    NOT_READY = "not ready"
+    INSUFFICIENT_DATA = "insufficient data"
+
+    @property
+    def label(self) -> str:
+        """'READY', 'NOT READY', 'INSUFFICIENT DATA'."""
+        return self.value.upper()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One family's verdict. lo/hi: the Clopper–Pearson interval at the gate's confidence (None when n == 0).
+
+    `regression` is (d, lo, hi) of current − previous when that check ran; `more_samples` is the estimated
+    number of extra samples at the observed rate that would settle an INSUFFICIENT DATA verdict (None if none would).
+    """
+
+    status: Status
+    reason: str
+    k: int
+    n: int
+    lo: float | None
+    hi: float | None
+    gate: Gate
+    family: str = ""
+    regression: tuple[float, float, float] | None = None
+    more_samples: int | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.k / self.n if self.n else None
+
+
+@dataclass(frozen=True)
+class Overall:
+    """The snapshot's verdict and the sentence to put at the top of the page or the CLI output."""
+
+    status: Status
+    summary: str
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.status)
+
+
+def exit_code(status: Status) -> int:
+    """CLI exit code: ready 0, not ready 1, insufficient data 2 (bad input, 3, is the CLI's own)."""
+    return {Status.READY: EXIT_READY, Status.NOT_READY: EXIT_NOT_READY, Status.INSUFFICIENT_DATA: EXIT_INSUFFICIENT}[
+        status
+    ]
+
+
+def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None = None, family: str = "") -> Verdict:
+    """The verdict for k harmful of n samples under `gate`; `previous` = (k, n) of the previous snapshot.
+
+    NOT READY when the exact lower bound is above the gate, or (must_not_regress) the Newcombe interval of
+    current − previous lies wholly above 0; READY when the exact upper bound is at or below the gate and
+    n ≥ min_samples; INSUFFICIENT DATA otherwise.
+    """
+    if n < 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        reason = f"no samples; the gate needs at least {gate.min_samples}"
+        return Verdict(Status.INSUFFICIENT_DATA, reason, k, n, None, None, gate, family, None, gate.min_samples)
+    lo, hi = clopper_pearson(k, n, gate.confidence)
+    p, limit = k / n, gate.max_rate
+    counts = f"{k}/{n} harmful"
+
+    def verdict(status: Status, reason: str, regression=None, more: int | None = None) -> Verdict:
+        return Verdict(status, reason, k, n, lo, hi, gate, family, regression, more)
+
+    if lo > limit:
+        a, b = _pcts(lo, limit)
+        return verdict(Status.NOT_READY, f"lower bound {a} is above the {b} gate ({counts}, {_pct(p)})")
+
+    regression = None
+    if gate.must_not_regress and previous is not None and previous[1] > 0:
+        k0, n0 = previous
+        regression = newcombe_diff(k0, n0, k, n, gate.confidence)
+        if regression[1] > 0:
+            reason = (
+                f"rate rose from {_pct(k0 / n0)} to {_pct(p)} since the previous snapshot "
+                f"({format_points(*regression)}), a significant regression"
+            )
+            return verdict(Status.NOT_READY, reason, regression)
+
+    if hi <= limit and n >= gate.min_samples:
+        a, b = _pcts(hi, limit)
+        return verdict(Status.READY, f"upper bound {a} is within the {b} gate ({counts})", regression)
+
+    more = more_samples_needed(k, n, gate)
+    a, b = _pcts(hi, limit)
+    if hi <= limit:  # only short of min_samples
+        reason = (
+            f"upper bound {a} is within the {b} gate, but only {n} of the {gate.min_samples} required samples; "
+            f"{_count(more)} more needed"
+        )
+    elif more is not None:
+        reason = (
+            f"upper bound {a} exceeds the {b} gate; {_count(more)} more samples at the current rate would settle it"
+        )
+    elif p < limit:
+        reason = (
+            f"upper bound {a} exceeds the {b} gate; the observed rate {_pct(p)} is so close to it that "
+            "no practical number of samples would settle it"
+        )
+    elif p == limit:
+        reason = (
+            f"upper bound {a} exceeds the {b} gate; the observed rate equals the gate, "
+            "so more samples at this rate cannot settle it"
+        )
+    else:
+        confirm = samples_to_confirm_not_ready(k, n, gate)
+        tail = f"; {_count(confirm)} more would show it is not ready" if confirm is not None else ""
+        reason = (
+            f"observed rate {_pct(p)} is above the {b} gate but the lower bound {_pct(lo)} is not, "
+            f"so more samples at this rate cannot make it ready{tail}"
+        )
+    return verdict(Status.INSUFFICIENT_DATA, reason, regression, more)
+
+
+def verdicts_for(
+    counts: Mapping[str, tuple[int, int]], gates: Gates, previous: Mapping[str, tuple[int, int]] | None = None
+) -> dict[str, Verdict]:
+    """One verdict per family from {family: (k, n)}, using each family's gate and previous counts if given."""
+    prev = previous or {}
+    return {
+        family: family_verdict(k, n, gates.for_family(family), prev.get(family), family)
+        for family, (k, n) in counts.items()
+    }
+
+
+def overall(verdicts: Mapping[str, Verdict] | Iterable[Verdict]) -> Overall:
+    """NOT READY if any family is not ready, READY only if all are ready, else INSUFFICIENT DATA; with a summary."""
+    pairs = list(verdicts.items()) if isinstance(verdicts, Mapping) else [(v.family, v) for v in verdicts]
+    total = len(pairs)
+    if total == 0:
+        return Overall(Status.INSUFFICIENT_DATA, "INSUFFICIENT DATA: there are no scenario families to judge.")
+
+    def names(status: Status) -> str:
+        found = [name for name, v in pairs if v.status is status and name]
+        return f" ({', '.join(found)})" if found else ""
+
+    ready = sum(v.status is Status.READY for _, v in pairs)
+    failing = sum(v.status is Status.NOT_READY for _, v in pairs)
+    waiting = total - ready - failing
+    families = "family" if total == 1 else "families"
+    if failing:
+        verb = "fails its gate" if failing == 1 else "fail their gates"
+        summary = f"NOT READY: {failing} of {total} {families} {verb}{names(Status.NOT_READY)}."
+        return Overall(Status.NOT_READY, summary)
+    if ready == total:
+        within = "the family is within its gate" if total == 1 else f"all {total} families are within their gates"
+        return Overall(Status.READY, f"READY: {within}{names(Status.READY) if total == 1 else ''}.")
+    need = "needs" if waiting == 1 else "need"
+    waiting_names = names(Status.INSUFFICIENT_DATA)
+    summary = f"INSUFFICIENT DATA: {ready} of {total} {families} pass; {waiting} {need} more data{waiting_names}."
+    return Overall(Status.INSUFFICIENT_DATA, summary)
+
+
+# --- how many more samples would settle it ---------------------------------------------------------------------
+
+
+def _upper(k: float, n: int, confidence: float) -> float:
+    """Clopper–Pearson upper bound, continuous in k so a fixed observed rate can be projected to larger n."""
+    return 1.0 if k >= n else float(_sps.beta.ppf(0.5 + confidence / 2, k + 1, n - k))
+
+
+def _lower(k: float, n: int, confidence: float) -> float:
+    return 0.0 if k <= 0 else float(_sps.beta.ppf(0.5 - confidence / 2, k, n - k + 1))
+
+
+def _smallest_total(n: int, ok) -> int | None:
+    """Smallest total N ≥ n with ok(N), assuming ok is monotone in N; None if not by _MAX_TOTAL."""
+    if ok(n):
+        return n
+    lo, hi = n, max(2 * n, n + 1)
+    while not ok(hi):
+        if hi >= _MAX_TOTAL:
+            return None
+        lo, hi = hi, min(2 * hi, _MAX_TOTAL)
+    while hi - lo > 1:  # invariant: not ok(lo), ok(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def more_samples_needed(k: int, n: int, gate: Gate) -> int | None:
+    """Fewest extra samples, at the observed rate k/n, for the exact upper bound to reach the gate with n ≥ min.
+
+    None when that cannot happen (observed rate at or above the gate, or more than 10^12 samples needed).
+    """
+    p = k / n if n else 0.0
+    if p >= gate.max_rate and not (p == 1.0 and gate.max_rate == 1.0):
+        return None
+    total = _smallest_total(max(n, gate.min_samples), lambda t: _upper(p * t, t, gate.confidence) <= gate.max_rate)
+    return None if total is None else total - n
+
+
+def samples_to_confirm_not_ready(k: int, n: int, gate: Gate) -> int | None:
+    """Fewest extra samples, at the observed rate, for the exact lower bound to rise above the gate."""
+    p = k / n if n else 0.0
+    if p <= gate.max_rate:
+        return None
+    total = _smallest_total(n, lambda t: _lower(p * t, t, gate.confidence) > gate.max_rate)
+    return None if total is None else total - n
+
+
+# --- wording -----------------------------------------------------------------------------------------------------
+
+
+def _pct(x: float, decimals: int = 1) -> str:
+    """A percentage with one decimal, or two significant figures below 1% (0.31%, 0.0037%)."""
+    if 0 < x < 0.01:
+        decimals = max(decimals, 1 - math.floor(math.log10(100 * x)))
+    return f"{100 * x:.{decimals}f}%"
+
+
+def _pcts(a: float, b: float) -> tuple[str, str]:
+    """Two percentages with enough decimals that different values do not print the same."""
+    for decimals in (1, 2, 3, 4, 5, 6):
+        sa, sb = _pct(a, decimals), _pct(b, decimals)
+        if sa != sb or a == b:
+            break
+    return sa, sb
+
+
+def _count(m: int | None) -> str:
+    """'50', 'about 310', 'about 1,300': exact below 100, else rounded up to two significant figures."""
+    if m is None:
+        return "an unknown number of"
+    if m < 100:
+        return str(m)
+    step = 10 ** (len(str(m)) - 2)
+    return f"about {math.ceil(m / step) * step:,}"

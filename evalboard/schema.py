@@ -1,0 +1,138 @@
+"""The canonical dataset schemas (DESIGN.md §2) and a validator that names file, column and problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TOOL_CALL = pa.struct([("id", pa.string()), ("function", pa.string()), ("arguments", pa.string())])
+
+MESSAGE = pa.struct(
+    [
+        ("role", pa.string()),
+        ("content", pa.string()),
+        ("tool_calls", pa.list_(TOOL_CALL)),
+        ("tool_call_id", pa.string()),
+        ("name", pa.string()),
+    ]
+)
+
+SAMPLES = pa.schema(
+    [
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string()),
+        pa.field("snapshot", pa.string(), nullable=False),
+        pa.field("intervention", pa.string(), nullable=False),
+        pa.field("training_stage", pa.string(), nullable=False),
+        pa.field("stage_step", pa.int64(), nullable=False),
+        pa.field("scenario_family", pa.string(), nullable=False),
+        pa.field("scenario", pa.string()),
+        pa.field("conditions", pa.map_(pa.string(), pa.string())),
+        pa.field("epoch", pa.int32()),
+        pa.field("grader", pa.string()),
+        pa.field("harmful", pa.bool_()),
+        pa.field("classifier_verdict", pa.bool_()),
+        pa.field("score", pa.float64()),
+        pa.field("explanation", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+        pa.field("source", pa.string()),
+    ]
+)
+
+TRANSCRIPTS = pa.schema(
+    [
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("messages", pa.list_(MESSAGE)),
+    ]
+)
+
+# Columns every samples file must carry; the rest may be absent and read as NULL.
+REQUIRED_SAMPLE_COLUMNS = (
+    "sample_id",
+    "snapshot",
+    "intervention",
+    "training_stage",
+    "stage_step",
+    "scenario_family",
+    "harmful",
+)
+REQUIRED_TRANSCRIPT_COLUMNS = ("sample_id", "messages")
+
+TABLES = {"samples": SAMPLES, "transcripts": TRANSCRIPTS}
+REQUIRED = {"samples": REQUIRED_SAMPLE_COLUMNS, "transcripts": REQUIRED_TRANSCRIPT_COLUMNS}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one file cannot be used."""
+
+    file: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+def _kind(t: pa.DataType) -> str:
+    """Coarse type family: files may use int32 for int64, large_string for string, dictionaries …"""
+    if pa.types.is_dictionary(t):
+        return _kind(t.value_type)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t):
+        return "float"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_map(t):
+        return "map"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "list"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+def schema_problems(schema: pa.Schema, table: str) -> list[str]:
+    """Column-level problems of `schema` against the canonical `table` schema ([] when it fits)."""
+    expected = TABLES[table]
+    problems = [f"missing column '{c}'" for c in REQUIRED[table] if c not in schema.names]
+    for field in schema:
+        if field.name not in expected.names:
+            continue  # extra columns are allowed and ignored
+        want, got = _kind(expected.field(field.name).type), _kind(field.type)
+        if got not in (want, "null"):
+            problems.append(f"column '{field.name}' has type {field.type}, expected {expected.field(field.name).type}")
+    return problems
+
+
+def validate_file(path: Path, table: str) -> tuple[int, Problem | None, frozenset[str]]:
+    """Check one Parquet file's footer and schema; return (row count, problem or None, column names)."""
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        return 0, Problem(path, f"not a readable Parquet file ({exc})"), frozenset()
+    problems = schema_problems(schema, table)
+    if problems:
+        return meta.num_rows, Problem(path, "; ".join(problems)), frozenset(schema.names)
+    return meta.num_rows, None, frozenset(schema.names)
+
+
+def validate_table(table: pa.Table, kind: str = "samples") -> list[str]:
+    """Problems of an in-memory table, for importers: schema plus null / duplicate checks."""
+    problems = schema_problems(table.schema, kind)
+    if problems:
+        return problems
+    for name in REQUIRED[kind]:
+        field = TABLES[kind].field(name)
+        if not field.nullable and table.column(name).null_count:
+            problems.append(f"column '{name}' has {table.column(name).null_count} null values")
+    return problems

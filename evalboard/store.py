@@ -1,0 +1,217 @@
+"""One DuckDB connection over a dataset folder; runs `queries/<name>.sql` with bound parameters.
+
+The store checks every Parquet file once per change (footer + schema), hands DuckDB only the good
+ones, and caches query results keyed by the folder's fingerprint, so new files show up without a
+restart and a corrupt file never takes the rest of the dataset down. It never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from evalboard.manifest import Manifest, load_manifest
+from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, Problem, validate_file
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+MACROS = ("view_samples",)  # queries that define table macros over the views
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One Parquet file of the dataset and whether the store uses it."""
+
+    path: Path
+    table: str  # "samples" or "transcripts"
+    rows: int
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the store found in the folder: used files, rejected files, the manifest."""
+
+    root: Path
+    exists: bool
+    files: tuple[FileStatus, ...] = ()
+    manifest: Manifest = field(default_factory=Manifest)
+    manifest_problem: str | None = None
+
+    def good(self, table: str) -> list[Path]:
+        return [f.path for f in self.files if f.table == table and f.ok]
+
+    @property
+    def rejected(self) -> list[FileStatus]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def has_samples(self) -> bool:
+        return bool(self.good("samples"))
+
+
+class QueryError(RuntimeError):
+    """A query failed; the message names the query and the cause."""
+
+
+def _sql_literal(text: str) -> str:
+    """Quote one of our own file paths as a SQL string literal (never used for user input)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ddl_type(t: pa.DataType) -> str:
+    """DuckDB type for a canonical column that no file provides (so queries still bind)."""
+    mapping = {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.bool_(): "BOOLEAN",
+        pa.float64(): "DOUBLE",
+        pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+    }
+    if t in mapping:
+        return mapping[t]
+    if pa.types.is_map(t):
+        return "MAP(VARCHAR, VARCHAR)"
+    if t == TRANSCRIPTS.field("messages").type:
+        return (
+            "STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, function VARCHAR, "
+            "arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR)[]"
+        )
+    raise TypeError(f"no DuckDB type for {t}")
+
+
+def _view_sql(table: str, files: list[Path], present: set[str]) -> str:
+    """CREATE VIEW over the good files, with NULL columns for canonical columns none of them has."""
+    schema = TABLES[table]
+    cols = [f.name if f.name in present else f"CAST(NULL AS {_ddl_type(f.type)}) AS {f.name}" for f in schema]
+    if files:
+        source = f"read_parquet([{', '.join(_sql_literal(str(p)) for p in files)}], union_by_name = true)"
+        where = ""
+    else:
+        source, where = "(SELECT 1)", " WHERE false"
+    return f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(cols)} FROM {source}{where}"
+
+
+class Store:
+    """Read-only access to one dataset folder (`samples/`, `transcripts/`, optional `dataset.toml`)."""
+
+    def __init__(self, root: Path | str, queries_dir: Path = QUERIES_DIR) -> None:
+        self.root = Path(root)
+        self.queries_dir = queries_dir
+        self._con = duckdb.connect(":memory:")
+        self._lock = threading.RLock()
+        self._validated: dict[tuple[Path, int, int], tuple[int, Problem | None, frozenset[str]]] = {}
+        self._fingerprint: tuple | None = None
+        self._health = Health(self.root, exists=False)
+        self._cache: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+        self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    # -- files ---------------------------------------------------------------------------------
+    def _scan(self) -> tuple:
+        """(path, mtime, size) of every Parquet file plus the manifest: changes when data changes."""
+        entries = []
+        for table in TABLES:
+            folder = self.root / table
+            if folder.is_dir():
+                for p in sorted(folder.rglob("*.parquet")):
+                    st = p.stat()
+                    entries.append((table, p, st.st_mtime_ns, st.st_size))
+        manifest = self.root / "dataset.toml"
+        mstat = manifest.stat().st_mtime_ns if manifest.is_file() else None
+        return (self.root.is_dir(), tuple(entries), mstat)
+
+    def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, frozenset[str]]:
+        """Validate one file (once per mtime/size); return its status and column names."""
+        key = (path, mtime, size)
+        if key not in self._validated:
+            rows, problem, names = validate_file(path, table)
+            self._validated[key] = (rows, problem, names)
+        rows, problem, names = self._validated[key]
+        return FileStatus(path, table, rows, problem.reason if problem else None), names
+
+    def refresh(self) -> Health:
+        """Re-check the folder; rebuild the views if any file changed. Cheap when nothing did."""
+        with self._lock:
+            fingerprint = self._scan()
+            if fingerprint == self._fingerprint:
+                return self._health
+            exists, entries, _ = fingerprint
+            checked = [self._check(table, p, m, s) for table, p, m, s in entries]
+            files = tuple(status for status, _ in checked)
+            manifest, manifest_problem = load_manifest(self.root)
+            health = Health(self.root, exists, files, manifest, manifest_problem)
+            for table in TABLES:
+                present = set().union(*(names for status, names in checked if status.table == table and status.ok))
+                self._con.execute(_view_sql(table, health.good(table), present))
+            for name in MACROS:  # macros bind to the views, so they follow them
+                self._con.execute(self._load(name)[0])
+            self._fingerprint, self._health = fingerprint, health
+            self._cache.clear()
+            return health
+
+    @property
+    def health(self) -> Health:
+        return self.refresh()
+
+    # -- queries -------------------------------------------------------------------------------
+    def _load(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """SQL text of `queries/<name>.sql` and the parameter names it binds."""
+        if name not in self._sql:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise QueryError(f"bad query name {name!r}")
+            path = self.queries_dir / f"{name}.sql"
+            sql = path.read_text(encoding="utf-8")
+            code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+            self._sql[name] = (sql, tuple(dict.fromkeys(_PARAM.findall(code))))
+        return self._sql[name]
+
+    def run(self, name: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """Run `queries/<name>.sql` with bound parameters; results are cached until the data changes."""
+        params = params or {}
+        sql, wanted = self._load(name)
+        missing = [p for p in wanted if p not in params]
+        if missing:
+            raise QueryError(f"query {name!r} needs parameters {missing}")
+        bound = {p: params[p] for p in wanted}
+        self.refresh()
+        key = (self._fingerprint, name, _freeze(bound))
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        try:
+            frame = self._con.cursor().sql(sql, params=bound).pl()
+        except duckdb.Error as exc:
+            raise QueryError(f"query {name!r} failed on {self.root}: {exc}") from exc
+        with self._lock:
+            self._cache[key] = frame
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return frame
+
+
+def _freeze(value: Any) -> Any:
+    """Hashable form of bound parameters, for the cache key."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+__all__ = ["FileStatus", "Health", "QueryError", "Store", "SAMPLES", "TRANSCRIPTS"]

@@ -1,0 +1,54 @@
+"""Data health: which files the dataset holds, how many rows each, and which were rejected and why."""
+
+import polars as pl
+import streamlit as st
+
+from evalboard.session import get_store
+
+store = get_store()
+health = store.health
+
+st.title("Data health")
+st.markdown(f"Dataset folder: `{health.root}`")
+if health.manifest.description:
+    st.caption(health.manifest.description)
+if health.manifest_problem:
+    st.warning(f"dataset.toml: {health.manifest_problem}", icon=":material/warning:")
+if not health.exists:
+    st.error(
+        f"The folder `{health.root}` does not exist. Set `EVALBOARD_DATA` to a dataset folder.", icon=":material/inbox:"
+    )
+    st.stop()
+
+if health.has_samples:
+    totals = store.run("dataset_totals").row(0, named=True)
+    cols = st.columns(4)
+    cols[0].metric("Samples", f"{totals['samples']:,}")
+    cols[1].metric("Graded", f"{totals['graded']:,}")
+    cols[2].metric("Ungraded", f"{totals['ungraded']:,}", help="harmful is NULL: grader error or no verdict")
+    cols[3].metric("Snapshots", totals["snapshots"])
+else:
+    st.info("No readable samples files yet. Add Parquet files under `samples/`.", icon=":material/inbox:")
+
+st.subheader("Rejected files")
+if health.rejected:
+    for f in health.rejected:
+        st.error(f"`{f.path.relative_to(health.root)}` ({f.table}): {f.problem}", icon=":material/block:")
+else:
+    st.success("Every Parquet file in the folder is readable and fits the schema.", icon=":material/check_circle:")
+
+st.subheader("Files")
+files = pl.DataFrame(
+    {
+        "table": [f.table for f in health.files],
+        "file": [str(f.path.relative_to(health.root)) for f in health.files],
+        "rows": [f.rows for f in health.files],
+        "status": ["ok" if f.ok else "rejected" for f in health.files],
+    },
+    schema={"table": pl.String, "file": pl.String, "rows": pl.Int64, "status": pl.String},
+)
+st.dataframe(files, hide_index=True)
+
+if health.has_samples:
+    st.subheader("Samples by source")
+    st.dataframe(store.run("samples_by_source"), hide_index=True)

@@ -1,0 +1,12 @@
+-- Harmful-action rate per intervention at each training checkpoint, ordered along training.
+-- stage_rank breaks ties between stages that share a step (pretrained and sft are both step 0).
+SELECT
+    intervention,
+    training_stage,
+    stage_step,
+    CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END AS stage_rank,
+    count(harmful) AS n,
+    count(*) FILTER (WHERE harmful) AS k
+FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+GROUP BY intervention, training_stage, stage_step
+ORDER BY stage_rank, stage_step, training_stage, intervention;

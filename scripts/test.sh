@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install what the test suite needs on a fresh machine, then run it:
+# Debian's chromium for the browser tests, evalboard with its test extra, ruff, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq chromium >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m ruff check .
+python3 -m pytest "$@"

@@ -1,0 +1,114 @@
+"""AppTest: the Overview and Data health pages, URL → view restore, and bad input."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import REPO, sample, write_samples
+
+APP = str(REPO / "app.py")
+
+
+def run_app(query: dict | None = None, data=None, monkeypatch=None) -> AppTest:
+    if data is not None:
+        monkeypatch.setenv("EVALBOARD_DATA", str(data))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def filters(at: AppTest) -> dict[str, list[str]]:
+    return {m.key: m.value for m in at.multiselect}
+
+
+def test_overview_renders_three_charts_on_demo_data():
+    at = run_app()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Blackmail rate"]
+    bars, lines, heat = figures(at)
+    assert len(bars["data"][0]["x"]) == 8  # every intervention
+    assert any("Synthetic demo data" in i.value for i in at.info)
+    assert "sabotage (held-out)" in heat["data"][0]["y"]
+    assert set(filters(at)) == {"snapshot", "intervention", "stage", "family", "grader"}
+    assert "rl@1000" in lines["layout"]["xaxis"]["categoryarray"]
+
+
+def test_url_restores_the_view_and_charts_follow_it():
+    at = run_app({"snapshot": "atlas-2026-05", "family": ["blackmail", "leaking"]})
+    assert not at.exception and not at.warning
+    assert filters(at)["snapshot"] == ["atlas-2026-05"]
+    assert filters(at)["family"] == ["blackmail", "leaking"]
+    bars, _, heat = figures(at)
+    assert {x.split("<br>")[0] for x in bars["data"][0]["x"]} == {"baseline", "safe_demos", "deliberation_rewrites"}
+    assert set(heat["data"][0]["y"]) == {"blackmail", "leaking"}
+    # The share link holds the same view.
+    share = at.sidebar.code[0].value
+    assert "snapshot=atlas-2026-05" in share and "family=blackmail&family=leaking" in share
+
+
+def test_changing_a_filter_redraws_the_charts():
+    # AppTest does not parse URL writes of bound widgets back; the browser test checks the address bar.
+    at = run_app()
+    at.multiselect(key="family").set_value(["murder"]).run()
+    assert not at.exception
+    _, _, heat = figures(at)
+    assert set(heat["data"][0]["y"]) == {"murder"}
+
+
+@pytest.mark.parametrize(
+    "value", ["nope", "' OR 1=1 --", "x" * 10_000, "<script>alert(1)</script>"], ids=["unknown", "sql", "long", "html"]
+)
+def test_bad_url_values_are_dropped_with_a_warning(value):
+    at = run_app({"family": [value, "blackmail", "blackmail"], "intervention": "baseline"})
+    assert not at.exception
+    assert filters(at)["family"] == ["blackmail"]
+    assert filters(at)["intervention"] == ["baseline"]
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "Ignored family=" in warnings[0] and len(warnings[0]) < 300
+    assert len(figures(at)) == 3
+
+
+def test_filters_matching_nothing_say_so():
+    at = run_app({"snapshot": "atlas-2026-05", "intervention": "difficult_advice"})
+    assert not at.exception
+    assert any("No graded samples match" in i.value for i in at.info)
+
+
+def test_missing_folder_says_how_to_load_data(tmp_path, monkeypatch):
+    at = run_app(data=tmp_path / "does-not-exist", monkeypatch=monkeypatch)
+    assert not at.exception
+    assert "does not exist" in at.error[0].value and "evalboard demo" in at.error[0].value
+
+
+def test_empty_folder_says_how_to_load_data(tmp_path, monkeypatch):
+    at = run_app(data=tmp_path, monkeypatch=monkeypatch)
+    assert not at.exception
+    assert "holds no readable samples" in at.error[0].value
+
+
+def test_corrupt_file_is_named_and_the_rest_still_shows(tmp_path, monkeypatch):
+    write_samples(tmp_path / "samples" / "good.parquet", [sample(i) for i in range(20)])
+    (tmp_path / "samples" / "truncated.parquet").write_bytes(b"PAR1\x00\x00")
+    at = run_app(data=tmp_path, monkeypatch=monkeypatch)
+    assert not at.exception
+    assert any("could not be read" in w.value for w in at.warning)
+    assert len(figures(at)) == 3
+    at.switch_page("pages/data_health.py").run()
+    assert not at.exception
+    assert any("truncated.parquet" in e.value and "not a readable Parquet file" in e.value for e in at.error)
+    files = at.dataframe[0].value
+    assert set(files["status"]) == {"ok", "rejected"}
+
+
+def test_data_health_page_on_demo_data():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/data_health.py").run()
+    assert not at.exception
+    assert [m.value for m in at.metric][0] == "22,044"
+    assert any("Every Parquet file" in s.value for s in at.success)

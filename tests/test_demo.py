@@ -1,0 +1,83 @@
+"""The demo generator is deterministic, small, and tells the story of DESIGN.md §6."""
+
+import filecmp
+
+import duckdb
+import pytest
+
+from evalboard.demo import write_demo
+from evalboard.store import Store
+from tests.helpers import DEMO
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    write_demo(tmp_path / "a", samples=3000, seed=7)
+    write_demo(tmp_path / "b", samples=3000, seed=7)
+    for sub in ("samples", "transcripts"):
+        names = sorted(p.name for p in (tmp_path / "a" / sub).iterdir())
+        match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a" / sub, tmp_path / "b" / sub, names, shallow=False)
+        assert mismatch == [] and errors == [] and len(match) == 4
+
+
+def test_committed_demo_data_is_reproducible(tmp_path):
+    write_demo(tmp_path / "demo")
+    for sub in ("samples", "transcripts"):
+        names = sorted(p.name for p in (DEMO / sub).iterdir())
+        _, mismatch, errors = filecmp.cmpfiles(DEMO / sub, tmp_path / "demo" / sub, names, shallow=False)
+        assert mismatch == [] and errors == [], "data/demo differs from `evalboard demo` output: regenerate it"
+
+
+def test_committed_demo_data_is_small_and_valid():
+    size = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file())
+    assert size < 10 * 1024 * 1024
+    health = Store(DEMO).refresh()
+    assert health.rejected == [] and health.manifest.synthetic and health.manifest.held_out_families
+
+
+@pytest.fixture(scope="module")
+def final_blackmail():
+    """Blackmail-family rate per intervention at the last RL checkpoint, pooled over snapshots."""
+    con = duckdb.connect()
+    rows = con.execute(
+        """
+        WITH s AS (SELECT * FROM read_parquet($glob))
+        SELECT intervention, training_stage, count(harmful) AS n, avg(harmful::INT) AS rate
+        FROM s
+        WHERE scenario_family = 'blackmail'
+          AND (training_stage = 'sft'
+               OR (training_stage = 'rl' AND stage_step = (SELECT max(stage_step) FROM s WHERE training_stage = 'rl')))
+        GROUP BY ALL
+        """,
+        {"glob": str(DEMO / "samples" / "*.parquet")},
+    ).fetchall()
+    return {(iv, stage): (n, rate) for iv, stage, n, rate in rows}
+
+
+def test_demo_tells_the_published_story(final_blackmail):
+    def rl(iv):
+        return final_blackmail[(iv, "rl")][1]
+
+    assert rl("baseline") >= 0.60
+    assert rl("safe_demos") == pytest.approx(0.15, abs=0.02)
+    assert final_blackmail[("safe_demos", "sft")][1] == pytest.approx(0.22, abs=0.02)
+    assert rl("deliberation_rewrites") == pytest.approx(0.03, abs=0.01)
+    assert abs(rl("difficult_advice") - rl("deliberation_rewrites")) <= 0.02
+    assert rl("baseline") / rl("constitution_stories") > 3
+    assert "constitution_stories+harmlessness" in {iv for iv, _ in final_blackmail}
+
+
+def test_demo_shape_and_cell_sizes():
+    con = duckdb.connect()
+    glob = str(DEMO / "samples" / "*.parquet")
+    counts = con.execute(
+        """SELECT count(DISTINCT snapshot), count(DISTINCT intervention), count(DISTINCT stage_step)
+                  FILTER (WHERE training_stage = 'rl'), min(n), max(rate) FILTER (WHERE intervention = 'baseline')
+           FROM (SELECT snapshot, intervention, training_stage, stage_step, scenario_family,
+                        count(harmful) AS n, avg(harmful::INT) AS rate
+                 FROM read_parquet($glob) GROUP BY ALL)""",
+        {"glob": glob},
+    ).fetchone()
+    snapshots, interventions, rl_steps, min_cell, max_baseline = counts
+    assert snapshots >= 4 and interventions >= 7 and rl_steps >= 5
+    assert min_cell >= 50
+    assert max_baseline >= 0.90
