@@ -62,8 +62,17 @@ class View:
         return cls(**values), warnings
 
 
-# URL keys that belong to individual pages rather than to the shared filters.
-PAGE_KEYS: frozenset[str] = frozenset()
+# URL keys that belong to individual pages rather than to the shared filters (each page validates its own).
+PAGE_KEYS: frozenset[str] = frozenset(
+    {
+        # /transcripts
+        "sample", "verdict", "q", "sort", "list_page", "cell", "left", "right",
+        # /compare
+        "a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage",
+        # /readiness
+        "gates", "max_rate", "min_samples", "confidence",
+    }
+)  # fmt: skip
 
 
 def _shorten(value: str) -> str:

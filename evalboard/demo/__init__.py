@@ -62,7 +62,7 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
     samples: list[dict] = []
     transcripts: list[dict] = []
     scenarios = [s for s in _scenarios() for _ in range(epochs)]
-    for iv in snap.interventions:
+    for iv_index, iv in enumerate(snap.interventions):
         deliberate = "deliberation" in iv or "constitution" in iv
         for stage_index, (stage, step) in enumerate(story.STAGES):
             run_id = f"{snap.name}:{iv}:{stage}@{step}"
@@ -73,7 +73,8 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
                 "training_stage": stage,
                 "stage_step": step,
                 "grader": snap.grader,
-                "created_at": snap.released - timedelta(days=2 * (len(story.STAGES) - stage_index)),
+                # Later interventions in a snapshot's list ran later: the last one is its release candidate.
+                "created_at": snap.released - timedelta(days=2 * (len(story.STAGES) - stage_index), hours=-iv_index),
                 "source": f"demo:{snap.name}",
             }
             for family in story.FAMILIES:
