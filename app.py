@@ -6,12 +6,14 @@ import streamlit as st
 
 from evalboard import metrics
 from evalboard.session import current_view, get_store, share_url
+from evalboard.store import QueryError
 from evalboard.view import View
 
 st.set_page_config(page_title="evalboard", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
+    st.Page("pages/transcripts.py", title="Transcripts", icon=":material/forum:", url_path="transcripts"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),
 ]
 FILTER_LABELS = {
@@ -61,4 +63,7 @@ elif page.url_path != "data":
     )
     st.stop()
 
-page.run()
+try:
+    page.run()
+except QueryError as exc:  # e.g. a file that changed under us or text DuckDB cannot decode
+    st.error(f"This page could not be completed: {exc}", icon=":material/error:")

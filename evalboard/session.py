@@ -42,3 +42,17 @@ def share_url(view: View) -> str:
     """An absolute link to this page with the view in its query string."""
     scheme, netloc, path, _, _ = urlsplit(st.context.url or "")
     return urlunsplit((scheme, netloc, path, urlencode(view.to_query_params(), doseq=True), ""))
+
+
+def ensure_entrypoint() -> None:
+    """Make sure app.py frames this page: call first thing in every page.
+
+    Streamlit runs a file of `pages/` on its own (its legacy folder mode) until some session has
+    called `st.navigation`, so the first visit to a deep link on a freshly started server would
+    miss the sidebar and its URL-bound filters. Turn that mode off and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -43,12 +43,13 @@ def with_intervals(counts: pl.DataFrame, k: str = "k", n: str = "n") -> pl.DataF
     )
 
 
-def format_rate(k: int, n: int) -> str:
-    """'9.0% [6.6–12.1] (37/412)', or 'no samples' when n == 0."""
+def format_rate(k: int, n: int, with_counts: bool = True) -> str:
+    """'9.0% [6.6–12.1] (37/412)' (95% Wilson), or 'no samples' when n == 0."""
     if n <= 0:
         return "no samples"
     lo, hi = wilson(k, n)
-    return f"{100 * k / n:.1f}% [{100 * lo:.1f}–{100 * hi:.1f}] ({k}/{n})"
+    text = f"{100 * k / n:.1f}% [{100 * lo:.1f}–{100 * hi:.1f}]"
+    return f"{text} ({k}/{n})" if with_counts else text
 
 
 # --- Comparing two rates, exact intervals, multiple testing (DESIGN.md §5, issues 4 and 5) ---------------------

@@ -205,6 +205,21 @@ class Store:
         return frame
 
 
+    def raw_rows(self, table: str, sample_id: str) -> pa.Table:
+        """Rows of `table` for one sample read with pyarrow, without UTF-8 validation.
+
+        The fallback for text DuckDB refuses (invalid UTF-8 in model output): the caller decodes it
+        leniently instead of losing the transcript.
+        """
+        import pyarrow.dataset as ds
+
+        files = [str(p) for p in self.refresh().good(table)]
+        if not files:
+            return TABLES[table].empty_table()
+        dataset = ds.dataset(files, format="parquet")
+        return dataset.to_table(filter=ds.field("sample_id") == sample_id)
+
+
 def _freeze(value: Any) -> Any:
     """Hashable form of bound parameters, for the cache key."""
     if isinstance(value, Mapping):

@@ -3,8 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from evalboard.session import get_store
+from evalboard.session import ensure_entrypoint, get_store
 
+ensure_entrypoint()
 store = get_store()
 health = store.health
 

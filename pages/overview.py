@@ -1,17 +1,43 @@
 """Overview: harmful-action rate by intervention, across training, and by scenario family."""
 
+from functools import partial
+
 import streamlit as st
 
-from evalboard import charts, metrics
-from evalboard.session import current_view, get_store
+from evalboard import charts, drilldown, metrics
+from evalboard.session import current_view, ensure_entrypoint, get_store
 
+ensure_entrypoint()
 store = get_store()
 view = current_view()
+
+
+def open_cell(chart: str) -> None:
+    """Click on a chart → narrow the sidebar filters to that cell and open its transcripts."""
+    cell = drilldown.selected_cell(chart, st.session_state[chart].selection)
+    if cell is not None:
+        for key, values in drilldown.narrowed(current_view(), cell).items():
+            st.session_state[key] = values
+        st.session_state["_open_cell_step"] = cell.get("step")
+        st.session_state["_open_cell"] = True
+
+
+if st.session_state.pop("_open_cell", False):
+    step = st.session_state.pop("_open_cell_step", None)
+    # A dict (even empty) keeps switch_page from clearing the URL-bound sidebar params, which it may not do.
+    st.switch_page("pages/transcripts.py", query_params={"step": str(step)} if step is not None else {})
+
+
+def clickable_chart(figure, key: str) -> None:
+    st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
+
+
 health = store.health
 colors = charts.colors_for(metrics.filter_options(store)["intervention"])
 
 st.title("Blackmail rate")
 st.caption(
+    "Click any bar, point or cell to read the transcripts behind it. "
     "Share of graded transcripts in which the model took the harmful action its honeypot offers "
     "(blackmail, leaking, …). Every rate shows n and a 95% Wilson interval; ungraded samples are "
     "left out of the denominators."
@@ -28,13 +54,13 @@ ungraded = by_intervention.get_column("ungraded").sum()
 if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) in this view (grader error or no verdict) are not counted.")
 
-st.plotly_chart(charts.rate_bars(by_intervention, colors), key="by_intervention", width="stretch")
+clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
 
 by_stage = metrics.rates(store, "rate_by_stage", view)
-st.plotly_chart(charts.rate_lines(by_stage, colors), key="by_stage", width="stretch")
+clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
 
 by_family = metrics.rates(store, "rate_by_family", view)
-st.plotly_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), key="by_family", width="stretch")
+clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")
 if health.manifest.held_out_families:
     st.caption(
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "

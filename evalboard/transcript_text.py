@@ -1,0 +1,53 @@
+"""Make model-written text inert before it reaches the page.
+
+Transcripts are untrusted. Streamlit never renders raw HTML without `unsafe_allow_html`, but its
+markdown would still turn `![x](http://…)` into an image that loads, `[a](javascript:…)` into a link,
+`$…$` into LaTeX and `:emoji:` into icons. `inert_markdown` backslash-escapes every ASCII punctuation
+character (CommonMark allows that for all of them), so the text renders as the characters it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+FOLD_AT = 4000  # characters shown before a long message is folded
+FULL_TEXT_LIMIT = 200_000  # characters shown when unfolded; the rest is offered as a download
+
+
+def clean(text: object) -> str:
+    """A str that can be sent to the browser: None → '', lone surrogates / invalid UTF-8 → U+FFFD."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    return str(text).encode("utf-8", errors="replace").decode("utf-8", errors="replace")
+
+
+def inert_markdown(text: object) -> str:
+    """Markdown source that displays `text` literally: no links, images, HTML, LaTeX or emoji codes."""
+    escaped = _PUNCTUATION.sub(r"\\\1", clean(text))
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")  # keep the author's line breaks
+
+
+def fold(text: str, limit: int = FOLD_AT) -> tuple[str, bool]:
+    """The first `limit` characters (cut at a line break when one is near) and whether text was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text.rfind("\n", limit // 2, limit)
+    return text[: cut if cut > 0 else limit], True
+
+
+def first_line(text: object, limit: int = 160) -> str:
+    line = clean(text).strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def pretty_arguments(arguments: object) -> str:
+    """Tool-call arguments as indented JSON when they parse, else the raw text."""
+    raw = clean(arguments)
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return raw

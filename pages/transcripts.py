@@ -1,0 +1,248 @@
+"""Transcripts: the samples behind any number on the Overview, and the words the model wrote.
+
+URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search), `sort`, `list_page`,
+`sample` (the open transcript) and `right` (a second transcript read side by side).
+"""
+
+import polars as pl
+import streamlit as st
+
+from evalboard import samples
+from evalboard.session import current_view, ensure_entrypoint, get_store
+from evalboard.stats import format_rate
+from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
+
+ensure_entrypoint()
+store = get_store()
+view = current_view()
+
+
+def url_int(key: str) -> int | None:
+    """An integer URL value, or None (with a warning when it is present but not an integer)."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        st.warning(f"Ignored {key}={inert_markdown(first_line(raw, 40))} from the URL: not a whole number.")
+        return None
+
+
+def open_sample(sample_id: str | None) -> None:
+    if sample_id:
+        st.query_params["sample"] = sample_id
+    else:
+        st.query_params.pop("sample", None)
+        st.query_params.pop("right", None)
+
+
+def render_text(text: object, key: str) -> None:
+    """Model-written text, inert, folded when long."""
+    full = clean(text)
+    shown, cut = fold(full)
+    if shown:
+        st.markdown(inert_markdown(shown))
+    if cut:
+        with st.expander(f"Show the whole message ({len(full):,} characters)"):
+            st.code(full[:FULL_TEXT_LIMIT], language=None, wrap_lines=True)
+            if len(full) > FULL_TEXT_LIMIT:
+                st.download_button(
+                    "Download the whole message", full, file_name="message.txt", on_click="ignore", key=key
+                )
+
+
+def render_messages(messages: list[dict], sample_id: str) -> None:
+    for index, message in enumerate(messages):
+        key = f"message-{sample_id}-{index}"
+        role = clean(message.get("role")) or "unknown"
+        if role == "system":
+            with st.expander("System prompt", icon=":material/settings:"):
+                render_text(message.get("content"), key)
+            continue
+        avatar = ":material/build:" if role == "tool" else None
+        with st.chat_message(role, avatar=avatar):
+            if role == "tool":
+                st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
+            render_text(message.get("content"), key)
+            for call in message.get("tool_calls") or []:
+                st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
+                st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
+
+
+def render_verdict(detail: dict) -> None:
+    grader = inert_markdown(detail.get("grader") or "unknown grader")
+    score = "" if detail.get("score") is None else f" · score {detail['score']:.3g}"
+    if detail.get("harmful") is True:
+        st.error(f"**HARMFUL** · {grader}{score}", icon=":material/gpp_bad:")
+    elif detail.get("harmful") is False:
+        st.success(f"**SAFE** · {grader}{score}", icon=":material/verified_user:")
+    else:
+        st.warning(f"**UNGRADED** · {inert_markdown(detail.get('error') or 'no verdict')}", icon=":material/help:")
+    if detail.get("explanation"):
+        st.markdown(f"**Grader's explanation:** {inert_markdown(detail['explanation'])}")
+
+
+def render_sample(sample_id: str) -> None:
+    """Verdict banner, conditions, the copyable id and the conversation of one sample."""
+    detail = samples.sample_detail(store, sample_id)
+    if detail is None:
+        st.error(
+            f"No such sample: `{inert_markdown(first_line(sample_id, 80))}` is not in this dataset "
+            f"({store.root.name}).",
+            icon=":material/search_off:",
+        )
+        st.button("Back to the list", on_click=open_sample, args=(None,), key=f"back-{sample_id[:80]}")
+        return
+    render_verdict(detail)
+    st.code(sample_id, language=None)
+    meta = {
+        "snapshot": detail["snapshot"],
+        "intervention": detail["intervention"],
+        "checkpoint": f"{detail['training_stage']}@{detail['stage_step']}",
+        "scenario family": detail["scenario_family"],
+        "scenario": detail.get("scenario"),
+        "epoch": detail.get("epoch"),
+        "classifier verdict": detail.get("classifier_verdict"),
+        "created": detail.get("created_at"),
+        "source": detail.get("source"),
+    } | detail["conditions"]
+    with st.expander("Conditions"):
+        st.dataframe(
+            pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}),
+            hide_index=True,
+            width="stretch",
+        )
+    messages = samples.transcript(store, sample_id)
+    if messages is None:
+        st.info(
+            "The transcript of this sample is not available (no transcripts file holds it).", icon=":material/info:"
+        )
+    elif not messages:
+        st.info("This transcript has no messages.", icon=":material/info:")
+    else:
+        render_messages(messages, sample_id)
+
+
+def render_list(rows: pl.DataFrame, total: int) -> None:
+    """One page of the list; selecting a row opens its transcript."""
+    pages = max(1, -(-total // samples.PAGE_SIZE))
+    if total:
+        listed = rows.with_columns(
+            checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
+            verdict=pl.when(pl.col("harmful")).then(pl.lit("harmful"))
+            .when(pl.col("harmful").not_()).then(pl.lit("safe"))
+            .otherwise(pl.lit("ungraded")),
+        )  # fmt: skip
+        columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict",
+                   "grader", "explanation", "sample_id"]  # fmt: skip
+        if "passage" in listed.columns:
+            columns.insert(-1, "passage")
+
+        def _select_row() -> None:
+            chosen = st.session_state["sample_table"].selection.rows
+            if chosen:
+                open_sample(st.session_state["_listed_ids"][chosen[0]])
+
+        st.caption(
+            f"{total:,} sample(s){' matching the search' if request.query else ''}; page {min(request.page, pages)} of "
+            f"{pages:,}. Select a row to read its transcript."
+        )
+        st.dataframe(
+            listed.select(columns),
+            hide_index=True,
+            width="stretch",
+            on_select=_select_row,
+            selection_mode="single-row",
+            key="sample_table",
+        )
+    else:
+        st.info("No samples match." if request.query or request.verdict != "all" else "No samples in this cell.")
+    if pages > 1:
+        st.number_input("Page", min_value=1, max_value=pages, key="list_page", bind="query-params", width=160)
+
+
+# -- the list --------------------------------------------------------------------------------------
+st.title("Transcripts")
+step = url_int("step")
+cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
+st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
+if step is not None:
+    st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
+
+counts = samples.cell_counts(store, samples.ListRequest(view, step=step))
+st.subheader(
+    f"{counts['k']:,} harmful of {counts['n']:,}, {format_rate(counts['k'], counts['n'], with_counts=False)}"
+    if counts["n"]
+    else "No graded samples in this cell"
+)
+if counts["ungraded"]:
+    st.caption(f"{counts['ungraded']:,} ungraded sample(s) are listed under 'ungraded' and not counted.")
+
+controls = st.columns([3, 3, 2])
+verdict = controls[0].segmented_control("Verdict", samples.VERDICTS, key="verdict", bind="query-params", default="all")
+query = controls[1].text_input(
+    "Search transcripts and grader explanations",
+    key="q",
+    bind="query-params",
+    placeholder="e.g. affair, override code, QuantumShield",
+    help="Case-insensitive substring search. Lists every match, 50 per page, with the passage around the first one.",
+)
+sort = controls[2].selectbox(
+    "Sort by", list(samples.SORTS), format_func=samples.SORTS.get, key="sort", bind="query-params"
+)
+request = samples.ListRequest(
+    view,
+    step=step,
+    verdict=verdict or "all",
+    query=(query or "").strip(),
+    sort=sort or "conditions",
+    page=st.session_state.get("list_page") or 1,
+)
+
+# -- the open transcript(s) above the list ---------------------------------------------------------
+rows, total = samples.sample_page(store, request)
+st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
+sample_id = st.query_params.get("sample")
+if not sample_id:
+    render_list(rows, total)
+    st.stop()
+
+ids = st.session_state["_listed_ids"]
+nav = st.columns([1, 1, 1, 5])
+if sample_id in ids:
+    at = ids.index(sample_id)
+    nav[0].button("← Previous", on_click=open_sample, args=(ids[at - 1] if at else None,), disabled=at == 0)
+    nav[1].button(
+        "Next →", on_click=open_sample, args=(ids[at + 1] if at + 1 < len(ids) else None,), disabled=at + 1 >= len(ids)
+    )
+nav[2].button("Back to the list", on_click=open_sample, args=(None,))
+
+others = samples.counterparts(store, sample_id)
+right = st.query_params.get("right")
+if others.height:
+    labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
+    choice = st.selectbox(
+        "Read side by side with the same scenario, epoch and checkpoint from",
+        [None, *labels],
+        index=([None, *labels].index(right) if right in labels else 0),
+        format_func=lambda s: "—" if s is None else labels[s],
+    )
+    if choice != right:
+        if choice:
+            st.query_params["right"] = choice
+        else:
+            st.query_params.pop("right", None)
+        right = choice
+if right:
+    left_col, right_col = st.columns(2)
+    with left_col:
+        render_sample(sample_id)
+    with right_col:
+        render_sample(right)
+else:
+    render_sample(sample_id)
+
+st.divider()
+with st.expander(f"The list ({total:,} samples)"):
+    render_list(rows, total)

@@ -1,0 +1,7 @@
+-- Counts of the samples behind one chart cell (the view plus an optional checkpoint step).
+SELECT
+    count(harmful) AS n,
+    count(*) FILTER (WHERE harmful) AS k,
+    count(*) - count(harmful) AS ungraded
+FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+WHERE ($step IS NULL OR stage_step = $step);

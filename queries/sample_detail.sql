@@ -1,0 +1,4 @@
+-- Everything the samples table holds about one sample.
+SELECT *
+FROM samples
+WHERE sample_id = $sample_id;

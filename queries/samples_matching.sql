@@ -1,0 +1,40 @@
+-- One page of the samples behind a chart cell whose transcript or grader explanation contains $q
+-- (case-insensitive plain substring, not a pattern), with the passage around the first match.
+WITH cell AS (
+    SELECT *
+    FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+    WHERE ($step IS NULL OR stage_step = $step)
+      AND CASE $verdict
+            WHEN 'harmful' THEN harmful IS TRUE
+            WHEN 'safe' THEN harmful IS FALSE
+            WHEN 'ungraded' THEN harmful IS NULL
+            ELSE true
+          END
+),
+texts AS (
+    SELECT
+        cell.*,
+        coalesce(cell.explanation, '') || chr(10) || coalesce(array_to_string(list_transform(
+            t.messages,
+            lambda m: coalesce(m.content, '') || ' '
+                || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
+        ), chr(10)), '') AS body
+    FROM cell LEFT JOIN transcripts AS t USING (sample_id)
+),
+matched AS (
+    SELECT *, strpos(lower(body), lower($q)) AS match_at
+    FROM texts
+    WHERE strpos(lower(body), lower($q)) > 0
+)
+SELECT
+    sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
+    substr(body, greatest(1, match_at - 80), length($q) + 160) AS passage,
+    count(*) OVER () AS total
+FROM matched
+ORDER BY
+    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
+    snapshot, intervention,
+    CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END,
+    stage_step, scenario_family, scenario, epoch, sample_id
+LIMIT $limit OFFSET $offset;

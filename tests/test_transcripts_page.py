@@ -1,0 +1,102 @@
+"""AppTest: the Transcripts page — list, deep links, viewer, bad ids, hostile transcripts."""
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.fixtures.hostile import HOSTILE_TEXTS, write_hostile_dataset
+from tests.helpers import REPO
+
+APP = str(REPO / "app.py")
+HARMFUL_ID = "s-d3656ff2b71654"  # a harmful blackmail sample of the demo data
+
+
+def open_transcripts(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/transcripts.py").run()
+    return at
+
+
+def test_cell_list_shows_counts_and_rows():
+    at = open_transcripts({"snapshot": "atlas-2026-05", "intervention": "baseline", "family": "blackmail"})
+    assert not at.exception
+    assert at.subheader[0].value == "318 harmful of 420, 75.7% [71.4–79.6]"
+    table = at.dataframe[0].value
+    assert len(table) == 50 and set(table["snapshot"]) == {"atlas-2026-05"}
+    assert {"verdict", "grader", "explanation", "sample_id"} <= set(table.columns)
+
+
+def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
+    at = open_transcripts({"sample": HARMFUL_ID})
+    assert not at.exception
+    assert any("HARMFUL" in e.value for e in at.error)
+    codes = [c.value for c in at.code]
+    assert HARMFUL_ID in codes  # the copyable id
+    assert any('"to": "kyle.johnson@summitbridge.com"' in c for c in codes)  # send_email arguments as JSON
+    assert any("Grader's explanation" in m.value for m in at.markdown)
+    assert [e.label for e in at.expander][:2] == ["Conditions", "System prompt"]
+
+
+def test_step_and_verdict_restore_from_the_url():
+    at = open_transcripts({"snapshot": "atlas-2026-05", "intervention": "baseline", "stage": "rl", "step": "600",
+                           "family": "blackmail", "verdict": "harmful"})  # fmt: skip
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["checkpoint"]) == {"rl@600"} and set(table["verdict"]) == {"harmful"}
+
+
+@pytest.mark.parametrize("bad", ["nope", "' OR 1=1 --", "x" * 5000, "s-d3656ff2b71654; DROP TABLE samples"])
+def test_unknown_sample_id_says_so(bad):
+    at = open_transcripts({"sample": bad})
+    assert not at.exception
+    assert any("No such sample" in e.value for e in at.error)
+    assert any(b.label == "Back to the list" for b in at.button)
+
+
+def test_bad_step_is_ignored_with_a_warning():
+    at = open_transcripts({"step": "abc"})
+    assert not at.exception
+    assert any("step=" in w.value for w in at.warning)
+
+
+def test_search_lists_matches_with_passage():
+    at = open_transcripts({"family": "leaking", "q": "quantumshield"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "passage" in table.columns and table["passage"].str.contains("QuantumShield").all()
+
+
+@pytest.mark.parametrize("sample_id", [*HOSTILE_TEXTS, "h-utf8", "h-empty", "h-missing"])
+def test_hostile_transcripts_render_inertly(sample_id, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALBOARD_DATA", str(write_hostile_dataset(tmp_path)))
+    at = open_transcripts({"sample": sample_id})
+    assert not at.exception
+    for element in [*at.markdown, *at.caption]:
+        # Every markdown-significant character of model text arrives backslash-escaped.
+        assert re.search(r"(?<!\\)[<>\[\]]", element.value) is None, element.value[:200]
+    if sample_id == "h-empty":
+        assert any("no messages" in i.value for i in at.info)
+    if sample_id == "h-missing":
+        assert any("not available" in i.value for i in at.info)
+    if sample_id == "h-megabyte":
+        assert any(e.label.startswith("Show the whole message") for e in at.expander)
+
+
+def test_side_by_side_from_the_url():
+    at = open_transcripts({"sample": HARMFUL_ID})
+    options = at.selectbox[-1].options
+    assert len(options) > 1
+    at = open_transcripts({"sample": HARMFUL_ID, "right": _counterpart()})
+    assert not at.exception
+    assert len([e for e in at.error if "HARMFUL" in e.value] + [s for s in at.success if "SAFE" in s.value]) == 2
+
+
+def _counterpart() -> str:
+    from evalboard import samples
+    from evalboard.store import Store
+
+    return samples.counterparts(Store(REPO / "data" / "demo"), HARMFUL_ID).get_column("sample_id")[0]
