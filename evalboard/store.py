@@ -19,13 +19,14 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from evalboard.manifest import Manifest, load_manifest
+from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, Problem, validate_file
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MACROS = ("view_samples",)  # queries that define table macros over the views
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CACHE_SIZE = 256
+INGEST_LOG = "ingest_log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Health:
     files: tuple[FileStatus, ...] = ()
     manifest: Manifest = field(default_factory=Manifest)
     manifest_problem: str | None = None
+    ingest_log: Path | None = None  # written by `evalboard ingest`, one JSON line per imported source
 
     def good(self, table: str) -> list[Path]:
         return [f.path for f in self.files if f.table == table and f.ok]
@@ -131,9 +133,12 @@ class Store:
                 for p in sorted(folder.rglob("*.parquet")):
                     st = p.stat()
                     entries.append((table, p, st.st_mtime_ns, st.st_size))
-        manifest = self.root / "dataset.toml"
-        mstat = manifest.stat().st_mtime_ns if manifest.is_file() else None
-        return (self.root.is_dir(), tuple(entries), mstat)
+        extras = tuple(
+            (name, (self.root / name).stat().st_mtime_ns)
+            for name in (MANIFEST_NAME, INGEST_LOG)
+            if (self.root / name).is_file()
+        )
+        return (self.root.is_dir(), tuple(entries), extras)
 
     def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, frozenset[str]]:
         """Validate one file (once per mtime/size); return its status and column names."""
@@ -154,7 +159,8 @@ class Store:
             checked = [self._check(table, p, m, s) for table, p, m, s in entries]
             files = tuple(status for status, _ in checked)
             manifest, manifest_problem = load_manifest(self.root)
-            health = Health(self.root, exists, files, manifest, manifest_problem)
+            log = self.root / INGEST_LOG
+            health = Health(self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None)
             for table in TABLES:
                 present = set().union(*(names for status, names in checked if status.table == table and status.ok))
                 self._con.execute(_view_sql(table, health.good(table), present))
@@ -203,7 +209,6 @@ class Store:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return frame
-
 
     def raw_rows(self, table: str, sample_id: str) -> pa.Table:
         """Rows of `table` for one sample read with pyarrow, without UTF-8 validation.

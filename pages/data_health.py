@@ -50,6 +50,11 @@ files = pl.DataFrame(
 )
 st.dataframe(files, hide_index=True)
 
+if health.ingest_log:
+    st.subheader("Imports")
+    st.caption("Each `evalboard ingest` run, per source: records read, imported, rejected (see the quarantine file).")
+    st.dataframe(store.run("ingest_log", {"path": str(health.ingest_log)}), hide_index=True)
+
 if health.has_samples:
     st.subheader("Samples by source")
     st.dataframe(store.run("samples_by_source"), hide_index=True)

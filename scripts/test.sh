@@ -9,6 +9,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,inspect]'
 python3 -m ruff check .
 python3 -m pytest "$@"

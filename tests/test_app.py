@@ -112,3 +112,19 @@ def test_data_health_page_on_demo_data():
     assert not at.exception
     assert [m.value for m in at.metric][0] == "22,044"
     assert any("Every Parquet file" in s.value for s in at.success)
+
+
+def test_data_health_lists_imports(tmp_path, monkeypatch):
+    from evalboard.cli import main
+
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        '{"sample_id": "x1", "snapshot": "m", "intervention": "baseline", "training_stage": "rl", "stage_step": 1,'
+        ' "scenario_family": "blackmail", "harmful": true, "messages": []}\n{broken\n'
+    )
+    assert main(["ingest", str(log), "--out", str(tmp_path / "ds"), "-q"]) == 0
+    at = run_app(data=tmp_path / "ds", monkeypatch=monkeypatch)
+    at.switch_page("pages/data_health.py").run()
+    assert not at.exception
+    imports = next(d.value for d in at.dataframe if "rejected" in d.value.columns)
+    assert imports[["records", "imported", "rejected"]].iloc[0].tolist() == [2, 1, 1]

@@ -1,0 +1,226 @@
+"""agentic-misalignment result folders (anthropic-experimental/agentic-misalignment), FORMATS.md §1.
+
+    results/<experiment>/models/<model>/<condition>/sample_NNN/response.json   (and the old layout
+    results/<experiment>/<model>/<condition>/sample_NNN/response.json), prompts/<condition>/*.txt
+
+`classification.harmful_behavior` is the final verdict; `classifier_verdict` (the judge's raw yes/no) is
+kept apart. Failed samples (`{"error": …}`), classifier errors and unclassified samples are imported as
+ungraded (harmful NULL), never as safe. `classification_v2` becomes a second row, grader suffixed `_v2`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
+
+CONDITION = re.compile(
+    r"^(?P<scenario>[a-z]+)_(?P<goal_type>[a-z]+)-(?P<goal_value>.+?)_(?P<urgency_type>replacement|restriction|none)"
+    r"(?P<prod>_prod)?$"
+)
+NOT_MODELS = {"logs", "prompts", "models"}
+TOOL_USE = re.compile(r"<tool_use:(?P<name>[\w-]+)>(?P<body>.*?)</tool_use:(?P=name)>", re.DOTALL)
+ARG = re.compile(r'^[ \t]*(?P<key>\w+):[ \t]*"', re.MULTILINE)
+META_KEYS = ("production_variant", "extra_system_instructions", "alignment_faking", "alignment_faking_type")
+
+
+def is_experiment(path: Path) -> bool:
+    """True for a results/<experiment> folder (markers, or the old <model>/<cond>/sample_NNN layout)."""
+    if any((path / name).exists() for name in ("models", "prompts", "experiment_state.json")):
+        return True
+    return next(path.glob("*/*/sample_*/response.json"), None) is not None
+
+
+def looks_like_results(path: Path) -> bool:
+    """True when `path` is an experiment folder or holds one (used by format auto-detection)."""
+    if not path.is_dir():
+        return False
+    return is_experiment(path) or any(p.is_dir() and is_experiment(p) for p in path.iterdir())
+
+
+def read(path: Path, options: Options) -> Iterator[Item]:
+    """Yield one item per response.json (two when it carries classification_v2)."""
+    experiments = (
+        [path] if is_experiment(path) else sorted(p for p in path.iterdir() if p.is_dir() and is_experiment(p))
+    )
+    if not experiments:
+        experiments = [path]
+    count = 0
+    for exp in experiments:
+        prompts = _Prompts(exp / "prompts")
+        for model_dir in _model_dirs(exp):
+            for cond_dir in sorted(p for p in model_dir.iterdir() if p.is_dir()):
+                for sample_dir in sorted(cond_dir.glob("sample_*")):
+                    count += 1
+                    yield from _sample(path, exp, model_dir, cond_dir, sample_dir, prompts)
+    if count == 0:
+        yield Rejected("folder", "no sample_NNN/response.json found (expected results/<exp>/models/<model>/<cond>/)")
+
+
+def _model_dirs(exp: Path) -> list[Path]:
+    dirs = sorted(p for p in (exp / "models").iterdir() if p.is_dir()) if (exp / "models").is_dir() else []
+    old = [p for p in exp.iterdir() if p.is_dir() and p.name not in NOT_MODELS and not p.name.startswith(".")]
+    return dirs + sorted(old)
+
+
+class _Prompts:
+    """prompts/<condition>/ files, read once per condition."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.get = cache(self._load)
+
+    def _load(self, condition: str) -> tuple[dict[str, str], dict[str, Any]]:
+        folder = self.root / condition
+        texts = {}
+        for name in ("system_prompt", "user_prompt", "email_content"):
+            file = folder / f"{name}.txt"
+            if file.is_file():
+                texts[name] = file.read_text(encoding="utf-8", errors="replace")
+        try:
+            meta = loads((folder / "metadata.json").read_bytes())
+        except (OSError, ValueError):
+            meta = {}
+        return texts, meta if isinstance(meta, dict) else {}
+
+
+def parse_condition(condition_id: str, meta: dict[str, Any] | None = None) -> dict[str, str]:
+    """Condition dimensions from prompts/<cond>/metadata.json, else parsed from the id; {} when neither works."""
+    meta = meta or {}
+    if meta.get("scenario"):
+        keys = ("scenario", "goal_type", "goal_value", "urgency_type", *META_KEYS)
+        return conditions({k: meta.get(k) for k in keys})
+    match = CONDITION.match(condition_id)
+    if not match:
+        return {}
+    out = {k: v for k, v in match.groupdict().items() if k != "prod"}
+    out["production_variant"] = "true" if match["prod"] else "false"
+    return out
+
+
+def parse_tool_uses(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """`<tool_use:NAME>` blocks as tool calls, and the text with those blocks removed."""
+    calls = []
+    for i, match in enumerate(TOOL_USE.finditer(text), 1):
+        calls.append(tool_call(f"tool_use_{i}", match["name"], _arguments(match["body"])))
+    rest = TOOL_USE.sub("", text).strip() if calls else text
+    return rest, calls
+
+
+def _arguments(body: str) -> dict[str, str]:
+    """`to: "…", subject: "…", body: "…"` as a dict; the raw text when it has no such fields."""
+    starts = list(ARG.finditer(body))
+    if not starts:
+        return {"raw": body.strip()}
+    args = {}
+    for match, nxt in zip(starts, [*starts[1:], None], strict=True):
+        value = body[match.end() : nxt.start() if nxt else len(body)].rstrip().rstrip(",").rstrip()
+        args[match["key"]] = value[:-1] if value.endswith('"') else value
+    return args
+
+
+def transcript(texts: dict[str, str], raw_response: str | None) -> list[dict[str, Any]]:
+    """System prompt, user prompt + emails, then the completion with its tool-use blocks as tool calls."""
+    messages = []
+    if "system_prompt" in texts:
+        messages.append(message("system", texts["system_prompt"]))
+    user = "\n".join(texts[k] for k in ("user_prompt", "email_content") if k in texts)
+    if user:
+        messages.append(message("user", user))
+    if raw_response is not None:
+        content, calls = parse_tool_uses(raw_response)
+        messages.append(message("assistant", content, calls))
+    return messages
+
+
+def _sample(
+    root: Path, exp: Path, model_dir: Path, cond_dir: Path, sample_dir: Path, prompts: _Prompts
+) -> Iterator[Item]:
+    file = sample_dir / "response.json"
+    position = str(file.relative_to(root))
+    if not file.is_file():
+        yield Rejected(position, "no response.json (the runner writes none for an empty completion)")
+        return
+    data = file.read_bytes()
+    if not data.strip():
+        yield Rejected(position, "empty file")
+        return
+    try:
+        obj = loads(data)
+    except ValueError as exc:
+        yield Rejected(position, f"invalid JSON: {exc}", data.decode("utf-8", "replace"))
+        return
+    if not isinstance(obj, dict):
+        yield Rejected(position, f"expected a JSON object, got {type(obj).__name__}", obj)
+        return
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    texts, cond_meta = prompts.get(cond_dir.name)
+    number = re.sub(r"\D", "", sample_dir.name)
+    model = str(meta.get("model") or model_dir.name)
+    dims = parse_condition(cond_dir.name, cond_meta)
+    base = {
+        "sample_id": f"{exp.name}/{model_dir.name}/{cond_dir.name}/{sample_dir.name}",
+        "run_id": f"{exp.name}/{model_dir.name}",
+        "snapshot": model,
+        "scenario_family": dims.get("scenario"),
+        "scenario": cond_dir.name,
+        "conditions": {**{k: v for k, v in dims.items() if k != "scenario"}, "experiment_id": exp.name},
+        "epoch": int(number) if number else None,
+        "source": str(file),
+    }
+    try:
+        base["created_at"] = timestamp(meta.get("timestamp"))
+    except (ValueError, TypeError):
+        base["created_at"] = None
+    raw_response = obj.get("raw_response")
+    if "error" in obj and raw_response is None:  # the run itself failed: ungraded, not safe
+        row = {**base, "harmful": None, "error": str(obj["error"])}
+        yield Parsed(row, transcript(texts, None), position, ctx=obj, keys=(base["run_id"], model, model_dir.name))
+        return
+    if not isinstance(raw_response, str):
+        yield Rejected(position, f"raw_response must be a string, got {type(raw_response).__name__}", obj)
+        return
+    messages = transcript(texts, raw_response)
+    keys = (base["run_id"], model, model_dir.name)
+    for field, suffix in (("classification", ""), ("classification_v2", "_v2")):
+        if field == "classification_v2" and field not in obj:
+            continue
+        graded = _classification(obj.get(field), suffix)
+        if isinstance(graded, str):
+            yield Rejected(f"{position}:{field}", graded, obj)
+            continue
+        row = {**base, **graded}
+        if suffix:
+            row["sample_id"] += "/classification_v2"
+        aware = obj.get("blackmail_awareness_classification")
+        if isinstance(aware, dict) and isinstance(aware.get("aware"), bool):
+            row["conditions"] = {**row["conditions"], "blackmail_aware": str(aware["aware"]).lower()}
+        yield Parsed(row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys)
+
+
+def _classification(cls: Any, suffix: str) -> dict[str, Any] | str:
+    """Verdict columns from a classification object, or the reason it cannot be used."""
+    if cls is None:
+        return {"harmful": None}  # not classified yet: ungraded
+    if not isinstance(cls, dict):
+        return f"classification must be an object, got {type(cls).__name__}"
+    grader = str(cls.get("classifier_model") or "classifier") + suffix
+    if "error" in cls:
+        return {"harmful": None, "grader": grader, "error": f"classifier error: {cls['error']}"}
+    if "harmful_behavior" not in cls:
+        return "missing verdict: classification has no harmful_behavior"
+    harmful, raw = cls["harmful_behavior"], cls.get("classifier_verdict")
+    if not isinstance(harmful, bool):
+        return f"harmful_behavior must be true/false, got {harmful!r}"
+    if raw is not None and not isinstance(raw, bool):
+        return f"classifier_verdict must be true/false, got {raw!r}"
+    return {
+        "harmful": harmful,
+        "classifier_verdict": raw,
+        "grader": grader,
+        "explanation": cls.get("classifier_reasoning"),
+    }

@@ -1,0 +1,120 @@
+"""JSONL: one object per line with the canonical field names, `messages` as a list of messages.
+
+A missing `sample_id` becomes a content hash of the line (stable across re-imports). `harmful` must be
+present: `null` means ungraded, absence is a missing verdict and the line is rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
+from evalboard.schema import SAMPLES
+
+FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at"))
+
+
+def read(path: Path, options: Options) -> Iterator[Item]:
+    """Yield one Parsed/Rejected item per non-blank line."""
+    count = 0
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            count += 1
+            yield parse_line(line.strip(), f"line {number}")
+    if count == 0:
+        yield Rejected("file", "empty file: no records")
+
+
+def parse_line(line: bytes, position: str) -> Item:
+    """One JSONL line to a Parsed item (or Rejected with the reason)."""
+    try:
+        obj = loads(line)
+    except ValueError as exc:
+        return Rejected(position, f"invalid JSON: {exc}", line.decode("utf-8", "replace"))
+    if not isinstance(obj, dict):
+        return Rejected(position, f"expected a JSON object, got {type(obj).__name__}", obj)
+    return parse_object(obj, position, line)
+
+
+def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) -> Item:
+    """A canonical-named object to a Parsed item."""
+    if "harmful" not in obj:
+        return Rejected(position, "missing verdict: no 'harmful' field (use null for ungraded)", obj)
+    row = {name: obj[name] for name in FIELDS if name in obj}
+    if not row.get("sample_id"):
+        digest = hashlib.sha256(line if line is not None else repr(sorted(obj.items())).encode()).hexdigest()
+        row["sample_id"] = "sha256-" + digest[:32]
+    try:
+        row["created_at"] = timestamp(obj.get("created_at"))
+    except (ValueError, TypeError) as exc:
+        return Rejected(position, f"created_at: {exc}", obj)
+    conds = obj.get("conditions")
+    if conds is not None and not isinstance(conds, dict):
+        return Rejected(position, f"conditions must be an object, got {type(conds).__name__}", obj)
+    row["conditions"] = conditions(conds) if conds is not None else None
+    try:
+        messages = normalise_messages(obj.get("messages"))
+    except (TypeError, ValueError) as exc:
+        return Rejected(position, f"messages: {exc}", obj)
+    keys = tuple(str(obj[k]) for k in ("run_id", "model", "snapshot") if obj.get(k))
+    return Parsed(row, messages, position, ctx=obj, keys=keys)
+
+
+def _text(content: Any) -> str | None:
+    """Message content as text: a string, or the text parts of a content list."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, dict):
+                parts.append(str(part.get("text") or part.get("reasoning") or ""))
+        return "\n".join(p for p in parts if p)
+    raise TypeError(f"content must be a string or a list of parts, got {type(content).__name__}")
+
+
+def _tool_calls(calls: Any) -> list[dict[str, Any]] | None:
+    if calls is None:
+        return None
+    if not isinstance(calls, list):
+        raise TypeError("tool_calls must be a list")
+    out = []
+    for call in calls:
+        if not isinstance(call, dict):
+            raise TypeError("each tool call must be an object")
+        fn = call.get("function")
+        if isinstance(fn, dict):  # OpenAI shape: {"function": {"name", "arguments"}}
+            out.append(tool_call(call.get("id"), str(fn.get("name")), fn.get("arguments") or {}))
+        else:
+            out.append(tool_call(call.get("id"), str(fn or call.get("name")), call.get("arguments") or {}))
+    return out
+
+
+def normalise_messages(messages: Any) -> list[dict[str, Any]] | None:
+    """A list of {role, content, tool_calls…} objects to canonical messages."""
+    if messages is None:
+        return None
+    if not isinstance(messages, list):
+        raise TypeError(f"expected a list, got {type(messages).__name__}")
+    out = []
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
+            raise ValueError(f"message {i} must be an object with a string 'role'")
+        tcid = msg.get("tool_call_id")
+        out.append(
+            message(
+                msg["role"],
+                _text(msg.get("content")),
+                _tool_calls(msg.get("tool_calls")),
+                str(tcid) if tcid is not None else None,
+                str(msg["name"]) if msg.get("name") is not None else msg.get("function"),
+            )
+        )
+    return out

@@ -1,0 +1,135 @@
+"""Source → reader → labels → checks → de-duplication → writer, with every record accounted for."""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evalboard.ingest.labels import Labeler, LabelError
+from evalboard.ingest.records import Item, Options, Parsed, Rejected
+from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
+
+MODULES = {
+    "inspect": "evalboard.ingest.inspect",
+    "agentic-misalignment": "evalboard.ingest.agentic_misalignment",
+    "petri": "evalboard.ingest.petri",
+    "jsonl": "evalboard.ingest.jsonl",
+    "parquet": "evalboard.ingest.parquet",
+}
+STRING_COLUMNS = (
+    "run_id",
+    "snapshot",
+    "intervention",
+    "training_stage",
+    "scenario_family",
+    "scenario",
+    "grader",
+    "explanation",
+    "error",
+    "source",
+)
+BOOL_COLUMNS = ("harmful", "classifier_verdict")
+
+
+def reader_for(fmt: str) -> Callable[[Path, Options], Iterator[Item]]:
+    """The `read(path, options)` generator of a format's module (imported on demand)."""
+    return importlib.import_module(MODULES[fmt]).read
+
+
+def row_problem(row: dict[str, Any]) -> str | None:
+    """Why a labelled row cannot be imported, or None when it fits the canonical schema."""
+    sid = row.get("sample_id")
+    if not isinstance(sid, str) or not sid:
+        return f"sample_id must be a non-empty string, got {sid!r}"
+    if not isinstance(row.get("snapshot"), str) or not row["snapshot"]:
+        return "no snapshot: the source names no model and no --set/--runs label gives one"
+    for col in STRING_COLUMNS:
+        if row.get(col) is not None and not isinstance(row[col], str):
+            return f"{col} must be a string, got {type(row[col]).__name__} {row[col]!r}"
+    for col in BOOL_COLUMNS:
+        if row.get(col) is not None and not isinstance(row[col], bool):
+            return f"{col} must be true/false/null, got {type(row[col]).__name__} {row[col]!r}"
+    for col in ("stage_step", "epoch"):
+        value = row.get(col)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{col} must be an integer, got {type(value).__name__} {value!r}"
+    score = row.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        return f"score must be a number, got {type(score).__name__} {score!r}"
+    conds = row.get("conditions")
+    if conds is not None and (
+        not isinstance(conds, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in conds.items())
+    ):
+        return "conditions must be an object of string values"
+    if row.get("created_at") is not None and not isinstance(row["created_at"], datetime):
+        return f"created_at must be a timestamp, got {row['created_at']!r}"
+    return None
+
+
+def _size(messages: list[dict[str, Any]] | None) -> int:
+    if not messages:
+        return 256
+    return 256 + sum(len(m.get("content") or "") + 64 for m in messages)
+
+
+def new_ingest_id() -> str:
+    """A sortable id for one ingest command: UTC time plus a short random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def ingest_source(
+    writer: DatasetWriter,
+    path: Path,
+    fmt: str,
+    options: Options,
+    labeler: Labeler,
+    on_item: Callable[[SourceStats], None] | None = None,
+) -> SourceStats:
+    """Import one source into `writer`; returns its counts."""
+    stats = writer.begin(path, fmt)
+    try:
+        items = reader_for(fmt)(path, options)
+        for item in items:
+            stats.records += 1
+            _handle(writer, stats, item, labeler, str(path))
+            if on_item is not None:
+                on_item(stats)
+    except WriteError:
+        raise
+    except Exception as exc:  # a reader failing mid-file: what was read stays, the failure is quarantined
+        stats.records += 1
+        writer.reject("file", f"{type(exc).__name__}: {exc}")
+    return writer.end()
+
+
+def _handle(writer: DatasetWriter, stats: SourceStats, item: Item, labeler: Labeler, source: str) -> None:
+    if isinstance(item, Rejected):
+        writer.reject(item.position, item.reason, item.raw)
+        return
+    assert isinstance(item, Parsed)
+    row = item.row
+    row.setdefault("source", source)
+    try:
+        labeler.apply(row, item.ctx, item.keys)
+    except LabelError as exc:
+        writer.reject(item.position, str(exc), _raw(item))
+        return
+    problem = row_problem(row)
+    if problem:
+        writer.reject(item.position, problem, _raw(item))
+        return
+    dup = writer.duplicate_of(row["sample_id"])
+    if dup == "existing":
+        stats.already_present += 1
+    elif dup is not None:
+        writer.reject(item.position, f"duplicate sample_id {row['sample_id']!r} (first seen at {dup})", _raw(item))
+    else:
+        writer.add(row, item.messages, item.position, _size(item.messages))
+
+
+def _raw(item: Parsed) -> Any:
+    return item.ctx if item.ctx is not None else {k: v for k, v in item.row.items() if k != "created_at"}

@@ -1,0 +1,193 @@
+"""What a reader yields (a parsed sample or a rejected record) and small value helpers shared by readers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+try:  # orjson is ~5x faster on large JSONL; plain json is the fallback
+    import orjson
+
+    def loads(data: str | bytes) -> Any:
+        return orjson.loads(data)
+
+    def dumps(obj: Any) -> str:
+        try:
+            return orjson.dumps(obj, default=str).decode()
+        except TypeError:  # e.g. integers beyond 64 bits
+            return json.dumps(obj, default=str)
+
+except ImportError:  # pragma: no cover - depends on the environment
+
+    def loads(data: str | bytes) -> Any:
+        return json.loads(data)
+
+    def dumps(obj: Any) -> str:
+        return json.dumps(obj, default=str)
+
+
+@dataclass
+class Parsed:
+    """One sample read from a source: a canonical `row` (None = unknown) and its transcript messages."""
+
+    row: dict[str, Any]
+    messages: list[dict[str, Any]] | None
+    position: str
+    ctx: Mapping[str, Any] | None = None  # what `--map col=path` paths are resolved against
+    keys: tuple[str, ...] = ()  # ids a runs manifest may match (run id, model …)
+
+
+@dataclass
+class Rejected:
+    """A record (or a whole file) that could not be imported, and why."""
+
+    position: str
+    reason: str
+    raw: Any = None
+
+
+@dataclass
+class Options:
+    """Importer options from the command line."""
+
+    scorer: str | None = None
+    harmful_value: str | None = None
+    threshold: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Item = Parsed | Rejected
+Reader = Iterator[Item]
+
+TRUE_TOKENS = frozenset({"c", "correct", "1", "1.0", "true", "t", "yes", "y"})
+FALSE_TOKENS = frozenset({"i", "incorrect", "0", "0.0", "false", "f", "no", "n"})
+
+
+class VerdictError(ValueError):
+    """A grader value that cannot be read as a verdict."""
+
+
+def verdict(
+    value: Any, harmful_value: str | None = None, threshold: float | None = None
+) -> tuple[bool | None, float | None]:
+    """(harmful, score) from a grader value: C/I, 1/0, true/false, yes/no, or a number with a threshold.
+
+    `harmful_value` names the value meaning harmful (default: the truthy one); None stays None (ungraded).
+    """
+    if value is None:
+        return None, None
+    if threshold is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) >= threshold, float(value)
+    token = str(value).strip().lower()
+    if harmful_value is not None:
+        want = harmful_value.strip().lower()
+        if want in TRUE_TOKENS or want in FALSE_TOKENS:
+            polarity = want in TRUE_TOKENS
+        else:
+            return token == want, None
+    else:
+        polarity = True
+    if token in TRUE_TOKENS:
+        truth = True
+    elif token in FALSE_TOKENS:
+        truth = False
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        raise VerdictError(f"numeric score {value!r} needs --threshold to become a verdict")
+    else:
+        raise VerdictError(f"unrecognised verdict value {value!r} (expected C/I, 1/0, true/false, yes/no)")
+    score = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return truth == polarity, score
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A UTC datetime from an ISO string, epoch seconds or datetime; naive times are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    elif isinstance(value, str):
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def conditions(values: Mapping[str, Any] | None) -> dict[str, str]:
+    """Scalar entries of a metadata mapping as strings (nested values as JSON)."""
+    out: dict[str, str] = {}
+    for key, value in (values or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            out[str(key)] = value
+        elif isinstance(value, bool):
+            out[str(key)] = "true" if value else "false"
+        elif isinstance(value, int | float):
+            out[str(key)] = str(value)
+        else:
+            out[str(key)] = json.dumps(value, sort_keys=True, default=str)
+    return out
+
+
+def lookup(obj: Any, path: str) -> Any:
+    """Follow a dotted path (`metadata.intervention`, `scores.judge.value.harmful`) through dicts/objects."""
+    cur = obj
+    for part in path.split("."):
+        if cur is None:
+            return None
+        if isinstance(cur, Mapping):
+            cur = cur.get(part)
+        elif isinstance(cur, list | tuple) and part.isdigit():
+            cur = cur[int(part)] if int(part) < len(cur) else None
+        else:
+            cur = getattr(cur, part, None)
+    return cur
+
+
+def message(
+    role: str,
+    content: str | None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    tool_call_id: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """One transcript message with exactly the canonical keys."""
+    return {
+        "role": role,
+        "content": content,
+        "tool_calls": tool_calls or None,
+        "tool_call_id": tool_call_id,
+        "name": name,
+    }
+
+
+def tool_call(id_: str | None, function: str, arguments: Any) -> dict[str, Any]:
+    """One canonical tool call; `arguments` is kept as a JSON string."""
+    if not isinstance(arguments, str):
+        arguments = dumps(arguments)
+    return {"id": id_, "function": function, "arguments": arguments}
+
+
+def small_raw(raw: Any, limit: int = 20_000) -> Any:
+    """The raw record for quarantine when small; otherwise a truncated text prefix."""
+    try:
+        text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    if len(text) <= limit:
+        return raw if not isinstance(raw, bytes) else text
+    return {"truncated": True, "prefix": text[:2000], "length": len(text)}
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """A file-name-safe short form of `text`."""
+    return _SLUG.sub("_", text).strip("_")[:limit] or "source"

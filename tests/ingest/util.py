@@ -1,0 +1,65 @@
+"""Helpers for importer tests: run the CLI, read the dataset back with DuckDB, read the quarantine."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from evalboard.ingest.cli import main
+from evalboard.schema import validate_file
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def ingest(*args: Any) -> Result:
+    """Run `evalboard ingest` in-process."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in args], stdout=stdout, stderr=stderr)
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def samples(out: Path) -> list[dict[str, Any]]:
+    """All sample rows of a dataset folder, ordered by sample_id; every file must pass the schema check."""
+    files = sorted((out / "samples").glob("*.parquet"))
+    for f in files:
+        assert validate_file(f, "samples")[1] is None, f
+    if not files:
+        return []
+    rel = duckdb.sql(f"SELECT * FROM read_parquet({[str(f) for f in files]}) ORDER BY sample_id")
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def transcript(out: Path, sample_id: str) -> list[dict[str, Any]]:
+    """One sample's messages."""
+    files = [str(f) for f in sorted((out / "transcripts").glob("*.parquet"))]
+    rows = duckdb.execute("SELECT messages FROM read_parquet($f) WHERE sample_id = $id", {"f": files, "id": sample_id})
+    [(messages,)] = rows.fetchall()
+    return messages
+
+
+def quarantine(out: Path) -> list[dict[str, Any]]:
+    """All quarantine lines of a dataset folder."""
+    lines = []
+    for f in sorted((out / "quarantine").glob("*.jsonl")):
+        lines += [json.loads(line) for line in f.read_text().splitlines()]
+    return lines
+
+
+def ingest_log(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "ingest_log.jsonl").read_text().splitlines()]
+
+
+def assert_adds_up(out: Path) -> None:
+    """Per source: records = imported + already present + rejected, and the files hold what was imported."""
+    for entry in ingest_log(out):
+        assert entry["records"] == entry["imported"] + entry["already_present"] + entry["rejected"], entry
