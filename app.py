@@ -14,6 +14,7 @@ st.set_page_config(page_title="evalboard", page_icon=":material/monitoring:", la
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
     st.Page("pages/transcripts.py", title="Transcripts", icon=":material/forum:", url_path="transcripts"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),
 ]
 FILTER_LABELS = {

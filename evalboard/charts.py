@@ -200,3 +200,190 @@ def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
         pl.format("{}%", (pl.col("rate") * 100).round(1)).alias("rate"),
         pl.format("{}–{}%", (pl.col("lo") * 100).round(1), (pl.col("hi") * 100).round(1)).alias("95% CI"),
     )
+
+
+# --- Readiness (issue 5) ----------------------------------------------------------------------------------------
+
+VERDICT_COLORS = {"READY": "#2E7D32", "NOT READY": "#C62828", "INSUFFICIENT DATA": "#F2A900"}
+
+
+def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Figure:
+    """Snapshots (newest at the top) × scenario families, one square per verdict coloured READY / NOT READY /
+    INSUFFICIENT DATA, labelled k/n; `highlight` outlines the snapshot being judged.
+
+    `history` has snapshot, candidate, family, status, k, n, rate, reason (evalboard.release.history_frame), rows
+    ordered newest snapshot first.
+    """
+    title = "Verdict history: snapshots × scenario families (newest first)"
+    if history.is_empty():
+        return _empty(title)
+    snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
+    families = history.get_column("family").unique(maintain_order=True).to_list()
+    size = max(26, min(56, 480 // max(len(families), len(snapshots))))
+    fig = go.Figure()
+    for status, color in VERDICT_COLORS.items():
+        cells = history.filter(pl.col("status") == status).to_dicts()
+        if not cells:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[c["family"] for c in cells],
+                y=[c["snapshot"] for c in cells],
+                mode="markers+text",
+                name=status,
+                marker=dict(
+                    symbol="square",
+                    size=size,
+                    color=color,
+                    line=dict(
+                        color=["#111" if c["snapshot"] == highlight else "#fff" for c in cells],
+                        width=[3 if c["snapshot"] == highlight else 1 for c in cells],
+                    ),
+                ),
+                text=[f"{c['k']}/{c['n']}" for c in cells],
+                textfont=dict(color="#111" if status == "INSUFFICIENT DATA" else "#fff", size=11),
+                customdata=[[c["snapshot"], c["family"], c["candidate"], c["reason"]] for c in cells],
+                hovertext=[f"{status}: {_pct(c['rate'])} ({c['k']} harmful of n={c['n']})" for c in cells],
+                hovertemplate="<b>%{customdata[2]}</b> · %{x}<br>%{hovertext}<br>%{customdata[3]}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(categoryorder="array", categoryarray=families, showgrid=False),
+        yaxis=dict(categoryorder="array", categoryarray=list(reversed(snapshots)), showgrid=False),
+        height=200 + int(size * 1.35 * len(snapshots)),
+        plot_bgcolor="#fff",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        margin=dict(t=90, b=50),
+    )
+    return fig
+
+
+# --- Compare page (issue 4) ----------------------------------------------------------------------------------------
+
+SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
+CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "": "#7F7F7F"}
+
+
+def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
+    """A and B per scenario family: grouped bars with 95% Wilson error bars and n in the hover and axis."""
+    title = "Rate per family, A vs B (95% Wilson)"
+    shown = rates.filter(pl.col("n") > 0)
+    if shown.is_empty():
+        return _empty(title)
+    order = rates.get_column("family").unique(maintain_order=True).to_list()
+    fig = go.Figure()
+    for side in ("A", "B"):
+        rows = shown.filter(pl.col("side") == side).to_dicts()
+        fig.add_trace(
+            go.Bar(
+                name=f"{side}: {names.get(side, side)}",
+                x=[r["family"] for r in rows],
+                y=[r["rate"] for r in rows],
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[r["hi"] - r["rate"] for r in rows],
+                    arrayminus=[r["rate"] - r["lo"] for r in rows],
+                    color="#333",
+                ),
+                marker_color=SIDE_COLORS[side],
+                customdata=[[side, r["family"]] for r in rows],
+                hovertext=[_hover(r) for r in rows],
+                hovertemplate=f"<b>{side}</b> · %{{x}}<br>%{{hovertext}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        xaxis=dict(categoryorder="array", categoryarray=order),
+        yaxis=dict(title="rate", tickformat=".0%", range=[0, 1]),
+        legend=dict(orientation="h", yanchor="top", y=-0.15),
+    )
+    return fig
+
+
+def difference_forest(diffs: pl.DataFrame) -> go.Figure:
+    """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
+    title = "Change B − A per family (points, 95% Newcombe)"
+    if diffs.is_empty():
+        return _empty(title)
+    rows = diffs.to_dicts()
+    labels = [r["family"] for r in rows]
+    fig = go.Figure(
+        go.Scatter(
+            x=[100 * r["diff"] for r in rows],
+            y=labels,
+            mode="markers",
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[100 * (r["hi"] - r["diff"]) for r in rows],
+                arrayminus=[100 * (r["diff"] - r["lo"]) for r in rows],
+                color="#555",
+            ),
+            marker=dict(
+                size=[14 if r["pooled"] else 10 for r in rows],
+                symbol=["diamond" if r["pooled"] else "circle" for r in rows],
+                color=[CALL_COLORS.get(r["kind"], CALL_COLORS[""]) for r in rows],
+            ),
+            customdata=[[r["family"], r["verdict"]] for r in rows],
+            hovertext=[r["text"] for r in rows],
+            hovertemplate="<b>%{y}</b>: %{customdata[1]}<br>%{hovertext}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line=dict(color="#222", width=1, dash="dot"))
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="B − A (points); left = B lower", ticksuffix=" pts", zeroline=False),
+        yaxis=dict(categoryorder="array", categoryarray=labels[::-1]),
+        height=max(280, 90 + 45 * len(rows)),
+        showlegend=False,
+    )
+    return fig
+
+
+def gap_lines(gaps: pl.DataFrame) -> go.Figure:
+    """B − A at each training checkpoint with a shaded 95% Newcombe band; significant points filled."""
+    title = "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm)"
+    if gaps.is_empty():
+        return _empty(title)
+    rows = gaps.to_dicts()
+    x = [r["checkpoint"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x + x[::-1],
+            y=[100 * r["hi"] for r in rows] + [100 * r["lo"] for r in rows][::-1],
+            fill="toself",
+            fillcolor=SIDE_COLORS["B"],
+            opacity=0.18,
+            line=dict(width=0),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[100 * r["diff"] for r in rows],
+            mode="lines+markers",
+            line=dict(color=SIDE_COLORS["B"]),
+            marker=dict(
+                size=10,
+                symbol=["circle" if r["significant"] else "circle-open" for r in rows],
+                color=SIDE_COLORS["B"],
+            ),
+            customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
+            hovertext=[r["text"] for r in rows],
+            hovertemplate="<b>%{x}</b><br>%{hovertext}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.add_hline(y=0, line=dict(color="#222", width=1, dash="dot"))
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="training checkpoint", categoryorder="array", categoryarray=x),
+        yaxis=dict(title="B − A (points)", ticksuffix=" pts"),
+    )
+    return fig

@@ -1,0 +1,173 @@
+"""Compare: is B better than A, where, by how much, and is it real? Two runs side by side (issue 4).
+
+URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (checkpoints written like
+"rl@1000" or "sft"), plus the sidebar's family and grader filters, which apply here.
+"""
+
+
+import streamlit as st
+
+from evalboard import charts
+from evalboard import comparison as cmp
+from evalboard.session import current_view, ensure_entrypoint, get_store
+from evalboard.transcript_text import inert_markdown as md
+
+ensure_entrypoint()
+store = get_store()
+view = current_view()
+health = store.health
+options = cmp.Options.from_frame(store.run("compare_options"))
+ROW_STYLES = {"regression": "background-color: #fde0dd", "pooled": "font-weight: bold; background-color: #eef1f5"}
+
+
+def swap_sides() -> None:
+    for field in cmp.FIELDS:
+        a_key, b_key = f"a_{field}", f"b_{field}"
+        st.session_state[a_key], st.session_state[b_key] = st.session_state[b_key], st.session_state[a_key]
+
+
+def pick(side: str, title: str, default: cmp.Side) -> cmp.Side:
+    """Three URL-bound pickers for one side."""
+    st.markdown(f"**{title}**")
+    checkpoints = [c.label for c in options.checkpoints]
+    snapshot = st.selectbox(
+        "Snapshot",
+        options.snapshots,
+        index=options.snapshots.index(default.snapshot),
+        key=f"{side}_snapshot",
+        bind="query-params",
+    )
+    intervention = st.selectbox(
+        "Intervention",
+        options.interventions,
+        index=options.interventions.index(default.intervention),
+        key=f"{side}_intervention",
+        bind="query-params",
+    )
+    checkpoint = st.selectbox(
+        "Checkpoint",
+        checkpoints,
+        index=checkpoints.index(default.checkpoint),
+        key=f"{side}_stage",
+        bind="query-params",
+    )
+    return cmp.Side(snapshot, intervention, checkpoint)
+
+
+st.title("Compare")
+st.caption(
+    "Is B better than A, where, by how much, and is it real? Rates are harmful actions over graded samples with "
+    "95% Wilson intervals; the change B − A has a 95% Newcombe interval; significance is corrected across "
+    "families (Holm). A shared link restores both sides."
+)
+
+for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cmp.URL_KEYS}, options):
+    st.warning(warning, icon=":material/warning:")
+
+defaults = options.default_sides()
+if defaults is None:
+    st.info("The dataset holds no samples to compare.", icon=":material/inbox:")
+    st.stop()
+
+left, middle, right = st.columns([10, 1, 10], vertical_alignment="center")
+with left:
+    a = pick("a", "A — the reference", defaults[0])
+with middle:
+    st.button("⇄", on_click=swap_sides, help="Swap A and B", key="compare_swap")
+with right:
+    b = pick("b", "B — compared with A", defaults[1])
+
+if view.snapshots or view.interventions or view.stages:
+    st.caption(
+        "The sidebar's snapshot, intervention and stage filters do not apply here (A and B choose their own); "
+        "its family and grader filters do."
+    )
+
+problems = cmp.problems(a, b, options)
+if problems:
+    for problem in problems:
+        st.warning(md(problem), icon=":material/compare_arrows:")
+    st.stop()
+
+cells = store.run("compare_cells", {"families": list(view.families), "graders": list(view.graders)})
+pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
+result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pairs)
+if result.empty_sides:
+    st.info(
+        f"{' and '.join(result.empty_sides)} has no graded samples in the selected families and graders. "
+        "Clear a sidebar filter or pick another run.",
+        icon=":material/search:",
+    )
+    st.stop()
+
+with st.container(border=True):
+    st.markdown(md(cmp.headline(result)))
+
+st.subheader("Per scenario family")
+kinds = cmp.row_kinds(result)
+frame = cmp.table(result).to_pandas()
+styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
+event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
+st.caption(
+    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red. A call of "
+    "'lower' or 'higher' needs the Holm-corrected test and the interval excluding 0. " + result.paired_note
+)
+ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
+if ungraded:
+    st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
+
+rows = [*result.rows, result.pooled]
+chosen = rows[event.selection.rows[0]] if event.selection.rows else rows[0]
+family = None if chosen.pooled else chosen.family
+filters = view.to_query_params()
+st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
+link_a, link_b = st.columns(2)
+link_a.page_link(
+    "pages/transcripts.py",
+    label=md(f"A: {a.describe()}"),
+    icon=":material/forum:",
+    query_params=cmp.transcript_params(a, options, family, filters),
+)
+link_b.page_link(
+    "pages/transcripts.py",
+    label=md(f"B: {b.describe()}"),
+    icon=":material/forum:",
+    query_params=cmp.transcript_params(b, options, family, filters),
+)
+
+export, share = st.columns(2)
+export.download_button(
+    "Download the table as CSV",
+    data=lambda: cmp.to_csv(result, filters, str(health.root)),
+    file_name="evalboard-comparison.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+with share.expander(":material/link: Share this comparison"):
+    st.code(cmp.share_link(st.context.url or "", filters, a, b), language=None, wrap_lines=True)
+
+name_a, name_b, _ = cmp.side_names(a, b)
+rates_col, diff_col = st.columns(2)
+rates_col.plotly_chart(
+    charts.side_by_side_rates(cmp.rates_frame(result), {"A": name_a, "B": name_b}), key="compare_rates", width="stretch"
+)
+diff_col.plotly_chart(charts.difference_forest(cmp.diffs_frame(result)), key="compare_diffs", width="stretch")
+
+st.subheader("Through training")
+gaps = cmp.training_gaps(cells, a, b)
+st.markdown(md(cmp.training_summary(gaps)))
+series_a, series_b = cmp.series_names(a, b)
+colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
+st.plotly_chart(charts.rate_lines(cmp.training_series(cells, a, b), colors), key="compare_training", width="stretch")
+st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
+
+st.subheader("Stacking")
+stacks, note = cmp.stacks(cells, result, options)
+if not stacks:
+    st.info(md(note), icon=":material/layers:")
+for stack in stacks:
+    st.markdown(md(f"{stack.combination}: the combination, its parts alone and baseline. {note}"))
+    iv_colors = charts.colors_for(options.interventions)
+    st.plotly_chart(charts.rate_bars(stack.rates, iv_colors), key=f"compare_stack_{stack.combination}", width="stretch")
+    st.markdown("\n".join(f"- {md(line)}" for line in stack.notes))

@@ -1,0 +1,15 @@
+-- Every (snapshot, intervention, checkpoint) the dataset holds, for the Compare page's pickers, URL checks
+-- and default. Unfiltered, so a shared link is judged against the whole dataset. last_created orders a
+-- snapshot's interventions (the newest is the default B); stage_rank orders checkpoints along training.
+SELECT
+    snapshot,
+    intervention,
+    training_stage,
+    stage_step,
+    CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END AS stage_rank,
+    count(harmful) AS n,
+    max(max(created_at)) OVER (PARTITION BY snapshot, intervention) AS last_created,
+    max(max(created_at)) OVER (PARTITION BY snapshot) AS snapshot_created
+FROM samples
+GROUP BY snapshot, intervention, training_stage, stage_step
+ORDER BY snapshot_created, snapshot, last_created, intervention, stage_rank, stage_step, training_stage;

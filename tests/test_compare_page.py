@@ -1,0 +1,159 @@
+"""AppTest: the Compare page restores A and B from the URL, says what is wrong with bad input, never raises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import REPO, sample, write_samples
+
+APP = str(REPO / "app.py")
+SIDES = ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage")
+
+
+def open_compare(query: dict | None = None, data=None, monkeypatch=None) -> AppTest:
+    if data is not None:
+        monkeypatch.setenv("EVALBOARD_DATA", str(data))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    return at
+
+
+def sides(at: AppTest) -> dict[str, str]:
+    return {s.key: s.value for s in at.selectbox if s.key in SIDES}
+
+
+def headline(at: AppTest) -> str:
+    """The headline paragraph, with Markdown escapes removed."""
+    text = next(m.value for m in at.markdown if m.value.startswith("Against") or m.value.startswith("Nothing"))
+    return text.replace("\\", "")
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
+    at = open_compare()
+    assert [t.value for t in at.title] == ["Compare"]
+    assert sides(at) == {
+        "a_snapshot": "atlas-2026-11",
+        "a_intervention": "baseline",
+        "a_stage": "rl@1000",
+        "b_snapshot": "atlas-2026-11",
+        "b_intervention": "constitution_stories+harmlessness",
+        "b_stage": "rl@1000",
+    }
+    assert headline(at).startswith("Against baseline, constitution_stories+harmlessness lowers the harmful-action rate")
+    assert "Held-out family 'sabotage'" in headline(at)
+    table = at.dataframe[0].value
+    assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
+    assert {"B − A", "A/B", "verdict", "test", "paired test"} <= set(table.columns)
+    assert "nan" not in table.to_string().lower()
+    rates, diffs, training, gap, stack = figures(at)
+    assert "all families (pooled)" in diffs["data"][0]["y"]
+    assert [t["name"] for t in training["data"] if t.get("name")] == [
+        "A: baseline",
+        "B: constitution_stories+harmlessness",
+    ]
+    assert gap["layout"]["xaxis"]["categoryarray"][-1] == "rl@1000"
+    assert "constitution_stories+harmlessness" in " ".join(stack["data"][0]["x"])
+    share = next(c.value for c in at.main.code if "a_snapshot" in c.value)
+    assert "a_snapshot=atlas-2026-11" in share and "b_intervention=constitution_stories%2Bharmlessness" in share
+
+
+def test_url_restores_both_sides_and_the_family_filter():
+    at = open_compare(
+        {
+            "a_snapshot": "atlas-2026-05",
+            "b_snapshot": "atlas-2026-05",
+            "b_intervention": "deliberation_rewrites",
+            "b_stage": "sft",
+            "family": ["blackmail", "leaking"],
+        }
+    )
+    assert not at.warning
+    assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
+    table = at.dataframe[0].value
+    assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
+    assert list(table.columns[1:3]) == ["A: baseline · rl@1000", "B: deliberation_rewrites · sft"]
+    assert "across 2 families (atlas-2026-05)" in headline(at)
+    # Drill-down: transcripts of A and of B in the top family, at their exact checkpoints.
+    links = [link.proto for link in at.get("page_link")]
+    assert [link.page for link in links] == ["transcripts", "transcripts"]
+    family = table["family"][0]
+    assert links[0].query_string == f"snapshot=atlas-2026-05&intervention=baseline&stage=rl&step=1000&family={family}"
+    assert links[1].query_string.startswith("snapshot=atlas-2026-05&intervention=deliberation_rewrites&stage=sft")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("a_snapshot", "nope"), ("b_stage", "rl@123"), ("b_intervention", "' OR 1=1 --"), ("a_stage", "x" * 5000)],
+    ids=["snapshot", "stage", "sql", "long"],
+)
+def test_unknown_url_values_warn_and_fall_back_to_the_default(key, value):
+    at = open_compare({key: value})
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and f"Ignored {key}=" in warnings[0] and len(warnings[0]) < 300
+    assert sides(at)["a_snapshot"] == "atlas-2026-11"  # the defaults stand
+    assert len(at.dataframe) == 1
+
+
+def test_identical_sides_say_so_instead_of_a_table():
+    at = open_compare({"b_intervention": "baseline"})
+    assert any("A and B are the same" in w.value for w in at.warning)
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_a_snapshot_without_that_intervention_is_named():
+    at = open_compare({"a_snapshot": "atlas-2026-05", "a_intervention": "difficult_advice"})
+    [warning] = [w.value.replace("\\", "") for w in at.warning]
+    assert "snapshot atlas-2026-05 has no difficult_advice runs; it holds baseline, safe_demos" in warning
+    assert not at.dataframe
+
+
+def test_swap_button_exchanges_a_and_b():
+    at = open_compare()
+    at.button(key="compare_swap").click().run()
+    assert not at.exception
+    assert sides(at)["a_intervention"] == "constitution_stories+harmlessness"
+    assert sides(at)["b_intervention"] == "baseline"
+    assert "baseline raises the harmful-action rate" in headline(at)
+
+
+def test_selecting_a_row_points_the_drill_down_at_it():
+    at = open_compare()
+    at.session_state["compare_table"] = {"selection": {"rows": [4], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any("all families \\(pooled\\)" in m.value for m in at.markdown)
+    assert "family=" not in at.get("page_link")[0].proto.query_string  # pooled: every family of the view
+
+
+def tiny(i: int, **kw) -> dict:
+    return sample(i, scenario=f"s{i % 7}", epoch=i, **kw)
+
+
+def test_missing_checkpoint_and_empty_filtered_side(tmp_path, monkeypatch):
+    rows = [tiny(i, intervention="baseline", stage_step=step) for i in range(20) for step in (100, 200)]
+    rows += [tiny(100 + i, intervention="fix", scenario_family="leaking", stage_step=100) for i in range(20)]
+    write_samples(tmp_path / "samples" / "part.parquet", [dict(r, sample_id=f"x{j}") for j, r in enumerate(rows)])
+    at = open_compare(
+        {"b_intervention": "fix", "a_stage": "rl@200", "b_stage": "rl@200"}, data=tmp_path, monkeypatch=monkeypatch
+    )
+    [warning] = [w.value.replace("\\", "") for w in at.warning]
+    assert "fix in snap-a was not evaluated at rl@200; its checkpoints are rl@100." in warning
+    at = open_compare(
+        {"b_intervention": "fix", "a_stage": "rl@100", "family": "blackmail"}, data=tmp_path, monkeypatch=monkeypatch
+    )
+    assert any("B has no graded samples in the selected families" in i.value for i in at.info)
+    at = open_compare({"b_intervention": "fix", "a_stage": "rl@100"}, data=tmp_path, monkeypatch=monkeypatch)
+    table = at.dataframe[0].value
+    assert set(table["verdict"]) >= {"no samples on A", "no samples on B"}
+    assert "nan" not in table.to_string().lower()
