@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from evalboard import metrics
-from evalboard.session import current_view, get_store, share_url
+from evalboard.session import PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
 from evalboard.view import View
 
@@ -40,9 +40,6 @@ if health.has_samples:
         st.header("Filters")
         for key, label in FILTER_LABELS.items():
             st.multiselect(label, options[key], key=key, bind="query-params", placeholder=f"All {label.lower()}s")
-        with st.expander(":material/link: Share this view", expanded=False):
-            st.caption("This link restores the page and every filter:")
-            st.code(share_url(current_view()), language=None, wrap_lines=True)
     if health.manifest.synthetic:
         st.info(
             f"**Synthetic demo data** — {health.manifest.title}. No real model produced these results.",
@@ -66,5 +63,12 @@ elif page.url_path != "data":
 
 try:
     page.run()
+except PageEnd:
+    pass
 except QueryError as exc:  # e.g. a file that changed under us or text DuckDB cannot decode
     st.error(f"This page could not be completed: {exc}", icon=":material/error:")
+finally:  # after the page ran (even if it stopped early), so the link carries the page's own state too
+    if health.has_samples:
+        with st.sidebar.expander(":material/link: Share this view", expanded=False):
+            st.caption("This link restores the page and every filter:")
+            st.code(share_url(page.url_path, current_view()), language=None, wrap_lines=True)

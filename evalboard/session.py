@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
 from evalboard.store import Store
-from evalboard.view import FILTER_KEYS, View
+from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "demo"
@@ -38,10 +39,22 @@ def current_view() -> View:
     return View(**{name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()})
 
 
-def share_url(view: View) -> str:
-    """An absolute link to this page with the view in its query string."""
-    scheme, netloc, path, _, _ = urlsplit(st.context.url or "")
-    return urlunsplit((scheme, netloc, path, urlencode(view.to_query_params(), doseq=True), ""))
+def page_params(url_path: str) -> dict[str, list[str]]:
+    """The page's own URL state (its PAGE_KEYS_BY_PAGE): bound widgets' values, else the query string."""
+    params: dict[str, list[str]] = {}
+    for key in PAGE_KEYS_BY_PAGE.get(url_path, ()):
+        value = st.session_state.get(key) if key in st.session_state else st.query_params.get_all(key)
+        if value is None or value == [] or value == "":
+            continue
+        params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    return params
+
+
+def share_url(url_path: str, view: View) -> str:
+    """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
+    scheme, netloc, _, _, _ = urlsplit(st.context.url or "")
+    query = urlencode(view.to_query_params() | page_params(url_path), doseq=True)
+    return urlunsplit((scheme, netloc, "/" + url_path, query, ""))
 
 
 def ensure_entrypoint() -> None:
@@ -56,3 +69,12 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+class PageEnd(Exception):
+    """Raised by `end_page`; app.py catches it, so the shared frame still renders after the page."""
+
+
+def end_page() -> NoReturn:
+    """Stop drawing this page here (use instead of `st.stop`, which would also stop app.py's frame)."""
+    raise PageEnd

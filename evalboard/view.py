@@ -62,17 +62,14 @@ class View:
         return cls(**values), warnings
 
 
-# URL keys that belong to individual pages rather than to the shared filters (each page validates its own).
-PAGE_KEYS: frozenset[str] = frozenset(
-    {
-        # /transcripts
-        "sample", "verdict", "q", "sort", "list_page", "cell", "left", "right",
-        # /compare
-        "a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage",
-        # /readiness
-        "gates", "max_rate", "min_samples", "confidence",
-    }
-)  # fmt: skip
+# URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates
+# its own.
+PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
+    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right"),
+    "compare": ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage"),
+    "readiness": ("gates", "max_rate", "min_samples", "confidence"),
+}
+PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
 
 
 def _shorten(value: str) -> str:

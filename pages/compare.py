@@ -4,12 +4,11 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 "rl@1000" or "sft"), plus the sidebar's family and grader filters, which apply here.
 """
 
-
 import streamlit as st
 
 from evalboard import charts
 from evalboard import comparison as cmp
-from evalboard.session import current_view, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
@@ -67,7 +66,7 @@ for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cm
 defaults = options.default_sides()
 if defaults is None:
     st.info("The dataset holds no samples to compare.", icon=":material/inbox:")
-    st.stop()
+    end_page()
 
 left, middle, right = st.columns([10, 1, 10], vertical_alignment="center")
 with left:
@@ -87,7 +86,7 @@ problems = cmp.problems(a, b, options)
 if problems:
     for problem in problems:
         st.warning(md(problem), icon=":material/compare_arrows:")
-    st.stop()
+    end_page()
 
 cells = store.run("compare_cells", {"families": list(view.families), "graders": list(view.graders)})
 pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
@@ -98,7 +97,7 @@ if result.empty_sides:
         "Clear a sidebar filter or pick another run.",
         icon=":material/search:",
     )
-    st.stop()
+    end_page()
 
 with st.container(border=True):
     st.markdown(md(cmp.headline(result)))

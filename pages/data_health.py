@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from evalboard.session import ensure_entrypoint, get_store
+from evalboard.session import end_page, ensure_entrypoint, get_store
 
 ensure_entrypoint()
 store = get_store()
@@ -19,7 +19,7 @@ if not health.exists:
     st.error(
         f"The folder `{health.root}` does not exist. Set `EVALBOARD_DATA` to a dataset folder.", icon=":material/inbox:"
     )
-    st.stop()
+    end_page()
 
 if health.has_samples:
     totals = store.run("dataset_totals").row(0, named=True)

@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from evalboard import charts, drilldown, metrics
-from evalboard.session import current_view, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 
 ensure_entrypoint()
 store = get_store()
@@ -48,7 +48,7 @@ if by_intervention.get_column("n").sum() == 0:
     st.info(
         "No graded samples match these filters. Clear a filter in the sidebar to see more.", icon=":material/search:"
     )
-    st.stop()
+    end_page()
 
 ungraded = by_intervention.get_column("ungraded").sum()
 if ungraded:

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import samples
-from evalboard.session import current_view, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
 from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
 
@@ -206,7 +206,7 @@ st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
 sample_id = st.query_params.get("sample")
 if not sample_id:
     render_list(rows, total)
-    st.stop()
+    end_page()
 
 ids = st.session_state["_listed_ids"]
 nav = st.columns([1, 1, 1, 5])

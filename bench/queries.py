@@ -1,0 +1,338 @@
+"""Benchmark the Overview's queries (DESIGN.md §8) as ratios against baselines run in the same process.
+
+    python bench/queries.py                        # 1,000,000 samples, generated into bench/out/
+    python bench/queries.py --samples 10000000     # the §8 target size
+    python bench/queries.py --samples 10000000 --reuse   # keep an existing dataset
+
+For each Overview query (`rate_by_intervention`, `rate_by_stage`, `rate_by_family`, `filter_options`),
+over the whole dataset and over a filtered view (one snapshot + two families), it prints:
+the store's time (`Store.run`, result cache cleared before each run: median of --runs), the store's
+warm-cache time, the same GROUP BY hand-written over `read_parquet(files)` with literal filters (the
+baseline the ≤ 1.5x target is measured against), a bare count scan of the same columns, and pandas
+`read_parquet(columns=…)` + groupby (in a child process, so its memory stays out of the RSS figures).
+Then `Store.refresh()` cold (fresh Store: every file validated) and warm (nothing changed), and peak
+RSS: of a child that only runs the store, and of this whole process. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from a checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synthetic  # noqa: E402
+
+from evalboard.store import Store  # noqa: E402
+from evalboard.view import View  # noqa: E402
+
+QUERIES = ("rate_by_intervention", "rate_by_stage", "rate_by_family", "filter_options")
+FILTERED = View(snapshots=(synthetic.SNAPSHOTS[3],), families=("blackmail", "leaking"))
+VIEWS = {"all": View(), "filtered": FILTERED}
+
+# The same questions written by hand over the files: the keys, aggregates and filter of each query,
+# without the store's view (union_by_name, NULL fill) or the view_samples macro.
+BASELINE = {
+    "rate_by_intervention": (
+        "SELECT intervention, count(harmful) AS n, count(*) FILTER (WHERE harmful) AS k, "
+        "count(*) - count(harmful) AS ungraded FROM {src} {where} GROUP BY intervention ORDER BY intervention"
+    ),
+    "rate_by_stage": (
+        "SELECT intervention, training_stage, stage_step, "
+        "CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END AS stage_rank, "
+        "count(harmful) AS n, count(*) FILTER (WHERE harmful) AS k FROM {src} {where} "
+        "GROUP BY intervention, training_stage, stage_step "
+        "ORDER BY stage_rank, stage_step, training_stage, intervention"
+    ),
+    "rate_by_family": (
+        "SELECT scenario_family, intervention, count(harmful) AS n, count(*) FILTER (WHERE harmful) AS k "
+        "FROM {src} {where} GROUP BY scenario_family, intervention ORDER BY scenario_family, intervention"
+    ),
+    "filter_options": None,  # filled below from the query file itself, with `samples` → read_parquet
+}
+COLUMNS = {
+    "rate_by_intervention": ["intervention", "harmful"],
+    "rate_by_stage": ["intervention", "training_stage", "stage_step", "harmful"],
+    "rate_by_family": ["scenario_family", "intervention", "harmful"],
+    "filter_options": ["snapshot", "created_at", "intervention", "training_stage", "scenario_family", "grader"],
+}
+FILTER_COLUMNS = {
+    "snapshots": "snapshot",
+    "interventions": "intervention",
+    "stages": "training_stage",
+    "families": "scenario_family",
+    "graders": "grader",
+}
+
+PANDAS = textwrap.dedent(
+    """
+    import json, resource, statistics, sys, time
+    import pandas as pd
+    folder, spec = sys.argv[1], json.loads(sys.argv[2])
+    FILTER_COLUMNS = spec["filter_columns"]
+
+    def run(query, cols, params):
+        need = list(dict.fromkeys(cols + [FILTER_COLUMNS[p] for p, v in params.items() if v]))
+        df = pd.read_parquet(folder, columns=need)
+        for p, values in params.items():
+            if values:
+                df = df[df[FILTER_COLUMNS[p]].isin(values)]
+        if query == "filter_options":
+            return (df.groupby("snapshot")["created_at"].max(), df["intervention"].unique(),
+                    df["training_stage"].unique(), df["scenario_family"].unique(), df["grader"].dropna().unique())
+        keys = {"rate_by_intervention": ["intervention"],
+                "rate_by_stage": ["intervention", "training_stage", "stage_step"],
+                "rate_by_family": ["scenario_family", "intervention"]}[query]
+        h = df["harmful"]
+        df = df.assign(n=h.notna(), k=h.eq(True).fillna(False).astype(bool))
+        return df.groupby(keys).agg(n=("n", "sum"), k=("k", "sum"), rows=("n", "size"))
+
+    out = {}
+    for case in spec["cases"]:
+        times = []
+        for _ in range(spec["runs"]):
+            t0 = time.perf_counter()
+            run(case["query"], case["columns"], case["params"])
+            times.append(time.perf_counter() - t0)
+        out[case["label"]] = statistics.median(times)
+    out["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(out))
+    """
+)
+
+STORE_ONLY = textwrap.dedent(
+    """
+    import json, resource, sys
+    sys.path.insert(0, sys.argv[3])
+    from pathlib import Path
+    from evalboard.store import QUERIES_DIR, Store
+    store = Store(sys.argv[1], Path(sys.argv[4]) if len(sys.argv) > 4 else QUERIES_DIR)
+    store.refresh()
+    for name, params in json.loads(sys.argv[2]):
+        store._cache.clear()
+        store.run(name, params)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """
+)
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def literal_list(values: list[str]) -> str:
+    """Our own constant values as a SQL list (the benchmark's views, never user input)."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def where_clause(params: dict[str, list[str]]) -> str:
+    conds = [f"{FILTER_COLUMNS[p]} IN {literal_list(v)}" for p, v in params.items() if v]
+    return ("WHERE " + " AND ".join(conds)) if conds else ""
+
+
+def query_params(name: str, view: View) -> dict[str, list[str]]:
+    return {} if name == "filter_options" else view.params()
+
+
+def ensure_dataset(samples: int, out: Path, reuse: bool, transcripts: bool) -> Path:
+    """Generate the dataset in a child process (its memory stays out of our RSS), unless reusable."""
+    if reuse and (out / "samples").is_dir():
+        rows = duckdb.execute(
+            f"SELECT sum(num_rows) FROM parquet_file_metadata('{out / 'samples' / '*.parquet'}')"
+        ).fetchone()[0]
+        if rows == samples:
+            print(f"reusing {out} ({samples:,} samples)")
+            return out
+        print(f"{out} holds {rows:,} samples, not {samples:,}: regenerating")
+    cmd = [sys.executable, str(Path(synthetic.__file__)), "--samples", str(samples), "--out", str(out)]
+    if not transcripts:
+        cmd.append("--no-transcripts")
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def same_rows(a, b) -> bool:  # noqa: ANN001 - a polars frame and a list of tuples
+    return sorted(map(tuple, a.rows())) == sorted(map(tuple, b))
+
+
+def transcript_lookup(root: Path, runs: int) -> float | None:
+    """One transcript by id, bare DuckDB over the transcripts files (a preview of issue 3's target)."""
+    files = sorted((root / "transcripts").glob("*.parquet"))
+    if not files:
+        return None
+    con = duckdb.connect(":memory:")
+    src = "read_parquet([" + ", ".join(f"'{p}'" for p in files) + "])"
+    ids = [r[0] for r in con.execute(f"SELECT sample_id FROM {src} USING SAMPLE 7 ROWS").fetchall()]
+
+    pending = iter(ids * (runs + 1))  # a different id each run, so no run reads what the last one cached
+
+    def fetch() -> None:
+        con.execute(f"SELECT messages FROM {src} WHERE sample_id = $id", {"id": next(pending)}).fetchall()
+
+    return median_time(fetch, runs)
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, help="dataset folder (default bench/out/synthetic-N/)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the dataset folder if it holds N samples")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (median; default 5)")
+    parser.add_argument("--pandas-runs", type=int, default=3, help="timed pandas runs per query (default 3)")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
+    parser.add_argument("--queries-dir", type=Path, help="run the store over another queries/ folder (experiments)")
+    args = parser.parse_args(argv)
+
+    root = ensure_dataset(args.samples, args.out or synthetic.default_out(args.samples), args.reuse, True)
+    files = sorted((root / "samples").glob("*.parquet"))
+    src = "read_parquet([" + ", ".join(f"'{p}'" for p in files) + "])"
+    store_kwargs = {"queries_dir": args.queries_dir} if args.queries_dir else {}
+    BASELINE["filter_options"] = (
+        Store(root, **store_kwargs)._load("filter_options")[0].replace("FROM samples", "FROM {src} {where}")
+    )
+    cases = [(name, label) for name in QUERIES for label in (("all",) if name == "filter_options" else VIEWS)]
+
+    print(
+        f"duckdb {duckdb.__version__}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"{args.samples:,} samples in {len(files)} files "
+        f"({sum(p.stat().st_size for p in files) / 2**20:.0f} MiB); median of {args.runs} runs"
+    )
+
+    # refresh(): cold = a fresh Store validating every file (OS cache warm); warm = nothing changed.
+    refresh_cold = median_time(lambda: Store(root, **store_kwargs).refresh(), args.runs)
+    store = Store(root, **store_kwargs)
+    store.refresh()
+    refresh_warm = median_time(store.refresh, args.runs)
+
+    bare = duckdb.connect(":memory:")
+    rows = []
+    for name, label in cases:
+        params = query_params(name, VIEWS[label])
+        where = where_clause(params)
+        group_sql = BASELINE[name].format(src=src, where=where)
+        scan_sql = f"SELECT count(*), {', '.join(f'count({c})' for c in COLUMNS[name])} FROM {src} {where}"
+
+        def uncached(name=name, params=params):
+            store._cache.clear()
+            return store.run(name, params)
+
+        result = uncached()
+        expected = bare.execute(group_sql).fetchall()
+        if not same_rows(result, expected):
+            print(f"WARNING: {name} [{label}] differs from its baseline", file=sys.stderr)
+        # Interleave store and baselines run by run, so load from other processes hits both alike.
+        t_store, t_group, t_scan, c_store, c_group = [], [], [], [], []
+        for _ in range(args.runs):
+            for fn, walls, cpus in (
+                (uncached, t_store, c_store),
+                (lambda sql=group_sql: bare.execute(sql).fetchall(), t_group, c_group),
+                (lambda sql=scan_sql: bare.execute(sql).fetchall(), t_scan, []),
+            ):
+                c0, t0 = time.process_time(), time.perf_counter()
+                fn()
+                walls.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
+        t_cached = median_time(lambda name=name, params=params: store.run(name, params), args.runs)
+        rows.append(
+            {
+                "label": f"{name} [{label}]",
+                "query": name,
+                "params": params,
+                "store": statistics.median(t_store),
+                "cached": t_cached,
+                "group": statistics.median(t_group),
+                "scan": statistics.median(t_scan),
+                "cpu_ratio": statistics.median(c_store) / statistics.median(c_group),
+            }
+        )
+    lookup = transcript_lookup(root, args.runs)
+    main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    store_rss = int(
+        subprocess.run(
+            [sys.executable, "-c", STORE_ONLY, str(root), json.dumps([(r["query"], r["params"]) for r in rows]),
+             str(Path(__file__).resolve().parent.parent), *([str(args.queries_dir)] if args.queries_dir else [])],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+    )  # fmt: skip
+
+    pandas: dict[str, float] = {}
+    if not args.no_pandas:
+        spec = {
+            "runs": args.pandas_runs,
+            "filter_columns": FILTER_COLUMNS,
+            "cases": [
+                {"label": r["label"], "query": r["query"], "columns": COLUMNS[r["query"]], "params": r["params"]}
+                for r in rows
+            ],
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", PANDAS, str(root / "samples"), json.dumps(spec)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        pandas = json.loads(done.stdout)
+
+    header = (
+        f"{'query [view]':<32} {'store ms':>8} {'cached':>8} {'groupby':>8} {'x grp':>6} {'cpu x':>6} "
+        f"{'scan':>8} {'x scan':>6} {'pandas':>8} {'pd/store':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        pd_time = pandas.get(r["label"])
+        print(
+            f"{r['label']:<32} {fmt_ms(r['store'])} {fmt_ms(r['cached'])} {fmt_ms(r['group'])} "
+            f"{r['store'] / r['group']:6.2f} {r['cpu_ratio']:6.2f} {fmt_ms(r['scan'])} {r['store'] / r['scan']:6.2f} "
+            + (f"{fmt_ms(pd_time)} {pd_time / r['store']:8.1f}" if pd_time else f"{'-':>8} {'-':>8}")
+        )
+    print("-" * len(header))
+    print("x grp = store / groupby (wall); cpu x = the same on process CPU time, steadier when load > cores")
+    print(
+        f"refresh(): cold {refresh_cold * 1000:.1f} ms (fresh Store, {len(files)} files), "
+        f"warm {refresh_warm * 1000:.2f} ms"
+    )
+    if lookup is not None:
+        print(f"one transcript by id (bare DuckDB over transcripts/, row-group pruning): {lookup * 1000:.1f} ms")
+    print(
+        f"peak RSS: store alone {store_rss / 1024:.0f} MiB; this process (store + baselines) {main_rss / 1024:.0f} MiB"
+        + (f"; pandas child {pandas['maxrss_kib'] / 1024:.0f} MiB" if pandas else "")
+    )
+    worst = max(r["store"] / r["group"] for r in rows)
+    worst_cpu = max(r["cpu_ratio"] for r in rows)
+    slowest_pd = min((pandas[r["label"]] / r["store"] for r in rows), default=None) if pandas else None
+    print(
+        f"targets: ≤ 1.5x groupby baseline: {'met' if worst <= 1.5 else 'MISSED'} "
+        f"(worst {worst:.2f}x wall, {worst_cpu:.2f}x cpu; load now {os.getloadavg()[0]:.1f})"
+        + (
+            f"; ≥ 5x faster than pandas: {'met' if slowest_pd >= 5 else 'MISSED'} (least {slowest_pd:.1f}x)"
+            if pandas
+            else ""
+        )
+        + f"; RSS < 1 GiB: {'met' if max(store_rss, main_rss) < 2**20 else 'MISSED'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
