@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from evalboard.store import QueryError, Store
+from evalboard.store import Store
 from evalboard.view import View
 
 PAGE_SIZE = 50
@@ -66,26 +66,15 @@ def sample_detail(store: Store, sample_id: str) -> dict[str, Any] | None:
 
 
 def transcript(store: Store, sample_id: str) -> list[dict] | None:
-    """The sample's messages; None when no transcript file holds it ([] when it has no messages)."""
-    try:
-        frame = store.run("transcript", {"sample_id": sample_id})
-    except QueryError as exc:
-        if "UTF8" not in str(exc) and "UTF-8" not in str(exc):
-            raise
-        return _lenient_transcript(store, sample_id)
-    if not frame.height:
-        return None
-    messages = frame.get_column("messages")[0]
-    return [] if messages is None else messages.to_list()
+    """The sample's messages; None when no transcript file holds it ([] when it has no messages).
 
-
-def _lenient_transcript(store: Store, sample_id: str) -> list[dict] | None:
-    """Read a transcript whose text is not valid UTF-8, replacing the bad bytes with U+FFFD."""
-    rows = store.raw_rows("transcripts", sample_id)
+    Text that is not valid UTF-8 (model output can be anything) is decoded with U+FFFD, not lost.
+    """
+    rows = store.transcript_rows(sample_id)
     if not rows.num_rows:
         return None
-    as_bytes = rows.column("messages").cast(_binary_strings(rows.schema.field("messages").type))
-    return _decode(as_bytes.to_pylist()[0]) or []
+    messages = rows.column("messages").cast(_binary_strings(rows.schema.field("messages").type))
+    return _decode(messages.to_pylist()[0]) or []
 
 
 def _binary_strings(t: pa.DataType) -> pa.DataType:

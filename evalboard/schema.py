@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -113,17 +114,37 @@ def schema_problems(schema: pa.Schema, table: str) -> list[str]:
     return problems
 
 
-def validate_file(path: Path, table: str) -> tuple[int, Problem | None, frozenset[str]]:
-    """Check one Parquet file's footer and schema; return (row count, problem or None, column names)."""
+class FileCheck(NamedTuple):
+    """What validating one Parquet file found."""
+
+    rows: int
+    problem: Problem | None
+    columns: frozenset[str]
+    id_ranges: tuple[tuple[str, str], ...] | None  # per row group: min and max sample_id, when recorded
+
+
+def validate_file(path: Path, table: str) -> FileCheck:
+    """Check one Parquet file's footer and schema (no data pages are read)."""
     try:
         meta = pq.read_metadata(path)
         schema = meta.schema.to_arrow_schema()
     except Exception as exc:  # pyarrow raises several types for damaged files
-        return 0, Problem(path, f"not a readable Parquet file ({exc})"), frozenset()
+        return FileCheck(0, Problem(path, f"not a readable Parquet file ({exc})"), frozenset(), None)
     problems = schema_problems(schema, table)
-    if problems:
-        return meta.num_rows, Problem(path, "; ".join(problems)), frozenset(schema.names)
-    return meta.num_rows, None, frozenset(schema.names)
+    problem = Problem(path, "; ".join(problems)) if problems else None
+    return FileCheck(meta.num_rows, problem, frozenset(schema.names), None if problem else _id_ranges(meta))
+
+
+def _id_ranges(meta: pq.FileMetaData) -> tuple[tuple[str, str], ...] | None:
+    """Each row group's sample_id range from the footer statistics, or None when any group lacks them."""
+    column = meta.schema.to_arrow_schema().get_field_index("sample_id")
+    ranges = []
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+            return None
+        ranges.append((stats.min, stats.max))
+    return tuple(ranges)
 
 
 def validate_table(table: pa.Table, kind: str = "samples") -> list[str]:

@@ -18,9 +18,11 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
-from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, Problem, validate_file
+from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, validate_file
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MACROS = ("view_samples",)  # queries that define table macros over the views
@@ -97,12 +99,15 @@ def _ddl_type(t: pa.DataType) -> str:
     raise TypeError(f"no DuckDB type for {t}")
 
 
-def _view_sql(table: str, files: list[Path], present: set[str]) -> str:
+def _view_sql(table: str, files: list[Path], column_sets: set[frozenset[str]]) -> str:
     """CREATE VIEW over the good files, with NULL columns for canonical columns none of them has."""
     schema = TABLES[table]
+    present = set().union(*column_sets)
     cols = [f.name if f.name in present else f"CAST(NULL AS {_ddl_type(f.type)}) AS {f.name}" for f in schema]
     if files:
-        source = f"read_parquet([{', '.join(_sql_literal(str(p)) for p in files)}], union_by_name = true)"
+        # union_by_name costs a little on every scan: only ask for it when the files' columns differ.
+        by_name = ", union_by_name = true" if len(column_sets) > 1 else ""
+        source = f"read_parquet([{', '.join(_sql_literal(str(p)) for p in files)}]{by_name})"
         where = ""
     else:
         source, where = "(SELECT 1)", " WHERE false"
@@ -117,7 +122,10 @@ class Store:
         self.queries_dir = queries_dir
         self._con = duckdb.connect(":memory:")
         self._lock = threading.RLock()
-        self._validated: dict[tuple[Path, int, int], tuple[int, Problem | None, frozenset[str]]] = {}
+        self._validated: dict[tuple[Path, int, int], FileCheck] = {}
+        # Good transcripts files → their row groups' sample_id ranges (None: no statistics).
+        self._id_ranges: dict[Path, tuple[tuple[str, str], ...] | None] = {}
+        self._open_files: dict[Path, pq.ParquetFile] = {}
         self._fingerprint: tuple | None = None
         self._health = Health(self.root, exists=False)
         self._cache: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
@@ -140,14 +148,13 @@ class Store:
         )
         return (self.root.is_dir(), tuple(entries), extras)
 
-    def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, frozenset[str]]:
-        """Validate one file (once per mtime/size); return its status and column names."""
+    def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, FileCheck]:
+        """Validate one file (once per mtime/size); return its status and what validation found."""
         key = (path, mtime, size)
         if key not in self._validated:
-            rows, problem, names = validate_file(path, table)
-            self._validated[key] = (rows, problem, names)
-        rows, problem, names = self._validated[key]
-        return FileStatus(path, table, rows, problem.reason if problem else None), names
+            self._validated[key] = validate_file(path, table)
+        check = self._validated[key]
+        return FileStatus(path, table, check.rows, check.problem.reason if check.problem else None), check
 
     def refresh(self) -> Health:
         """Re-check the folder; rebuild the views if any file changed. Cheap when nothing did."""
@@ -158,12 +165,14 @@ class Store:
             exists, entries, _ = fingerprint
             checked = [self._check(table, p, m, s) for table, p, m, s in entries]
             files = tuple(status for status, _ in checked)
+            self._id_ranges = {st.path: c.id_ranges for st, c in checked if st.table == "transcripts" and st.ok}
+            self._open_files.clear()
             manifest, manifest_problem = load_manifest(self.root)
             log = self.root / INGEST_LOG
             health = Health(self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None)
             for table in TABLES:
-                present = set().union(*(names for status, names in checked if status.table == table and status.ok))
-                self._con.execute(_view_sql(table, health.good(table), present))
+                column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
+                self._con.execute(_view_sql(table, health.good(table), column_sets))
             for name in MACROS:  # macros bind to the views, so they follow them
                 self._con.execute(self._load(name)[0])
             self._fingerprint, self._health = fingerprint, health
@@ -210,19 +219,31 @@ class Store:
                 self._cache.popitem(last=False)
         return frame
 
-    def raw_rows(self, table: str, sample_id: str) -> pa.Table:
-        """Rows of `table` for one sample read with pyarrow, without UTF-8 validation.
+    def transcript_rows(self, sample_id: str) -> pa.Table:
+        """The transcripts row of one sample (or no row), read from the one row group that can hold it.
 
-        The fallback for text DuckDB refuses (invalid UTF-8 in model output): the caller decodes it
-        leniently instead of losing the transcript.
+        Transcript files are sorted by sample_id, so each row group's id range (from the footer, read once
+        per file change) points at a single group. Asking DuckDB instead re-parses a large footer on every
+        call (~90 ms for 500 row groups), over the 50 ms budget. Strings are returned unvalidated; the
+        caller decodes them leniently, since model output may not be valid UTF-8.
         """
-        import pyarrow.dataset as ds
+        self.refresh()
+        with self._lock:
+            for path, ranges in self._id_ranges.items():
+                groups = range(self._parquet(path).num_row_groups) if ranges is None else [
+                    i for i, (low, high) in enumerate(ranges) if low <= sample_id <= high
+                ]  # fmt: skip
+                for group in groups:
+                    rows = self._parquet(path).read_row_group(group, columns=["sample_id", "messages"])
+                    hit = rows.filter(pc.equal(rows.column("sample_id"), sample_id))
+                    if hit.num_rows:
+                        return hit.slice(0, 1)
+        return TRANSCRIPTS.empty_table()
 
-        files = [str(p) for p in self.refresh().good(table)]
-        if not files:
-            return TABLES[table].empty_table()
-        dataset = ds.dataset(files, format="parquet")
-        return dataset.to_table(filter=ds.field("sample_id") == sample_id)
+    def _parquet(self, path: Path) -> pq.ParquetFile:
+        if path not in self._open_files:
+            self._open_files[path] = pq.ParquetFile(path)
+        return self._open_files[path]
 
 
 def _freeze(value: Any) -> Any:

@@ -5,22 +5,23 @@ from tests.helpers import sample, write_samples
 
 
 def test_valid_file(tmp_path):
-    rows, problem, names = validate_file(write_samples(tmp_path / "a.parquet", [sample(1)]), "samples")
-    assert (rows, problem) == (1, None)
-    assert "harmful" in names
+    check = validate_file(write_samples(tmp_path / "a.parquet", [sample(1)]), "samples")
+    assert (check.rows, check.problem) == (1, None)
+    assert "harmful" in check.columns
+    assert check.id_ranges == (("t-000001", "t-000001"),)
 
 
 def test_missing_column_is_named(tmp_path):
     schema = pa.schema([f for f in SAMPLES if f.name != "harmful"])
     path = write_samples(tmp_path / "a.parquet", [sample(1)], schema)
-    _, problem, _ = validate_file(path, "samples")
+    problem = validate_file(path, "samples").problem
     assert problem.file == path and "missing column 'harmful'" in problem.reason
 
 
 def test_wrong_type_is_named(tmp_path):
     schema = pa.schema([pa.field("stage_step", pa.string()) if f.name == "stage_step" else f for f in SAMPLES])
     path = write_samples(tmp_path / "a.parquet", [sample(1, stage_step="100")], schema)
-    _, problem, _ = validate_file(path, "samples")
+    problem = validate_file(path, "samples").problem
     assert "column 'stage_step' has type string, expected int64" in problem.reason
 
 
@@ -33,7 +34,7 @@ def test_truncated_and_garbage_files(tmp_path):
     empty = tmp_path / "empty.parquet"
     empty.write_bytes(b"")
     for path in (truncated, garbage, empty):
-        _, problem, _ = validate_file(path, "samples")
+        problem = validate_file(path, "samples").problem
         assert problem is not None and "not a readable Parquet file" in problem.reason
 
 

@@ -30,8 +30,8 @@ def read(path: Path, options: Options) -> Iterator[Item]:
 
 
 def _read_file(path: Path, transcripts: list[str], prefix: str) -> Iterator[Item]:
-    checked = validate_file(path, "samples")  # (rows, problem, …): index so extra fields don't matter
-    rows, problem = checked[0], checked[1]
+    checked = validate_file(path, "samples")
+    rows, problem = checked.rows, checked.problem
     if problem is not None:
         yield Rejected(f"{prefix}file", problem.reason)
         return

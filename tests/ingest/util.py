@@ -32,7 +32,7 @@ def samples(out: Path) -> list[dict[str, Any]]:
     """All sample rows of a dataset folder, ordered by sample_id; every file must pass the schema check."""
     files = sorted((out / "samples").glob("*.parquet"))
     for f in files:
-        assert validate_file(f, "samples")[1] is None, f
+        assert validate_file(f, "samples").problem is None, f
     if not files:
         return []
     rel = duckdb.sql(f"SELECT * FROM read_parquet({[str(f) for f in files]}) ORDER BY sample_id")
