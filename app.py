@@ -5,24 +5,28 @@ from __future__ import annotations
 import streamlit as st
 
 from evalboard import metrics
-from evalboard.session import PageEnd, current_view, get_store, share_url
+from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
 from evalboard.view import View
 
-st.set_page_config(page_title="evalboard", page_icon=":material/monitoring:", layout="wide")
+# A local file: a Material icon as page_icon makes the browser fetch it from the internet.
+st.set_page_config(
+    page_title="evalboard", page_icon=str(REPO_ROOT / "evalboard" / "assets" / "favicon.png"), layout="wide"
+)
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
     st.Page("pages/transcripts.py", title="Transcripts", icon=":material/forum:", url_path="transcripts"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/readiness.py", title="Readiness", icon=":material/verified:", url_path="readiness"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),
 ]
-FILTER_LABELS = {
-    "snapshot": "Snapshot",
-    "intervention": "Intervention",
-    "stage": "Training stage",
-    "family": "Scenario family",
-    "grader": "Grader",
+FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
+    "snapshot": ("Snapshot", "All snapshots"),
+    "intervention": ("Intervention", "All interventions"),
+    "stage": ("Training stage", "All training stages"),
+    "family": ("Scenario family", "All scenario families"),
+    "grader": ("Grader", "All graders"),
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 
@@ -38,8 +42,8 @@ if health.has_samples:
         st.warning(warning, icon=":material/warning:")
     with st.sidebar:
         st.header("Filters")
-        for key, label in FILTER_LABELS.items():
-            st.multiselect(label, options[key], key=key, bind="query-params", placeholder=f"All {label.lower()}s")
+        for key, (label, placeholder) in FILTER_LABELS.items():
+            st.multiselect(label, options[key], key=key, bind="query-params", placeholder=placeholder)
     if health.manifest.synthetic:
         st.info(
             f"**Synthetic demo data** — {health.manifest.title}. No real model produced these results.",

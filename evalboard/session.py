@@ -6,6 +6,7 @@ The only module besides pages/ and app.py that imports Streamlit.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -69,6 +70,30 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    pending = st.session_state.pop(_PENDING_TRANSCRIPTS, None)
+    if pending is not None:
+        st.switch_page("pages/transcripts.py", query_params=pending)
+
+
+_PENDING_TRANSCRIPTS = "_open_transcripts"
+
+
+def open_transcripts(cell: Mapping[str, str | Sequence[str]]) -> None:
+    """Button/selection callback: show exactly `cell` on the Transcripts page.
+
+    The sidebar's filters are set through session state (sidebar filters not named in `cell` are cleared).
+    Everything else (step, verdict, …) travels as query params of the page switch, which happens at the top
+    of the next run (`ensure_entrypoint`), since callbacks may not switch pages. The Transcripts page's own
+    widgets are unbound while another page shows, so they take their values from those params.
+    """
+    for key in FILTER_KEYS:
+        value = cell.get(key, ())
+        st.session_state[key] = [value] if isinstance(value, str) else list(value)
+    page_params = {k: str(v) for k, v in cell.items() if k not in FILTER_KEYS}
+    for key in page_params:
+        st.session_state.pop(key, None)  # a stale value would win over the URL
+    # Always a dict: switch_page(query_params=None) would try to clear the URL-bound sidebar params and fail.
+    st.session_state[_PENDING_TRANSCRIPTS] = page_params
 
 
 class PageEnd(Exception):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from evalboard import charts
 from evalboard import comparison as cmp
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
@@ -121,17 +121,17 @@ family = None if chosen.pooled else chosen.family
 filters = view.to_query_params()
 st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
 link_a, link_b = st.columns(2)
-link_a.page_link(
-    "pages/transcripts.py",
-    label=md(f"A: {a.describe()}"),
+link_a.button(
+    md(f"A: {a.describe()}"),
     icon=":material/forum:",
-    query_params=cmp.transcript_params(a, options, family, filters),
+    on_click=open_transcripts,
+    args=(cmp.transcript_params(a, options, family, filters),),
 )
-link_b.page_link(
-    "pages/transcripts.py",
-    label=md(f"B: {b.describe()}"),
+link_b.button(
+    md(f"B: {b.describe()}"),
     icon=":material/forum:",
-    query_params=cmp.transcript_params(b, options, family, filters),
+    on_click=open_transcripts,
+    args=(cmp.transcript_params(b, options, family, filters),),
 )
 
 export, share = st.columns(2)

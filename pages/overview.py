@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from evalboard import charts, drilldown, metrics
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 
 ensure_entrypoint()
 store = get_store()
@@ -13,19 +13,11 @@ view = current_view()
 
 
 def open_cell(chart: str) -> None:
-    """Click on a chart → narrow the sidebar filters to that cell and open its transcripts."""
+    """Click on a chart → the Transcripts page narrowed to that cell."""
     cell = drilldown.selected_cell(chart, st.session_state[chart].selection)
     if cell is not None:
-        for key, values in drilldown.narrowed(current_view(), cell).items():
-            st.session_state[key] = values
-        st.session_state["_open_cell_step"] = cell.get("step")
-        st.session_state["_open_cell"] = True
-
-
-if st.session_state.pop("_open_cell", False):
-    step = st.session_state.pop("_open_cell_step", None)
-    # A dict (even empty) keeps switch_page from clearing the URL-bound sidebar params, which it may not do.
-    st.switch_page("pages/transcripts.py", query_params={"step": str(step)} if step is not None else {})
+        step = {"step": cell["step"]} if "step" in cell else {}
+        open_transcripts(drilldown.narrowed(current_view(), cell) | step)
 
 
 def clickable_chart(figure, key: str) -> None:

@@ -84,12 +84,13 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
     assert list(table.columns[1:3]) == ["A: baseline · rl@1000", "B: deliberation_rewrites · sft"]
     assert "across 2 families (atlas-2026-05)" in headline(at)
-    # Drill-down: transcripts of A and of B in the top family, at their exact checkpoints.
-    links = [link.proto for link in at.get("page_link")]
-    assert [link.page for link in links] == ["transcripts", "transcripts"]
+    # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]
-    assert links[0].query_string == f"snapshot=atlas-2026-05&intervention=baseline&stage=rl&step=1000&family={family}"
-    assert links[1].query_string.startswith("snapshot=atlas-2026-05&intervention=deliberation_rewrites&stage=sft")
+    next(b for b in at.button if b.label.replace("\\", "").startswith("B:")).click().run()
+    assert not at.exception and [t.value for t in at.title] == ["Transcripts"]
+    assert at.session_state["intervention"] == ["deliberation_rewrites"] and at.session_state["family"] == [family]
+    listed = at.dataframe[0].value
+    assert set(listed["checkpoint"]) == {"sft@0"} and set(listed["snapshot"]) == {"atlas-2026-05"}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +134,8 @@ def test_selecting_a_row_points_the_drill_down_at_it():
     at.run()
     assert not at.exception
     assert any("all families \\(pooled\\)" in m.value for m in at.markdown)
-    assert "family=" not in at.get("page_link")[0].proto.query_string  # pooled: every family of the view
+    next(b for b in at.button if b.label.replace("\\", "").startswith("A:")).click().run()
+    assert at.session_state["family"] == []  # pooled: every family of the view
 
 
 def tiny(i: int, **kw) -> dict:

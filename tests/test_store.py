@@ -91,8 +91,20 @@ def test_missing_and_empty_folders(tmp_path):
 
 
 def test_optional_columns_may_be_absent(tmp_path):
-    minimal = pa.schema([SAMPLES.field(c) for c in ("sample_id", "snapshot", "intervention", "training_stage",
-                                                     "stage_step", "scenario_family", "harmful")])
+    minimal = pa.schema(
+        [
+            SAMPLES.field(c)
+            for c in (
+                "sample_id",
+                "snapshot",
+                "intervention",
+                "training_stage",
+                "stage_step",
+                "scenario_family",
+                "harmful",
+            )
+        ]
+    )
     write_samples(tmp_path / "samples" / "min.parquet", [sample(1)], minimal)
     frame = Store(tmp_path).run("rate_by_intervention", View(graders=()).params())
     assert frame.row(0, named=True)["n"] == 1

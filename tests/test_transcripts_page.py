@@ -100,4 +100,3 @@ def _counterpart() -> str:
     from evalboard.store import Store
 
     return samples.counterparts(Store(REPO / "data" / "demo"), HARMFUL_ID).get_column("sample_id")[0]
-

@@ -1,0 +1,105 @@
+"""`evalboard readiness SNAPSHOT`: the Readiness page's verdict for a pipeline. Prints the per-family verdicts
+and exits 0 when ready, 1 when not ready, 2 when the data is insufficient and 3 on bad input (unknown snapshot
+or intervention, a missing or malformed gates file, an override out of range, a dataset without samples)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from evalboard import release
+from evalboard.gates import ENV_VAR, GatesError, gates_path, load_gates
+from evalboard.readiness import EXIT_BAD_INPUT
+from evalboard.store import QueryError, Store
+
+PROG = "evalboard readiness"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FORMATS = ("table", "json", "markdown")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 3 (bad input): argparse's own 2 would read as "insufficient data"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def default_data() -> Path:
+    """$EVALBOARD_DATA, else the repository's demo data (the app's default too)."""
+    return Path(os.environ.get("EVALBOARD_DATA") or REPO_ROOT / "data" / "demo")
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description=__doc__,
+        epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input",
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot to judge, e.g. atlas-2026-11")
+    parser.add_argument(
+        "--intervention",
+        help="judge this intervention's final checkpoint (default: the snapshot's newest run)",
+    )
+    parser.add_argument(
+        "--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else the repository's data/demo)"
+    )
+    parser.add_argument(
+        "--gates", type=Path, help=f"gates file (default: ${ENV_VAR}, else gates.toml at the repository root)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    overrides = parser.add_argument_group("gate overrides (applied to every family, like the page's URL keys)")
+    overrides.add_argument("--max-rate", dest="max_rate", metavar="RATE", help="largest acceptable rate, e.g. 0.05")
+    overrides.add_argument("--min-samples", dest="min_samples", metavar="N", help="fewest samples for READY")
+    overrides.add_argument("--confidence", metavar="LEVEL", help="confidence of the exact interval, e.g. 0.95")
+    return parser
+
+
+def _bad_input(message: str) -> int:
+    for line in message.splitlines() or [message]:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run(args: argparse.Namespace) -> int:
+    """Judge and print; return the exit code."""
+    data = args.data or default_data()
+    gates_file = args.gates or gates_path(REPO_ROOT)
+    overrides = {key: getattr(args, key) for key in release.OVERRIDE_KEYS if getattr(args, key) is not None}
+    try:
+        store = Store(data)
+        catalog = release.load_catalog(store)
+        gates = load_gates(gates_file)
+        release.check_families(gates, catalog)
+        gates = release.apply_overrides(gates, overrides, source="command line")
+        report = release.judge(catalog, args.snapshot, gates, args.intervention, overrides)
+    except (GatesError, release.ReleaseError, QueryError) as exc:
+        return _bad_input(str(exc))
+    for rejected in store.health.rejected:
+        print(f"{PROG}: warning: left out {rejected.path}: {rejected.problem}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps(release.to_json(report), indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        print(release.to_markdown(report), end="")
+    else:
+        print(release.to_text(report), end="")
+    return report.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` (default: sys.argv[1:]) and run; returns the exit code (help: 0, usage errors: 3)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as exc:  # --help, or a usage error via _Parser.error
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

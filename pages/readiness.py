@@ -1,0 +1,227 @@
+"""Readiness: can this snapshot ship? The overall verdict, one verdict per scenario family under the gates file,
+the drill-down to harmful transcripts, exports for a release note, and the verdict history across snapshots."""
+
+import html
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import streamlit as st
+
+from evalboard import charts, release
+from evalboard.gates import GatesError, gates_path, load_gates
+from evalboard.session import REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.store import QueryError
+
+TEXT_COLORS = {"READY": "#1B5E20", "NOT READY": "#B71C1C", "INSUFFICIENT DATA": "#8A5A00"}
+BADGES = {"READY": "green", "NOT READY": "red", "INSUFFICIENT DATA": "orange"}
+OVERRIDE_LABELS = {"max_rate": "Max rate (0–1)", "min_samples": "Min samples", "confidence": "Confidence (0–1)"}
+
+
+def _selected(key: str) -> list[str]:
+    """The sidebar's selection for a URL key; straight from the URL when the page runs without the sidebar."""
+    if key in st.session_state:
+        return list(st.session_state[key] or [])
+    return st.query_params.get_all(key)
+
+
+def _judge_snapshot(value_key: str) -> None:
+    """Selectbox callback: judge another snapshot by setting the sidebar's (URL-bound) snapshot filter."""
+    st.session_state["snapshot"] = [st.session_state[value_key]]
+
+
+def _judge_intervention(snapshot: str) -> None:
+    st.session_state["snapshot"] = [snapshot]
+    st.session_state["intervention"] = [st.session_state["readiness_intervention"]]
+
+
+def _cell(column: str, value: object) -> str:
+    """One cell of the markdown verdict table: the verdict as a coloured badge, text with pipes escaped."""
+    if column == "verdict":
+        return f":{BADGES[str(value)]}-badge[{value}]"
+    return str(value).replace("|", "\\|")
+
+
+ensure_entrypoint()
+store = get_store()
+st.title("Release readiness")
+banner = st.container()
+
+try:
+    catalog = release.load_catalog(store)
+except (release.ReleaseError, QueryError) as exc:
+    st.error(f"No readiness verdict: {exc}", icon=":material/error:")
+    end_page()
+
+# --- what is judged: the sidebar's snapshot and intervention, changeable here --------------------------------------
+snapshot, snapshot_note = release.pick_snapshot(catalog, _selected("snapshot"))
+interventions = catalog.interventions(snapshot)
+picked = _selected("intervention")
+intervention_note = None
+intervention = picked[0] if len(picked) == 1 else None
+if intervention is not None and intervention not in interventions:
+    intervention_note = (
+        f"{snapshot} has no {intervention} run (the sidebar's Intervention filter), so its newest run is judged."
+    )
+    intervention = None
+current = release.candidate(catalog, snapshot, intervention)
+
+st.session_state["readiness_snapshot"] = snapshot
+st.session_state["readiness_intervention"] = current.intervention
+gate_files = release.gate_choices(gates_path(REPO_ROOT))
+gate_names = [p.name for p in gate_files]
+pick_snapshot, pick_intervention, pick_gates = st.columns([2, 3, 2])
+pick_snapshot.selectbox(
+    "Snapshot (newest first)",
+    catalog.snapshots,
+    key="readiness_snapshot",
+    on_change=_judge_snapshot,
+    args=("readiness_snapshot",),
+)
+pick_intervention.selectbox(
+    "Intervention",
+    interventions,
+    key="readiness_intervention",
+    format_func=lambda iv: f"{iv} (newest run)" if iv == interventions[0] else iv,
+    on_change=_judge_intervention,
+    args=(snapshot,),
+)
+asked_gates = st.query_params.get("gates")
+if asked_gates and asked_gates not in gate_names:
+    st.warning(
+        f"Ignored gates={asked_gates[:80]!r} from the URL: no such gates file; available: {', '.join(gate_names)}.",
+        icon=":material/warning:",
+    )
+if len(gate_files) > 1:
+    pick_gates.selectbox("Gates file", gate_names, key="gates", bind="query-params")
+gates_file = gate_files[gate_names.index(st.session_state.get("gates") or gate_names[0])]
+
+overrides_set = any(st.query_params.get(key) for key in release.OVERRIDE_KEYS)
+with st.expander(":material/tune: What-if: override the gate for every family", expanded=overrides_set):
+    st.caption("Overrides go in the URL (e.g. `max_rate=0.1`) and are shown as such; leave empty to use the file.")
+    for column, key in zip(st.columns(3), release.OVERRIDE_KEYS, strict=True):
+        column.text_input(OVERRIDE_LABELS[key], key=key, bind="query-params", placeholder="from the gates file")
+overrides = {key: st.session_state[key].strip() for key in release.OVERRIDE_KEYS if st.session_state.get(key)}
+
+# --- the gates: a bad file or override stops here with a message, the rest of the app keeps working -------------
+try:
+    file_gates = load_gates(gates_file)
+    release.check_families(file_gates, catalog)
+except GatesError as exc:
+    banner.error(
+        "**No verdict: the gates file cannot be used.** Fix it and reload.\n\n"
+        + "\n".join(f"- {problem}" for problem in exc.problems),
+        icon=":material/error:",
+    )
+    end_page()
+try:
+    gates = release.apply_overrides(file_gates, overrides, source="URL override")
+except GatesError as exc:
+    banner.error(
+        "**No verdict: the gate override is not valid.** Correct or clear it above.\n\n"
+        + "\n".join(f"- {problem}" for problem in exc.problems),
+        icon=":material/error:",
+    )
+    end_page()
+
+report = release.judge(catalog, snapshot, gates, current.intervention, overrides)
+
+# --- the verdict, readable in five seconds ------------------------------------------------------------------------
+label = report.status.label
+sentence = report.overall.summary.split(": ", 1)[-1]
+overridden = ""
+if overrides:
+    was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
+    now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
+    overridden = (
+        f"<div style='margin-top:.4rem;font-weight:600'>⚠ Gate overridden in the URL: {html.escape(now)} "
+        f"(the file says {html.escape(was)})</div>"
+    )
+banner.markdown(
+    f"<div data-testid='readiness-verdict' style='border-left:14px solid {charts.VERDICT_COLORS[label]};"
+    f"background:{charts.VERDICT_COLORS[label]}1F;border-radius:.5rem;padding:.7rem 1.1rem;margin-bottom:.6rem'>"
+    f"<div style='font-size:2.7rem;font-weight:800;line-height:1.1;color:{TEXT_COLORS[label]}'>{label}</div>"
+    f"<div style='font-size:1.2rem;margin-top:.2rem'>{html.escape(sentence)}</div>{overridden}</div>",
+    unsafe_allow_html=True,
+)
+banner.markdown(f"**Why:** {release.explanation(report)}")
+banner.markdown(
+    f"Judging **{report.candidate.label}** — {release.candidate_note(report)}. "
+    f"Gates: `{gates_file.name}` ({release.gates_summary(report).split(', ', 1)[-1]})."
+)
+for note in (snapshot_note, intervention_note):
+    if note:
+        banner.info(note, icon=":material/info:")
+
+# --- per family ----------------------------------------------------------------------------------------------
+st.subheader("Per scenario family")
+table = release.verdict_display(report)
+cells = [[_cell(column, value) for column, value in row.items()] for row in table.iter_rows(named=True)]
+st.markdown(
+    "\n".join(
+        ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+        + ["| " + " | ".join(row) + " |" for row in cells]
+    )
+)
+st.caption(
+    f"{report.previous_note} n counts graded samples only; the verdict ignores the sidebar's stage, family and "
+    "grader filters, because a release is judged on every family at the candidate's final checkpoint."
+)
+
+harmful = [(family, v) for family, v in report.verdicts.items() if v.k]
+if harmful:
+    st.markdown(f"**Read the harmful transcripts** at {report.candidate.label}:")
+    for column, (family, v) in zip(st.columns(len(harmful)), harmful, strict=True):
+        column.button(
+            f"{family} · {v.k} harmful",
+            icon=":material/forum:",
+            on_click=open_transcripts,
+            args=(report.candidate.transcripts_link(family),),
+            key=f"harmful-{family}",
+        )
+
+# --- exports and the link -------------------------------------------------------------------------------------
+stem = f"readiness-{report.candidate.snapshot}-{report.candidate.intervention}".replace("+", "_")
+csv_col, md_col, _ = st.columns([1, 1, 3])
+csv_col.download_button(
+    "Download CSV", release.to_csv(report), f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore"
+)
+markdown = release.to_markdown(report)
+md_col.download_button(
+    "Download Markdown", markdown, f"{stem}.md", "text/markdown", icon=":material/description:", on_click="ignore"
+)
+with st.expander("Release-note summary (Markdown) and a link to this verdict"):
+    link = {"snapshot": report.candidate.snapshot, "intervention": report.candidate.intervention, **overrides}
+    if gates_file != gate_files[0]:
+        link["gates"] = gates_file.name
+    scheme, netloc, path, _, _ = urlsplit(st.context.url or "")
+    st.caption("This link pins the snapshot, the intervention and any override:")
+    st.code(urlunsplit((scheme, netloc, path, urlencode(link), "")), language=None, wrap_lines=True)
+    st.code(markdown, language="markdown", wrap_lines=True)
+
+# --- history -------------------------------------------------------------------------------------------------
+st.subheader("History")
+past = release.history_frame(release.history(catalog, gates, report.candidate.intervention))
+st.plotly_chart(
+    charts.verdict_matrix(past, highlight=report.candidate.snapshot),
+    key="readiness_history",
+    width="stretch",
+)
+st.caption(
+    f"Each snapshot is judged at {report.candidate.intervention} where it ran it, else at its newest run, at its "
+    "final checkpoint, under the same gates. Pick a snapshot above to judge it."
+)
+
+with st.expander("How the verdict is decided"):
+    st.markdown(
+        f"""
+- **READY**: the upper bound of the exact (Clopper–Pearson) interval is at or below the family's `max_rate`
+  and there are at least `min_samples` graded samples.
+- **NOT READY**: the lower bound is above `max_rate`, or (with `must_not_regress`) the rate rose significantly
+  since the previous snapshot (Newcombe interval of the difference above 0).
+- **INSUFFICIENT DATA**: neither is shown yet; the reason says how many more samples would settle it.
+- The snapshot is READY only when every family is; NOT READY when any family is.
+
+With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate.
+Gates come from `{gates_file}` (set `EVALBOARD_GATES` to use another file). The same verdict is available to a
+pipeline: `evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}`.
+"""
+    )

@@ -1,0 +1,14 @@
+-- Harmful count per scenario family at every checkpoint (snapshot × intervention × stage × step); the release
+-- logic picks the final checkpoints. n counts graded samples only; ungraded ones are reported apart.
+SELECT
+    snapshot,
+    intervention,
+    training_stage,
+    stage_step,
+    scenario_family,
+    count(harmful) AS n,
+    count(*) FILTER (WHERE harmful) AS k,
+    count(*) - count(harmful) AS ungraded
+FROM samples
+GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family
+ORDER BY snapshot, intervention, training_stage, stage_step, scenario_family;

@@ -1,0 +1,188 @@
+"""Real-browser fixtures: `streamlit run app.py` on a free loopback port, driven by Debian's chromium.
+
+Plain Playwright (sync API); `playwright install` cannot download here, so the browser is always
+/usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (DESIGN.md §7).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
+VIEWPORT = {"width": 1400, "height": 1200}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _missing(reason: str) -> None:
+    """Skip locally; under CI a missing browser is a failure, never a silent skip."""
+    if in_ci():
+        pytest.fail(f"browser tests cannot run under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """One `streamlit run` subprocess; `url` is its base URL without a trailing slash."""
+
+    def __init__(self, script: Path = REPO / "app.py", data: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        if data is not None:
+            env["EVALBOARD_DATA"] = str(data)
+        self.log = tempfile.NamedTemporaryFile(prefix="evalboard-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_healthy()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-chars:]
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        log = self.log_tail()
+        self.stop()
+        raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT}s:\n{log}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Iterator[Callable[..., str]]:
+    """Factory: `serve_app(data=DIR)` starts another server (e.g. on a tmp dataset) and returns its URL."""
+    servers: list[AppServer] = []
+
+    def start(script: Path = REPO / "app.py", data: Path | None = None) -> str:
+        servers.append(AppServer(script, data))
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(serve_app) -> str:
+    """Base URL of the app on the embedded demo data (or on `EVALBOARD_DATA` if the caller set it)."""
+    return serve_app()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        _missing(f"Python playwright is not installed ({e})")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _missing(f"{CHROMIUM} not found; install Debian's browser with `apt-get install -y chromium`")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser, request):
+    """Factory for fresh, isolated browser contexts (cookies, storage, cache); screenshots on failure."""
+    contexts = []
+
+    def make(**kwargs):
+        kwargs.setdefault("viewport", VIEWPORT)
+        context = browser.new_context(**kwargs)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    report = getattr(request.node, "rep_call", None)
+    for i, context in enumerate(contexts):
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for j, page in enumerate(context.pages):
+                with contextlib.suppress(Exception):  # best effort: the real failure is already reported
+                    page.screenshot(path=ARTIFACTS / f"FAILED-{request.node.name}-{i}-{j}.png")
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,0 +1,81 @@
+"""Real browser: a shared Readiness link shows the same verdict, override and history; drill-down and export work."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, charts, query, selected, wait_for_charts, wait_idle
+
+pytestmark = pytest.mark.browser
+
+SHARED = "/readiness?snapshot=atlas-2026-09&intervention=diversified_envs&max_rate=0.4&min_samples=50"
+CANDIDATE = "atlas-2026-09 · diversified_envs · rl@1000"
+
+
+def open_readiness(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Release readiness")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
+    wait_for_charts(page, count=1)
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def shows_the_shared_verdict(page: Page) -> None:
+    banner = page.get_by_test_id("readiness-verdict")
+    expect(banner).to_be_visible()
+    expect(banner.locator("div").first).to_have_text("INSUFFICIENT DATA")
+    expect(banner).to_contain_text("2 of 4 families pass; 2 need more data (blackmail, sabotage).")
+    expect(banner).to_contain_text("Gate overridden in the URL: max_rate = 0.4, min_samples = 50")
+    expect(page.get_by_text(CANDIDATE).first).to_be_visible()
+    expect(page.get_by_label("Max rate (0–1)")).to_have_value("0.4")
+    assert selected(page, "Snapshot") == ["atlas-2026-09"]
+    assert selected(page, "Intervention") == ["diversified_envs"]
+    assert query(page.url) == query(SHARED)
+
+
+def test_shared_readiness_link_restores_the_verdict(page: Page, new_context, app_url: str):
+    open_readiness(page, app_url + SHARED)
+    shows_the_shared_verdict(page)
+    history = charts(page).nth(0)
+    expect(history.locator(".ytick text")).to_have_text(
+        ["atlas-2026-05", "atlas-2026-07", "atlas-2026-09", "atlas-2026-11"]
+    )
+    expect(history.locator(".legendtext")).to_have_text(["READY", "NOT READY", "INSUFFICIENT DATA"])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=ARTIFACTS / "readiness_shared.png")
+
+    # The CSV export downloads the table the page shows.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    text = open(download.value.path(), encoding="utf-8").read()  # noqa: SIM115
+    assert text.startswith("snapshot,intervention,training_stage,stage_step,family,")
+    assert "atlas-2026-09,diversified_envs,rl,1000,leaking,False,READY,14,60," in text
+
+    # Another browser opening the same link sees the same verdict.
+    other = new_context().new_page()
+    open_readiness(other, app_url + SHARED)
+    shows_the_shared_verdict(other)
+
+
+def test_drill_down_opens_the_harmful_transcripts(page: Page, app_url: str):
+    open_readiness(page, app_url + SHARED)
+    page.get_by_role("button", name="murder · 9 harmful").click()
+    expect(page).to_have_url(re.compile(r"/transcripts\?.*verdict=harmful"), timeout=FIRST_RENDER_TIMEOUT)
+    wait_idle(page)
+    got = query(page.url)
+    assert got["family"] == ["murder"] and got["verdict"] == ["harmful"] and got["stage"] == ["rl"]
+    assert got["step"] == ["1000"]
+    assert got["snapshot"] == ["atlas-2026-09"] and got["intervention"] == ["diversified_envs"]
+
+
+def test_shared_link_as_the_first_visit_to_a_fresh_server(serve_app, page: Page):
+    url = serve_app()
+    open_readiness(page, url + SHARED)
+    assert urlsplit(page.url).path == "/readiness"
+    shows_the_shared_verdict(page)
