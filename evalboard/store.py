@@ -25,7 +25,7 @@ from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, validate_file
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-MACROS = ("view_samples",)  # queries that define table macros over the views
+MACROS = ("macros",)  # queries that define macros over the views
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CACHE_SIZE = 256
 INGEST_LOG = "ingest_log.jsonl"

@@ -3,5 +3,4 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
-WHERE ($step IS NULL OR stage_step = $step);
+FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, 'all');

@@ -6,7 +6,7 @@ SELECT
     intervention,
     training_stage,
     stage_step,
-    CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END AS stage_rank,
+    stage_rank(training_stage) AS stage_rank,
     scenario_family,
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,

@@ -5,7 +5,7 @@ UNION ALL
 SELECT 'intervention', intervention, intervention FROM samples GROUP BY intervention
 UNION ALL
 SELECT 'stage', training_stage,
-    CASE training_stage WHEN 'pretrained' THEN '0' WHEN 'sft' THEN '1' WHEN 'rl' THEN '2' ELSE '3' || training_stage END
+    stage_rank(training_stage)::VARCHAR || training_stage
 FROM samples GROUP BY training_stage
 UNION ALL
 SELECT 'family', scenario_family, scenario_family FROM samples GROUP BY scenario_family

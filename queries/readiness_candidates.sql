@@ -8,7 +8,7 @@ WITH checkpoints AS (
         intervention,
         training_stage,
         stage_step,
-        CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END AS stage_rank,
+        stage_rank(training_stage) AS stage_rank,
         max(created_at) AS last_sample
     FROM samples
     GROUP BY snapshot, intervention, training_stage, stage_step

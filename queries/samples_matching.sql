@@ -1,17 +1,6 @@
 -- One page of the samples behind a chart cell whose transcript or grader explanation contains $q
 -- (case-insensitive plain substring, not a pattern), with the passage around the first match.
-WITH cell AS (
-    SELECT *
-    FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
-    WHERE ($step IS NULL OR stage_step = $step)
-      AND CASE $verdict
-            WHEN 'harmful' THEN harmful IS TRUE
-            WHEN 'safe' THEN harmful IS FALSE
-            WHEN 'ungraded' THEN harmful IS NULL
-            ELSE true
-          END
-),
-texts AS (
+WITH texts AS (
     SELECT
         cell.*,
         coalesce(cell.explanation, '') || chr(10) || coalesce(array_to_string(list_transform(
@@ -19,7 +8,8 @@ texts AS (
             lambda m: coalesce(m.content, '') || ' '
                 || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
         ), chr(10)), '') AS body
-    FROM cell LEFT JOIN transcripts AS t USING (sample_id)
+    FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, $verdict) AS cell
+    LEFT JOIN transcripts AS t USING (sample_id)
 ),
 matched AS (
     SELECT *, strpos(lower(body), lower($q)) AS match_at
@@ -34,7 +24,5 @@ SELECT
 FROM matched
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention,
-    CASE training_stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END,
-    stage_step, scenario_family, scenario, epoch, sample_id
+    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
 LIMIT $limit OFFSET $offset;
