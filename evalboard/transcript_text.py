@@ -1,9 +1,11 @@
 """Make model-written text inert before it reaches the page.
 
-Transcripts are untrusted. Streamlit never renders raw HTML without `unsafe_allow_html`, but its
-markdown would still turn `![x](http://…)` into an image that loads, `[a](javascript:…)` into a link,
-`$…$` into LaTeX and `:emoji:` into icons. `inert_markdown` backslash-escapes every ASCII punctuation
-character (CommonMark allows that for all of them), so the text renders as the characters it is.
+Transcripts are untrusted. Message bodies are shown with `st.text` (no Markdown at all). Where a short
+piece of untrusted text has to sit inside Markdown (a tool name in a caption, an id in a message),
+`inert_markdown` backslash-escapes every ASCII punctuation character (CommonMark allows that for all of
+them), so `![x](http://…)` cannot become an image that loads, `[a](javascript:…)` a link, `$…$` LaTeX or
+`:emoji:` an icon. Bare web and e-mail addresses can still be autolinked there (clickable, never fetched),
+which is why long model text never goes through it.
 """
 
 from __future__ import annotations

@@ -38,11 +38,11 @@ def open_sample(sample_id: str | None) -> None:
 
 
 def render_text(text: object, key: str) -> None:
-    """Model-written text, inert, folded when long."""
+    """Model-written text as plain text (never Markdown: no links, images, HTML or LaTeX), folded when long."""
     full = clean(text)
     shown, cut = fold(full)
     if shown:
-        st.markdown(inert_markdown(shown))
+        st.text(shown)
     if cut:
         with st.expander(f"Show the whole message ({len(full):,} characters)"):
             st.code(full[:FULL_TEXT_LIMIT], language=None, wrap_lines=True)
@@ -80,7 +80,8 @@ def render_verdict(detail: dict) -> None:
     else:
         st.warning(f"**UNGRADED** · {inert_markdown(detail.get('error') or 'no verdict')}", icon=":material/help:")
     if detail.get("explanation"):
-        st.markdown(f"**Grader's explanation:** {inert_markdown(detail['explanation'])}")
+        st.markdown("**Grader's explanation:**")
+        st.text(clean(detail["explanation"]))
 
 
 def render_sample(sample_id: str) -> None:
@@ -88,11 +89,10 @@ def render_sample(sample_id: str) -> None:
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
-            f"No such sample: `{inert_markdown(first_line(sample_id, 80))}` is not in this dataset "
+            f"No such sample: {inert_markdown(first_line(sample_id, 80))} is not in this dataset "
             f"({store.root.name}).",
             icon=":material/search_off:",
         )
-        st.button("Back to the list", on_click=open_sample, args=(None,), key=f"back-{sample_id[:80]}")
         return
     render_verdict(detail)
     st.code(sample_id, language=None)
@@ -209,7 +209,7 @@ if not sample_id:
     end_page()
 
 ids = st.session_state["_listed_ids"]
-nav = st.columns([1, 1, 1, 5])
+nav = st.columns([1, 1, 2, 4])
 if sample_id in ids:
     at = ids.index(sample_id)
     nav[0].button("← Previous", on_click=open_sample, args=(ids[at - 1] if at else None,), disabled=at == 0)

@@ -78,6 +78,8 @@ def test_hostile_transcripts_render_inertly(sample_id, tmp_path, monkeypatch):
     for element in [*at.markdown, *at.caption]:
         # Every markdown-significant character of model text arrives backslash-escaped.
         assert re.search(r"(?<!\\)[<>\[\]]", element.value) is None, element.value[:200]
+    if sample_id in HOSTILE_TEXTS:  # message bodies are plain text elements, shown as written
+        assert any(HOSTILE_TEXTS[sample_id][:200] in t.value for t in at.text)
     if sample_id == "h-empty":
         assert any("no messages" in i.value for i in at.info)
     if sample_id == "h-missing":
