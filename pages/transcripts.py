@@ -89,8 +89,7 @@ def render_sample(sample_id: str) -> None:
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
-            f"No such sample: {inert_markdown(first_line(sample_id, 80))} is not in this dataset "
-            f"({store.root.name}).",
+            f"No such sample: {inert_markdown(first_line(sample_id, 80))} is not in this dataset ({store.root.name}).",
             icon=":material/search_off:",
         )
         return
