@@ -234,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     refresh_warm = median_time(store.refresh, args.runs)
 
     bare = duckdb.connect(":memory:")
+    # filter_options' own SQL orders stages with the scalar stage_rank macro: define it (not the table macros).
+    bare.execute(
+        "CREATE MACRO stage_rank(stage) AS CASE stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 "
+        "ELSE 3 END"
+    )
     rows = []
     for name, label in cases:
         params = query_params(name, VIEWS[label])

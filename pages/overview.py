@@ -60,5 +60,5 @@ if health.manifest.held_out_families:
     )
 
 with st.expander("The numbers behind the charts"):
-    st.dataframe(charts.rate_table(by_intervention, "intervention"), hide_index=True)
-    st.dataframe(charts.rate_table(by_family, "scenario_family", "intervention"), hide_index=True)
+    st.table(charts.rate_table(by_intervention, "intervention"))
+    st.table(charts.rate_table(by_family, "scenario_family", "intervention"))
