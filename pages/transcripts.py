@@ -161,7 +161,7 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
         st.number_input("Page", min_value=1, max_value=pages, key="list_page", bind="query-params", width=160)
 
 
-# -- the list --------------------------------------------------------------------------------------
+# -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
 step = url_int("step")
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
@@ -196,7 +196,8 @@ request = samples.ListRequest(
     verdict=verdict or "all",
     query=(query or "").strip(),
     sort=sort or "conditions",
-    page=st.session_state.get("list_page") or 1,
+    # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
+    page=st.session_state.get("list_page") or url_int("list_page") or 1,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------

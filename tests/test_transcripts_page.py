@@ -41,6 +41,14 @@ def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
     assert [e.label for e in at.expander][:2] == ["Conditions", "System prompt"]
 
 
+def test_list_page_restores_from_the_url():
+    at = open_transcripts({"family": "blackmail", "list_page": "3"})
+    assert not at.exception
+    assert "page 3 of" in " ".join(c.value for c in at.caption)
+    first_page = open_transcripts({"family": "blackmail"}).dataframe[0].value["sample_id"].tolist()
+    assert not set(at.dataframe[0].value["sample_id"]) & set(first_page)
+
+
 def test_step_and_verdict_restore_from_the_url():
     at = open_transcripts({"snapshot": "atlas-2026-05", "intervention": "baseline", "stage": "rl", "step": "600",
                            "family": "blackmail", "verdict": "harmful"})  # fmt: skip
