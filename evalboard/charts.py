@@ -37,6 +37,32 @@ def _empty(title: str) -> go.Figure:
     return fig
 
 
+def _error_bars(rows: list[dict], center: str, scale: float = 1.0, color: str = "#333") -> dict:
+    """Asymmetric error bars from each row's `lo`/`hi` around its `center` value."""
+    return dict(
+        type="data",
+        symmetric=False,
+        array=[scale * (r["hi"] - r[center]) for r in rows],
+        arrayminus=[scale * (r[center] - r["lo"]) for r in rows],
+        color=color,
+    )
+
+
+def _band(x: list, rows: list[dict], color: str, opacity: float, scale: float = 1.0, **trace) -> go.Scatter:
+    """A shaded interval band from each row's `lo` to `hi` along `x` (no hover, no legend entry)."""
+    return go.Scatter(
+        x=x + x[::-1],
+        y=[scale * r["hi"] for r in rows] + [scale * r["lo"] for r in rows][::-1],
+        fill="toself",
+        fillcolor=color,
+        opacity=opacity,
+        line=dict(width=0),
+        hoverinfo="skip",
+        showlegend=False,
+        **trace,
+    )
+
+
 def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
     title = "Harmful-action rate by intervention (95% Wilson interval)"
@@ -48,13 +74,7 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
         go.Bar(
             x=labels,
             y=[r["rate"] for r in rows],
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=[r["hi"] - r["rate"] for r in rows],
-                arrayminus=[r["rate"] - r["lo"] for r in rows],
-                color="#333",
-            ),
+            error_y=_error_bars(rows, "rate"),
             marker_color=[colors.get(r["intervention"], PALETTE[0]) for r in rows],
             customdata=[[r["intervention"]] for r in rows],
             hovertext=[_hover(r) for r in rows],
@@ -103,19 +123,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
         rows = points.filter(pl.col("intervention") == iv).sort("stage_rank", "stage_step").to_dicts()
         x = [r["checkpoint"] for r in rows]
         color = colors.get(iv, PALETTE[0])
-        fig.add_trace(
-            go.Scatter(
-                x=x + x[::-1],
-                y=[r["hi"] for r in rows] + [r["lo"] for r in rows][::-1],
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line=dict(width=0),
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=iv,
-            )
-        )
+        fig.add_trace(_band(x, rows, color, 0.15, legendgroup=iv))
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -280,13 +288,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
                 name=f"{side}: {names.get(side, side)}",
                 x=[r["family"] for r in rows],
                 y=[r["rate"] for r in rows],
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[r["hi"] - r["rate"] for r in rows],
-                    arrayminus=[r["rate"] - r["lo"] for r in rows],
-                    color="#333",
-                ),
+                error_y=_error_bars(rows, "rate"),
                 marker_color=SIDE_COLORS[side],
                 customdata=[[side, r["family"]] for r in rows],
                 hovertext=[_hover(r) for r in rows],
@@ -315,13 +317,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
             x=[100 * r["diff"] for r in rows],
             y=labels,
             mode="markers",
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=[100 * (r["hi"] - r["diff"]) for r in rows],
-                arrayminus=[100 * (r["diff"] - r["lo"]) for r in rows],
-                color="#555",
-            ),
+            error_x=_error_bars(rows, "diff", scale=100, color="#555"),
             marker=dict(
                 size=[14 if r["pooled"] else 10 for r in rows],
                 symbol=["diamond" if r["pooled"] else "circle" for r in rows],
@@ -351,18 +347,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     rows = gaps.to_dicts()
     x = [r["checkpoint"] for r in rows]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x + x[::-1],
-            y=[100 * r["hi"] for r in rows] + [100 * r["lo"] for r in rows][::-1],
-            fill="toself",
-            fillcolor=SIDE_COLORS["B"],
-            opacity=0.18,
-            line=dict(width=0),
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    fig.add_trace(_band(x, rows, SIDE_COLORS["B"], 0.18, scale=100))
     fig.add_trace(
         go.Scatter(
             x=x,
