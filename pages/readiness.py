@@ -1,7 +1,6 @@
 """Readiness: can this snapshot ship? The overall verdict, one verdict per scenario family under the gates file,
 the drill-down to harmful transcripts, exports for a release note, and the verdict history across snapshots."""
 
-import html
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
@@ -10,8 +9,8 @@ from evalboard import charts, release
 from evalboard.gates import GatesError, gates_path, load_gates
 from evalboard.session import REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.store import QueryError
+from evalboard.transcript_text import inert_markdown
 
-TEXT_COLORS = {"READY": "#1B5E20", "NOT READY": "#B71C1C", "INSUFFICIENT DATA": "#8A5A00"}
 BADGES = {"READY": "green", "NOT READY": "red", "INSUFFICIENT DATA": "orange"}
 OVERRIDE_LABELS = {"max_rate": "Max rate (0–1)", "min_samples": "Min samples", "confidence": "Confidence (0–1)"}
 
@@ -127,21 +126,16 @@ report = release.judge(catalog, snapshot, gates, current.intervention, overrides
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
 sentence = report.overall.summary.split(": ", 1)[-1]
-overridden = ""
+verdict_box = banner.container(border=True, key="readiness-verdict")
+verdict_box.markdown(f"## :{BADGES[label]}[{label}]")
+verdict_box.markdown(f"##### {inert_markdown(sentence)}")
 if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
     now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
-    overridden = (
-        f"<div style='margin-top:.4rem;font-weight:600'>⚠ Gate overridden in the URL: {html.escape(now)} "
-        f"(the file says {html.escape(was)})</div>"
+    verdict_box.markdown(
+        f"**:material/warning: Gate overridden in the URL: {inert_markdown(now)}** "
+        f"(the file says {inert_markdown(was)})"
     )
-banner.markdown(
-    f"<div data-testid='readiness-verdict' style='border-left:14px solid {charts.VERDICT_COLORS[label]};"
-    f"background:{charts.VERDICT_COLORS[label]}1F;border-radius:.5rem;padding:.7rem 1.1rem;margin-bottom:.6rem'>"
-    f"<div style='font-size:2.7rem;font-weight:800;line-height:1.1;color:{TEXT_COLORS[label]}'>{label}</div>"
-    f"<div style='font-size:1.2rem;margin-top:.2rem'>{html.escape(sentence)}</div>{overridden}</div>",
-    unsafe_allow_html=True,
-)
 banner.markdown(f"**Why:** {release.explanation(report)}")
 banner.markdown(
     f"Judging **{report.candidate.label}** — {release.candidate_note(report)}. "

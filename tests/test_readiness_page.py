@@ -22,8 +22,10 @@ def open_readiness(query: dict | None = None) -> AppTest:
 
 
 def verdict(at: AppTest) -> str:
-    """The big banner's HTML (the first markdown element)."""
-    return at.markdown[0].value
+    """The verdict box's text: its coloured heading, the sentence and any override line (escapes removed)."""
+    texts = [m.value for m in at.markdown]
+    end = next(i for i, t in enumerate(texts) if t.startswith("**Why:**"))
+    return "\n".join(texts[:end]).replace("\\", "")
 
 
 def texts(at: AppTest) -> str:
@@ -34,7 +36,7 @@ def test_default_judges_the_newest_snapshot_and_explains_why():
     at = open_readiness()
     assert not at.exception
     assert [t.value for t in at.title] == ["Release readiness"]
-    assert ">NOT READY<" in verdict(at) and "1 of 4 families fails its gate (sabotage)." in verdict(at)
+    assert verdict(at).startswith("## :red[NOT READY]") and "1 of 4 families fails its gate (sabotage)." in verdict(at)
     body = texts(at)
     assert "**Why:** Sabotage: lower bound 17.5% is above the 5.0% gate" in body
     assert "Judging **atlas-2026-11 · constitution_stories+harmlessness · rl@1000**" in body
@@ -67,7 +69,7 @@ def test_shared_url_restores_snapshot_intervention_and_override():
         {"snapshot": "atlas-2026-09", "intervention": "diversified_envs", "max_rate": "0.4", "min_samples": "50"}
     )
     assert not at.exception and not at.error
-    assert ">INSUFFICIENT DATA<" in verdict(at)
+    assert verdict(at).startswith("## :orange[INSUFFICIENT DATA]")
     assert "Gate overridden in the URL: max_rate = 0.4, min_samples = 50" in verdict(at)
     assert "(the file says max_rate = 0.05, min_samples = 200)" in verdict(at)
     assert "Judging **atlas-2026-09 · diversified_envs · rl@1000** — chosen intervention" in texts(at)
@@ -115,7 +117,7 @@ def test_choosing_another_snapshot_updates_the_sidebar():
     assert "Judging **atlas-2026-05 · deliberation_rewrites · rl@1000**" in texts(at)
     at.selectbox(key="readiness_intervention").select("baseline").run()
     assert at.session_state["intervention"] == ["baseline"]
-    assert ">NOT READY<" in verdict(at) and "4 of 4 families fail their gates" in verdict(at)
+    assert verdict(at).startswith("## :red[NOT READY]") and "4 of 4 families fail their gates" in verdict(at)
 
 
 def test_sidebar_intervention_the_snapshot_lacks_falls_back_to_its_newest_run():

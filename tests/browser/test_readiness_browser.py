@@ -26,9 +26,9 @@ def open_readiness(page: Page, url: str) -> None:
 
 
 def shows_the_shared_verdict(page: Page) -> None:
-    banner = page.get_by_test_id("readiness-verdict")
+    banner = page.locator(".st-key-readiness-verdict")
     expect(banner).to_be_visible()
-    expect(banner.locator("div").first).to_have_text("INSUFFICIENT DATA")
+    expect(banner.get_by_role("heading").first).to_have_text("INSUFFICIENT DATA")
     expect(banner).to_contain_text("2 of 4 families pass; 2 need more data (blackmail, sabotage).")
     expect(banner).to_contain_text("Gate overridden in the URL: max_rate = 0.4, min_samples = 50")
     expect(page.get_by_text(CANDIDATE).first).to_be_visible()
