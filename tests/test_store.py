@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from evalboard import metrics
-from evalboard.schema import SAMPLES
+from evalboard.schema import REQUIRED_SAMPLE_COLUMNS, SAMPLES
 from evalboard.store import QueryError, Store
 from evalboard.view import View
 from tests.helpers import sample, write_samples
@@ -91,20 +91,7 @@ def test_missing_and_empty_folders(tmp_path):
 
 
 def test_optional_columns_may_be_absent(tmp_path):
-    minimal = pa.schema(
-        [
-            SAMPLES.field(c)
-            for c in (
-                "sample_id",
-                "snapshot",
-                "intervention",
-                "training_stage",
-                "stage_step",
-                "scenario_family",
-                "harmful",
-            )
-        ]
-    )
+    minimal = pa.schema([SAMPLES.field(c) for c in REQUIRED_SAMPLE_COLUMNS])
     write_samples(tmp_path / "samples" / "min.parquet", [sample(1)], minimal)
     frame = Store(tmp_path).run("rate_by_intervention", View(graders=()).params())
     assert frame.row(0, named=True)["n"] == 1
