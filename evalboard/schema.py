@@ -18,6 +18,8 @@ MESSAGE = pa.struct(
         ("tool_calls", pa.list_(TOOL_CALL)),
         ("tool_call_id", pa.string()),
         ("name", pa.string()),
+        # The model's reasoning/thinking for this message, kept apart from the text it sent (NULL: none).
+        ("reasoning", pa.string()),
     ]
 )
 
@@ -51,6 +53,36 @@ TRANSCRIPTS = pa.schema(
     ]
 )
 
+# Further verdicts on a transcript, one row per (sample_id, source): a second grader, the raw classifier
+# verdict, human reviews. The primary verdict stays in samples.harmful (source "primary"); rates count each
+# transcript once under one chosen source (docs/ARCHITECTURE.md, "Verdict sources").
+VERDICTS = pa.schema(
+    [
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # e.g. "classifier_raw", "grader:gpt-4o", "human"
+        pa.field("harmful", pa.bool_()),  # NULL: this source gave no verdict (unsure, error)
+        pa.field("score", pa.float64()),
+        pa.field("explanation", pa.string()),
+        pa.field("grader", pa.string()),  # the model or person behind the verdict
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+# Eval-awareness labels, one row per (sample_id, source): did the model say it believed the scenario was an
+# evaluation, real, or make no statement.
+AWARENESS_LABELS = ("evaluation", "real", "none")
+AWARENESS = pa.schema(
+    [
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # e.g. "am_classifier", "petri", "scout"
+        pa.field("awareness", pa.string(), nullable=False),  # one of AWARENESS_LABELS
+        pa.field("score", pa.float64()),  # the raw score where the source has a scale (Petri 1–10)
+        pa.field("evidence", pa.string()),  # the passage the labeller quoted, if any
+        pa.field("explanation", pa.string()),
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 # Columns every samples file must carry; the rest may be absent and read as NULL.
 REQUIRED_SAMPLE_COLUMNS = (
     "sample_id",
@@ -63,8 +95,14 @@ REQUIRED_SAMPLE_COLUMNS = (
 )
 REQUIRED_TRANSCRIPT_COLUMNS = ("sample_id", "messages")
 
-TABLES = {"samples": SAMPLES, "transcripts": TRANSCRIPTS}
-REQUIRED = {"samples": REQUIRED_SAMPLE_COLUMNS, "transcripts": REQUIRED_TRANSCRIPT_COLUMNS}
+# table name → schema; each table is a folder of Parquet files in a dataset (samples/, transcripts/, …).
+TABLES = {"samples": SAMPLES, "transcripts": TRANSCRIPTS, "verdicts": VERDICTS, "awareness": AWARENESS}
+REQUIRED = {
+    "samples": REQUIRED_SAMPLE_COLUMNS,
+    "transcripts": REQUIRED_TRANSCRIPT_COLUMNS,
+    "verdicts": ("sample_id", "source", "harmful"),
+    "awareness": ("sample_id", "source", "awareness"),
+}
 
 
 @dataclass(frozen=True)

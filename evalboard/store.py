@@ -94,7 +94,7 @@ def _ddl_type(t: pa.DataType) -> str:
     if t == TRANSCRIPTS.field("messages").type:
         return (
             "STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, function VARCHAR, "
-            "arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR)[]"
+            "arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR, reasoning VARCHAR)[]"
         )
     raise TypeError(f"no DuckDB type for {t}")
 
