@@ -31,7 +31,8 @@ def test_every_graded_transcript_has_one_label_quoted_from_its_reasoning():
            WHERE (awareness = 'none') = (evidence IS NOT NULL)
               OR (evidence IS NOT NULL AND NOT list_bool_or(list_transform(
                     messages, lambda m: coalesce(contains(m.reasoning, evidence), false))))
-              OR list_bool_or(list_transform(messages, lambda m: contains(coalesce(m.content, ''), 'SCRATCHPAD')))"""
+              OR list_bool_or(list_transform(
+                    messages, lambda m: m.role = 'assistant' AND contains(coalesce(m.content, ''), 'SCRATCHPAD')))"""
     ).fetchone()
     assert bad == 0
 
