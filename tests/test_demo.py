@@ -13,7 +13,7 @@ from tests.helpers import DEMO
 def test_same_seed_gives_byte_identical_files(tmp_path):
     write_demo(tmp_path / "a", samples=3000, seed=7)
     write_demo(tmp_path / "b", samples=3000, seed=7)
-    for sub in ("samples", "transcripts"):
+    for sub in ("samples", "transcripts", "awareness"):
         names = sorted(p.name for p in (tmp_path / "a" / sub).iterdir())
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a" / sub, tmp_path / "b" / sub, names, shallow=False)
         assert mismatch == [] and errors == [] and len(match) == 4
@@ -21,7 +21,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 
 def test_committed_demo_data_is_reproducible(tmp_path):
     write_demo(tmp_path / "demo")
-    for sub in ("samples", "transcripts"):
+    for sub in ("samples", "transcripts", "awareness"):
         names = sorted(p.name for p in (DEMO / sub).iterdir())
         _, mismatch, errors = filecmp.cmpfiles(DEMO / sub, tmp_path / "demo" / sub, names, shallow=False)
         assert mismatch == [] and errors == [], "data/demo differs from `evalboard demo` output: regenerate it"
