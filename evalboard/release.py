@@ -395,7 +395,12 @@ def explanation(report: Report) -> str:
     verdicts = report.verdicts
     status = report.status
     if status is Status.READY:
-        return "Every family's exact upper bound is within its gate, with enough samples."
+        family, v = max(verdicts.items(), key=lambda fv: (fv[1].hi or 0) - fv[1].gate.max_rate)
+        fewest = min(v.n for v in verdicts.values())
+        return (
+            f"Every family's exact upper bound is within its gate, with at least {fewest:,} graded samples each; "
+            f"the closest is {family}, {pct(v.hi)} against {pct(v.gate.max_rate)}."
+        )
     if status is Status.NOT_READY:
         text = "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY)
         return text[0].upper() + text[1:] + "."

@@ -4,8 +4,9 @@ from functools import partial
 
 import streamlit as st
 
-from evalboard import charts, drilldown, metrics
+from evalboard import charts, drilldown, metrics, overview
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.transcript_text import inert_markdown
 
 ensure_entrypoint()
 store = get_store()
@@ -47,8 +48,10 @@ if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) in this view (grader error or no verdict) are not counted.")
 
 clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
-
 by_stage = metrics.rates(store, "rate_by_stage", view)
+if weighting := overview.heavy_checkpoints(by_stage):
+    st.caption(inert_markdown(weighting))
+
 clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
 
 by_family = metrics.rates(store, "rate_by_family", view)

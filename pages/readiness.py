@@ -214,7 +214,8 @@ with st.expander("How the verdict is decided"):
 - **INSUFFICIENT DATA**: neither is shown yet; the reason says how many more samples would settle it.
 - The snapshot is READY only when every family is; NOT READY when any family is.
 
-With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate.
+With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate;
+that is why teams run a release evaluation of a few hundred samples per family at the candidate before shipping.
 Gates come from `{gates_file}` (set `EVALBOARD_GATES` to use another file). The same verdict is available to a
 pipeline: `evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}`.
 """

@@ -167,7 +167,7 @@ def test_module_runs_as_a_command_on_the_demo_data():
         timeout=120,
     )
     report = json.loads(proc.stdout)
-    assert proc.returncode == report["exit_code"] == 1, proc.stderr
+    assert proc.returncode == report["exit_code"] == 0, proc.stderr  # the demo's release evaluation passes
     assert report["candidate"]["label"] == "atlas-2026-11 · constitution_stories+harmlessness · rl@1000"
     assert report["gates"]["source"] == str(REPO / "gates.toml")
     assert [f["family"] for f in report["families"]] == ["blackmail", "leaking", "murder", "sabotage"]
