@@ -179,3 +179,29 @@ def test_bad_gates_file_is_an_error_naming_the_file(tmp_path, monkeypatch, text,
     assert not at.exception
     assert len(at.error) == 1 and str(path) in at.error[0].value and message in at.error[0].value
     assert "the gates file cannot be used" in at.error[0].value
+
+
+def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp_path, monkeypatch):
+    """The shipped gates.toml names leaking and murder; the page judges the family the data has and says, in the
+    CLI's words, that the others have no samples."""
+    from evalboard import release
+    from evalboard.gates import load_gates
+    from evalboard.store import Store
+    from tests.helpers import sample, write_samples
+
+    rows = [sample(i, snapshot="claude-x", scenario_family="blackmail", harmful=i < 3) for i in range(300)]
+    write_samples(tmp_path / "bm" / "samples" / "a.parquet", rows)
+    monkeypatch.setenv("EVALBOARD_DATA", str(tmp_path / "bm"))
+    monkeypatch.delenv("EVALBOARD_GATES", raising=False)
+    at = open_readiness()
+    assert not at.exception and not at.error
+    assert verdict(at).startswith("## :green[READY]")
+    notes = [i.value.replace("\\", "") for i in at.info]
+    catalog = release.load_catalog(Store(tmp_path / "bm"))
+    report = release.judge(catalog, "claude-x", load_gates(REPO / "gates.toml"))
+    expected = [n[0].upper() + n[1:] + "." for n in release.coverage_notes(report)]
+    assert expected == [
+        "No samples for leaking — named in gates.toml but not required, so it does not block (required = false).",
+        "No samples for murder — named in gates.toml but not required, so it does not block (required = false).",
+    ]
+    assert all(note in notes for note in expected)
