@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from evalboard import charts, drilldown, metrics
+from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 
 ensure_entrypoint()
@@ -56,7 +57,7 @@ clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_famili
 if health.manifest.held_out_families:
     st.caption(
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "
-        + ", ".join(health.manifest.held_out_families)
+        + ", ".join(literal(f) for f in health.manifest.held_out_families)
     )
 
 with st.expander("The numbers behind the charts"):
