@@ -20,7 +20,7 @@ FILTER_KEYS: dict[str, str] = {
     "family": "families",
     "grader": "graders",
 }
-MAX_SHOWN_CHARS = 60  # a URL value is shown up to this length in a warning, then its length is said
+MAX_SHOWN_CHARS = 160  # a URL value is shown up to this length in a warning, then its length is said
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def render_sample(sample_id: str) -> None:
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
-            f"No such sample: {literal(sample_id, limit=80)} is not in this dataset ({literal(store.root.name)}).",
+            f"No such sample: {literal(sample_id)} is not in this dataset ({literal(store.root.name)}).",
             icon=":material/search_off:",
         )
         return
