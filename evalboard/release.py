@@ -21,11 +21,6 @@ from pathlib import Path
 
 import polars as pl
 
-<<<<<<< HEAD
-from evalboard.gates import Gate, Gates, GatesError, describe_unknown_families, override_gate
-from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
-from evalboard.stats import Call, format_points
-=======
 from evalboard.gates import (
     Gate,
     Gates,
@@ -35,9 +30,8 @@ from evalboard.gates import (
     override_gate,
     unknown_families,
 )
-from evalboard.readiness import Overall, Status, Verdict, overall, verdicts_for
-from evalboard.stats import format_points, newcombe_diff
->>>>>>> firstrun
+from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
+from evalboard.stats import Call, format_points
 from evalboard.store import Store
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
