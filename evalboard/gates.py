@@ -68,6 +68,13 @@ def gates_path(root: Path | str = ".") -> Path:
     return Path(chosen) if chosen else Path(root) / FILENAME
 
 
+def default_gates_file() -> Path:
+    """The gates file the page and the CLI use: $EVALBOARD_GATES, else gates.toml beside app.py."""
+    from evalboard.paths import default_gates_dir
+
+    return gates_path(default_gates_dir())
+
+
 def load_gates(path: Path | str) -> Gates:
     """Read and validate a gates file; raises GatesError naming the file (and line/key/value) on any problem."""
     path = Path(path)

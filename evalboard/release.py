@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from evalboard.gates import Gate, Gates, GatesError, describe_unknown_families, override_gate
+from evalboard.gates import Gate, Gates, GatesError, default_gates_file, describe_unknown_families, override_gate
 from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
 from evalboard.stats import Call, format_points
 from evalboard.store import Store
@@ -221,8 +221,10 @@ def check_families(gates: Gates, catalog: Catalog) -> None:
         raise GatesError(message)
 
 
-def gate_choices(default: Path) -> list[Path]:
-    """Gates files a page may offer: the default file first, then other gates*.toml files beside it."""
+def gate_choices(default: Path | None = None) -> list[Path]:
+    """Gates files a page may offer: the default file (`gates.default_gates_file`) first, then other
+    gates*.toml files beside it."""
+    default = default or default_gates_file()
     others = sorted(p for p in default.parent.glob("gates*.toml") if p.name != default.name and p.is_file())
     return [default, *others]
 

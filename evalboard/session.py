@@ -5,7 +5,6 @@ The only module besides pages/ and app.py that imports Streamlit.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -13,16 +12,16 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from evalboard import paths
 from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT / "data" / "demo"
+REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 
 
 def data_dir() -> Path:
-    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data."""
-    return Path(os.environ.get("EVALBOARD_DATA") or DEFAULT_DATA)
+    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data (`paths.default_data`)."""
+    return paths.default_data()
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,8 +6,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from evalboard import charts, release
-from evalboard.gates import GatesError, gates_path, load_gates
-from evalboard.session import REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.gates import GatesError, load_gates
+from evalboard.session import end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.store import QueryError
 from evalboard.transcript_text import inert_markdown
 
@@ -65,7 +65,7 @@ current = release.candidate(catalog, snapshot, intervention)
 
 st.session_state["readiness_snapshot"] = snapshot
 st.session_state["readiness_intervention"] = current.intervention
-gate_files = release.gate_choices(gates_path(REPO_ROOT))
+gate_files = release.gate_choices()
 gate_names = [p.name for p in gate_files]
 pick_snapshot, pick_intervention, pick_gates = st.columns([2, 3, 2])
 pick_snapshot.selectbox(
