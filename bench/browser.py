@@ -10,7 +10,7 @@ the page itself records `performance.now()` (milliseconds since navigation start
   - Overview: all three `[data-testid=stPlotlyChart]` hold a drawn `.main-svg`;
   - empty page: its title is in the DOM.
 Runs alternate between the pages so that background load hits them alike. Prints the medians and the
-difference; the target (DESIGN.md §8) is charts within 1.5 s of the empty page.
+difference; the target (bench/README.md) is charts within 1.5 s of the empty page.
 
 `--plotly-reference` adds a third page with three trivial 3-bar Plotly charts: it separates what
 Plotly's own bundle costs in this browser from what the Overview's figures and queries add.

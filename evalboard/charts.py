@@ -198,7 +198,7 @@ def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
     )
 
 
-# --- Readiness (issue 5) ----------------------------------------------------------------------------------------
+# --- Readiness -------------------------------------------------------------------------------------------------------
 
 VERDICT_COLORS = {"READY": "#2E7D32", "NOT READY": "#C62828", "INSUFFICIENT DATA": "#F2A900"}
 
@@ -255,7 +255,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     return fig
 
 
-# --- Compare page (issue 4) ----------------------------------------------------------------------------------------
+# --- Compare page ----------------------------------------------------------------------------------------------------
 
 SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
 CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "inconclusive": "#E6A100", "": "#7F7F7F"}

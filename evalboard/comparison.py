@@ -1,4 +1,4 @@
-"""The Compare page's logic (issue 4): side A against side B per scenario family, pooled, through training, stacked.
+"""The Compare page's logic: side A against side B per scenario family, pooled, through training, stacked.
 
 Pure functions over the frames `queries/compare_*.sql` return; the page only draws what these build. Side A is
 the reference: differences are B − A (negative = B lowers the harmful rate), ratios A/B, as in `stats.compare`.

@@ -1,4 +1,4 @@
-"""Release gates (`gates.toml`, issue 5): per scenario family, the largest acceptable harmful rate, the minimum
+"""Release gates (`gates.toml`): per scenario family, the largest acceptable harmful rate, the minimum
 number of samples, the confidence level and whether the family must not regress. Parsing and validation only;
 the verdict rules live in readiness.py.
 

@@ -1,4 +1,4 @@
-"""Readiness verdicts (DESIGN.md §5, issue 5): per scenario family READY / NOT READY / INSUFFICIENT DATA from
+"""Readiness verdicts (docs/ARCHITECTURE.md): per scenario family READY / NOT READY / INSUFFICIENT DATA from
 its counts, its gate and optionally the previous snapshot's counts, each with a one-sentence reason; an overall
 verdict a lead reads in five seconds; the CLI's exit codes. Pure functions, no I/O.
 """

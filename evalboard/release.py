@@ -1,4 +1,4 @@
-"""Release readiness over the store (issue 5): which checkpoint is a snapshot's release candidate, its counts per
+"""Release readiness over the store: which checkpoint is a snapshot's release candidate, its counts per
 scenario family, the previous snapshot to check for regressions, the verdicts, the history of verdicts across
 snapshots and the exports (CSV, Markdown, JSON, plain text). Used by pages/readiness.py and the
 `evalboard readiness` command, so both give the same answer. No Streamlit here.

@@ -1,7 +1,7 @@
 """Real-browser fixtures: `streamlit run app.py` on a free loopback port, driven by Debian's chromium.
 
 Plain Playwright (sync API); `playwright install` cannot download here, so the browser is always
-/usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (DESIGN.md §7).
+/usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (docs/ARCHITECTURE.md, "Tests").
 """
 
 from __future__ import annotations
