@@ -9,30 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
+
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
 VIEWPORT = {"width": 1400, "height": 1200}
 
 
@@ -45,78 +29,6 @@ def _missing(reason: str) -> None:
     if in_ci():
         pytest.fail(f"browser tests cannot run under CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
-    """One `streamlit run` subprocess; `url` is its base URL without a trailing slash."""
-
-    def __init__(self, script: Path = REPO / "app.py", data: Path | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        if data is not None:
-            env["EVALBOARD_DATA"] = str(data)
-        self.log = tempfile.NamedTemporaryFile(prefix="evalboard-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
-
-    def log_tail(self, chars: int = 3000) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-chars:]
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        log = self.log_tail()
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT}s:\n{log}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
