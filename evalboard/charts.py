@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
 
 PALETTE = (
@@ -25,8 +26,7 @@ def colors_for(interventions: Sequence[str]) -> dict[str, str]:
     return {iv: PALETTE[i % len(PALETTE)] for i, iv in enumerate(sorted(interventions))}
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
+_pct = fmt.pct
 
 
 def _hover(row: dict) -> str:
@@ -136,7 +136,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
 
 
 def family_label(family: str, held_out: Sequence[str]) -> str:
-    return f"{family} (held-out)" if family in held_out else family
+    return fmt.held_out(family, held_out)
 
 
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 
+from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
@@ -217,7 +218,7 @@ class Row:
 
     @property
     def label(self) -> str:
-        return f"{self.family} (held-out)" if self.held_out else self.family
+        return fmt.held_out(self.family, self.held_out)
 
     @property
     def call(self) -> Call:
@@ -405,7 +406,7 @@ def row_kinds(result: Result) -> list[str]:
 
 
 def _pct(k: int, n: int) -> str:
-    return f"{100 * k / n:.1f}% (n={n:,})"
+    return f"{fmt.pct(k / n)} (n={n:,})"
 
 
 def _change(row: Row) -> str:

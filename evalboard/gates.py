@@ -8,7 +8,6 @@ and value, so the page and the CLI can show it as it is.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
@@ -16,6 +15,8 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from evalboard import fmt
 
 ENV_VAR = "EVALBOARD_GATES"
 FILENAME = "gates.toml"
@@ -220,9 +221,7 @@ def _toml(value: object) -> str:
     return repr(value)
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+_did_you_mean = fmt.did_you_mean
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")

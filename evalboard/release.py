@@ -12,7 +12,6 @@ the same intervention, or at its own default candidate when it never ran that in
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from evalboard import fmt
 from evalboard.gates import Gate, Gates, GatesError, default_gates_file, describe_unknown_families, override_gate
 from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
 from evalboard.stats import Call, format_points
@@ -130,9 +130,7 @@ def load_catalog(store: Store) -> Catalog:
 # --- choosing what to judge ----------------------------------------------------------------------------------
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+_did_you_mean = fmt.did_you_mean
 
 
 def pick_snapshot(catalog: Catalog, selected: Sequence[str] = ()) -> tuple[str, str | None]:
@@ -322,21 +320,12 @@ def history_frame(reports: Iterable[Report]) -> pl.DataFrame:
 # --- wording ------------------------------------------------------------------------------------------------
 
 
-def pct(x: float | None) -> str:
-    """'6.7%', '0.31%', or '–' when there is no value."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if 0 < x < 0.01:
-        return f"{100 * x:.2g}%"
-    return f"{100 * x:.1f}%"
+pct = fmt.pct  # '6.7%', '0.31%', '–'
 
 
 def _about(m: int) -> str:
-    """'50 more', 'about 1,300 more': exact below 100, else rounded up to two significant figures."""
-    if m < 100:
-        return f"{m} more"
-    step = 10 ** (len(str(m)) - 2)
-    return f"about {math.ceil(m / step) * step:,} more"
+    """'50 more', 'about 1,300 more'."""
+    return f"{fmt.about(m)} more"
 
 
 def interval(v: Verdict) -> str:
@@ -350,7 +339,7 @@ def gate_text(gate: Gate) -> str:
 
 
 def family_name(report: Report, family: str) -> str:
-    return f"{family} (held-out)" if family in report.held_out else family
+    return fmt.held_out(family, report.held_out)
 
 
 def regression_text(report: Report, family: str) -> str:
