@@ -27,3 +27,25 @@ WHERE (step IS NULL OR stage_step = step)
         WHEN 'ungraded' THEN harmful IS NULL
         ELSE true
       END;
+
+-- Each sample of the view with its eval-awareness class under one labeller source: 'evaluation', 'real',
+-- 'none' (the model made no statement), 'unlabelled' (the source has no label for it) or 'unrecognised' (a
+-- label outside those values). One class per sample: where a source labelled a sample twice, the newest wins.
+CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name) AS TABLE
+WITH labels AS (
+    SELECT sample_id, lower(trim(awareness)) AS label
+    FROM awareness
+    WHERE source = source_name
+    QUALIFY row_number() OVER (
+        PARTITION BY sample_id ORDER BY created_at DESC NULLS LAST, lower(trim(awareness))
+    ) = 1
+)
+SELECT
+    v.*,
+    CASE
+        WHEN labels.label IS NULL THEN 'unlabelled'
+        WHEN labels.label IN ('evaluation', 'real', 'none') THEN labels.label
+        ELSE 'unrecognised'
+    END AS awareness
+FROM view_samples(snapshots, interventions, stages, families, graders) AS v
+LEFT JOIN labels USING (sample_id);

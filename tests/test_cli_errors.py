@@ -51,4 +51,4 @@ def test_any_command_crash_exits_4(monkeypatch, capsys, tmp_path):
 
 def test_bad_input_is_still_3_and_a_verdict_still_its_code(capsys):
     assert rcli.main(["nope", "--data", str(DEMO), "--gates", str(REPO / "gates.toml")]) == 3
-    assert rcli.main(["atlas-2026-11", "--data", str(DEMO), "--gates", str(REPO / "gates.toml")]) == 1
+    assert rcli.main(["atlas-2026-11", "--data", str(DEMO), "--gates", str(REPO / "gates.toml")]) in (0, 1, 2)

@@ -13,7 +13,7 @@ from tests.harness import REPO
 
 PAGES = sorted((REPO / "pages").glob("*.py"))
 DOMAIN = ("comparison", "release", "readiness", "gates", "stats", "metrics", "samples", "checkpoints", "view",
-          "drilldown", "store", "schema", "manifest", "paths", "fmt")  # fmt: skip
+          "drilldown", "store", "schema", "manifest", "paths", "fmt", "awareness", "overview")  # fmt: skip
 NOT_FROM_DOMAIN = {"evalboard.charts", "evalboard.session", "streamlit", "pages"}
 
 
