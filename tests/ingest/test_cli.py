@@ -36,7 +36,9 @@ def test_unrecognised_file_and_mixed_sources(tmp_path: Path, out: Path) -> None:
     result = ingest(odd, src, "--out", out)
     assert result.code == 0
     assert "files read: 2 (1 with nothing imported)" in result.out
-    assert quarantine(out)[0]["reason"] == "unrecognised format (pass --format)"
+    [q] = quarantine(out)
+    assert (q["reason"], q["records"]) == ("not a format evalboard reads", "unknown")
+    assert f"  {odd} — unknown count: not an eval log evalboard knows" in result.out
 
 
 def test_ingest_log_is_readable_by_duckdb(tmp_path: Path, out: Path) -> None:

@@ -76,7 +76,7 @@ def test_eval_log_maps_labels_verdicts_and_tool_calls(logs: dict[str, Path], out
     assert messages[3]["tool_call_id"] == call["id"] and messages[3]["name"] == "send_email"
     [q] = quarantine(out)  # the sample that errored is rejected with its reason
     assert q["position"] == "sample s3 epoch 1" and "provider exploded" in q["reason"]
-    assert "records: 3 = imported 2 (ungraded 0) + already present 0 + rejected 1" in result.out
+    assert "records: 3 = imported 2 (ungraded 0) + already present 0 + quarantined 1" in result.out
     again = ingest(logs["basic"], "--out", out)
     assert again.code == 0 and "already present 2" in again.out and len(samples(out)) == 2
 
@@ -108,7 +108,9 @@ def test_json_log_and_overrides(logs: dict[str, Path], out: Path) -> None:
 def test_unscored_samples_are_rejected_exit_1(logs: dict[str, Path], out: Path) -> None:
     result = ingest(logs["unscored"], "--out", out)
     assert result.code == 1
-    assert [q["reason"] for q in quarantine(out)] == ["no score: the sample was not scored"] * 2
+    assert [q["reason"].split(" (")[0] for q in quarantine(out)] == ["no score: the sample was not scored"] * 2
+    ungraded = ingest(logs["unscored"], "--out", out, "--ungraded-ok")
+    assert ungraded.code == 0 and [r["harmful"] for r in samples(out)] == [None, None]
 
 
 def test_unknown_scorer_is_rejected(logs: dict[str, Path], out: Path) -> None:
@@ -154,7 +156,7 @@ def test_folder_of_logs_plus_a_stray_file(logs: dict[str, Path], out: Path, tmp_
     (folder / "logs.json").write_text('{"a.eval": {}}')
     result = ingest(folder, "--out", out)
     assert result.code == 0 and "files read: 2" in result.out
-    assert "skipped 1 .json file(s)" in result.err
+    assert "files passed over (not eval data): 2 (.json ×1, .txt ×1)" in result.out  # Inspect's logs.json listing
     assert len(samples(out)) == 4
     assert_adds_up(out)
 
