@@ -117,7 +117,7 @@ def zip_sample_members(path: Path) -> int | None:
         return None
     names = set()
     for match in LOCAL_HEADER.finditer(data):
-        start = match.end()
+        start = match.start() + 30  # the local file header is 30 bytes, then the name
         name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
         name = data[start : start + name_len].decode("utf-8", "replace")
         if _is_sample_member(name):
