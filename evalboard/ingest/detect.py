@@ -68,6 +68,8 @@ def sniff(path: Path) -> Found:
     if suffix == ".parquet":
         return Found(path, "parquet", "Parquet file, though it does not start with PAR1")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".jsonl", ".ndjson"):
+        return Found(path, "jsonl", "JSONL (one record per line)")  # empty or garbled: the reader says where
     if text.startswith(b"{"):
         if is_transcript(head):
             return Found(path, "petri", "Petri transcript")
@@ -78,8 +80,6 @@ def sniff(path: Path) -> Found:
         return Found(path, None, "JSON of an unrecognised shape: not an Inspect log, Petri transcript or JSONL")
     if text.startswith(b"[") and suffix in DATA_SUFFIXES:
         return Found(path, None, "a JSON array: records must be one JSON object per line (JSONL)")
-    if suffix in (".jsonl", ".ndjson"):
-        return Found(path, "jsonl", "JSONL (by its extension)")  # empty or garbled: the reader says which
     return Found(path, None, "not a format evalboard reads")
 
 
