@@ -340,7 +340,8 @@ class DatasetWriter:
         name = "ingest_present_ids" if KEYS[table] == ("sample_id",) else "ingest_present_keys"
         self._con.register("batch", keys)
         try:
-            return self._con.execute(_query(name), {"files": files, "ingest": self.ingest_id + "-"}).fetchall()
+            params = {"files": files} | ({"ingest": self.ingest_id + "-"} if name == "ingest_present_ids" else {})
+            return self._con.execute(_query(name), params).fetchall()
         finally:
             self._con.unregister("batch")
 

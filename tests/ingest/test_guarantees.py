@@ -267,3 +267,32 @@ def test_map_harmful_reads_a_verdict_field_null_is_ungraded(tmp_path: Path, out:
     assert nulled.code == 0 and [r["harmful"] for r in samples(tmp_path / "n")] == [None] * 4
     absent = ingest(src, "--out", tmp_path / "a", "--map", "sample_id=id", "--map", "harmful=label.missing")
     assert absent.code == 1 and "missing verdict" in quarantine(tmp_path / "a")[0]["reason"]
+
+
+# -- further tables (verdicts, awareness) go through the same writer --------------------------------------
+
+
+def test_writer_writes_further_tables_with_the_same_rules(tmp_path: Path, out: Path) -> None:
+    from evalboard.ingest.writer import DatasetWriter
+
+    def verdict(sid: str, source: str, harmful: bool) -> dict:
+        return {"sample_id": sid, "source": source, "harmful": harmful, "grader": "gpt-4o"}
+
+    base = {"snapshot": "m", "intervention": "b", "training_stage": "rl", "stage_step": 0, "scenario_family": "f"}
+    for run in range(2):
+        with DatasetWriter(out, f"run{run}") as writer:
+            writer.begin(tmp_path / "src.jsonl", "jsonl")
+            for i in range(3):
+                extra = {"verdicts": [verdict(f"s{i}", "grader:gpt-4o", True), verdict(f"s{i}", "human", i == 1)]}
+                writer.stats.records += 1
+                writer.add({"sample_id": f"s{i}", "harmful": False, **base}, None, f"line {i}", 10, extra)
+            writer.stats.records += 1
+            writer.add({"sample_id": "s0", "harmful": True, **base}, None, "line 9", 10, {"verdicts": []})
+            stats = writer.end()
+            assert writer.write_rows("verdicts", [verdict("s2", "human", True), verdict("s2", "late", False)]) == (
+                run == 0
+            )
+        assert (stats.imported, stats.already_present, stats.rejected) == ((3, 0, 1) if run == 0 else (0, 3, 1))
+    rows = duckdb.sql(f"SELECT sample_id, source FROM read_parquet('{out}/verdicts/*.parquet') ORDER BY ALL").fetchall()
+    assert rows == [(f"s{i}", s) for i in range(3) for s in ("grader:gpt-4o", "human")] + [("s2", "late")]
+    assert all(validate_file(f, "verdicts").problem is None for f in (out / "verdicts").glob("*.parquet"))
