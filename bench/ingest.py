@@ -151,7 +151,7 @@ def bench_append(work: Path, existing: int, append: int) -> None:
     )
     print(
         f"evalboard ingest (append):     {ingest_s:7.1f}s  {append / ingest_s:9,.0f} records/s  "
-        f"peak RSS {ingest_rss:6,.0f} MiB"
+        f"RSS {ingest_rss:6,.0f} MiB"
     )
     print(f"throughput ingest/baseline: {base_s / ingest_s:.2f}x  (target >= 0.8x; peak RSS target < 500 MiB)")
 
@@ -195,9 +195,8 @@ def build_eval_log(work: Path, megabytes: int) -> tuple[Path, int]:
 def bench_inspect(work: Path, megabytes: int) -> None:
     t0 = time.perf_counter()
     log, count = build_eval_log(work, megabytes)
-    print(
-        f"built an .eval log of {log.stat().st_size / 1e6:,.0f} MB, {count:,} samples, in {time.perf_counter() - t0:.0f}s"
-    )
+    mb = log.stat().st_size / 1e6
+    print(f"built an .eval log of {mb:,.0f} MB, {count:,} samples, in {time.perf_counter() - t0:.0f}s")
     alone_s, p1, alone_rss = child(INSPECT_ALONE, str(log))
     reader_s, p2, reader_rss = child(READER_ALONE, str(log))
     ingest_s, p3, ingest_rss = child(INGEST, str(log), "--out", str(work / "inspect-ds"), "-q")
