@@ -146,9 +146,7 @@ def bench_append(work: Path, existing: int, append: int) -> None:
     base_s, _, base_rss = child(BASELINE, str(src))
     ingest_s, proc, ingest_rss = child(INGEST, str(src), "--out", str(dataset), "-q")
     print(proc.stdout.strip())
-    print(
-        f"baseline (read + parse only):  {base_s:7.1f}s  {append / base_s:9,.0f} records/s  peak RSS {base_rss:6,.0f} MiB"
-    )
+    print(f"baseline (read + parse only):  {base_s:7.1f}s  {append / base_s:9,.0f} records/s  RSS {base_rss:6,.0f} MiB")
     print(
         f"evalboard ingest (append):     {ingest_s:7.1f}s  {append / ingest_s:9,.0f} records/s  "
         f"RSS {ingest_rss:6,.0f} MiB"
@@ -202,15 +200,12 @@ def bench_inspect(work: Path, megabytes: int) -> None:
     ingest_s, p3, ingest_rss = child(INGEST, str(log), "--out", str(work / "inspect-ds"), "-q")
     assert p1.stdout.split()[0] == p2.stdout.split()[0] == str(count), (p1.stdout, p2.stdout)
     print(p3.stdout.strip())
-    print(
-        f"Inspect read_eval_log_samples alone: {alone_s:7.1f}s  {count / alone_s:7,.0f} samples/s  peak RSS {alone_rss:6,.0f} MiB"
-    )
-    print(
-        f"evalboard Inspect reader alone:      {reader_s:7.1f}s  {count / reader_s:7,.0f} samples/s  peak RSS {reader_rss:6,.0f} MiB"
-    )
-    print(
-        f"evalboard ingest of the log:         {ingest_s:7.1f}s  {count / ingest_s:7,.0f} samples/s  peak RSS {ingest_rss:6,.0f} MiB"
-    )
+    for label, secs, rss in (
+        ("Inspect read_eval_log_samples alone", alone_s, alone_rss),
+        ("evalboard Inspect reader alone", reader_s, reader_rss),
+        ("evalboard ingest of the log", ingest_s, ingest_rss),
+    ):
+        print(f"{label + ':':37s} {secs:7.1f}s  {count / secs:7,.0f} samples/s  peak RSS {rss:6,.0f} MiB")
     print(f"throughput ingest/read_eval_log_samples: {alone_s / ingest_s:.2f}x  (target >= 0.8x)")
 
 
