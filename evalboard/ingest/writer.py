@@ -38,6 +38,9 @@ from evalboard.store import QUERIES_DIR
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 64 * 1024 * 1024
+# Staged ids checked against the disk in one query: each check scans the dataset's sample_id column, so
+# fewer, larger checks; the window costs only its ids (and positions) in memory, the rows are on disk.
+DEDUPE_ROWS = 250_000
 TRANSCRIPT_ROW_GROUP = 2_048  # small row groups: one transcript is fetched by row-group pruning
 MESSAGES = pa.list_(MESSAGE)
 LOCK_NAME = ".ingest.lock"
@@ -49,6 +52,15 @@ KEYS: dict[str, tuple[str, ...]] = {
     "awareness": ("sample_id", "source"),
 }
 UNKNOWN = "unknown"  # the record count of a file that could not be opened far enough to count them
+
+
+@dataclass
+class _Staged:
+    """One batch written under hidden names: table -> temporary path, and its rows for further tables."""
+
+    name: str
+    tmp: dict[str, Path]
+    extra: dict[str, list[dict[str, Any]]]
 
 
 class WriteError(RuntimeError):
@@ -102,11 +114,13 @@ class DatasetWriter:
         batch_rows: int = BATCH_ROWS,
         batch_bytes: int = BATCH_BYTES,
         notify: TextIO | None = None,
+        dedupe_rows: int = DEDUPE_ROWS,
     ):
         self.out = out
         self.ingest_id = ingest_id
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
+        self.dedupe_rows = dedupe_rows
         out.mkdir(parents=True, exist_ok=True)
         self._lock = _acquire(out / LOCK_NAME, notify)
         try:
@@ -129,6 +143,8 @@ class DatasetWriter:
         self._part = 0
         self._source: str = ""
         self._file_sources: dict[str, str] = {}  # part file name -> source, for duplicate messages
+        self._staged: list[_Staged] = []  # parts written under hidden names, waiting for `_commit`
+        self._window: dict[str, str] = {}  # sample_id -> position, for the staged parts
         self._con = duckdb.connect()
         self.stats: SourceStats | None = None
 
@@ -189,8 +205,9 @@ class DatasetWriter:
             self.flush()
 
     def end(self) -> SourceStats:
-        """Flush the rest of this source and append its line to the ingest log."""
+        """Flush and commit the rest of this source and append its line to the ingest log."""
         self.flush()
+        self._commit()
         stats = self.stats
         assert stats is not None
         stats.finished_at = _now()
@@ -257,7 +274,12 @@ class DatasetWriter:
             raise WriteError(f"cannot write the quarantine file {self.quarantine_path}: {exc}") from exc
 
     def close(self) -> None:
-        """Close the quarantine file and release the dataset's lock (batches are flushed by `end`)."""
+        """Close the quarantine file and release the dataset's lock (batches are flushed by `end`); parts
+        still staged (an ingest stopped by an error) are removed, never published."""
+        for part in self._staged:
+            for tmp in part.tmp.values():
+                tmp.unlink(missing_ok=True)
+        self._staged = []
         if self._quarantine is not None:
             self._quarantine.close()
             self._quarantine = None
@@ -272,12 +294,12 @@ class DatasetWriter:
 
     # -- batches ----------------------------------------------------------------------------
     def flush(self) -> None:
-        """Write the buffered batch: one part per table, without rows whose key is already on disk."""
+        """Stage the buffered batch: one hidden part per table. Staged parts are de-duplicated against the
+        disk together (`_commit`) once `dedupe_rows` ids are staged or the source ends, then renamed into place."""
         if not self._rows:
             return
         rows, transcripts, positions, extra = self._rows, self._transcripts, self._positions, self._extra
         self._rows, self._transcripts, self._positions, self._extra, self._bytes = [], [], {}, {}, 0
-        assert self.stats is not None
         samples, good_ids = self._to_table(rows, "samples", "sample", positions)
         if len(good_ids) < len(rows):
             transcripts = [t for t in transcripts if t["sample_id"] in good_ids]
@@ -285,26 +307,97 @@ class DatasetWriter:
         if len(tx_ids) < len(transcripts):  # a sample whose transcript cannot be stored is rejected whole
             bad = pa.array(sorted({t["sample_id"] for t in transcripts} - tx_ids), pa.string())
             samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=bad)))
-        samples = self._drop_present(samples, positions)
+        repeated = [sid for sid in samples["sample_id"].to_pylist() if sid in self._window]
+        for sid in repeated:  # staged earlier in this window: the first one wins
+            self.reject(positions[sid], f"duplicate sample_id {sid!r} (first seen at {self._window[sid]})")
+        if repeated:
+            samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=pa.array(repeated))))
         if samples.num_rows == 0:
             return
         keep = samples["sample_id"]
-        tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
+        for sid in keep.to_pylist():
+            self._window[sid] = positions[sid]
         name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
         self._part += 1
-        written: dict[str, pa.Table] = {}
+        tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
+        staged = _Staged(name, {}, extra)
         if tx.num_rows:
-            written["transcripts"] = tx.sort_by("sample_id")
-        for table, extra_rows in extra.items():
-            ext = self._extra_table(table, extra_rows, keep)
-            if ext is not None and ext.num_rows:
-                written[table] = ext
-        written["samples"] = samples  # last: a visible sample always has its transcript
-        for table, data in written.items():
-            self._write(table, data, name)
-        self.stats.imported += samples.num_rows
-        self.stats.ungraded += samples["harmful"].null_count
-        self.stats.files.append(name)
+            staged.tmp["transcripts"] = self._stage("transcripts", tx.sort_by("sample_id"), name)
+        staged.tmp["samples"] = self._stage("samples", samples, name)
+        self._staged.append(staged)
+        if len(self._window) >= self.dedupe_rows:
+            self._commit()
+
+    def _stage(self, table: str, data: pa.Table, name: str) -> Path:
+        path = self.out / table / f".{name}.{os.getpid()}.staged"
+        try:
+            path.parent.mkdir(exist_ok=True)
+            pq.write_table(
+                data, path, compression="zstd", row_group_size=TRANSCRIPT_ROW_GROUP if table == "transcripts" else None
+            )
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise WriteError(f"cannot write {table}/{name} in {self.out}: {exc}") from exc
+        return path
+
+    def _commit(self) -> None:
+        """De-duplicate the staged window against the disk in one DuckDB query, then publish its parts."""
+        staged, window = self._staged, self._window
+        self._staged, self._window = [], {}
+        if not staged:
+            return
+        assert self.stats is not None
+        found = self._present("samples", pa.table({"sample_id": pa.array(list(window), pa.string())}))
+        drop: set[str] = set()
+        for sid, ours in found:
+            if ours:
+                where = self._file_sources.get(ours, "earlier in this ingest")
+                self.reject(window[sid], f"duplicate sample_id {sid!r} (first seen in {where})")
+            else:
+                self.stats.already_present += 1
+            drop.add(sid)
+        del window
+        for part in staged:
+            samples_tmp = part.tmp["samples"]
+            meta = pq.read_metadata(samples_tmp)
+            rows = meta.num_rows
+            if drop:
+                ids = pq.read_table(samples_tmp, columns=["sample_id"])["sample_id"]
+                gone = pa.array(sorted(drop.intersection(ids.to_pylist())), pa.string())
+                if len(gone):  # rewrite the staged parts without the ids already on disk
+                    for table, tmp in list(part.tmp.items()):
+                        data = pq.read_table(tmp)
+                        data = data.filter(pc.invert(pc.is_in(data["sample_id"], value_set=gone)))
+                        tmp.unlink()
+                        if data.num_rows or table == "samples":
+                            part.tmp[table] = self._stage(table, data, part.name)
+                        else:
+                            del part.tmp[table]
+                    rows = pq.read_metadata(part.tmp["samples"]).num_rows
+            if rows == 0:
+                for tmp in part.tmp.values():
+                    tmp.unlink(missing_ok=True)
+                continue
+            keep = pq.read_table(part.tmp["samples"], columns=["sample_id", "harmful"])
+            for table, extra_rows in part.extra.items():
+                ext = self._extra_table(table, extra_rows, keep["sample_id"])
+                if ext is not None and ext.num_rows:
+                    self._write(table, ext, part.name)
+            for table in ("transcripts", "samples"):  # samples last: a visible sample has its transcript
+                if table in part.tmp:
+                    self._publish(table, part.tmp[table], part.name)
+            self.stats.imported += rows
+            self.stats.ungraded += keep["harmful"].null_count
+            self.stats.files.append(part.name)
+
+    def _publish(self, table: str, tmp: Path, name: str) -> None:
+        path = self.out / table / name
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise WriteError(f"cannot write {table}/{name} in {self.out}: {exc}") from exc
+        self._files[table].append(str(path))
+        self._file_sources[name] = self._source
 
     def write_rows(self, table: str, rows: list[dict[str, Any]]) -> int:
         """Write rows of a further table (verdicts, awareness) on their own, de-duplicated on the table's key;
@@ -344,21 +437,6 @@ class DatasetWriter:
             return self._con.execute(_query(name), params).fetchall()
         finally:
             self._con.unregister("batch")
-
-    def _drop_present(self, samples: pa.Table, positions: dict[str, str]) -> pa.Table:
-        """Drop samples already on disk: counted as already present, or rejected when this ingest wrote them."""
-        found = self._present("samples", samples.select(["sample_id"]))
-        if not found:
-            return samples
-        assert self.stats is not None
-        for sid, ours in found:
-            if ours:
-                where = self._file_sources.get(ours, "earlier in this ingest")
-                self.reject(positions.get(sid, "?"), f"duplicate sample_id {sid!r} (first seen in {where})")
-            else:
-                self.stats.already_present += 1
-        drop = pa.array([f[0] for f in found], pa.string())
-        return samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=drop)))
 
     def _extra_table(self, table: str, rows: list[dict[str, Any]], keep: pa.Array | None) -> pa.Table | None:
         """A further table's rows (for the kept samples), first per key, without keys already on disk."""

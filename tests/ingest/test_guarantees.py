@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from evalboard.schema import validate_file
 from evalboard.store import Store
@@ -82,18 +83,20 @@ def test_a_second_ingest_waits_for_the_lock_with_a_message(tmp_path: Path, out: 
     assert len(samples(out)) == 3
 
 
-def test_duplicates_across_batches_in_one_run_are_quarantined(tmp_path: Path, out: Path) -> None:
+@pytest.mark.parametrize("dedupe_rows", [4, 1000])  # checked against the disk (this run's parts) or staged
+def test_duplicates_across_batches_in_one_run_are_quarantined(tmp_path: Path, out: Path, dedupe_rows: int) -> None:
     from evalboard.ingest.labels import Labeler
     from evalboard.ingest.pipeline import ingest_source
     from evalboard.ingest.records import Options
     from evalboard.ingest.writer import DatasetWriter
 
     src = write_jsonl(tmp_path / "a.jsonl", [row(i % 5) for i in range(12)])  # s0..s4, then repeats
-    with DatasetWriter(out, "t1", batch_rows=3) as writer:
+    with DatasetWriter(out, "t1", batch_rows=3, dedupe_rows=dedupe_rows) as writer:
         stats = ingest_source(writer, src, "jsonl", Options(), Labeler())
     assert (stats.records, stats.imported, stats.rejected) == (12, 5, 7)
     assert sorted(r["sample_id"] for r in samples(out)) == [f"s{i}" for i in range(5)]
     assert all(q["reason"].startswith("duplicate sample_id") for q in quarantine(out))
+    assert not list(out.rglob("*.staged"))
 
 
 # -- 2. files decide their format ------------------------------------------------------------------------
