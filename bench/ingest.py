@@ -132,13 +132,14 @@ def child(code: str, *args: str) -> tuple[float, subprocess.CompletedProcess, fl
     return seconds, proc, (kib[-1] / 1024 if kib else float("nan"))
 
 
-def bench_append(work: Path, existing: int, append: int) -> None:
+def bench_append(work: Path, existing: int, append: int, dataset: Path | None = None) -> None:
     from synthetic import generate
 
-    dataset = work / f"dataset-{existing}"
-    t0 = time.perf_counter()
-    generate(dataset, existing, transcripts=False)
-    print(f"generated a dataset of {existing:,} samples in {time.perf_counter() - t0:.0f}s")
+    if dataset is None:
+        dataset = work / f"dataset-{existing}"
+        t0 = time.perf_counter()
+        generate(dataset, existing, transcripts=False)
+        print(f"generated a dataset of {existing:,} samples in {time.perf_counter() - t0:.0f}s")
     src = work / "append.jsonl"
     overlap = append // 10
     size = write_jsonl(src, existing - overlap, append)
@@ -215,6 +216,9 @@ def main() -> None:
     parser.add_argument("--append", type=int, default=1_000_000, help="JSONL records to append")
     parser.add_argument("--inspect-mb", type=int, default=1024, help="size of the generated .eval log (0: skip)")
     parser.add_argument("--skip-append", action="store_true")
+    parser.add_argument(
+        "--dataset", type=Path, help="append to this bench/synthetic.py dataset of --existing samples (it grows)"
+    )
     parser.add_argument("--work", type=Path, help="where to generate (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
@@ -222,7 +226,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         if not args.skip_append:
-            bench_append(work, args.existing, args.append)
+            bench_append(work, args.existing, args.append, args.dataset)
         if args.inspect_mb:
             bench_inspect(work, args.inspect_mb)
     finally:

@@ -63,7 +63,7 @@ def test_two_concurrent_ingests_keep_one_copy_per_sample(tmp_path: Path, out: Pa
     for f in (out / "transcripts").glob("*.parquet"):
         assert validate_file(f, "transcripts").problem is None
         pq.read_table(f)
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob("*.staged"))
     assert_adds_up(out)
 
 
