@@ -244,6 +244,8 @@ def summary(
     unknown = [s for s in results if s.unknown_count]
     if unknown:
         stream.write(f"  plus {len(unknown)} file(s) quarantined whose record count is unknown\n")
+    if any(s.at_least for s in results):
+        stream.write("  (a truncated file counts the samples whose entries survive: it held at least that many)\n")
     stream.write(f"dataset: {out}\n")
     bad = [s for s in results if s.reasons]
     if not bad:
@@ -251,7 +253,7 @@ def summary(
     stream.write(f"quarantine: {quarantine}\n")
     stream.write(f"files with problems ({len(bad)}):\n")
     for s in bad[:limit]:
-        cost = f"{s.rejected:,} record{'s' if s.rejected != 1 else ''}"
+        cost = f"{'at least ' if s.at_least else ''}{s.rejected:,} record{'s' if s.rejected != 1 else ''}"
         if s.unknown_count:
             cost = "unknown count" if not s.rejected else f"{cost} + an unknown count"
         others = len(s.reasons) - 1

@@ -103,18 +103,19 @@ def _context(spec: Any) -> tuple[dict[str, Any], dict[str, Any], tuple]:
     return native, eval_ctx, keys
 
 
-def zip_sample_members(path: Path) -> int | None:
-    """How many samples a broken .eval was meant to hold: its listing of samples/ members, or, when the
-    listing itself is lost (a truncated file), the sample entries whose local headers survive; None if neither."""
+def zip_sample_members(path: Path) -> tuple[int | None, bool]:
+    """How many samples a broken .eval was meant to hold, and whether that is only a lower bound: its listing
+    of samples/ members, or, when the listing itself is lost (a truncated file), the sample entries whose
+    local headers survive (at least that many); None if neither."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return sum(1 for n in zf.namelist() if _is_sample_member(n))
+            return sum(1 for n in zf.namelist() if _is_sample_member(n)), False
     except (zipfile.BadZipFile, OSError, ValueError):
         pass
     try:
         data = path.read_bytes()
     except OSError:
-        return None
+        return None, False
     names = set()
     for match in LOCAL_HEADER.finditer(data):
         start = match.start() + 30  # the local file header is 30 bytes, then the name
@@ -122,7 +123,7 @@ def zip_sample_members(path: Path) -> int | None:
         name = data[start : start + name_len].decode("utf-8", "replace")
         if _is_sample_member(name):
             names.add(name)
-    return len(names) or None
+    return (len(names), True) if names else (None, False)
 
 
 def _is_sample_member(name: str) -> bool:
@@ -134,8 +135,8 @@ def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        count = zip_sample_members(path)
-        yield Rejected("file", f"truncated or damaged zip ({exc})", records=count)
+        count, at_least = zip_sample_members(path)
+        yield Rejected("file", f"truncated or damaged zip ({exc})", records=count, at_least=at_least)
         return
     with zf:
         members = [i for i in zf.infolist() if _is_sample_member(i.filename)]

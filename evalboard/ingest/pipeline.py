@@ -112,7 +112,7 @@ def _handle(
             stats.records += 1
             writer.reject(item.position, item.reason, item.raw)
         else:
-            writer.reject_file(item.reason, item.records, item.position)
+            writer.reject_file(item.reason, item.records, item.position, at_least=item.at_least)
         return
     assert isinstance(item, Parsed)
     stats.records += 1

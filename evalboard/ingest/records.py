@@ -54,6 +54,7 @@ class Rejected:
     reason: str
     raw: Any = None
     records: int | None = 1
+    at_least: bool = False  # `records` is a lower bound (a truncated file: only the entries that survive)
 
 
 @dataclass

@@ -83,6 +83,7 @@ class SourceStats:
     already_present: int = 0
     rejected: int = 0
     unknown_count: bool = False
+    at_least: bool = False  # some rejected file's count is a lower bound (a truncated file)
     detected: str = ""  # what the file was taken for (format detection's reason)
     problem: str | None = None  # the commonest reject reason, for the summary and Data health
     extra: dict[str, int] = field(default_factory=dict)  # rows written to further tables (verdicts, …)
@@ -236,18 +237,16 @@ class DatasetWriter:
             if self.stats.problem is None:
                 self.stats.problem = reason
 
-    def reject_file(self, reason: str, records: int | None, position: str = "file") -> None:
+    def reject_file(self, reason: str, records: int | None, position: str = "file", at_least: bool = False) -> None:
         """The rest of a source could not be read: quarantine it as one line holding `records` records
-        (None: unknowable), and count them."""
-        self._write_quarantine(
-            {
-                "source": self._source,
-                "position": position,
-                "reason": reason,
-                "records": records if records is not None else UNKNOWN,
-            },
-            None,
-        )
+        (None: unknowable; `at_least`: a lower bound), and count them."""
+        line = {"source": self._source, "position": position, "reason": reason}
+        line["records"] = records if records is not None else UNKNOWN
+        if at_least and records is not None:
+            line["records_at_least"] = True
+            if self.stats is not None:
+                self.stats.at_least = True
+        self._write_quarantine(line, None)
         self.reasons[reason_key(reason)] += max(records or 0, 1)
         if self.stats is None:
             return
