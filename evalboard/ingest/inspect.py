@@ -203,10 +203,11 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
     if not samples:
         yield Rejected("file", f"log has no samples (status {log.status})", records=0)
         return
+    size = path.stat().st_size
     for index, sample in enumerate(samples, 1):
         yield _safe_sample(sample, spec, native, eval_ctx, keys, options, f"sample #{index}", index)
         if options.progress is not None:
-            options.progress(int(path.stat().st_size * index / len(samples)))
+            options.progress(size * index // len(samples))
 
 
 def _json_count(path: Path) -> int | None:

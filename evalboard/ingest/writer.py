@@ -134,7 +134,6 @@ class DatasetWriter:
             raise
         self.quarantine_path = out / "quarantine" / f"{ingest_id}.jsonl"
         self._quarantine: Any = None
-        self.reasons: Counter[str] = Counter()
         self._rows: list[dict[str, Any]] = []
         self._positions: dict[str, str] = {}  # sample_id -> position in its source, for late rejects
         self._transcripts: list[dict[str, Any]] = []
@@ -146,7 +145,8 @@ class DatasetWriter:
         self._file_sources: dict[str, str] = {}  # part file name -> source, for duplicate messages
         self._staged: list[_Staged] = []  # parts written under hidden names, waiting for `_commit`
         self._window: dict[str, str] = {}  # sample_id -> position, for the staged parts
-        self._con = duckdb.connect()
+        # The semi-join's build side is one window of ids; no progress bar on the user's terminal.
+        self._con = duckdb.connect(config={"memory_limit": "256MB", "enable_progress_bar": False})
         self.stats: SourceStats | None = None
 
     def __enter__(self) -> DatasetWriter:
@@ -230,7 +230,6 @@ class DatasetWriter:
     def reject(self, position: str, reason: str, raw: Any = None) -> None:
         """Write one quarantine line for one record (already counted in `records` by the caller)."""
         self._write_quarantine({"source": self._source, "position": position, "reason": reason}, raw)
-        self.reasons[reason_key(reason)] += 1
         if self.stats is not None:
             self.stats.rejected += 1
             self.stats.reasons[reason_key(reason)] += 1
@@ -247,7 +246,6 @@ class DatasetWriter:
             if self.stats is not None:
                 self.stats.at_least = True
         self._write_quarantine(line, None)
-        self.reasons[reason_key(reason)] += max(records or 0, 1)
         if self.stats is None:
             return
         if self.stats.problem is None:
