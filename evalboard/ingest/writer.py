@@ -146,7 +146,8 @@ class DatasetWriter:
         self._staged: list[_Staged] = []  # parts written under hidden names, waiting for `_commit`
         self._window: dict[str, str] = {}  # sample_id -> position, for the staged parts
         # The semi-join's build side is one window of ids; no progress bar on the user's terminal.
-        self._con = duckdb.connect(config={"memory_limit": "256MB", "enable_progress_bar": False})
+        self._con = duckdb.connect(config={"memory_limit": "256MB"})
+        self._con.execute("SET enable_progress_bar = false")
         self.stats: SourceStats | None = None
 
     def __enter__(self) -> DatasetWriter:
