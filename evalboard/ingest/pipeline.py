@@ -70,10 +70,14 @@ def row_problem(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _size(messages: list[dict[str, Any]] | None) -> int:
-    if not messages:
-        return 256
-    return 256 + sum(len(m.get("content") or "") + 64 for m in messages)
+def _size(row: dict[str, Any], messages: list[dict[str, Any]] | None) -> int:
+    """Rough bytes a buffered row holds: its text fields, conditions and messages (bounds a batch's memory)."""
+    size = 256 + sum(len(v) for v in row.values() if isinstance(v, str))
+    size += sum(len(k) + len(v) + 16 for k, v in (row.get("conditions") or {}).items())
+    for m in messages or ():
+        size += 64 + len(m.get("content") or "") + len(m.get("reasoning") or "")
+        size += sum(len(c.get("arguments") or "") + 32 for c in m.get("tool_calls") or ())
+    return size
 
 
 def new_ingest_id() -> str:
@@ -132,7 +136,7 @@ def _handle(
     if problem:
         writer.reject(item.position, problem, _raw(item))
         return
-    writer.add(row, messages, item.position, _size(messages), item.extra)
+    writer.add(row, messages, item.position, _size(row, messages), item.extra)
 
 
 MISSING_VERDICT = (

@@ -37,7 +37,7 @@ from evalboard.schema import MESSAGE, TABLES
 from evalboard.store import QUERIES_DIR
 
 BATCH_ROWS = 20_000
-BATCH_BYTES = 64 * 1024 * 1024
+BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that
 # Staged ids checked against the disk in one query: each check scans the dataset's sample_id column, so
 # fewer, larger checks; the window costs only its ids (and positions) in memory, the rows are on disk.
 DEDUPE_ROWS = 250_000
