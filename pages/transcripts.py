@@ -9,7 +9,7 @@ import streamlit as st
 
 from evalboard import samples
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
 from evalboard.stats import format_rate
 from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, fold, inert_markdown, pretty_arguments
 from evalboard.view import ignored, page_key
@@ -17,21 +17,6 @@ from evalboard.view import ignored, page_key
 ensure_entrypoint()
 store = get_store()
 view = current_view()
-
-
-_CARRIED = "_transcripts_url_warnings"  # warnings shown before a rerun that corrected the URL
-carried: list[str] = st.session_state.pop(_CARRIED, [])
-shown: list[str] = []
-
-
-def warn(warning: str) -> None:
-    if warning not in shown:
-        shown.append(warning)
-        st.warning(warning, icon=":material/warning:")
-
-
-for earlier in carried:
-    warn(earlier)
 
 
 def url_value(key: str):
@@ -177,7 +162,8 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
 # -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
 step = url_value("step")
-url_value("verdict"), url_value("sort")  # only to warn: the bound widgets below drop a value they do not offer
+for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a value they do not offer
+    url_value(key)
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
@@ -226,9 +212,8 @@ if raw_page and "list_page" not in st.session_state:  # a page number from the U
     if page_warning:
         # The bound page widget seeds itself from the URL as the page loaded (and fails on `inf`): correct the
         # URL and rerun, carrying the warning over.
-        st.session_state[_CARRIED] = [*shown, page_warning]
         st.query_params["list_page"] = str(url_page or 1)
-        st.rerun()
+        rerun_keeping_warnings(page_warning)
 st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
 sample_id = st.query_params.get("sample")
 if not sample_id:
