@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from evalboard.store import Store
-from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
+from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, FILTER_KEYS, PAGE_KEYS_BY_PAGE, View, pools_everything
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "demo"
@@ -54,7 +54,8 @@ def page_params(url_path: str) -> dict[str, list[str]]:
 def share_url(url_path: str, view: View) -> str:
     """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
     scheme, netloc, _, _, _ = urlsplit(st.context.url or "")
-    query = urlencode(view.to_query_params() | page_params(url_path), doseq=True)
+    marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
+    query = urlencode(view.to_query_params() | marker | page_params(url_path), doseq=True)
     return urlunsplit((scheme, netloc, "/" + url_path, query, ""))
 
 

@@ -17,6 +17,10 @@ FILTER_KEYS: dict[str, str] = {
     "family": "families",
     "grader": "graders",
 }
+# The Overview opens on the newest snapshot when a visit starts with no filter in the URL (four generations pooled
+# into one bar answer nothing). A view that pools every snapshot on purpose says so with `snapshots=all`, so its
+# link reopens exactly that; links that carry any filter key open as they always did.
+ALL_SNAPSHOTS_KEY, ALL_SNAPSHOTS = "snapshots", "all"
 MAX_VALUE_CHARS = 200  # longer URL values cannot be dataset values; shown truncated in warnings
 
 
@@ -57,7 +61,14 @@ class View:
                 else:
                     warnings.append(f"Ignored {key}={_shorten(value)!r} from the URL: the dataset has no such {key}.")
             values[name] = tuple(kept)
-        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS)
+        marker = params.get(ALL_SNAPSHOTS_KEY, ())
+        for value in [marker] if isinstance(marker, str) else list(marker):
+            if value != ALL_SNAPSHOTS:
+                warnings.append(
+                    f"Ignored {ALL_SNAPSHOTS_KEY}={_shorten(value)!r} from the URL: it can only be "
+                    f"{ALL_SNAPSHOTS!r} (pick snapshots with snapshot=…)."
+                )
+        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS - {ALL_SNAPSHOTS_KEY})
         warnings += [f"Ignored unknown URL parameter {_shorten(k)!r}." for k in unknown]
         return cls(**values), warnings
 
@@ -74,3 +85,20 @@ PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() f
 
 def _shorten(value: str) -> str:
     return value if len(value) <= MAX_VALUE_CHARS // 4 else value[: MAX_VALUE_CHARS // 4] + f"… ({len(value)} chars)"
+
+
+def landing_snapshot(params: Mapping[str, str | Sequence[str]], snapshots: Sequence[str]) -> str | None:
+    """The snapshot a fresh visit to the Overview opens on: the newest (last of `snapshots`, oldest first) when the
+    URL holds no filter key and no `snapshots=all`; else None (the URL's own view stands, and one snapshot is
+    already all of them)."""
+    if len(snapshots) < 2 or any(key in params for key in FILTER_KEYS):
+        return None
+    marker = params.get(ALL_SNAPSHOTS_KEY, ())
+    if ALL_SNAPSHOTS in ([marker] if isinstance(marker, str) else list(marker)):
+        return None
+    return snapshots[-1]
+
+
+def pools_everything(view: View) -> bool:
+    """True when no filter is set: the view whose link needs `snapshots=all` to reopen exactly."""
+    return not view.to_query_params()

@@ -68,3 +68,16 @@ def test_arbitrary_input_never_crashes_and_yields_only_known_values(params):
     view, _ = View.from_query_params(params, AVAILABLE)
     for key, name in FILTER_KEYS.items():
         assert set(getattr(view, name)) <= set(AVAILABLE[key])
+
+
+def test_a_fresh_visit_lands_on_the_newest_snapshot_only_without_filter_keys():
+    from evalboard.view import landing_snapshot
+
+    snaps = ["old", "new"]
+    assert landing_snapshot({}, snaps) == "new"
+    assert landing_snapshot({"snapshots": "all"}, snaps) is None  # the pooled view, said explicitly
+    assert landing_snapshot({"snapshots": ["all"]}, snaps) is None
+    assert landing_snapshot({"family": ["murder"]}, snaps) is None  # an old link: opens as it always did
+    assert landing_snapshot({"snapshot": []}, snaps) is None
+    assert landing_snapshot({"sample": "x"}, snaps) == "new"  # page keys are not filters
+    assert landing_snapshot({}, ["only"]) is None  # one snapshot is already all of them
