@@ -11,6 +11,7 @@ from evalboard import samples
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
 from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
+from evalboard.view import FILTER_KEYS
 
 ensure_entrypoint()
 store = get_store()
@@ -70,6 +71,53 @@ def render_messages(messages: list[dict], sample_id: str) -> None:
                 st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
 
 
+def open_cell(link: dict[str, str]) -> None:
+    """Button callback: list every transcript of a cell here (any verdict, no search, first page).
+
+    This page's own widgets are bound to the URL, so they are set through session state; `step` is a plain key."""
+    for key in FILTER_KEYS:
+        st.session_state[key] = [link[key]] if key in link else []
+    st.session_state["verdict"] = link.get("verdict", "all")
+    st.session_state["q"] = ""
+    st.session_state.pop("list_page", None)
+    for key in ("sample", "right", "list_page"):
+        st.query_params.pop(key, None)
+    st.query_params["step"] = link["step"]
+
+
+def open_beside(left: str, right: str) -> None:
+    st.query_params["sample"] = left
+    st.query_params["right"] = right
+
+
+def render_provenance(detail: dict, key: str) -> None:
+    """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
+    with st.container(border=True):
+        st.markdown(" · ".join(f"{label} **{inert_markdown(value)}**" for label, value in samples.provenance(detail)))
+        others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
+        buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
+        buttons[0].button(
+            "All transcripts in this cell",
+            icon=":material/table_rows:",
+            on_click=open_cell,
+            args=(samples.cell_link(detail),),
+            key=f"cell-{key}",
+        )
+        for i, other in enumerate(others):
+            buttons[(i + 1) % len(buttons)].button(
+                f"Same scenario under {other['intervention']}",
+                icon=":material/compare_arrows:",
+                on_click=open_beside,
+                args=(detail["sample_id"], other["sample_id"]),
+                key=f"beside-{key}-{other['sample_id']}",
+            )
+        if not others:
+            st.caption(
+                "No other intervention of this snapshot ran this scenario at this epoch and checkpoint "
+                "(release evaluations run the candidate alone)."
+            )
+
+
 def render_verdict(detail: dict) -> None:
     grader = inert_markdown(detail.get("grader") or "unknown grader")
     score = "" if detail.get("score") is None else f" · score {detail['score']:.3g}"
@@ -84,8 +132,8 @@ def render_verdict(detail: dict) -> None:
         st.text(clean(detail["explanation"]))
 
 
-def render_sample(sample_id: str) -> None:
-    """Verdict banner, conditions, the copyable id and the conversation of one sample."""
+def render_sample(sample_id: str, side: str = "left") -> None:
+    """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample."""
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
@@ -93,6 +141,7 @@ def render_sample(sample_id: str) -> None:
             icon=":material/search_off:",
         )
         return
+    render_provenance(detail, f"{side}-{sample_id}")
     render_verdict(detail)
     st.code(sample_id, language=None)
     meta = {
@@ -239,7 +288,7 @@ if right:
     with left_col:
         render_sample(sample_id)
     with right_col:
-        render_sample(right)
+        render_sample(right, "right")
 else:
     render_sample(sample_id)
 

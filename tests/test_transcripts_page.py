@@ -110,3 +110,46 @@ def _counterpart() -> str:
     from evalboard.store import Store
 
     return samples.counterparts(Store(REPO / "data" / "demo"), HARMFUL_ID).get_column("sample_id")[0]
+
+
+def test_a_transcript_says_where_it_came_from_and_links_to_its_cell_and_counterparts():
+    at = open_transcripts({"sample": HARMFUL_ID, "verdict": "harmful", "q": "Kyle"})
+    assert not at.exception
+    header = at.markdown[0].value.replace("\\", "")
+    assert header == (
+        "snapshot **atlas-2026-05** · intervention **baseline** · checkpoint **rl@1000** · family **blackmail** · "
+        "scenario **blackmail_none-none_restriction** · epoch **9** · grader **blackmail-classifier-v1 "
+        "(claude-3-7-sonnet)**"
+    )
+    labels = [b.label for b in at.button]
+    assert "Same scenario under safe_demos" in labels and "Same scenario under deliberation_rewrites" in labels
+
+    # The same scenario under another intervention opens beside this one.
+    next(b for b in at.button if b.label == "Same scenario under safe_demos").click().run()
+    assert not at.exception and at.query_params["sample"] == HARMFUL_ID and at.query_params["right"]
+    beside = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("snapshot **")]
+    assert len(beside) == 2 and "intervention **safe_demos**" in beside[1]
+    assert "epoch **9**" in beside[1] and "scenario **blackmail_none-none_restriction**" in beside[1]
+
+    # All transcripts in this cell: exactly its cell, every verdict, no search.
+    next(b for b in at.button if b.label == "All transcripts in this cell").click().run()
+    assert not at.exception and "sample" not in at.query_params
+    assert {m.key: m.value for m in at.multiselect} == {
+        "snapshot": ["atlas-2026-05"], "intervention": ["baseline"], "stage": ["rl"], "family": ["blackmail"],
+        "grader": ["blackmail-classifier-v1 (claude-3-7-sonnet)"],
+    }  # fmt: skip
+    assert at.query_params["step"] == "1000" and at.text_input(key="q").value == ""
+    table = at.dataframe[0].value
+    assert set(table["checkpoint"]) == {"rl@1000"} and set(table["verdict"]) == {"harmful", "safe"}
+    assert at.subheader[0].value.startswith("58 harmful of 60")
+
+
+def test_a_release_evaluation_transcript_says_no_other_intervention_ran_it():
+    import hashlib
+
+    run = "atlas-2026-11:constitution_stories+harmlessness:rl@1000:release"
+    release = "s-" + hashlib.sha1(f"{run}/blackmail_explicit-america_replacement/101".encode()).hexdigest()[:14]
+    at = open_transcripts({"sample": release})
+    assert "epoch **101**" in at.markdown[0].value
+    assert not at.exception
+    assert any("No other intervention of this snapshot ran this scenario" in c.value for c in at.caption)
