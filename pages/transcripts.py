@@ -10,7 +10,18 @@ import streamlit as st
 from evalboard import samples
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
-from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
+from evalboard.transcript_text import (
+    FULL_TEXT_LIMIT,
+    TextToolCall,
+    call_fields,
+    clean,
+    first_line,
+    fold,
+    inert_markdown,
+    pretty_arguments,
+    safe_markdown,
+    split_tool_uses,
+)
 from evalboard.view import FILTER_KEYS
 
 ensure_entrypoint()
@@ -38,11 +49,14 @@ def open_sample(sample_id: str | None) -> None:
         st.query_params.pop("right", None)
 
 
-def render_text(text: object, key: str) -> None:
-    """Model-written text as plain text (never Markdown: no links, images, HTML or LaTeX), folded when long."""
+def render_text(text: object, key: str, markdown: bool = False) -> None:
+    """Message text folded when long: plain text, or the model's formatting as safe Markdown (no links, images,
+    HTML, LaTeX or directives)."""
     full = clean(text)
     shown, cut = fold(full)
-    if shown:
+    if shown and markdown:
+        st.markdown(safe_markdown(shown))
+    elif shown:
         st.text(shown)
     if cut:
         with st.expander(f"Show the whole message ({len(full):,} characters)"):
@@ -53,7 +67,34 @@ def render_text(text: object, key: str) -> None:
                 )
 
 
-def render_messages(messages: list[dict], sample_id: str) -> None:
+def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None) -> None:
+    """One tool call, structured or written as text: its name, then its fields (recipient, subject, body, …), with
+    the raw arguments or text one click away."""
+    st.caption(f":material/build: Tool call · **{inert_markdown(name)}**")
+    with st.container(border=True):
+        if fields is None:
+            st.code(raw, language=language, wrap_lines=True)
+            return
+        for label, value in fields:
+            if "\n" in value or len(value) > 120:
+                st.markdown(f"**{inert_markdown(label)}**")
+                st.text(value)
+            else:
+                st.markdown(f"**{inert_markdown(label)}:** {safe_markdown(value)}")
+        with st.expander("Raw " + ("arguments" if language == "json" else "text"), icon=":material/code:"):
+            st.code(raw, language=language, wrap_lines=True)
+
+
+def render_model_text(text: object, key: str) -> None:
+    """The model's own text: Markdown rendered safely, `<tool_use:NAME>` blocks as tool-call cards."""
+    for index, part in enumerate(split_tool_uses(text)):
+        if isinstance(part, TextToolCall):
+            render_tool_card(part.name, part.fields, part.raw, None)
+        else:
+            render_text(part, f"{key}-{index}", markdown=True)
+
+
+def render_messages(messages: list[dict], sample_id: str, raw: bool = False) -> None:
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
         role = clean(message.get("role")) or "unknown"
@@ -65,10 +106,17 @@ def render_messages(messages: list[dict], sample_id: str) -> None:
         with st.chat_message(role, avatar=avatar):
             if role == "tool":
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
-            render_text(message.get("content"), key)
+            if role == "assistant" and not raw:
+                render_model_text(message.get("content"), key)
+            else:
+                render_text(message.get("content"), key)
             for call in message.get("tool_calls") or []:
-                st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
-                st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
+                arguments = pretty_arguments(call.get("arguments"))
+                if raw:
+                    st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
+                    st.code(arguments, language="json", wrap_lines=True)
+                else:
+                    render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
 
 
 def open_cell(link: dict[str, str]) -> None:
@@ -169,7 +217,7 @@ def render_sample(sample_id: str, side: str = "left") -> None:
     elif not messages:
         st.info("This transcript has no messages.", icon=":material/info:")
     else:
-        render_messages(messages, sample_id)
+        render_messages(messages, sample_id, raw=st.session_state.get("raw_text", False))
 
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
@@ -266,6 +314,12 @@ if sample_id in ids:
         "Next →", on_click=open_sample, args=(ids[at + 1] if at + 1 < len(ids) else None,), disabled=at + 1 >= len(ids)
     )
 nav[2].button("Back to the list", on_click=open_sample, args=(None,))
+nav[3].toggle(
+    "Raw text",
+    key="raw_text",
+    help="Show the model's messages exactly as written: no Markdown formatting, tool calls written as text left as "
+    "text. Formatted text never shows links, images or HTML either way.",
+)
 
 others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
