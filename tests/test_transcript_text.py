@@ -140,3 +140,11 @@ def test_tool_fields_bare_values_unescaped_quotes_and_unparseable_bodies():
 def test_structured_arguments_as_fields():
     assert call_fields('{"to": "a@b.c", "n": 3}') == (("to", "a@b.c"), ("n", "3"))
     assert call_fields("[1, 2]") is None and call_fields("not json") is None
+
+
+@given(st.lists(st.sampled_from(["text ", "\n", "<tool_use:email>", "</tool_use:email>", 'to: "a",', "x: 1"])))
+def test_splitting_never_loses_text(pieces):
+    text = "".join(pieces)
+    parts = split_tool_uses(text)
+    rebuilt = "".join(p.raw if isinstance(p, TextToolCall) else p for p in parts)
+    assert rebuilt.replace("\n", "") == text.replace("\n", "")
