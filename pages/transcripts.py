@@ -11,8 +11,18 @@ from evalboard import samples
 from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
 from evalboard.stats import format_rate
-from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, fold, inert_markdown, pretty_arguments
-from evalboard.view import ignored, page_key
+from evalboard.transcript_text import (
+    FULL_TEXT_LIMIT,
+    TextToolCall,
+    call_fields,
+    clean,
+    fold,
+    inert_markdown,
+    pretty_arguments,
+    safe_markdown,
+    split_tool_uses,
+)
+from evalboard.view import FILTER_KEYS, ignored, page_key
 
 ensure_entrypoint()
 store = get_store()
@@ -35,11 +45,14 @@ def open_sample(sample_id: str | None) -> None:
         st.query_params.pop("right", None)
 
 
-def render_text(text: object, key: str) -> None:
-    """Model-written text as plain text (never Markdown: no links, images, HTML or LaTeX), folded when long."""
+def render_text(text: object, key: str, markdown: bool = False) -> None:
+    """Message text folded when long: plain text, or the model's formatting as safe Markdown (no links, images,
+    HTML, LaTeX or directives)."""
     full = clean(text)
     shown, cut = fold(full)
-    if shown:
+    if shown and markdown:
+        st.markdown(safe_markdown(shown))
+    elif shown:
         st.text(shown)
     if cut:
         with st.expander(f"Show the whole message ({len(full):,} characters)"):
@@ -50,7 +63,34 @@ def render_text(text: object, key: str) -> None:
                 )
 
 
-def render_messages(messages: list[dict], sample_id: str) -> None:
+def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None) -> None:
+    """One tool call, structured or written as text: its name, then its fields (recipient, subject, body, …), with
+    the raw arguments or text one click away."""
+    st.caption(f":material/build: Tool call · **{inert_markdown(name)}**")
+    with st.container(border=True):
+        if fields is None:
+            st.code(raw, language=language, wrap_lines=True)
+            return
+        for label, value in fields:
+            if "\n" in value or len(value) > 120:
+                st.markdown(f"**{inert_markdown(label)}**")
+                st.text(value)
+            else:
+                st.markdown(f"**{inert_markdown(label)}:** {safe_markdown(value)}")
+        with st.expander("Raw " + ("arguments" if language == "json" else "text"), icon=":material/code:"):
+            st.code(raw, language=language, wrap_lines=True)
+
+
+def render_model_text(text: object, key: str) -> None:
+    """The model's own text: Markdown rendered safely, `<tool_use:NAME>` blocks as tool-call cards."""
+    for index, part in enumerate(split_tool_uses(text)):
+        if isinstance(part, TextToolCall):
+            render_tool_card(part.name, part.fields, part.raw, None)
+        else:
+            render_text(part, f"{key}-{index}", markdown=True)
+
+
+def render_messages(messages: list[dict], sample_id: str, raw: bool = False) -> None:
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
         role = clean(message.get("role")) or "unknown"
@@ -62,10 +102,64 @@ def render_messages(messages: list[dict], sample_id: str) -> None:
         with st.chat_message(role, avatar=avatar):
             if role == "tool":
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
-            render_text(message.get("content"), key)
+            if role == "assistant" and not raw:
+                render_model_text(message.get("content"), key)
+            else:
+                render_text(message.get("content"), key)
             for call in message.get("tool_calls") or []:
-                st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
-                st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
+                arguments = pretty_arguments(call.get("arguments"))
+                if raw:
+                    st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
+                    st.code(arguments, language="json", wrap_lines=True)
+                else:
+                    render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
+
+
+def open_cell(link: dict[str, str]) -> None:
+    """Button callback: list every transcript of a cell here (any verdict, no search, first page).
+
+    This page's own widgets are bound to the URL, so they are set through session state; `step` is a plain key."""
+    for key in FILTER_KEYS:
+        st.session_state[key] = [link[key]] if key in link else []
+    st.session_state["verdict"] = link.get("verdict", "all")
+    st.session_state["q"] = ""
+    st.session_state.pop("list_page", None)
+    for key in ("sample", "right", "list_page"):
+        st.query_params.pop(key, None)
+    st.query_params["step"] = link["step"]
+
+
+def open_beside(left: str, right: str) -> None:
+    st.query_params["sample"] = left
+    st.query_params["right"] = right
+
+
+def render_provenance(detail: dict, key: str) -> None:
+    """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
+    with st.container(border=True):
+        st.markdown(" · ".join(f"{label} **{inert_markdown(value)}**" for label, value in samples.provenance(detail)))
+        others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
+        buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
+        buttons[0].button(
+            "All transcripts in this cell",
+            icon=":material/table_rows:",
+            on_click=open_cell,
+            args=(samples.cell_link(detail),),
+            key=f"cell-{key}",
+        )
+        for i, other in enumerate(others):
+            buttons[(i + 1) % len(buttons)].button(
+                f"Same scenario under {other['intervention']}",
+                icon=":material/compare_arrows:",
+                on_click=open_beside,
+                args=(detail["sample_id"], other["sample_id"]),
+                key=f"beside-{key}-{other['sample_id']}",
+            )
+        if not others:
+            st.caption(
+                "No other intervention of this snapshot ran this scenario at this epoch and checkpoint "
+                "(release evaluations run the candidate alone)."
+            )
 
 
 def render_verdict(detail: dict) -> None:
@@ -82,8 +176,8 @@ def render_verdict(detail: dict) -> None:
         st.text(clean(detail["explanation"]))
 
 
-def render_sample(sample_id: str) -> None:
-    """Verdict banner, conditions, the copyable id and the conversation of one sample."""
+def render_sample(sample_id: str, side: str = "left") -> None:
+    """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample."""
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
@@ -91,6 +185,7 @@ def render_sample(sample_id: str) -> None:
             icon=":material/search_off:",
         )
         return
+    render_provenance(detail, f"{side}-{sample_id}")
     render_verdict(detail)
     st.code(sample_id, language=None)
     meta = {
@@ -118,7 +213,7 @@ def render_sample(sample_id: str) -> None:
     elif not messages:
         st.info("This transcript has no messages.", icon=":material/info:")
     else:
-        render_messages(messages, sample_id)
+        render_messages(messages, sample_id, raw=st.session_state.get("raw_text", False))
 
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
@@ -229,6 +324,12 @@ if sample_id in ids:
         "Next →", on_click=open_sample, args=(ids[at + 1] if at + 1 < len(ids) else None,), disabled=at + 1 >= len(ids)
     )
 nav[2].button("Back to the list", on_click=open_sample, args=(None,))
+nav[3].toggle(
+    "Raw text",
+    key="raw_text",
+    help="Show the model's messages exactly as written: no Markdown formatting, tool calls written as text left as "
+    "text. Formatted text never shows links, images or HTML either way.",
+)
 
 others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
@@ -255,7 +356,7 @@ if right:
     with left_col:
         render_sample(sample_id)
     with right_col:
-        render_sample(right)
+        render_sample(right, "right")
 else:
     render_sample(sample_id)
 
