@@ -82,6 +82,8 @@ class AppServer:
             stderr=subprocess.STDOUT,
         )
         self._wait_healthy()
+        marker = Path(f"{self.guard_log}.active")
+        assert marker.exists() and marker.read_text() == str(self.proc.pid), "the network guard did not load"
 
     def outside_attempts(self) -> list[str]:
         """What the server tried to reach beyond loopback (refused by the guard), one line per attempt."""
