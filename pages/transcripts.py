@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import samples
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
@@ -262,7 +262,8 @@ for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a 
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
-st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
+names = [v for values in view.to_query_params().values() for v in values]
+st.caption("Cell: " + (sentence("; ".join(cell), names) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
 
