@@ -5,6 +5,8 @@ The only module besides pages/ and app.py that imports Streamlit.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -17,6 +19,7 @@ from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
 
 REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
+LOG = logging.getLogger("evalboard")
 
 
 def data_dir() -> Path:
@@ -32,6 +35,15 @@ def _store(root: str) -> Store:
 def get_store() -> Store:
     """One read-only store per dataset folder, shared by every session."""
     return _store(str(data_dir().resolve()))
+
+
+def redact(text: object) -> str:
+    """`text` without the server's absolute paths (the dataset folder, the repository): visitors see names
+    relative to them. The full text belongs in the server log."""
+    out = str(text)
+    for root in (get_store().root, data_dir().resolve(), REPO_ROOT):
+        out = out.replace(f"{root}{os.sep}", "").replace(str(root), root.name)
+    return out
 
 
 def current_view() -> View:

@@ -8,6 +8,7 @@ installed `evalboard serve`), waited for on `/_stcore/health`, stopped by its ow
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
+# A sitecustomize that records and refuses any connection or name lookup beyond loopback in the server process.
+NETGUARD = REPO / "tests" / "browser" / "netguard"
 
 
 def free_port() -> int:
@@ -39,16 +42,15 @@ def free_port() -> int:
 
 
 def streamlit_command(script: Path, port: int) -> list[str]:
-    """`streamlit run` as the README runs it, on loopback, headless, without usage statistics."""
-    return [
-        sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    """`streamlit run` exactly as the README runs it (the repository's .streamlit/config.toml applies); only the
+    port differs."""
+    return [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
 
 
 class AppServer:
-    """One served app; `url` is its base URL without a trailing slash. `command` builds the command line from
-    the port (default: `streamlit run SCRIPT`)."""
+    """One served app; `url` is its base URL without a trailing slash. `command` is the command line (default:
+    `streamlit run SCRIPT`). It runs with a HOME of its own (no user-level Streamlit config can hide a missing
+    setting) and under the network guard; `outside_attempts()` lists what it tried to reach beyond loopback."""
 
     def __init__(
         self,
@@ -63,6 +65,10 @@ class AppServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = dict(os.environ if env is None else env)
+        self.home = Path(tempfile.mkdtemp(prefix="evalboard-home-"))
+        self.guard_log = self.home / "netguard.log"
+        full_env.update(HOME=str(self.home), EVALBOARD_NET_GUARD=str(self.guard_log))
+        full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), full_env.get("PYTHONPATH", "")) if p)
         if data is not None:
             full_env["EVALBOARD_DATA"] = str(Path(data).resolve())
         self.log = tempfile.NamedTemporaryFile(prefix="evalboard-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
@@ -75,6 +81,10 @@ class AppServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def outside_attempts(self) -> list[str]:
+        """What the server tried to reach beyond loopback (refused by the guard), one line per attempt."""
+        return self.guard_log.read_text().splitlines() if self.guard_log.exists() else []
 
     def log_tail(self, chars: int = 3000) -> str:
         self.log.flush()
@@ -109,6 +119,11 @@ class AppServer:
         if not self.log.closed:
             self.log.close()
             Path(self.log.name).unlink(missing_ok=True)
+
+    def cleanup(self) -> None:
+        """Stop, then remove the server's HOME (with its guard log): read `outside_attempts()` before."""
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def app_test(
