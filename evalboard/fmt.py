@@ -61,7 +61,6 @@ def plotly_text(value: object) -> str:
     return clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-
 # --- numbers and labels ---------------------------------------------------------------------------------------
 
 DASH = "–"  # shown where a value is undefined (no samples): never "nan"
