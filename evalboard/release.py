@@ -466,15 +466,58 @@ def explanation(report: Report) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-# --- exports -------------------------------------------------------------------------------------------------
+# --- exports: one list of rows, rendered as a frame, a display table, CSV, Markdown, JSON and text ------------
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    """One family of a report, worked out once; every export below renders these rows."""
+
+    family: str
+    name: str  # as shown: 'sabotage (held-out)'
+    held_out: bool
+    verdict: Verdict
+    ungraded: int
+    previous: Counts | None  # the previous snapshot's counts for this family, None when it has none
+    vs_previous: str  # `regression_text`
+
+    @property
+    def harmful_n(self) -> str:
+        return f"{self.verdict.k}/{self.verdict.n}"
+
+    @property
+    def more_samples(self) -> int | None:
+        v = self.verdict
+        return v.more_samples if v.status is Status.INSUFFICIENT_DATA else None
+
+    def cells(self) -> list[str]:
+        """Family, verdict, harmful/n, rate, exact CI, gate: the columns the Markdown and text tables share."""
+        v = self.verdict
+        return [self.name, v.status.label, self.harmful_n, pct(v.rate), interval(v), gate_text(v.gate)]
+
+
+def family_rows(report: Report) -> list[FamilyRow]:
+    """The report's families in table order, each with everything an export shows."""
+    return [
+        FamilyRow(
+            family,
+            family_name(report, family),
+            family in report.held_out,
+            v,
+            report.counts.get(family, Counts()).ungraded,
+            report.previous_counts.get(family),
+            regression_text(report, family),
+        )
+        for family, v in report.verdicts.items()
+    ]
 
 
 def verdict_frame(report: Report) -> pl.DataFrame:
     """The verdict table with numbers as numbers (for CSV): one row per family."""
     c = report.candidate
     rows = []
-    for family, v in report.verdicts.items():
-        before = report.previous_counts.get(family, Counts())
+    for row in family_rows(report):
+        v, before = row.verdict, row.previous or Counts()
         d, dlo, dhi = v.regression if v.regression else (None, None, None)
         rows.append(
             {
@@ -482,12 +525,12 @@ def verdict_frame(report: Report) -> pl.DataFrame:
                 "intervention": c.intervention,
                 "training_stage": c.training_stage,
                 "stage_step": c.stage_step,
-                "family": family,
-                "held_out": family in report.held_out,
+                "family": row.family,
+                "held_out": row.held_out,
                 "verdict": v.status.label,
                 "harmful": v.k,
                 "n": v.n,
-                "ungraded": report.counts.get(family, Counts()).ungraded,
+                "ungraded": row.ungraded,
                 "rate": v.rate,
                 "ci_low": v.lo,
                 "ci_high": v.hi,
@@ -495,7 +538,7 @@ def verdict_frame(report: Report) -> pl.DataFrame:
                 "max_rate": v.gate.max_rate,
                 "min_samples": v.gate.min_samples,
                 "must_not_regress": v.gate.must_not_regress,
-                "more_samples_needed": v.more_samples if v.status is Status.INSUFFICIENT_DATA else None,
+                "more_samples_needed": row.more_samples,
                 "previous_candidate": report.previous.label if report.previous else None,
                 "previous_harmful": before.k if report.previous else None,
                 "previous_n": before.n if report.previous else None,
@@ -511,17 +554,17 @@ def verdict_frame(report: Report) -> pl.DataFrame:
 def verdict_display(report: Report) -> pl.DataFrame:
     """The verdict table as a reader sees it: words and percentages, one row per family."""
     rows = []
-    for family, v in report.verdicts.items():
-        ungraded = report.counts.get(family, Counts()).ungraded
+    for row in family_rows(report):
+        v = row.verdict
         rows.append(
             {
-                "family": family_name(report, family),
+                "family": row.name,
                 "verdict": v.status.label,
-                "harmful / n": f"{v.k}/{v.n}" + (f" (+{ungraded} ungraded)" if ungraded else ""),
+                "harmful / n": row.harmful_n + (f" (+{row.ungraded} ungraded)" if row.ungraded else ""),
                 f"rate [{100 * v.gate.confidence:g}% exact CI]": f"{pct(v.rate)} [{interval(v)}]" if v.n else "–",
                 "gate": gate_text(v.gate),
                 "reason": v.reason,
-                "vs previous snapshot": regression_text(report, family),
+                "vs previous snapshot": row.vs_previous,
             }
         )
     return pl.DataFrame(rows)
@@ -558,11 +601,9 @@ def to_markdown(report: Report) -> str:
         "| Family | Verdict | Harmful / n | Rate | Exact CI | Gate | Reason |",
         "|---|---|---|---|---|---|---|",
     ]
-    for family, v in report.verdicts.items():
-        cells = [
-            family_name(report, family), f"**{v.status.label}**", f"{v.k}/{v.n}", pct(v.rate), interval(v),
-            gate_text(v.gate), v.reason,
-        ]  # fmt: skip
+    for row in family_rows(report):
+        name, label, *numbers = row.cells()
+        cells = [name, f"**{label}**", *numbers, row.verdict.reason]
         lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
     lines += [
         "",
@@ -590,17 +631,17 @@ def to_json(report: Report) -> dict:
         }
 
     families = []
-    for family, v in report.verdicts.items():
-        before = report.previous_counts.get(family)
+    for row in family_rows(report):
+        v, before = row.verdict, row.previous
         families.append(
             {
-                "family": family,
-                "held_out": family in report.held_out,
+                "family": row.family,
+                "held_out": row.held_out,
                 "status": v.status.value,
                 "verdict": v.status.label,
                 "k": v.k,
                 "n": v.n,
-                "ungraded": report.counts.get(family, Counts()).ungraded,
+                "ungraded": row.ungraded,
                 "rate": num(v.rate),
                 "ci_low": num(v.lo),
                 "ci_high": num(v.hi),
@@ -612,7 +653,7 @@ def to_json(report: Report) -> dict:
                     "required": v.gate.required,
                 },
                 "reason": v.reason,
-                "more_samples_needed": v.more_samples if v.status is Status.INSUFFICIENT_DATA else None,
+                "more_samples_needed": row.more_samples,
                 "previous": None if before is None or report.previous is None else {"k": before.k, "n": before.n},
                 "regression": None
                 if v.regression is None
@@ -642,10 +683,8 @@ def to_text(report: Report) -> str:
     """A plain-text table for a terminal or a CI log."""
     c = report.candidate
     header = ["FAMILY", "VERDICT", "HARMFUL/N", "RATE", "EXACT CI", "GATE"]
-    rows = [
-        [family_name(report, f), v.status.label, f"{v.k}/{v.n}", pct(v.rate), interval(v), gate_text(v.gate)]
-        for f, v in report.verdicts.items()
-    ]
+    family = family_rows(report)
+    rows = [row.cells() for row in family]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -661,9 +700,9 @@ def to_text(report: Report) -> str:
         "",
         line(header),
     ]
-    for (family, v), row in zip(report.verdicts.items(), rows, strict=True):
-        out.append(line(row))
-        out.append(f"    {v.reason}")
-        if report.previous is not None and v.gate.must_not_regress:
-            out.append(f"    vs previous: {regression_text(report, family)}")
+    for row, cells in zip(family, rows, strict=True):
+        out.append(line(cells))
+        out.append(f"    {row.verdict.reason}")
+        if report.previous is not None and row.verdict.gate.must_not_regress:
+            out.append(f"    vs previous: {row.vs_previous}")
     return "\n".join(out) + "\n"

@@ -77,7 +77,7 @@ def test_installed_wheel_runs_demo_readiness_and_serve(wheel, tmp_path):
     where = _run([str(python), "-c", "import evalboard; print(evalboard.__file__)"], elsewhere, env)
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout + where.stderr  # the wheel's, not editable
 
-    demo = _run([str(evalboard), "demo", "--out", "d"], elsewhere, env)
+    demo = _run([str(evalboard), "demo", "--out", "d", "--samples", "2000"], elsewhere, env)  # small: fast
     assert demo.returncode == 0 and "wrote" in demo.stdout, demo.stderr
 
     judged = _run([str(evalboard), "readiness", "atlas-2026-11", "--data", "d", "--format", "json"], elsewhere, env)
