@@ -7,7 +7,8 @@ import streamlit as st
 from evalboard import metrics
 from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
-from evalboard.view import View
+from evalboard.transcript_text import inert_markdown
+from evalboard.view import PRIMARY, SOURCE_KEY, View
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
 st.set_page_config(
@@ -30,6 +31,11 @@ FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 
+
+def source_label(source: str) -> str:
+    return "primary (the samples' own verdict)" if source == PRIMARY else source
+
+
 page = st.navigation(PAGES, position="top")
 store = get_store()
 health = store.refresh()
@@ -44,6 +50,22 @@ if health.has_samples:
         st.header("Filters")
         for key, (label, placeholder) in FILTER_LABELS.items():
             st.multiselect(label, options[key], key=key, bind="query-params", placeholder=placeholder)
+        st.selectbox(
+            "Verdict source",
+            options[SOURCE_KEY],
+            key=SOURCE_KEY,
+            bind="query-params",
+            format_func=source_label,
+            help="Whose verdict every rate counts: each transcript once, under this source. A transcript the source "
+            "did not grade is left out of the denominators. 'human' is the latest review of each transcript.",
+        )
+    if st.session_state.get(SOURCE_KEY, PRIMARY) != PRIMARY:
+        st.info(
+            f"Every rate here counts the verdicts of source **{inert_markdown(st.session_state[SOURCE_KEY])}** "
+            "(each transcript once, its latest verdict); transcripts it did not grade are left out. "
+            "Change it under Verdict source in the sidebar.",
+            icon=":material/fact_check:",
+        )
     if health.manifest.synthetic:
         st.info(
             f"**Synthetic demo data** — {health.manifest.title}. No real model produced these results.",

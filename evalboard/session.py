@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from evalboard.store import Store
-from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
+from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, PRIMARY, SOURCE_KEY, View
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "demo"
@@ -37,7 +37,8 @@ def get_store() -> Store:
 
 def current_view() -> View:
     """The view the sidebar widgets hold (they are bound to the URL)."""
-    return View(**{name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()})
+    filters = {name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()}
+    return View(**filters, source=st.session_state.get(SOURCE_KEY) or PRIMARY)
 
 
 def page_params(url_path: str) -> dict[str, list[str]]:

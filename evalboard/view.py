@@ -7,7 +7,7 @@ URL is dropped with a warning that says which key and value, never put into SQL 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 # URL key → View field. The URL keys are the widget keys the sidebar binds to the query string.
 FILTER_KEYS: dict[str, str] = {
@@ -17,6 +17,11 @@ FILTER_KEYS: dict[str, str] = {
     "family": "families",
     "grader": "graders",
 }
+# The verdict source every rate counts under (URL key "source"): "primary" is samples.harmful and is left out of the
+# URL; any other is a source of the verdicts table or "human" (reviews), see queries/macros.sql.
+SOURCE_KEY = "source"
+PRIMARY = "primary"
+HUMAN = "human"
 MAX_VALUE_CHARS = 200  # longer URL values cannot be dataset values; shown truncated in warnings
 
 
@@ -29,14 +34,16 @@ class View:
     stages: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
     graders: tuple[str, ...] = ()
+    source: str = PRIMARY  # the verdict source rates count under
 
-    def params(self) -> dict[str, list[str]]:
-        """Bound parameters for the SQL in queries/ (lists, never SQL text)."""
-        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+    def params(self) -> dict[str, list[str] | str]:
+        """Bound parameters for the SQL in queries/ (lists and the source name, never SQL text)."""
+        return {name: list(getattr(self, name)) for name in FILTER_KEYS.values()} | {"source": self.source}
 
     def to_query_params(self) -> dict[str, list[str]]:
-        """URL form: repeated keys, defaults (empty filters) left out."""
-        return {key: list(getattr(self, name)) for key, name in FILTER_KEYS.items() if getattr(self, name)}
+        """URL form: repeated keys, defaults (empty filters, the primary source) left out."""
+        params = {key: list(getattr(self, name)) for key, name in FILTER_KEYS.items() if getattr(self, name)}
+        return params | ({SOURCE_KEY: [self.source]} if self.source != PRIMARY else {})
 
     @classmethod
     def from_query_params(
@@ -57,9 +64,24 @@ class View:
                 else:
                     warnings.append(f"Ignored {key}={_shorten(value)!r} from the URL: the dataset has no such {key}.")
             values[name] = tuple(kept)
-        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS)
+        source, warning = _source(params.get(SOURCE_KEY, ()), available.get(SOURCE_KEY, (PRIMARY,)))
+        warnings += [warning] if warning else []
+        unknown = sorted(set(params) - set(FILTER_KEYS) - {SOURCE_KEY} - PAGE_KEYS)
         warnings += [f"Ignored unknown URL parameter {_shorten(k)!r}." for k in unknown]
-        return cls(**values), warnings
+        return cls(**values, source=source), warnings
+
+
+def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, str | None]:
+    """The verdict source a URL names (its last value) if the dataset has it, else primary and a warning."""
+    given = [raw] if isinstance(raw, str) else list(raw)
+    if not given or given[-1] == PRIMARY:
+        return PRIMARY, None
+    if given[-1] in available:
+        return given[-1], None
+    return PRIMARY, (
+        f"Ignored {SOURCE_KEY}={_shorten(given[-1])!r} from the URL: the dataset has no such verdict source; "
+        "rates use the primary verdict."
+    )
 
 
 # URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates

@@ -7,7 +7,7 @@ import streamlit as st
 
 from evalboard import charts, release
 from evalboard.gates import GatesError, gates_path, load_gates
-from evalboard.session import REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import REPO_ROOT, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.store import QueryError
 from evalboard.transcript_text import inert_markdown
 
@@ -45,7 +45,7 @@ st.title("Release readiness")
 banner = st.container()
 
 try:
-    catalog = release.load_catalog(store)
+    catalog = release.load_catalog(store, current_view().source)
 except (release.ReleaseError, QueryError) as exc:
     st.error(f"No readiness verdict: {exc}", icon=":material/error:")
     end_page()

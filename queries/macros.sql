@@ -1,27 +1,69 @@
 -- Macros every page query reads through, so each rule lives in one place. Loaded by the store whenever
--- it (re)builds the `samples` and `transcripts` views.
+-- it (re)builds the table views (samples, transcripts, verdicts, reviews, …).
 
 -- Order of training stages along the x axis; unknown stages come after rl (then by name, where it matters).
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END;
 
--- The samples in the current view: the sidebar's filters. An empty list means "no filter".
-CREATE OR REPLACE MACRO view_samples(snapshots, interventions, stages, families, graders) AS TABLE
-SELECT *
-FROM samples
-WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
-  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
-  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
-  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
-  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
+-- Every verdict besides the primary one (samples.harmful): imported verdicts plus human reviews as source 'human'
+-- ('unsure' = NULL = no verdict). One row per verdict given; a source may have several rows for one sample.
+CREATE OR REPLACE VIEW source_verdicts AS
+SELECT sample_id, source, harmful, score, explanation, grader, created_at
+FROM verdicts
+WHERE source <> 'primary'
+UNION ALL
+SELECT
+    sample_id,
+    'human' AS source,
+    CASE verdict WHEN 'harmful' THEN true WHEN 'not_harmful' THEN false END AS harmful,
+    CAST(NULL AS DOUBLE) AS score,
+    note AS explanation,
+    reviewer AS grader,
+    created_at
+FROM reviews;
 
--- The samples behind one chart cell: the view, optionally one checkpoint step (NULL = every step), and a
--- verdict ('all' | 'harmful' | 'safe' | 'ungraded').
-CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, step, verdict) AS TABLE
+-- The one verdict of each source per sample: its latest row (by created_at; ties broken on the row's content so the
+-- choice is stable). This is the rule that makes a transcript count once under a source, never once per row.
+CREATE OR REPLACE VIEW latest_verdicts AS
 SELECT *
-FROM view_samples(snapshots, interventions, stages, families, graders)
+FROM source_verdicts
+QUALIFY row_number() OVER (
+    PARTITION BY source, sample_id
+    ORDER BY created_at DESC NULLS LAST, harmful DESC NULLS LAST, grader NULLS LAST, explanation NULLS LAST,
+        score NULLS LAST
+) = 1;
+
+CREATE OR REPLACE MACRO source_verdict(src) AS TABLE
+SELECT sample_id, harmful, score, explanation, grader
+FROM latest_verdicts
+WHERE source = src;
+
+-- The samples in the current view (the sidebar's filters; an empty list means "no filter") with their verdict under
+-- source `src`: 'primary' keeps samples.harmful; any other source replaces harmful, score, explanation and grader by
+-- that source's verdict (NULL = the source did not grade this sample, so it is left out of every denominator).
+CREATE OR REPLACE MACRO view_samples(snapshots, interventions, stages, families, graders, src) AS TABLE
+SELECT s.* REPLACE (
+    CASE WHEN src = 'primary' THEN s.harmful ELSE v.harmful END AS harmful,
+    CASE WHEN src = 'primary' THEN s.score ELSE v.score END AS score,
+    CASE WHEN src = 'primary' THEN s.explanation ELSE v.explanation END AS explanation,
+    CASE WHEN src = 'primary' THEN s.grader ELSE v.grader END AS grader
+)
+FROM samples AS s
+LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id
+WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], s.snapshot))
+  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], s.intervention))
+  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], s.training_stage))
+  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], s.scenario_family))
+  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], s.grader));
+
+-- The samples behind one chart cell: the view under source `src`, optionally one checkpoint step (NULL = every
+-- step), and a wanted verdict ('all' | 'harmful' | 'safe' | 'ungraded'; not named `verdict`: a column of
+-- reviews has that name and a macro parameter must not shadow a column it reads through).
+CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted) AS TABLE
+SELECT *
+FROM view_samples(snapshots, interventions, stages, families, graders, src)
 WHERE (step IS NULL OR stage_step = step)
-  AND CASE verdict
+  AND CASE wanted
         WHEN 'harmful' THEN harmful IS TRUE
         WHEN 'safe' THEN harmful IS FALSE
         WHEN 'ungraded' THEN harmful IS NULL

@@ -98,7 +98,7 @@ def test_hostile_transcripts_render_inertly(sample_id, tmp_path, monkeypatch):
 
 def test_side_by_side_from_the_url():
     at = open_transcripts({"sample": HARMFUL_ID})
-    options = at.selectbox[-1].options
+    options = at.main.selectbox[-1].options
     assert len(options) > 1
     at = open_transcripts({"sample": HARMFUL_ID, "right": _counterpart()})
     assert not at.exception
