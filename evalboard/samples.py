@@ -13,6 +13,7 @@ from evalboard.view import View
 
 PAGE_SIZE = 50
 VERDICTS = ("all", "harmful", "safe", "ungraded")
+BY_VERDICTS = ("harmful", "safe")  # what a second source (`by`) said, for the Agreement page's cells
 SORTS = {"conditions": "conditions", "score_desc": "grader score, high → low", "score_asc": "grader score, low → high"}
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
 
@@ -27,9 +28,17 @@ class ListRequest:
     query: str = ""
     sort: str = "conditions"
     page: int = 1
+    by: str | None = None  # a second verdict source the listed samples must have given `by_verdict`
+    by_verdict: str = "harmful"  # "harmful" | "safe"
 
     def params(self) -> dict[str, Any]:
-        return self.view.params() | {"step": self.step, "verdict": self.verdict, "sort": self.sort}
+        return self.view.params() | {
+            "step": self.step,
+            "verdict": self.verdict,
+            "sort": self.sort,
+            "by": self.by,
+            "by_verdict": self.by_verdict,
+        }
 
 
 def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:
@@ -101,3 +110,14 @@ def _decode(value: Any) -> Any:
 def counterparts(store: Store, sample_id: str) -> pl.DataFrame:
     """Same scenario, epoch and checkpoint from other snapshots or interventions."""
     return store.run("counterparts", {"sample_id": sample_id})
+
+
+def second_source(by: str | None, by_verdict: str | None, sources: list[str]) -> tuple[str | None, str, str | None]:
+    """The URL's `by` / `by_verdict` checked against the dataset's sources: (by, by_verdict, warning)."""
+    if by is None:
+        return None, "harmful", None
+    if by not in sources:
+        return None, "harmful", f"Ignored by={by[:60]!r} from the URL: the dataset has no such verdict source."
+    if by_verdict not in BY_VERDICTS:
+        return None, "harmful", f"Ignored by={by[:60]!r}: by_verdict must be one of {', '.join(BY_VERDICTS)}."
+    return by, by_verdict, None

@@ -90,7 +90,9 @@ def open_transcripts(cell: Mapping[str, str | Sequence[str]]) -> None:
     for key in FILTER_KEYS:
         value = cell.get(key, ())
         st.session_state[key] = [value] if isinstance(value, str) else list(value)
-    page_params = {k: str(v) for k, v in cell.items() if k not in FILTER_KEYS}
+    if SOURCE_KEY in cell:  # the sidebar's verdict source, like the filters
+        st.session_state[SOURCE_KEY] = str(cell[SOURCE_KEY])
+    page_params = {k: str(v) for k, v in cell.items() if k not in FILTER_KEYS and k != SOURCE_KEY}
     for key in page_params:
         st.session_state.pop(key, None)  # a stale value would win over the URL
     # Always a dict: switch_page(query_params=None) would try to clear the URL-bound sidebar params and fail.

@@ -87,7 +87,8 @@ def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, st
 # URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates
 # its own.
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
-    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right"),
+    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict"),
+    "agreement": ("x", "y"),
     "compare": ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage"),
     "readiness": ("gates", "max_rate", "min_samples", "confidence"),
 }

@@ -7,10 +7,11 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import samples
+from evalboard import metrics, samples
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
 from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
+from evalboard.view import SOURCE_KEY
 
 ensure_entrypoint()
 store = get_store()
@@ -164,10 +165,22 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
 # -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
 step = url_int("step")
+by, by_verdict, by_warning = samples.second_source(
+    st.query_params.get("by"), st.query_params.get("by_verdict"), metrics.filter_options(store)[SOURCE_KEY]
+)
+if by_warning:
+    st.warning(inert_markdown(by_warning), icon=":material/warning:")
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
 st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
+if by is not None:
+    st.info(
+        f"Listing only transcripts that **{inert_markdown(by)}** judged **{by_verdict}** (and the verdict filter "
+        f"below under **{inert_markdown(view.source)}**): one cell of the Agreement page's table.",
+        icon=":material/rule:",
+    )
+    st.button("Clear the second source", on_click=lambda: [st.query_params.pop(k, None) for k in ("by", "by_verdict")])
 
 counts = samples.cell_counts(store, samples.ListRequest(view, step=step))
 st.subheader(
@@ -196,6 +209,8 @@ request = samples.ListRequest(
     verdict=verdict or "all",
     query=(query or "").strip(),
     sort=sort or "conditions",
+    by=by,
+    by_verdict=by_verdict,
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
     page=st.session_state.get("list_page") or url_int("list_page") or 1,
 )

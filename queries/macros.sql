@@ -56,10 +56,17 @@ WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], s.sn
   AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], s.scenario_family))
   AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], s.grader));
 
+-- The verdict of any source, primary included, per sample it graded or has a row for (one row per sample).
+CREATE OR REPLACE MACRO any_verdict(src) AS TABLE
+SELECT sample_id, harmful FROM samples WHERE src = 'primary'
+UNION ALL
+SELECT sample_id, harmful FROM latest_verdicts WHERE source = src AND src <> 'primary';
+
 -- The samples behind one chart cell: the view under source `src`, optionally one checkpoint step (NULL = every
--- step), and a wanted verdict ('all' | 'harmful' | 'safe' | 'ungraded'; not named `verdict`: a column of
--- reviews has that name and a macro parameter must not shadow a column it reads through).
-CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted) AS TABLE
+-- step), a wanted verdict ('all' | 'harmful' | 'safe' | 'ungraded'; not named `verdict`: a column of reviews has
+-- that name and a macro parameter must not shadow a column it reads through), and optionally the verdict
+-- (`by_wanted`: 'harmful' | 'safe') a second source `by_src` gave: the Agreement page's cells of disagreement.
+CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted) AS TABLE
 SELECT *
 FROM view_samples(snapshots, interventions, stages, families, graders, src)
 WHERE (step IS NULL OR stage_step = step)
@@ -68,4 +75,7 @@ WHERE (step IS NULL OR stage_step = step)
         WHEN 'safe' THEN harmful IS FALSE
         WHEN 'ungraded' THEN harmful IS NULL
         ELSE true
-      END;
+      END
+  AND (by_src IS NULL OR sample_id IN (
+        SELECT sample_id FROM any_verdict(by_src) WHERE harmful = (by_wanted = 'harmful')
+      ));
