@@ -120,3 +120,20 @@ def to_jsonl(frame: pl.DataFrame) -> str:
         + "\n"
         for row in frame.iter_rows(named=True)
     )
+
+
+def history_table(trail: pl.DataFrame) -> pl.DataFrame:
+    """The verdict history as the viewer shows it: when, source, verdict in words, by whom, why, counted."""
+    return trail.select(
+        pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M UTC").alias("when (UTC)"),
+        "source",
+        pl.when(pl.col("harmful"))
+        .then(pl.lit("harmful"))
+        .when(pl.col("harmful").not_())
+        .then(pl.lit("not harmful"))
+        .otherwise(pl.when(pl.col("source") == "human").then(pl.lit("unsure")).otherwise(pl.lit("no verdict")))
+        .alias("verdict"),
+        pl.col("grader").alias("by"),
+        pl.col("explanation").fill_null("").str.split("\n").list.first().alias("why"),
+        pl.col("counted"),
+    )

@@ -106,3 +106,13 @@ class PageEnd(Exception):
 def end_page() -> NoReturn:
     """Stop drawing this page here (use instead of `st.stop`, which would also stop app.py's frame)."""
     raise PageEnd
+
+
+def signed_in_reviewer() -> str | None:
+    """The signed-in user's name or e-mail when Streamlit auth (`st.login`) is configured and used, else None."""
+    try:
+        if not st.user.get("is_logged_in"):
+            return None
+        return str(st.user.get("email") or st.user.get("name") or "") or None
+    except Exception:  # st.user depends on the host; without auth it has no attributes at all
+        return None

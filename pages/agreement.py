@@ -6,7 +6,7 @@ URL: `x` and `y` (the two verdict sources), plus the sidebar's filters, which ch
 import streamlit as st
 
 from evalboard import agreement as ag
-from evalboard import metrics
+from evalboard import metrics, reviews
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
@@ -22,6 +22,29 @@ st.caption(
     "both graded, how often they agree, Cohen's kappa, and the rate under each. Every cell of disagreement opens "
     "exactly those transcripts."
 )
+
+given = reviews.all_reviews(store)
+if given.height:
+    with st.expander(f"Human reviews in this dataset: {given.height:,} — export", icon=":material/download:"):
+        st.caption("Every review as stored (one row per review; nothing merged): who, when (UTC), what, the note, and "
+                   "the primary verdict it was given against.")  # fmt: skip
+        csv_col, jsonl_col = st.columns(2)
+        csv_col.download_button(
+            "Download all reviews (CSV)",
+            data=lambda: reviews.to_csv(reviews.all_reviews(store)),
+            file_name="evalboard-reviews.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        jsonl_col.download_button(
+            "Download all reviews (JSONL)",
+            data=lambda: reviews.to_jsonl(reviews.all_reviews(store)),
+            file_name="evalboard-reviews.jsonl",
+            mime="application/x-ndjson",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 
 for key in (ag.X_KEY, ag.Y_KEY):  # a source named in a shared link that this dataset lacks
     asked = st.query_params.get(key)

@@ -7,8 +7,8 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import metrics, samples
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
+from evalboard import metrics, reviews, samples
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, signed_in_reviewer
 from evalboard.stats import format_rate
 from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
 from evalboard.view import SOURCE_KEY
@@ -85,7 +85,78 @@ def render_verdict(detail: dict) -> None:
         st.text(clean(detail["explanation"]))
 
 
-def render_sample(sample_id: str) -> None:
+def render_history(sample_id: str) -> None:
+    """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate."""
+    trail = reviews.history_table(reviews.history(store, sample_id))
+    label = f"Verdict history ({trail.height} verdict{'s' if trail.height != 1 else ''})"
+    with st.expander(label, icon=":material/history:", expanded=trail.height > 1):
+        st.dataframe(trail, hide_index=True, width="stretch")
+        st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
+
+
+def submit_review(sample_id: str, primary: bool | None) -> None:
+    """Form callback: store the review as its own file; the outcome is shown on the next run."""
+    reviewer = signed_in_reviewer() or st.session_state.get("reviewer_name") or st.session_state.get("_reviewer") or ""
+    st.session_state["_reviewer"] = reviewer
+    review = reviews.Review(
+        sample_id=sample_id,
+        reviewer=reviewer,
+        verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
+        note=st.session_state.get(f"review_note_{sample_id}") or "",
+        primary_verdict=reviews.primary_word(primary),
+    )
+    try:
+        reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)
+    except reviews.ReviewError as exc:
+        st.session_state["_review_outcome"] = ("error", str(exc))
+    except OSError as exc:  # e.g. a read-only dataset folder
+        st.session_state["_review_outcome"] = ("error", f"The review could not be saved: {exc.strerror or exc}.")
+    else:
+        st.session_state["_review_outcome"] = ("ok", f"Saved your review ({reviews.LABELS[review.verdict]}).")
+        st.session_state[f"review_note_{sample_id}"] = ""
+
+
+def render_review_form(sample_id: str, primary: bool | None) -> None:
+    """Mark the transcript harmful / not harmful / unsure with a note (stored append-only, source 'human')."""
+    with st.expander("Review this transcript", icon=":material/rate_review:"):
+        signed_in = signed_in_reviewer()
+        if signed_in:
+            st.caption(f"Reviewing as {inert_markdown(signed_in)} (signed in).")
+        else:
+            # Widget state is dropped on pages that do not draw the widget: keep the name in a plain key too.
+            if "_reviewer" in st.session_state:
+                st.session_state["reviewer_name"] = st.session_state["_reviewer"]
+            st.text_input(
+                "Your name",
+                key="reviewer_name",
+                max_chars=reviews.MAX_NAME_CHARS,
+                on_change=lambda: st.session_state.update(_reviewer=st.session_state["reviewer_name"]),
+            )
+            st.caption(
+                "This is not authentication: the name you type is stored with your review as given, and anyone with "
+                "access to this app can type any name."
+            )
+        st.radio(
+            "Your verdict",
+            list(reviews.LABELS),
+            format_func=reviews.LABELS.get,
+            horizontal=True,
+            index=None,
+            key=f"review_verdict_{sample_id}",
+        )
+        st.text_area("Note (why)", key=f"review_note_{sample_id}", max_chars=reviews.MAX_NOTE_CHARS)
+        st.button("Submit review", on_click=submit_review, args=(sample_id, primary), key=f"review_submit_{sample_id}")
+        st.caption(
+            "Each review is kept (nothing is overwritten, imported verdicts stay as they are); the latest review of a "
+            "transcript is its 'human' verdict, and 'Unsure' counts as no verdict."
+        )
+        outcome = st.session_state.pop("_review_outcome", None)
+        if outcome:
+            kind, message = outcome
+            (st.success if kind == "ok" else st.error)(inert_markdown(message))
+
+
+def render_sample(sample_id: str, reviewable: bool = True) -> None:
     """Verdict banner, conditions, the copyable id and the conversation of one sample."""
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
@@ -95,6 +166,9 @@ def render_sample(sample_id: str) -> None:
         )
         return
     render_verdict(detail)
+    render_history(sample_id)
+    if reviewable:
+        render_review_form(sample_id, detail.get("harmful"))
     st.code(sample_id, language=None)
     meta = {
         "snapshot": detail["snapshot"],
@@ -254,7 +328,7 @@ if right:
     with left_col:
         render_sample(sample_id)
     with right_col:
-        render_sample(right)
+        render_sample(right, reviewable=False)
 else:
     render_sample(sample_id)
 
