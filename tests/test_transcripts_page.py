@@ -38,7 +38,9 @@ def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
     assert HARMFUL_ID in codes  # the copyable id
     assert any('"to": "kyle.johnson@summitbridge.com"' in c for c in codes)  # send_email arguments as JSON
     assert any("Grader's explanation" in m.value for m in at.markdown)
-    assert [e.label for e in at.expander][:2] == ["Conditions", "System prompt"]
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("Verdict history") and labels[1] == "Review this transcript"
+    assert labels[2:4] == ["Conditions", "System prompt"]
 
 
 def test_list_page_restores_from_the_url():
