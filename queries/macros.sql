@@ -38,23 +38,30 @@ SELECT sample_id, harmful, score, explanation, grader
 FROM latest_verdicts
 WHERE source = src;
 
--- The samples in the current view (the sidebar's filters; an empty list means "no filter") with their verdict under
--- source `src`: 'primary' keeps samples.harmful; any other source replaces harmful, score, explanation and grader by
--- that source's verdict (NULL = the source did not grade this sample, so it is left out of every denominator).
+-- The samples in the current view: the sidebar's filters. An empty list means "no filter".
+CREATE OR REPLACE MACRO filtered_samples(snapshots, interventions, stages, families, graders) AS TABLE
+SELECT *
+FROM samples
+WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
+  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
+  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
+  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
+  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
+
+-- The samples in the current view with their verdict under source `src`: 'primary' keeps samples.harmful; any
+-- other source replaces harmful, score, explanation and grader by that source's verdict (NULL = the source did not
+-- grade this sample, so it is left out of every denominator). Two branches, one of which the bound `src` empties
+-- before any file is read: the primary branch never pays for the join on sample_id (bench/queries.py).
 CREATE OR REPLACE MACRO view_samples(snapshots, interventions, stages, families, graders, src) AS TABLE
-SELECT s.* REPLACE (
-    CASE WHEN src = 'primary' THEN s.harmful ELSE v.harmful END AS harmful,
-    CASE WHEN src = 'primary' THEN s.score ELSE v.score END AS score,
-    CASE WHEN src = 'primary' THEN s.explanation ELSE v.explanation END AS explanation,
-    CASE WHEN src = 'primary' THEN s.grader ELSE v.grader END AS grader
-)
-FROM samples AS s
-LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id
-WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], s.snapshot))
-  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], s.intervention))
-  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], s.training_stage))
-  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], s.scenario_family))
-  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], s.grader));
+SELECT *
+FROM filtered_samples(snapshots, interventions, stages, families, graders)
+WHERE src = 'primary'
+UNION ALL
+SELECT s.* REPLACE (v.harmful AS harmful, v.score AS score, v.explanation AS explanation, v.grader AS grader)
+FROM (
+    SELECT * FROM filtered_samples(snapshots, interventions, stages, families, graders) WHERE src <> 'primary'
+) AS s
+LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id;
 
 -- The verdict of any source, primary included, per sample it graded or has a row for (one row per sample).
 CREATE OR REPLACE MACRO any_verdict(src) AS TABLE
