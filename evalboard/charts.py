@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from evalboard.checkpoints import checkpoint_labels
+
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
 )  # fmt: skip
@@ -94,20 +96,6 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     )
     fig.update_layout(title=title, yaxis=dict(title="rate", tickformat=".0%", range=[0, 1.12]), showlegend=False)
     return fig
-
-
-def checkpoint_labels(points: pl.DataFrame) -> pl.DataFrame:
-    """Add `checkpoint`: the stage name, or `stage@step` for stages with several checkpoints."""
-    steps = points.group_by("training_stage").agg(pl.col("stage_step").n_unique().alias("_steps"))
-    return (
-        points.join(steps, on="training_stage")
-        .with_columns(
-            checkpoint=pl.when(pl.col("_steps") > 1)
-            .then(pl.format("{}@{}", "training_stage", "stage_step"))
-            .otherwise(pl.col("training_stage"))
-        )
-        .drop("_steps")
-    )
 
 
 def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
@@ -270,7 +258,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
 # --- Compare page (issue 4) ----------------------------------------------------------------------------------------
 
 SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
-CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "": "#7F7F7F"}
+CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "inconclusive": "#E6A100", "": "#7F7F7F"}
+# Gap markers by the one significance call (stats.Call values): filled = significant, dotted = inconclusive.
+CALL_SYMBOLS = {"lower": "circle", "higher": "circle", "inconclusive": "circle-open-dot"}
 
 
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
@@ -307,7 +297,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
 
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
-    title = "Change B − A per family (points, 95% Newcombe)"
+    title = "Change B − A per family (points, 95% Newcombe; red = higher, green = lower, amber = inconclusive)"
     if diffs.is_empty():
         return _empty(title)
     rows = diffs.to_dicts()
@@ -340,8 +330,11 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
 
 
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
-    """B − A at each training checkpoint with a shaded 95% Newcombe band; significant points filled."""
-    title = "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm)"
+    """B − A at each training checkpoint with a shaded 95% Newcombe band; markers by the significance call."""
+    title = (
+        "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm, "
+        "dotted = inconclusive)"
+    )
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
@@ -356,7 +349,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
             line=dict(color=SIDE_COLORS["B"]),
             marker=dict(
                 size=10,
-                symbol=["circle" if r["significant"] else "circle-open" for r in rows],
+                symbol=[CALL_SYMBOLS.get(r.get("call") or "", "circle-open") for r in rows],
                 color=SIDE_COLORS["B"],
             ),
             customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
@@ -370,5 +363,117 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
         title=title,
         xaxis=dict(title="training checkpoint", categoryorder="array", categoryarray=x),
         yaxis=dict(title="B − A (points)", ticksuffix=" pts"),
+    )
+    return fig
+
+
+# --- Eval-awareness split ------------------------------------------------------------------------------------------
+
+
+def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
+    """Rate per intervention, one bar per eval-awareness class (95% Wilson error bars, n in the hover)."""
+    title = "Harmful-action rate by intervention and what the model believed (95% Wilson interval)"
+    shown = rates.filter(pl.col("n") > 0)
+    if shown.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    for cls in rates.get_column("awareness").unique(maintain_order=True).to_list():
+        rows = shown.filter(pl.col("awareness") == cls).to_dicts()
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Bar(
+                name=names.get(cls, cls),
+                x=[r["intervention"] for r in rows],
+                y=[r["rate"] for r in rows],
+                error_y=_error_bars(rows, "rate"),
+                marker_color=colors.get(cls, PALETTE[0]),
+                customdata=[[r["intervention"], cls] for r in rows],
+                hovertext=[_hover(r) for r in rows],
+                hovertemplate=f"<b>%{{x}}</b> · {names.get(cls, cls)}<br>%{{hovertext}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        yaxis=dict(title="rate", tickformat=".0%", range=[0, 1.05]),
+        legend=dict(orientation="h", yanchor="top", y=-0.2),
+    )
+    return fig
+
+
+def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
+    """Rate along training: one panel per eval-awareness class, a line per intervention with 95% Wilson bars."""
+    from plotly.subplots import make_subplots
+
+    title = "Harmful-action rate across training, by what the model believed (95% Wilson interval)"
+    points = rates.filter(pl.col("n") > 0)
+    if points.is_empty():
+        return _empty(title)
+    points = checkpoint_labels(points)
+    order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    classes = [c for c in rates.get_column("awareness").unique(maintain_order=True).to_list() if c in names]
+    fig = make_subplots(rows=1, cols=len(classes), shared_yaxes=True, subplot_titles=[names[c] for c in classes])
+    for col, cls in enumerate(classes, start=1):
+        for iv in sorted(points.get_column("intervention").unique().to_list()):
+            rows = points.filter((pl.col("awareness") == cls) & (pl.col("intervention") == iv))
+            rows = rows.sort("stage_rank", "stage_step").to_dicts()
+            if not rows:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["checkpoint"] for r in rows],
+                    y=[r["rate"] for r in rows],
+                    mode="lines+markers",
+                    name=iv,
+                    legendgroup=iv,
+                    showlegend=col == 1,
+                    line=dict(color=colors.get(iv, PALETTE[0])),
+                    error_y=_error_bars(rows, "rate", color=colors.get(iv, PALETTE[0])),
+                    customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
+                    hovertext=[_hover(r) for r in rows],
+                    hovertemplate="<b>%{customdata[0]}</b> at %{x}<br>%{hovertext}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.update_xaxes(categoryorder="array", categoryarray=order, tickangle=-45, row=1, col=col)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    fig.update_layout(title=title, legend=dict(orientation="h", yanchor="top", y=-0.35), height=460)
+    return fig
+
+
+def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
+    """Share of each intervention's graded transcripts in each eval-awareness class (stacked to 100%)."""
+    title = "What the model said it believed: share of graded transcripts per intervention"
+    shown = rates.filter(pl.col("n") > 0)
+    if shown.is_empty():
+        return _empty(title)
+    interventions = sorted(shown.get_column("intervention").unique().to_list())
+    fig = go.Figure()
+    for cls in rates.get_column("awareness").unique(maintain_order=True).to_list():
+        rows = {r["intervention"]: r for r in shown.filter(pl.col("awareness") == cls).to_dicts()}
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Bar(
+                name=names.get(cls, cls),
+                y=interventions,
+                x=[rows[iv]["share"] if iv in rows else 0 for iv in interventions],
+                orientation="h",
+                marker_color=colors.get(cls, PALETTE[0]),
+                text=[_pct(rows[iv]["share"]) if iv in rows else "" for iv in interventions],
+                customdata=[[rows[iv]["n"] if iv in rows else 0] for iv in interventions],
+                hovertemplate=f"<b>%{{y}}</b> · {names.get(cls, cls)}: %{{x:.1%}} "
+                "(n=%{customdata[0]})<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        barmode="stack",
+        xaxis=dict(title="share of graded transcripts", tickformat=".0%", range=[0, 1]),
+        yaxis=dict(categoryorder="array", categoryarray=interventions[::-1]),
+        height=max(260, 110 + 38 * len(interventions)),
+        legend=dict(orientation="h", yanchor="top", y=-0.25),
     )
     return fig

@@ -116,3 +116,40 @@ def signed_in_reviewer() -> str | None:
         return str(st.user.get("email") or st.user.get("name") or "") or None
     except Exception:  # st.user depends on the host; without auth it has no attributes at all
         return None
+
+
+def awareness_split(store: Store) -> str | None:
+    """Draw the URL-bound eval-awareness split controls; return the labeller source to split by, or None (no split).
+
+    Says so where the URL asks for an unknown split or source, or the dataset holds no awareness labels.
+    """
+    from evalboard import awareness as aw
+
+    bad_split = aw.split_warning(st.query_params.get(aw.SPLIT_KEY))
+    if bad_split:
+        st.warning(bad_split, icon=":material/warning:")
+    sources = store.run("awareness_sources").get_column("source").to_list()
+    left, right = st.columns([2, 3])
+    split = left.segmented_control(
+        "Split rates by what the model believed",
+        aw.SPLITS,  # shown as their URL values: a bound control writes its displayed text into the URL
+        key=aw.SPLIT_KEY,
+        bind="query-params",
+        help="Rate when the model said it believed the scenario was real, an evaluation, or made no statement.",
+    )
+    if not split:
+        return None
+    if not sources:
+        st.info(
+            "This dataset has no eval-awareness labels (an `awareness/` folder), so rates cannot be split by them. "
+            "`evalboard ingest` imports them from Petri, agentic-misalignment, Inspect Scout and Inspect logs.",
+            icon=":material/visibility_off:",
+        )
+        return None
+    requested = st.query_params.get(aw.SOURCE_KEY) if aw.SOURCE_KEY not in st.session_state else None
+    source, warning = aw.choose_source(sources, requested)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    return right.selectbox(
+        "Awareness labels from", sources, index=sources.index(source), key=aw.SOURCE_KEY, bind="query-params"
+    )

@@ -86,10 +86,21 @@ def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, st
 
 # URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates
 # its own.
+# The eval-awareness split (evalboard/awareness.py): whether to split rates, and by which labeller's labels.
+SPLIT_KEYS = ("split", "awareness_source")
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
+    "": SPLIT_KEYS,  # Overview
     "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict"),
     "agreement": ("x", "y"),
-    "compare": ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage"),
+    "compare": (
+        "a_snapshot",
+        "a_intervention",
+        "a_stage",
+        "b_snapshot",
+        "b_intervention",
+        "b_stage",
+        *SPLIT_KEYS,
+    ),
     "readiness": ("gates", "max_rate", "min_samples", "confidence"),
 }
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)

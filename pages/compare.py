@@ -6,9 +6,9 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard import charts
+from evalboard import awareness, charts
 from evalboard import comparison as cmp
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
@@ -16,7 +16,11 @@ store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
-ROW_STYLES = {"regression": "background-color: #fde0dd", "pooled": "font-weight: bold; background-color: #eef1f5"}
+ROW_STYLES = {
+    "regression": "background-color: #fde0dd",
+    "inconclusive": "background-color: #fff4d6",
+    "pooled": "font-weight: bold; background-color: #eef1f5",
+}
 
 
 def swap_sides() -> None:
@@ -82,6 +86,7 @@ if view.snapshots or view.interventions or view.stages:
         "its family and grader filters do."
     )
 
+source = awareness_split(store)
 problems = cmp.problems(a, b, options)
 if problems:
     for problem in problems:
@@ -101,8 +106,28 @@ if result.empty_sides:
     )
     end_page()
 
+split = None
+if source:
+    split_counts = store.run("compare_awareness", awareness.compare_params(a, b, options, view.params(), source))
+    split = awareness.compare_split(split_counts)
 with st.container(border=True):
     st.markdown(md(cmp.headline(result)))
+    if split:
+        st.markdown(md(awareness.headline(split, result.pooled)))
+
+if split:
+    st.subheader("By what the model believed")
+    st.caption(
+        f"Pooled over the selected families; labels from {md(source)}. Each class compares A's and B's transcripts "
+        "that the labeller put in it (95% Wilson intervals, B − A with a 95% Newcombe interval, Holm across the "
+        "three classes)."
+    )
+    st.table(awareness.compare_table(split))
+    for cls, (n_a, n_b) in split.apart.items():
+        st.caption(
+            f"{awareness.NAMES[cls]}: {n_a:,} graded transcript(s) on A and {n_b:,} on B, shown apart "
+            "and counted in no class."
+        )
 
 st.subheader("Per scenario family")
 kinds = cmp.row_kinds(result)
@@ -110,8 +135,8 @@ frame = cmp.table(result).to_pandas()
 styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
 event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
 st.caption(
-    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red. A call of "
-    "'lower' or 'higher' needs the Holm-corrected test and the interval excluding 0. " + result.paired_note
+    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red, inconclusive "
+    f"changes amber. {cmp.SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:

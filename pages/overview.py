@@ -2,10 +2,19 @@
 
 from functools import partial
 
+import polars as pl
 import streamlit as st
 
-from evalboard import charts, drilldown, metrics
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard import awareness, charts, drilldown, metrics, overview
+from evalboard.session import (
+    awareness_split,
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    open_transcripts,
+)
+from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
 store = get_store()
@@ -46,10 +55,31 @@ ungraded = by_intervention.get_column("ungraded").sum()
 if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) in this view (grader error or no verdict) are not counted.")
 
-clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
-
-by_stage = metrics.rates(store, "rate_by_stage", view)
-clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
+source = awareness_split(store)
+if source:
+    params = view.params() | {"awareness_source": source}
+    split = awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
+    names = awareness.NAMES
+    st.plotly_chart(charts.awareness_bars(split, names, awareness.COLORS), key="aware_bars", width="stretch")
+    st.markdown(f"**Rate by what the model believed** (labels from {md(source)}; 95% Wilson intervals, n)")
+    st.table(awareness.table(split, "intervention"))
+    apart = split.filter(pl.col("awareness").is_in(awareness.APART) & (pl.col("n") > 0))
+    if apart.height:
+        st.caption(
+            f"{apart.get_column('n').sum():,} graded transcript(s) have no usable label from {md(source)} "
+            "('no label' or 'unrecognised label'); they are shown apart, not counted in any class."
+        )
+    st.plotly_chart(charts.awareness_shares(split, names, awareness.COLORS), key="aware_shares", width="stretch")
+    by_stage_split = awareness.complete(
+        store.run("awareness_by_stage", params), ["intervention", "training_stage", "stage_step", "stage_rank"]
+    )
+    st.plotly_chart(charts.awareness_lines(by_stage_split, names, colors), key="aware_stage", width="stretch")
+else:
+    clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
+    by_stage = metrics.rates(store, "rate_by_stage", view)
+    if weighting := overview.heavy_checkpoints(by_stage):
+        st.caption(md(weighting))
+    clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
 
 by_family = metrics.rates(store, "rate_by_family", view)
 clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")

@@ -86,3 +86,26 @@ WHERE (step IS NULL OR stage_step = step)
   AND (by_src IS NULL OR sample_id IN (
         SELECT sample_id FROM any_verdict(by_src) WHERE harmful = (by_wanted = 'harmful')
       ));
+
+-- Each sample of the view with its eval-awareness class under one labeller source: 'evaluation', 'real',
+-- 'none' (the model made no statement), 'unlabelled' (the source has no label for it) or 'unrecognised' (a
+-- label outside those values). One class per sample: where a source labelled a sample twice, the newest wins.
+-- `src` is the verdict source the rates count under (view_samples).
+CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name, src) AS TABLE
+WITH labels AS (
+    SELECT sample_id, lower(trim(awareness)) AS label
+    FROM awareness
+    WHERE source = source_name
+    QUALIFY row_number() OVER (
+        PARTITION BY sample_id ORDER BY created_at DESC NULLS LAST, lower(trim(awareness))
+    ) = 1
+)
+SELECT
+    v.*,
+    CASE
+        WHEN labels.label IS NULL THEN 'unlabelled'
+        WHEN labels.label IN ('evaluation', 'real', 'none') THEN labels.label
+        ELSE 'unrecognised'
+    END AS awareness
+FROM view_samples(snapshots, interventions, stages, families, graders, src) AS v
+LEFT JOIN labels USING (sample_id);

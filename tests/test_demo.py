@@ -13,7 +13,7 @@ from tests.helpers import DEMO
 def test_same_seed_gives_byte_identical_files(tmp_path):
     write_demo(tmp_path / "a", samples=3000, seed=7)
     write_demo(tmp_path / "b", samples=3000, seed=7)
-    for sub in ("samples", "transcripts", "verdicts", "reviews"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
         names = sorted(p.name for p in (tmp_path / "a" / sub).iterdir())
         assert names == sorted(p.name for p in (tmp_path / "b" / sub).iterdir())
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a" / sub, tmp_path / "b" / sub, names, shallow=False)
@@ -22,7 +22,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 
 def test_committed_demo_data_is_reproducible(tmp_path):
     write_demo(tmp_path / "demo")
-    for sub in ("samples", "transcripts", "verdicts", "reviews"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
         names = sorted(p.name for p in (DEMO / sub).iterdir())
         assert names == sorted(p.name for p in (tmp_path / "demo" / sub).iterdir())
         _, mismatch, errors = filecmp.cmpfiles(DEMO / sub, tmp_path / "demo" / sub, names, shallow=False)
@@ -95,3 +95,25 @@ def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_revie
     result = agreement.compute(store, View(), "primary", "grader:second-model")
     assert 0.02 < result.overall.discordant / result.overall.n < 0.06
     assert 5 <= next(s["samples"] for s in sources if s["source"] == "human") <= 30
+
+
+def test_release_evaluations_make_every_readiness_verdict_reachable():
+    """Each snapshot's candidate has ~500 extra samples per family; under the committed gates (not loosened) the
+    newest snapshot is READY, the one before INSUFFICIENT DATA and the older ones NOT READY."""
+    from evalboard import release
+    from evalboard.gates import load_gates
+    from evalboard.readiness import Status
+    from tests.helpers import REPO
+
+    catalog = release.load_catalog(Store(DEMO))
+    gates = load_gates(REPO / "gates.toml")
+    statuses = {s: release.judge(catalog, s, gates).status for s in catalog.snapshots}
+    assert statuses == {
+        "atlas-2026-11": Status.READY,
+        "atlas-2026-09": Status.INSUFFICIENT_DATA,
+        "atlas-2026-07": Status.NOT_READY,
+        "atlas-2026-05": Status.NOT_READY,
+    }
+    for snapshot in catalog.snapshots:
+        counts = catalog.counts_at(release.candidate(catalog, snapshot))
+        assert all(c.n >= 500 for c in counts.values())

@@ -11,7 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.demo import story
+from evalboard.demo import awareness, story
+from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.demo.verdicts import write_verdicts
 from evalboard.schema import SAMPLES, TRANSCRIPTS
@@ -122,13 +123,16 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
 def write_demo(out: Path, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> dict[str, int]:
     """(Re)write the demo dataset folder `out`; return row counts per table."""
     out = Path(out)
-    for sub in ("samples", "transcripts"):
+    for sub in ("samples", "transcripts", "awareness"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
     epochs = _epochs_for(samples)
     totals = {"samples": 0, "transcripts": 0}
     for snap in story.SNAPSHOTS:
         sample_table, transcript_table = generate_snapshot(snap, epochs, seed)
+        sample_table, transcript_table = with_release_eval(snap, _scenarios(), seed, sample_table, transcript_table)
+        transcript_table, awareness_table = awareness.annotate(snap, sample_table, transcript_table, seed)
+        pq.write_table(awareness_table, out / "awareness" / f"{snap.name}.parquet", compression="zstd")
         pq.write_table(sample_table, out / "samples" / f"{snap.name}.parquet", compression="zstd")
         pq.write_table(
             transcript_table,
