@@ -82,7 +82,7 @@ def test_the_agreement_page_reads_from_a_shared_link(new_context, review_app):
     expect(kappa).to_contain_text(re.compile(r"0\.\d\d \[0\.\d\d, 0\.\d\d\]"), timeout=FIRST_RENDER_TIMEOUT)
     wait_idle(page)
     button = main(page).get_by_role("button", name=re.compile(r"^[\d,]+ transcripts · disagree$")).first
-    n = int(button.inner_text().split(" ")[0].replace(",", ""))
+    n = int(re.search(r"([\d,]+) transcripts", button.inner_text()).group(1).replace(",", ""))  # after the icon
     button.click()
     expect(page).to_have_url(re.compile(r"/transcripts\?.*by=grader"), timeout=FIRST_RENDER_TIMEOUT)
     caption = main(page).get_by_test_id("stCaptionContainer").filter(has_text="sample(s); page")
