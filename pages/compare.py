@@ -164,7 +164,7 @@ link_b.button(
 export, share = st.columns(2)
 export.download_button(
     "Download the table as CSV",
-    data=lambda: cmp.to_csv(result, filters, str(health.root)),
+    data=lambda: cmp.to_csv(result, filters, health.manifest.title or health.root.name),  # no server path
     file_name="evalboard-comparison.csv",
     mime="text/csv",
     on_click="ignore",

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, charts, drilldown, metrics, overview
+from evalboard.fmt import literal
 from evalboard.session import (
     awareness_split,
     current_view,
@@ -86,9 +87,16 @@ clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_famili
 if health.manifest.held_out_families:
     st.caption(
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "
-        + ", ".join(health.manifest.held_out_families)
+        + ", ".join(literal(f) for f in health.manifest.held_out_families)
     )
 
+
+def quoted(table: pl.DataFrame) -> pl.DataFrame:
+    """st.table reads every cell as Markdown: names from the data go in quoted."""
+    names = [c for c in ("intervention", "scenario_family") if c in table.columns]
+    return table.with_columns(pl.col(c).map_elements(literal, return_dtype=pl.String) for c in names)
+
+
 with st.expander("The numbers behind the charts"):
-    st.table(charts.rate_table(by_intervention, "intervention"))
-    st.table(charts.rate_table(by_family, "scenario_family", "intervention"))
+    st.table(quoted(charts.rate_table(by_intervention, "intervention")))
+    st.table(quoted(charts.rate_table(by_family, "scenario_family", "intervention")))

@@ -8,26 +8,23 @@ import polars as pl
 import streamlit as st
 
 from evalboard import metrics, reviews, samples
+from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, signed_in_reviewer
 from evalboard.stats import format_rate
-from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
-from evalboard.view import SOURCE_KEY
+from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, fold, inert_markdown, pretty_arguments
+from evalboard.view import SOURCE_KEY, ignored, page_key
 
 ensure_entrypoint()
 store = get_store()
 view = current_view()
 
 
-def url_int(key: str) -> int | None:
-    """An integer URL value, or None (with a warning when it is present but not an integer)."""
-    raw = st.query_params.get(key)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        st.warning(f"Ignored {key}={inert_markdown(first_line(raw, 40))} from the URL: not a whole number.")
-        return None
+def url_value(key: str):
+    """A page key's URL value checked by its spec (evalboard/view.py), or None; a warning when it is not used."""
+    value, warning = page_key(key, st.query_params.get(key))
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    return value
 
 
 def open_sample(sample_id: str | None) -> None:
@@ -161,7 +158,7 @@ def render_sample(sample_id: str, reviewable: bool = True) -> None:
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
-            f"No such sample: {inert_markdown(first_line(sample_id, 80))} is not in this dataset ({store.root.name}).",
+            f"No such sample: {literal(sample_id)} is not in this dataset ({literal(store.root.name)}).",
             icon=":material/search_off:",
         )
         return
@@ -200,7 +197,7 @@ def render_sample(sample_id: str, reviewable: bool = True) -> None:
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
-    pages = max(1, -(-total // samples.PAGE_SIZE))
+    pages = samples.last_page(total)
     if total:
         listed = rows.with_columns(
             checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
@@ -238,12 +235,17 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
 
 # -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
-step = url_int("step")
+step = url_value("step")
+url_value("verdict"), url_value("sort")  # only to warn: the bound widgets below drop a value they do not offer
+url_page = url_value("list_page")
+if url_page is not None and str(url_page) != st.query_params.get("list_page"):
+    # Out of range: the bound number input would choke on it. Clamped here, before the widget exists.
+    st.query_params["list_page"] = str(url_page)
 by, by_verdict, by_warning = samples.second_source(
     st.query_params.get("by"), st.query_params.get("by_verdict"), metrics.filter_options(store)[SOURCE_KEY]
 )
 if by_warning:
-    st.warning(inert_markdown(by_warning), icon=":material/warning:")
+    st.warning(by_warning, icon=":material/warning:")
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
 st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
@@ -286,11 +288,16 @@ request = samples.ListRequest(
     by=by,
     by_verdict=by_verdict,
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
-    page=st.session_state.get("list_page") or url_int("list_page") or 1,
+    page=st.session_state.get("list_page") or url_page or 1,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------
 rows, total = samples.sample_page(store, request)
+if request.page > samples.last_page(total) and "list_page" not in st.session_state:
+    last = samples.last_page(total)
+    st.warning(ignored("list_page", str(request.page), f"this list has {last:,} page(s); showing the last"))
+    st.query_params["list_page"] = str(last)  # before the bound page widget exists, which would refuse it
+    request = samples.ListRequest(**{**request.__dict__, "page": last})
 st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
 sample_id = st.query_params.get("sample")
 if not sample_id:
@@ -309,8 +316,12 @@ nav[2].button("Back to the list", on_click=open_sample, args=(None,))
 
 others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
+labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
+if right and right not in labels:
+    st.warning(ignored("right", right, "no sample of the same scenario, epoch and checkpoint has this id"))
+    st.query_params.pop("right", None)
+    right = None
 if others.height:
-    labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
     choice = st.selectbox(
         "Read side by side with the same scenario, epoch and checkpoint from",
         [None, *labels],
