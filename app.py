@@ -10,7 +10,6 @@ from evalboard import metrics
 from evalboard.fmt import literal
 from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
-from evalboard.transcript_text import inert_markdown
 from evalboard.view import PRIMARY, SOURCE_KEY, View
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
@@ -65,7 +64,7 @@ if health.has_samples:
         )
     if st.session_state.get(SOURCE_KEY, PRIMARY) != PRIMARY:
         st.info(
-            f"Every rate here counts the verdicts of source **{inert_markdown(st.session_state[SOURCE_KEY])}** "
+            f"Every rate here counts the verdicts of source {literal(st.session_state[SOURCE_KEY])} "
             "(each transcript once, its latest verdict); transcripts it did not grade are left out. "
             "Change it under Verdict source in the sidebar.",
             icon=":material/fact_check:",

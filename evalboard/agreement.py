@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from evalboard.fmt import literal
 from evalboard.stats import Kappa, Rate, cohens_kappa, format_points, paired_diff, rate
 from evalboard.store import Store
 from evalboard.view import PRIMARY, View
@@ -87,12 +88,12 @@ class Result:
 def sources_problems(x: str | None, y: str | None, available: Sequence[str]) -> list[str]:
     """Why x and y cannot be compared ([] when they can): an unknown source, or the same one twice."""
     problems = [
-        f"There is no verdict source {name!r} in this dataset (it has: {', '.join(available)})."
+        f"There is no verdict source {literal(name)} in this dataset (it has: {', '.join(map(literal, available))})."
         for name in dict.fromkeys((x, y))
         if name is not None and name not in available
     ]
     if not problems and x == y and x is not None:
-        problems.append(f"Both sides are {x!r}: pick two different verdict sources.")
+        problems.append(f"Both sides are {literal(x)}: pick two different verdict sources.")
     return problems
 
 

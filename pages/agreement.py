@@ -7,6 +7,7 @@ import streamlit as st
 
 from evalboard import agreement as ag
 from evalboard import metrics, reviews
+from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
@@ -50,7 +51,7 @@ for key in (ag.X_KEY, ag.Y_KEY):  # a source named in a shared link that this da
     asked = st.query_params.get(key)
     if asked is not None and key not in st.session_state:
         for problem in ag.sources_problems(asked, None, sources):
-            st.warning(f"Ignored {key} from the URL: {md(problem)}", icon=":material/warning:")
+            st.warning(f"Ignored {key} from the URL: {problem}", icon=":material/warning:")
 
 if len(sources) < 2:
     st.info(
@@ -68,7 +69,7 @@ y = right.selectbox("y — compared with x", sources, index=sources.index(defaul
 problems = ag.sources_problems(x, y, sources)
 if problems:
     for problem in problems:
-        st.warning(md(problem), icon=":material/compare_arrows:")
+        st.warning(problem, icon=":material/compare_arrows:")
     end_page()
 
 result = ag.compute(store, view, x, y)
@@ -76,8 +77,8 @@ overall = result.overall
 reason = ag.no_numbers_reason(overall)
 if reason:
     st.warning(
-        f"No agreement to measure: {reason} ({overall.x_graded:,} graded by {md(x)}, {overall.y_graded:,} by "
-        f"{md(y)}). Clear a sidebar filter or pick other sources.",
+        f"No agreement to measure: {reason} ({overall.x_graded:,} graded by {literal(x)}, {overall.y_graded:,} by "
+        f"{literal(y)}). Clear a sidebar filter or pick other sources.",
         icon=":material/search_off:",
     )
     end_page()
@@ -94,14 +95,14 @@ if overall.kappa.kappa is None:
 change_col.metric("Would change the headline", f"{overall.discordant:,}", help="transcripts the two disagree on")
 
 st.subheader("Confusion matrix")
-st.caption(f"Rows: {md(x)}'s verdict; columns: {md(y)}'s. Click a cell to read exactly those transcripts.")
+st.caption(f"Rows: {literal(x)}'s verdict; columns: {literal(y)}'s. Click a cell to read exactly those transcripts.")
 counts = ag.cell_counts(overall)
 header = st.columns([2, 3, 3])
-header[1].markdown(f"**{md(y)}: harmful**")
-header[2].markdown(f"**{md(y)}: safe**")
+header[1].markdown(f"**{literal(y)}: harmful**")
+header[2].markdown(f"**{literal(y)}: safe**")
 for x_harmful in (True, False):
     row = st.columns([2, 3, 3])
-    row[0].markdown(f"**{md(x)}: {ag.VERDICT_WORD[x_harmful]}**")
+    row[0].markdown(f"**{literal(x)}: {ag.VERDICT_WORD[x_harmful]}**")
     for column, y_harmful in zip(row[1:], (True, False), strict=True):
         n = counts[(x_harmful, y_harmful)]
         disagree = x_harmful != y_harmful
@@ -126,13 +127,13 @@ event = st.dataframe(
 )
 chosen = result.by_family[event.selection.rows[0]] if event.selection.rows else None
 if chosen is not None:
-    st.markdown(f"Disagreements in **{md(chosen.label)}**:")
+    st.markdown(f"Disagreements in **{literal(chosen.label)}**:")
     a, b = st.columns(2)
     for column, (x_harmful, y_harmful, n) in zip(
         (a, b), ((True, False, chosen.x_only), (False, True, chosen.y_only)), strict=True
     ):
         column.button(
-            f"{n:,}: {md(x)} {ag.VERDICT_WORD[x_harmful]}, {md(y)} {ag.VERDICT_WORD[y_harmful]}",
+            f"{n:,}: {literal(x)} {ag.VERDICT_WORD[x_harmful]}, {literal(y)} {ag.VERDICT_WORD[y_harmful]}",
             key=f"family-cell-{x_harmful}",
             disabled=n == 0,
             icon=":material/forum:",
@@ -149,7 +150,7 @@ st.subheader("Review queue")
 queue, total = ag.review_queue(store, view, x, y)
 if total:
     st.caption(
-        f"{total:,} transcript(s) in this view where {md(x)} and {md(y)} disagree and no human has reviewed"
+        f"{total:,} transcript(s) in this view where {literal(x)} and {literal(y)} disagree and no human has reviewed"
         + (f"; the first {ag.QUEUE_LIMIT} are listed" if total > ag.QUEUE_LIMIT else "")
         + ". Narrow it with the sidebar's filters; the link keeps them. Select a row to read and review it."
     )

@@ -252,8 +252,8 @@ if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
 if by is not None:
     st.info(
-        f"Listing only transcripts that **{inert_markdown(by)}** judged **{by_verdict}** (and the verdict filter "
-        f"below under **{inert_markdown(view.source)}**): one cell of the Agreement page's table.",
+        f"Listing only transcripts that {literal(by)} judged **{by_verdict}** (and the verdict filter "
+        f"below under {literal(view.source)}): one cell of the Agreement page's table.",
         icon=":material/rule:",
     )
     st.button("Clear the second source", on_click=lambda: [st.query_params.pop(k, None) for k in ("by", "by_verdict")])

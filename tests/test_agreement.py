@@ -170,7 +170,7 @@ def test_the_review_queue_lists_unreviewed_disagreements(two_graders):
 
 def test_bad_pairs_say_why():
     available = ["primary", "b"]
-    assert "no verdict source 'zzz'" in ag.sources_problems("zzz", "b", available)[0]
+    assert "no verdict source ` zzz `" in ag.sources_problems("zzz", "b", available)[0]
     assert "pick two different" in ag.sources_problems("b", "b", available)[0]
     assert ag.sources_problems("primary", "b", available) == []
     assert ag.default_pair(available, None, None) == ("primary", "b")
