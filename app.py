@@ -6,16 +6,14 @@ import logging
 
 import streamlit as st
 
-from evalboard import metrics
+from evalboard import metrics, paths
 from evalboard.fmt import literal
-from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
+from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
 from evalboard.store import QueryError
 from evalboard.view import PRIMARY, SOURCE_KEY, View
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
-st.set_page_config(
-    page_title="evalboard", page_icon=str(REPO_ROOT / "evalboard" / "assets" / "favicon.png"), layout="wide"
-)
+st.set_page_config(page_title="evalboard", page_icon=str(paths.FAVICON), layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
@@ -40,6 +38,7 @@ def source_label(source: str) -> str:
 
 
 page = st.navigation(PAGES, position="top")
+begin_warnings()
 store = get_store()
 health = store.refresh()
 
@@ -48,7 +47,7 @@ if health.has_samples:
     url = {k: st.query_params.get_all(k) for k in st.query_params if k not in IGNORED_URL_KEYS}
     _, warnings = View.from_query_params(url, options)
     for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
+        warn(warning)
     with st.sidebar:
         st.header("Filters")
         for key, (label, placeholder) in FILTER_LABELS.items():

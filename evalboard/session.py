@@ -14,17 +14,17 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from evalboard import paths
 from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, PRIMARY, SOURCE_KEY, View
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT / "data" / "demo"
+REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
 
 
 def data_dir() -> Path:
-    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data."""
-    return Path(os.environ.get("EVALBOARD_DATA") or DEFAULT_DATA)
+    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data (`paths.default_data`)."""
+    return paths.default_data()
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,6 +44,30 @@ def redact(text: object) -> str:
     for root in (get_store().root, data_dir().resolve(), REPO_ROOT):
         out = out.replace(f"{root}{os.sep}", "").replace(str(root), root.name)
     return out
+
+
+_SHOWN, _CARRIED = "_url_warnings_shown", "_url_warnings_carried"
+
+
+def begin_warnings() -> None:
+    """First thing in app.py: a new run shows no warning yet, except those carried over a URL-correcting rerun."""
+    st.session_state[_SHOWN] = []
+    for text in st.session_state.pop(_CARRIED, []):
+        warn(text)
+
+
+def warn(text: str) -> None:
+    """Show a warning about the URL once per run (its text must already quote outside strings)."""
+    shown = st.session_state.setdefault(_SHOWN, [])
+    if text not in shown:
+        shown.append(text)
+        st.warning(text, icon=":material/warning:")
+
+
+def rerun_keeping_warnings(*more: str) -> NoReturn:
+    """Rerun (e.g. after correcting the URL) and show this run's warnings, and `more`, again."""
+    st.session_state[_CARRIED] = [*st.session_state.get(_SHOWN, []), *more]
+    st.rerun()
 
 
 def current_view() -> View:

@@ -1,4 +1,4 @@
-"""Compare: is B better than A, where, by how much, and is it real? Two runs side by side (issue 4).
+"""Compare: is B better than A, where, by how much, and is it real? Two runs side by side.
 
 URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (checkpoints written like
 "rl@1000" or "sft"), plus the sidebar's family and grader filters, which apply here.
@@ -8,14 +8,22 @@ import streamlit as st
 
 from evalboard import awareness, charts
 from evalboard import comparison as cmp
+from evalboard.fmt import sentence
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
-from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
 store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
+NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
+
+
+def md(text: object) -> str:
+    """One of our sentences as Markdown, the dataset's names in it quoted."""
+    return sentence(text, NAMES)
+
+
 ROW_STYLES = {
     "regression": "background-color: #fde0dd",
     "inconclusive": "background-color: #fff4d6",
@@ -98,6 +106,7 @@ cells = store.run(
 )
 pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
 result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pairs)
+NAMES |= {row.family for row in result.rows}
 if result.empty_sides:
     st.info(
         f"{' and '.join(result.empty_sides)} has no graded samples in the selected families and graders. "
