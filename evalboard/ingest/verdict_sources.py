@@ -71,13 +71,17 @@ def agentic_misalignment(sample_id: str, response: Mapping[str, Any]) -> list[di
 
 
 def inspect_scores(
-    sample_id: str, scores: Mapping[str, Mapping[str, Any]], primary: tuple[str, str | None] | None = None
+    sample_id: str,
+    scores: Mapping[str, Mapping[str, Any]],
+    primary: tuple[str | None, str | None] | None = None,
+    threshold: float | None = None,
 ) -> list[dict[str, Any]]:
     """Verdict rows for every Inspect score on a sample but the primary one (`(scorer, dict key)`).
 
     A scorer's value becomes source `inspect:<scorer>`; a dict value gives one source per key,
-    `inspect:<scorer>.<key>`. C/I, 1/0, true/false and yes/no become verdicts; other numbers are kept as the
-    score with no verdict; anything else is kept as no verdict.
+    `inspect:<scorer>.<key>`. C/I, 1/0, true/false and yes/no become verdicts, a number `>= threshold` when one
+    is given (Petri's 1–10 dimensions); other numbers are kept as the score with no verdict; anything else is
+    kept as no verdict.
     """
     rows = []
     for name, score in sorted(scores.items()):
@@ -86,15 +90,15 @@ def inspect_scores(
         for key, item in items:
             if primary is not None and (name, key) == primary:
                 continue
-            harmful, number = _as_verdict(item)
+            harmful, number = _as_verdict(item, threshold)
             source = f"inspect:{name}" + (f".{key}" if key is not None else "")
             rows.append(_row(sample_id, source, harmful, score=number, explanation=score.get("explanation")))
     return rows
 
 
-def _as_verdict(value: Any) -> tuple[bool | None, float | None]:
+def _as_verdict(value: Any, threshold: float | None = None) -> tuple[bool | None, float | None]:
     try:
-        return verdict(value)
+        return verdict(value, None, threshold)
     except VerdictError:
         number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
         return None, number

@@ -114,3 +114,52 @@ def test_written_sources_are_read_by_the_store_as_verdict_sources(tmp_path):
     assert store.run("verdict_sources")["source"].to_list() == ["classifier_raw"]
     frame = store.run("rate_by_intervention", View(source="classifier_raw").params())
     assert frame.select("n", "k").row(0) == (2, 2)
+
+
+# -- through `evalboard ingest`: each importer writes the further sources to verdicts/ --------------------------
+def test_ingest_keeps_agentic_misalignments_raw_verdict(tmp_path):
+    from tests.ingest.test_agentic_misalignment import build_results
+    from tests.ingest.util import assert_adds_up, ingest
+
+    out = tmp_path / "out"
+    build_results(tmp_path)
+    assert ingest(tmp_path / "results", "--out", out, "--set", "intervention=baseline").code == 0
+    assert_adds_up(out)
+    store = Store(out)
+    assert store.refresh().rejected == []
+    raw = store.run("verdict_sources").to_dicts()
+    assert "classifier_raw" in {r["source"] for r in raw}
+    primary = store.run("rate_by_intervention", View().params())
+    under_raw = store.run("rate_by_intervention", View(source="classifier_raw").params())
+    assert int(under_raw["n"].sum()) <= int(primary["n"].sum() + primary["ungraded"].sum())
+    assert int(under_raw["n"].sum()) == next(r["graded"] for r in raw if r["source"] == "classifier_raw")
+
+
+def test_ingest_keeps_every_other_inspect_scorer(tmp_path):
+    from tests.ingest.util import ingest
+
+    log = make_log(
+        tmp_path / "logs",
+        [
+            {"id": "a", "metadata": {"verdict": {"harmful": 1.0, "classifier_verdict": 1.0}, "second": "I"}},
+            {"id": "b", "metadata": {"verdict": {"harmful": 0.0, "classifier_verdict": 1.0}, "second": "C"}},
+        ],
+        scorer_fn=[harmfulness_scorer(), second_judge()],
+    )
+    out = tmp_path / "out"
+    result = ingest(log, "--out", out, "--set", "intervention=baseline", "--set", "scenario_family=blackmail")
+    assert result.code == 0, result
+    store = Store(out)
+    sources = {r["source"]: r["graded"] for r in store.run("verdict_sources").to_dicts()}
+    assert sources == {"inspect:harmfulness_scorer.classifier_verdict": 2, "inspect:second_judge": 2}
+    frame = store.run("rate_by_intervention", View(source="inspect:second_judge").params())
+    assert frame.select("n", "k").row(0) == (2, 1)
+
+
+def test_ingest_keeps_petris_other_dimensions(tmp_path):
+    from tests.ingest.util import ingest
+
+    out = tmp_path / "out"
+    assert ingest(PETRI, "--out", out, "--threshold", "5", "--set", "intervention=baseline").code == 0
+    sources = {r["source"]: r["graded"] for r in Store(out).run("verdict_sources").to_dicts()}
+    assert sources == {"petri:concerning": 1, "petri:unprompted_leaking": 1}
