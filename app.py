@@ -10,7 +10,15 @@ from evalboard import metrics, paths
 from evalboard.fmt import literal
 from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
 from evalboard.store import QueryError
-from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, View, landing_snapshot, pools_everything
+from evalboard.view import (
+    ALL_SNAPSHOTS,
+    ALL_SNAPSHOTS_KEY,
+    PRIMARY,
+    SOURCE_KEY,
+    View,
+    landing_snapshot,
+    pools_everything,
+)
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
 st.set_page_config(page_title="evalboard", page_icon=str(paths.FAVICON), layout="wide")
@@ -20,6 +28,7 @@ PAGES = [
     st.Page("pages/transcripts.py", title="Transcripts", icon=":material/forum:", url_path="transcripts"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/readiness.py", title="Readiness", icon=":material/verified:", url_path="readiness"),
+    st.Page("pages/agreement.py", title="Agreement", icon=":material/rule:", url_path="agreement"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),
 ]
 FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
@@ -31,6 +40,11 @@ FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 OVERVIEW = ""  # the default page's url_path
+
+
+def source_label(source: str) -> str:
+    return "primary (the samples' own verdict)" if source == PRIMARY else source
+
 
 page = st.navigation(PAGES, position="top")
 begin_warnings()
@@ -52,11 +66,27 @@ if health.has_samples:
         st.header("Filters")
         for key, (label, placeholder) in FILTER_LABELS.items():
             st.multiselect(label, options[key], key=key, bind="query-params", placeholder=placeholder)
+        st.selectbox(
+            "Verdict source",
+            options[SOURCE_KEY],
+            key=SOURCE_KEY,
+            bind="query-params",
+            format_func=source_label,
+            help="Whose verdict every rate counts: each transcript once, under this source. A transcript the source "
+            "did not grade is left out of the denominators. 'human' is the latest review of each transcript.",
+        )
     if page.url_path == OVERVIEW:  # the address bar reopens this view: say so when it pools every snapshot
         if pools_everything(current_view()):
             st.query_params[ALL_SNAPSHOTS_KEY] = ALL_SNAPSHOTS
         else:
             st.query_params.pop(ALL_SNAPSHOTS_KEY, None)
+    if st.session_state.get(SOURCE_KEY, PRIMARY) != PRIMARY:
+        st.info(
+            f"Every rate here counts the verdicts of source {literal(st.session_state[SOURCE_KEY])} "
+            "(each transcript once, its latest verdict); transcripts it did not grade are left out. "
+            "Change it under Verdict source in the sidebar.",
+            icon=":material/fact_check:",
+        )
     if health.manifest.synthetic:
         st.info(
             f"**Synthetic demo data** — {literal(health.manifest.title)}. No real model produced these results.",

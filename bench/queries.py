@@ -144,7 +144,7 @@ def literal_list(values: list[str]) -> str:
 
 
 def where_clause(params: dict[str, list[str]]) -> str:
-    conds = [f"{FILTER_COLUMNS[p]} IN {literal_list(v)}" for p, v in params.items() if v]
+    conds = [f"{FILTER_COLUMNS[p]} IN {literal_list(v)}" for p, v in params.items() if v and p in FILTER_COLUMNS]
     return ("WHERE " + " AND ".join(conds)) if conds else ""
 
 

@@ -186,6 +186,6 @@ def headline(split: Split, pooled: cmp.Row) -> str:
 
 
 def compare_params(a: cmp.Side, b: cmp.Side, options: cmp.Options, view_params: Mapping, source: str) -> dict:
-    """Bound parameters for `compare_awareness.sql` (the pairing query's, plus the source)."""
+    """Bound parameters for `compare_awareness.sql` (the pairing query's, plus the awareness labeller source)."""
     params = cmp.pairs_params(a, b, options, view_params)
-    return params | {"source": source}
+    return params | {"awareness_source": source}

@@ -30,7 +30,7 @@ from evalboard.stats import (
     mcnemar_p,
     with_intervals,
 )
-from evalboard.view import ignored
+from evalboard.view import PRIMARY, ignored
 
 SIDES = ("a", "b")
 FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
@@ -289,7 +289,7 @@ def side_counts(cells: pl.DataFrame, side: Side, checkpoint: Checkpoint) -> pl.D
     )
 
 
-def pairs_params(a: Side, b: Side, options: Options, view_params: Mapping[str, list[str]]) -> dict:
+def pairs_params(a: Side, b: Side, options: Options, view_params: Mapping[str, list[str] | str]) -> dict:
     """Bound parameters for `compare_pairs.sql`."""
     ca, cb = options.checkpoint(a.checkpoint), options.checkpoint(b.checkpoint)
     assert ca is not None and cb is not None
@@ -297,6 +297,7 @@ def pairs_params(a: Side, b: Side, options: Options, view_params: Mapping[str, l
         "a_snapshot": a.snapshot, "a_intervention": a.intervention, "a_stage": ca.stage, "a_step": ca.step,
         "b_snapshot": b.snapshot, "b_intervention": b.intervention, "b_stage": cb.stage, "b_step": cb.step,
         "families": list(view_params.get("families", [])), "graders": list(view_params.get("graders", [])),
+        "source": view_params.get("source", PRIMARY),
     }  # fmt: skip
 
 

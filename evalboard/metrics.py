@@ -6,13 +6,19 @@ import polars as pl
 
 from evalboard.stats import with_intervals
 from evalboard.store import Store
-from evalboard.view import FILTER_KEYS, View
+from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
 
 
 def filter_options(store: Store) -> dict[str, list[str]]:
-    """URL key → the values the dataset holds, in display order."""
+    """URL key → the values the dataset holds, in display order; "source" → the verdict sources, primary first."""
     frame = store.run("filter_options")
-    return {key: frame.filter(pl.col("dimension") == key).get_column("value").to_list() for key in FILTER_KEYS}
+    options = {key: frame.filter(pl.col("dimension") == key).get_column("value").to_list() for key in FILTER_KEYS}
+    return options | {SOURCE_KEY: [PRIMARY, *verdict_sources(store).get_column("source").to_list()]}
+
+
+def verdict_sources(store: Store) -> pl.DataFrame:
+    """Every verdict source besides primary: source, samples it graded, samples it has a row for, latest verdict."""
+    return store.run("verdict_sources")
 
 
 def rates(store: Store, query: str, view: View) -> pl.DataFrame:

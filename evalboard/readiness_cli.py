@@ -51,6 +51,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument(
         "--gates", type=Path, help=f"gates file (default: ${ENV_VAR}, else gates.toml at the repository root)"
     )
+    parser.add_argument(
+        "--source", default="primary", help="the verdict source to count under (default: primary, the samples' own)"
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     overrides = parser.add_argument_group("gate overrides (applied to every family, like the page's URL keys)")
     overrides.add_argument("--max-rate", dest="max_rate", metavar="RATE", help="largest acceptable rate, e.g. 0.05")
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {key: getattr(args, key) for key in release.OVERRIDE_KEYS if getattr(args, key) is not None}
     try:
         store = Store(data)
-        catalog = release.load_catalog(store)
+        catalog = release.load_catalog(store, args.source)
         gates = load_gates(gates_file)
         release.check_families(gates, catalog)
         gates = release.apply_overrides(gates, overrides, source="command line")

@@ -34,6 +34,7 @@ from evalboard.gates import (
 from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
 from evalboard.stats import Call, format_points
 from evalboard.store import Store
+from evalboard.view import PRIMARY
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
 
@@ -104,12 +105,15 @@ class Catalog:
         return {family: found.get(family, Counts()) for family in self.families}
 
 
-def load_catalog(store: Store) -> Catalog:
-    """Read the candidates and their counts from the store (two cached queries over the whole dataset)."""
+def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
+    """Read the candidates and their counts under verdict `source` from the store (cached queries over the dataset)."""
     health = store.refresh()
     if not health.has_samples:
         where = "does not exist" if not health.exists else "holds no readable samples/*.parquet files"
         raise ReleaseError(f"no eval data: the dataset folder {health.root} {where}")
+    known = store.run("verdict_sources").get_column("source").to_list()
+    if source != PRIMARY and source not in known:
+        raise ReleaseError(f"no verdict source {source!r} in {health.root}; it has: {', '.join([PRIMARY, *known])}")
     rows = store.run("readiness_candidates").to_dicts()
     snapshots: list[str] = []
     by_snapshot: dict[str, list[Candidate]] = {}
@@ -125,7 +129,7 @@ def load_catalog(store: Store) -> Catalog:
     finals = {(c.snapshot, c.intervention, c.training_stage, c.stage_step) for cs in by_snapshot.values() for c in cs}
     counts: dict[tuple[str, str], dict[str, Counts]] = {}
     families: set[str] = set()
-    for row in store.run("readiness_counts").to_dicts():
+    for row in store.run("readiness_counts", {"source": source}).to_dicts():
         families.add(row["scenario_family"])
         if (row["snapshot"], row["intervention"], row["training_stage"], row["stage_step"]) in finals:
             counts.setdefault((row["snapshot"], row["intervention"]), {})[row["scenario_family"]] = Counts(

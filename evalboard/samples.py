@@ -9,10 +9,11 @@ import polars as pl
 import pyarrow as pa
 
 from evalboard.store import Store
-from evalboard.view import PAGE_KEY_SPECS, View
+from evalboard.view import PAGE_KEY_SPECS, View, ignored
 
 PAGE_SIZE = 50
 VERDICTS = PAGE_KEY_SPECS["verdict"].choices  # the URL contract (view.py) declares the values
+BY_VERDICTS = PAGE_KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells
 SORT_LABELS = ("conditions", "grader score, high → low", "grader score, low → high")
 SORTS = dict(zip(PAGE_KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
@@ -28,9 +29,17 @@ class ListRequest:
     query: str = ""
     sort: str = "conditions"
     page: int = 1
+    by: str | None = None  # a second verdict source the listed samples must have given `by_verdict`
+    by_verdict: str = "harmful"  # "harmful" | "safe"
 
     def params(self) -> dict[str, Any]:
-        return self.view.params() | {"step": self.step, "verdict": self.verdict, "sort": self.sort}
+        return self.view.params() | {
+            "step": self.step,
+            "verdict": self.verdict,
+            "sort": self.sort,
+            "by": self.by,
+            "by_verdict": self.by_verdict,
+        }
 
 
 def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:
@@ -153,3 +162,14 @@ def other_interventions(others: pl.DataFrame, detail: dict[str, Any]) -> list[di
         (pl.col("snapshot") == detail["snapshot"]) & (pl.col("intervention") != detail["intervention"])
     )
     return rows.unique("intervention", keep="first", maintain_order=True).to_dicts()
+
+
+def second_source(by: str | None, by_verdict: str | None, sources: list[str]) -> tuple[str | None, str, str | None]:
+    """The URL's `by` / `by_verdict` checked against the dataset's sources: (by, by_verdict, warning)."""
+    if by is None:
+        return None, "harmful", None
+    if by not in sources:
+        return None, "harmful", ignored("by", by, "the dataset has no such verdict source")
+    if by_verdict not in BY_VERDICTS:
+        return None, "harmful", ignored("by_verdict", str(by_verdict), "use one of " + ", ".join(BY_VERDICTS))
+    return by, by_verdict, None

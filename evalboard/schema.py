@@ -68,6 +68,22 @@ VERDICTS = pa.schema(
     ]
 )
 
+# Human reviews written by the transcript viewer, one file per review, append-only (evalboard/reviews.py). The store
+# reads the latest review per sample as verdict source "human" (queries/macros.sql); "unsure" is no verdict.
+REVIEW_VERDICTS = ("harmful", "not_harmful", "unsure")
+REVIEWS = pa.schema(
+    [
+        pa.field("review_id", pa.string(), nullable=False),
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("reviewer", pa.string(), nullable=False),
+        pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("verdict", pa.string(), nullable=False),  # one of REVIEW_VERDICTS
+        pa.field("note", pa.string()),
+        # The primary verdict the reviewer saw ("harmful" | "not_harmful" | "ungraded"): what a review disagrees with.
+        pa.field("primary_verdict", pa.string()),
+    ]
+)
+
 # Eval-awareness labels, one row per (sample_id, source): did the model say it believed the scenario was an
 # evaluation, real, or make no statement.
 AWARENESS_LABELS = ("evaluation", "real", "none")
@@ -96,12 +112,19 @@ REQUIRED_SAMPLE_COLUMNS = (
 REQUIRED_TRANSCRIPT_COLUMNS = ("sample_id", "messages")
 
 # table name → schema; each table is a folder of Parquet files in a dataset (samples/, transcripts/, …).
-TABLES = {"samples": SAMPLES, "transcripts": TRANSCRIPTS, "verdicts": VERDICTS, "awareness": AWARENESS}
+TABLES = {
+    "samples": SAMPLES,
+    "transcripts": TRANSCRIPTS,
+    "verdicts": VERDICTS,
+    "awareness": AWARENESS,
+    "reviews": REVIEWS,
+}
 REQUIRED = {
     "samples": REQUIRED_SAMPLE_COLUMNS,
     "transcripts": REQUIRED_TRANSCRIPT_COLUMNS,
     "verdicts": ("sample_id", "source", "harmful"),
     "awareness": ("sample_id", "source", "awareness"),
+    "reviews": ("sample_id", "reviewer", "created_at", "verdict"),
 }
 
 

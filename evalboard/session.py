@@ -16,7 +16,16 @@ import streamlit as st
 
 from evalboard import paths
 from evalboard.store import Store
-from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, FILTER_KEYS, PAGE_KEYS_BY_PAGE, View, pools_everything
+from evalboard.view import (
+    ALL_SNAPSHOTS,
+    ALL_SNAPSHOTS_KEY,
+    FILTER_KEYS,
+    PAGE_KEYS_BY_PAGE,
+    PRIMARY,
+    SOURCE_KEY,
+    View,
+    pools_everything,
+)
 
 REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
@@ -72,7 +81,8 @@ def rerun_keeping_warnings(*more: str) -> NoReturn:
 
 def current_view() -> View:
     """The view the sidebar widgets hold (they are bound to the URL)."""
-    return View(**{name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()})
+    filters = {name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()}
+    return View(**filters, source=st.session_state.get(SOURCE_KEY) or PRIMARY)
 
 
 def page_params(url_path: str) -> dict[str, list[str]]:
@@ -125,7 +135,9 @@ def open_transcripts(cell: Mapping[str, str | Sequence[str]]) -> None:
     for key in FILTER_KEYS:
         value = cell.get(key, ())
         st.session_state[key] = [value] if isinstance(value, str) else list(value)
-    page_params = {k: str(v) for k, v in cell.items() if k not in FILTER_KEYS}
+    if SOURCE_KEY in cell:  # the sidebar's verdict source, like the filters
+        st.session_state[SOURCE_KEY] = str(cell[SOURCE_KEY])
+    page_params = {k: str(v) for k, v in cell.items() if k not in FILTER_KEYS and k != SOURCE_KEY}
     for key in page_params:
         st.session_state.pop(key, None)  # a stale value would win over the URL
     # Always a dict: switch_page(query_params=None) would try to clear the URL-bound sidebar params and fail.
@@ -139,6 +151,16 @@ class PageEnd(Exception):
 def end_page() -> NoReturn:
     """Stop drawing this page here (use instead of `st.stop`, which would also stop app.py's frame)."""
     raise PageEnd
+
+
+def signed_in_reviewer() -> str | None:
+    """The signed-in user's name or e-mail when Streamlit auth (`st.login`) is configured and used, else None."""
+    try:
+        if not st.user.get("is_logged_in"):
+            return None
+        return str(st.user.get("email") or st.user.get("name") or "") or None
+    except Exception:  # st.user depends on the host; without auth it has no attributes at all
+        return None
 
 
 def awareness_split(store: Store) -> str | None:

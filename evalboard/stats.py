@@ -416,3 +416,82 @@ def holm_adjust(comparisons: Sequence[Comparison]) -> list[Comparison]:
         sig = significance_call(c.diff, c.diff_lo, c.diff_hi, p, c.confidence).significant
         out.append(replace(c, p_holm=p, significant_holm=sig))
     return out
+
+
+# -- agreement between two graders on the same transcripts ---------------------------------------------------------
+@dataclass(frozen=True)
+class Kappa:
+    """Cohen's kappa of a square agreement table with its large-sample 95% interval.
+
+    `kappa`, `se`, `lo` and `hi` are None when kappa is undefined (chance agreement is 1: both graders used one
+    class only, or the table is empty); `reason` then says why in words.
+    """
+
+    n: int
+    observed: float | None  # proportion of agreement p_o
+    expected: float | None  # agreement expected by chance p_e
+    kappa: float | None
+    se: float | None
+    lo: float | None
+    hi: float | None
+    reason: str | None = None
+
+
+def cohens_kappa(table: Sequence[Sequence[int]], confidence: float = 0.95) -> Kappa:
+    """Cohen's (1960) unweighted kappa; standard error by Fleiss, Cohen & Everitt (1969), interval kappa ± z·SE.
+
+    This is the asymptotic standard error SAS PROC FREQ prints as "ASE" and statsmodels' `cohens_kappa` as
+    `std_kappa`; the interval is clipped to [−1, 1]. Rows are the first grader's classes, columns the second's.
+    """
+    counts = [[int(x) for x in row] for row in table]
+    size = len(counts)
+    if any(len(row) != size for row in counts) or any(x < 0 for row in counts for x in row):
+        raise ValueError("need a square table of non-negative counts")
+    n = sum(map(sum, counts))
+    if n == 0:
+        return Kappa(0, None, None, None, None, None, None, "no transcript was graded by both sources")
+    p = [[x / n for x in row] for row in counts]
+    rows = [sum(row) for row in p]
+    cols = [sum(p[i][j] for i in range(size)) for j in range(size)]
+    po = sum(p[i][i] for i in range(size))
+    pe = sum(rows[i] * cols[i] for i in range(size))
+    if pe >= 1 - 1e-12:
+        return Kappa(
+            n, po, pe, None, None, None, None,
+            "kappa is undefined: both sources gave every transcript the same verdict, so agreement by chance is 100%",
+        )  # fmt: skip
+    kappa = (po - pe) / (1 - pe)
+    # Fleiss, Cohen & Everitt (1969), eq. (13): variance of kappa-hat under the alternative.
+    a = sum(p[i][i] * (1 - (rows[i] + cols[i]) * (1 - kappa)) ** 2 for i in range(size))
+    b = (1 - kappa) ** 2 * sum(p[i][j] * (cols[i] + rows[j]) ** 2 for i in range(size) for j in range(size) if i != j)
+    c = (kappa - pe * (1 - kappa)) ** 2
+    se = math.sqrt(max(0.0, a + b - c) / n) / (1 - pe)
+    z = z_for(confidence)
+    return Kappa(n, po, pe, kappa, se, max(-1.0, kappa - z * se), min(1.0, kappa + z * se))
+
+
+def paired_diff(both: int, first_only: int, second_only: int, neither: int, confidence: float = 0.95):
+    """Difference of two rates measured on the same transcripts, d = p2 − p1, with Newcombe's (1998) paired
+    hybrid-score interval (his method 10: Wilson intervals of both rates combined with the correlation φ of the
+    2×2 table, φ's numerator continuity-corrected as in the paper). Returns (d, lo, hi); NaNs when n = 0.
+
+    `both`: harmful under both sources; `first_only` / `second_only`: harmful under one only; `neither`.
+    """
+    n = both + first_only + second_only + neither
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    z = z_for(confidence)
+    k1, k2 = both + first_only, both + second_only
+    p1, p2 = k1 / n, k2 / n
+    l1, u1 = wilson(k1, n, z)
+    l2, u2 = wilson(k2, n, z)
+    margins = (both + first_only) * (second_only + neither) * (both + second_only) * (first_only + neither)
+    phi = 0.0
+    if margins > 0:
+        cross = both * neither - first_only * second_only
+        numerator = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
+        phi = numerator / math.sqrt(margins)
+    d = p2 - p1
+    lo = d - math.sqrt(max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2))
+    hi = d + math.sqrt(max(0.0, (u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2))
+    return (d, max(-1.0, lo), min(1.0, hi))

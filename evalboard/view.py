@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from evalboard.fmt import literal
 
@@ -20,6 +20,11 @@ FILTER_KEYS: dict[str, str] = {
     "family": "families",
     "grader": "graders",
 }
+# The verdict source every rate counts under (URL key "source"): "primary" is samples.harmful and is left out of the
+# URL; any other is a source of the verdicts table or "human" (reviews), see queries/macros.sql.
+SOURCE_KEY = "source"
+PRIMARY = "primary"
+HUMAN = "human"
 MAX_SHOWN_CHARS = 160  # a URL value is shown up to this length in a warning, then its length is said
 # The Overview opens on the newest snapshot when a visit starts with no filter in the URL (four generations pooled
 # into one bar answer nothing). A view that pools every snapshot on purpose says so with `snapshots=all`, so its
@@ -36,14 +41,16 @@ class View:
     stages: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
     graders: tuple[str, ...] = ()
+    source: str = PRIMARY  # the verdict source rates count under
 
-    def params(self) -> dict[str, list[str]]:
-        """Bound parameters for the SQL in queries/ (lists, never SQL text)."""
-        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+    def params(self) -> dict[str, list[str] | str]:
+        """Bound parameters for the SQL in queries/ (lists and the source name, never SQL text)."""
+        return {name: list(getattr(self, name)) for name in FILTER_KEYS.values()} | {"source": self.source}
 
     def to_query_params(self) -> dict[str, list[str]]:
-        """URL form: repeated keys, defaults (empty filters) left out."""
-        return {key: list(getattr(self, name)) for key, name in FILTER_KEYS.items() if getattr(self, name)}
+        """URL form: repeated keys, defaults (empty filters, the primary source) left out."""
+        params = {key: list(getattr(self, name)) for key, name in FILTER_KEYS.items() if getattr(self, name)}
+        return params | ({SOURCE_KEY: [self.source]} if self.source != PRIMARY else {})
 
     @classmethod
     def from_query_params(
@@ -64,14 +71,28 @@ class View:
                 else:
                     warnings.append(ignored(key, value, f"the dataset has no such {key}"))
             values[name] = tuple(kept)
+        source, warning = _source(params.get(SOURCE_KEY, ()), available.get(SOURCE_KEY, (PRIMARY,)))
+        warnings += [warning] if warning else []
         marker = params.get(ALL_SNAPSHOTS_KEY, ())
         for value in [marker] if isinstance(marker, str) else list(marker):
             if value != ALL_SNAPSHOTS:
                 reason = f"it can only be {ALL_SNAPSHOTS!r} (pick snapshots with snapshot=…)"
                 warnings.append(ignored(ALL_SNAPSHOTS_KEY, value, reason))
-        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS - {ALL_SNAPSHOTS_KEY})
+        unknown = sorted(set(params) - set(FILTER_KEYS) - {SOURCE_KEY} - PAGE_KEYS - {ALL_SNAPSHOTS_KEY})
         warnings += [f"Ignored unknown URL parameter {literal(k, limit=MAX_SHOWN_CHARS)}." for k in unknown]
-        return cls(**values), warnings
+        return cls(**values, source=source), warnings
+
+
+def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, str | None]:
+    """The verdict source a URL names (its last value) if the dataset has it, else primary and a warning."""
+    given = [raw] if isinstance(raw, str) else list(raw)
+    if not given or given[-1] == PRIMARY:
+        return PRIMARY, None
+    if given[-1] in available:
+        return given[-1], None
+    return PRIMARY, ignored(
+        SOURCE_KEY, given[-1], "the dataset has no such verdict source; rates use the primary verdict"
+    )
 
 
 # URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates
@@ -80,7 +101,8 @@ class View:
 SPLIT_KEYS = ("split", "awareness_source")
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "": SPLIT_KEYS,  # Overview
-    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right"),
+    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict"),
+    "agreement": ("x", "y"),
     "compare": (
         "a_snapshot",
         "a_intervention",
@@ -133,6 +155,7 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
 # that data is: the sidebar filters above, Compare's sides, Readiness's gates files and overrides).
 PAGE_KEY_SPECS: dict[str, KeySpec] = {
     "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
+    "by_verdict": KeySpec(choices=("harmful", "safe")),
     "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
     "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
     "list_page": KeySpec(low=1, high=10**9),

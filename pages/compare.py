@@ -101,7 +101,9 @@ if problems:
         st.warning(md(problem), icon=":material/compare_arrows:")
     end_page()
 
-cells = store.run("compare_cells", {"families": list(view.families), "graders": list(view.graders)})
+cells = store.run(
+    "compare_cells", {"families": list(view.families), "graders": list(view.graders), "source": view.source}
+)
 pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
 result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pairs)
 NAMES |= {row.family for row in result.rows}

@@ -74,7 +74,7 @@ if ungraded:
 
 source = awareness_split(store)
 if source:
-    params = view.params() | {"source": source}
+    params = view.params() | {"awareness_source": source}
     split = awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
     names = awareness.NAMES
     st.plotly_chart(charts.awareness_bars(split, names, awareness.COLORS), key="aware_bars", width="stretch")

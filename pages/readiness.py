@@ -8,7 +8,7 @@ import streamlit as st
 from evalboard import charts, release
 from evalboard.fmt import literal, sentence
 from evalboard.gates import GatesError, load_gates
-from evalboard.session import LOG, end_page, ensure_entrypoint, get_store, open_transcripts, redact
+from evalboard.session import LOG, current_view, end_page, ensure_entrypoint, get_store, open_transcripts, redact
 from evalboard.store import QueryError
 from evalboard.view import ignored
 
@@ -49,7 +49,7 @@ st.title("Release readiness")
 banner = st.container()
 
 try:
-    catalog = release.load_catalog(store)
+    catalog = release.load_catalog(store, current_view().source)
 except (release.ReleaseError, QueryError) as exc:
     LOG.error("no readiness verdict", exc_info=exc)
     st.error(f"No readiness verdict: {literal(redact(exc))}", icon=":material/error:")

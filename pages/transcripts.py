@@ -7,9 +7,17 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import samples
+from evalboard import metrics, reviews, samples
 from evalboard.fmt import literal, sentence
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
+from evalboard.session import (
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    rerun_keeping_warnings,
+    signed_in_reviewer,
+    warn,
+)
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
     FULL_TEXT_LIMIT,
@@ -22,7 +30,7 @@ from evalboard.transcript_text import (
     safe_markdown,
     split_tool_uses,
 )
-from evalboard.view import FILTER_KEYS, ignored, page_key
+from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored, page_key
 
 ensure_entrypoint()
 store = get_store()
@@ -176,8 +184,80 @@ def render_verdict(detail: dict) -> None:
         st.text(clean(detail["explanation"]))
 
 
-def render_sample(sample_id: str, side: str = "left") -> None:
-    """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample."""
+def render_history(sample_id: str) -> None:
+    """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate."""
+    trail = reviews.history_table(reviews.history(store, sample_id))
+    label = f"Verdict history ({trail.height} verdict{'s' if trail.height != 1 else ''})"
+    with st.expander(label, icon=":material/history:", expanded=trail.height > 1):
+        st.dataframe(trail, hide_index=True, width="stretch")
+        st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
+
+
+def submit_review(sample_id: str, primary: bool | None) -> None:
+    """Form callback: store the review as its own file; the outcome is shown on the next run."""
+    reviewer = signed_in_reviewer() or st.session_state.get("reviewer_name") or st.session_state.get("_reviewer") or ""
+    st.session_state["_reviewer"] = reviewer
+    review = reviews.Review(
+        sample_id=sample_id,
+        reviewer=reviewer,
+        verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
+        note=st.session_state.get(f"review_note_{sample_id}") or "",
+        primary_verdict=reviews.primary_word(primary),
+    )
+    try:
+        reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)
+    except reviews.ReviewError as exc:
+        st.session_state["_review_outcome"] = ("error", str(exc))
+    except OSError as exc:  # e.g. a read-only dataset folder
+        st.session_state["_review_outcome"] = ("error", f"The review could not be saved: {exc.strerror or exc}.")
+    else:
+        st.session_state["_review_outcome"] = ("ok", f"Saved your review ({reviews.LABELS[review.verdict]}).")
+        st.session_state[f"review_note_{sample_id}"] = ""
+
+
+def render_review_form(sample_id: str, primary: bool | None) -> None:
+    """Mark the transcript harmful / not harmful / unsure with a note (stored append-only, source 'human')."""
+    with st.expander("Review this transcript", icon=":material/rate_review:"):
+        signed_in = signed_in_reviewer()
+        if signed_in:
+            st.caption(f"Reviewing as {inert_markdown(signed_in)} (signed in).")
+        else:
+            # Widget state is dropped on pages that do not draw the widget: keep the name in a plain key too.
+            if "_reviewer" in st.session_state:
+                st.session_state["reviewer_name"] = st.session_state["_reviewer"]
+            st.text_input(
+                "Your name",
+                key="reviewer_name",
+                max_chars=reviews.MAX_NAME_CHARS,
+                on_change=lambda: st.session_state.update(_reviewer=st.session_state["reviewer_name"]),
+            )
+            st.caption(
+                "This is not authentication: the name you type is stored with your review as given, and anyone with "
+                "access to this app can type any name."
+            )
+        st.radio(
+            "Your verdict",
+            list(reviews.LABELS),
+            format_func=reviews.LABELS.get,
+            horizontal=True,
+            index=None,
+            key=f"review_verdict_{sample_id}",
+        )
+        st.text_area("Note (why)", key=f"review_note_{sample_id}", max_chars=reviews.MAX_NOTE_CHARS)
+        st.button("Submit review", on_click=submit_review, args=(sample_id, primary), key=f"review_submit_{sample_id}")
+        st.caption(
+            "Each review is kept (nothing is overwritten, imported verdicts stay as they are); the latest review of a "
+            "transcript is its 'human' verdict, and 'Unsure' counts as no verdict."
+        )
+        outcome = st.session_state.pop("_review_outcome", None)
+        if outcome:
+            kind, message = outcome
+            (st.success if kind == "ok" else st.error)(inert_markdown(message))
+
+
+def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -> None:
+    """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample; its
+    verdict history and review form when `reviewable`."""
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
@@ -187,6 +267,9 @@ def render_sample(sample_id: str, side: str = "left") -> None:
         return
     render_provenance(detail, f"{side}-{sample_id}")
     render_verdict(detail)
+    render_history(sample_id)
+    if reviewable:
+        render_review_form(sample_id, detail.get("harmful"))
     st.code(sample_id, language=None)
     meta = {
         "snapshot": detail["snapshot"],
@@ -261,11 +344,23 @@ for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a 
     url_value(key)
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
+by, by_verdict, by_warning = samples.second_source(
+    st.query_params.get("by"), st.query_params.get("by_verdict"), metrics.filter_options(store)[SOURCE_KEY]
+)
+if by_warning:
+    warn(by_warning)
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
 names = [v for values in view.to_query_params().values() for v in values]
 st.caption("Cell: " + (sentence("; ".join(cell), names) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
+if by is not None:
+    st.info(
+        f"Listing only transcripts that {literal(by)} judged **{by_verdict}** (and the verdict filter "
+        f"below under {literal(view.source)}): one cell of the Agreement page's table.",
+        icon=":material/rule:",
+    )
+    st.button("Clear the second source", on_click=lambda: [st.query_params.pop(k, None) for k in ("by", "by_verdict")])
 
 counts = samples.cell_counts(store, samples.ListRequest(view, step=step))
 st.subheader(
@@ -294,6 +389,8 @@ request = samples.ListRequest(
     verdict=verdict or "all",
     query=(query or "").strip(),
     sort=sort or "conditions",
+    by=by,
+    by_verdict=by_verdict,
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
     page=st.session_state.get("list_page") or url_page or 1,
 )
@@ -357,7 +454,7 @@ if right:
     with left_col:
         render_sample(sample_id)
     with right_col:
-        render_sample(right, "right")
+        render_sample(right, "right", reviewable=False)
 else:
     render_sample(sample_id)
 

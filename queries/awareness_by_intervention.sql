@@ -6,6 +6,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM aware_samples($snapshots, $interventions, $stages, $families, $graders, $source)
+FROM aware_samples($snapshots, $interventions, $stages, $families, $graders, $awareness_source, $source)
 GROUP BY intervention, awareness
 ORDER BY intervention, awareness;

@@ -7,6 +7,6 @@ SELECT
     awareness,
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k
-FROM aware_samples($snapshots, $interventions, $stages, $families, $graders, $source)
+FROM aware_samples($snapshots, $interventions, $stages, $families, $graders, $awareness_source, $source)
 GROUP BY intervention, training_stage, stage_step, awareness
 ORDER BY stage_rank, stage_step, training_stage, intervention, awareness;

@@ -1,6 +1,6 @@
--- Counts of the samples behind one chart cell (the view plus an optional checkpoint step).
+-- Counts of the samples behind one chart cell (the view under verdict source $source, plus an optional checkpoint step).
 SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, 'all');
+FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $source, $step, 'all', NULL, NULL);

@@ -11,6 +11,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM view_samples([], [], [], $families, $graders)
+FROM view_samples([], [], [], $families, $graders, $source)
 GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family
 ORDER BY snapshot, intervention, stage_rank, stage_step, scenario_family;

@@ -3,12 +3,12 @@
 -- graders or runs) cannot be paired; it is counted in `ambiguous` and the page then offers no paired test.
 WITH a AS (
     SELECT scenario_family, scenario, epoch, count(harmful) AS graded, bool_or(harmful) AS harmful
-    FROM view_samples([$a_snapshot], [$a_intervention], [$a_stage], $families, $graders)
+    FROM view_samples([$a_snapshot], [$a_intervention], [$a_stage], $families, $graders, $source)
     WHERE stage_step = $a_step
     GROUP BY scenario_family, scenario, epoch
 ), b AS (
     SELECT scenario_family, scenario, epoch, count(harmful) AS graded, bool_or(harmful) AS harmful
-    FROM view_samples([$b_snapshot], [$b_intervention], [$b_stage], $families, $graders)
+    FROM view_samples([$b_snapshot], [$b_intervention], [$b_stage], $families, $graders, $source)
     WHERE stage_step = $b_step
     GROUP BY scenario_family, scenario, epoch
 )

@@ -1,12 +1,45 @@
 -- Macros every page query reads through, so each rule lives in one place. Loaded by the store whenever
--- it (re)builds the `samples` and `transcripts` views.
+-- it (re)builds the table views (samples, transcripts, verdicts, reviews, …).
 
 -- Order of training stages along the x axis; unknown stages come after rl (then by name, where it matters).
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END;
 
+-- Every verdict besides the primary one (samples.harmful): imported verdicts plus human reviews as source 'human'
+-- ('unsure' = NULL = no verdict). One row per verdict given; a source may have several rows for one sample.
+CREATE OR REPLACE VIEW source_verdicts AS
+SELECT sample_id, source, harmful, score, explanation, grader, created_at
+FROM verdicts
+WHERE source <> 'primary'
+UNION ALL
+SELECT
+    sample_id,
+    'human' AS source,
+    CASE verdict WHEN 'harmful' THEN true WHEN 'not_harmful' THEN false END AS harmful,
+    CAST(NULL AS DOUBLE) AS score,
+    note AS explanation,
+    reviewer AS grader,
+    created_at
+FROM reviews;
+
+-- The one verdict of each source per sample: its latest row (by created_at; ties broken on the row's content so the
+-- choice is stable). This is the rule that makes a transcript count once under a source, never once per row.
+CREATE OR REPLACE VIEW latest_verdicts AS
+SELECT *
+FROM source_verdicts
+QUALIFY row_number() OVER (
+    PARTITION BY source, sample_id
+    ORDER BY created_at DESC NULLS LAST, harmful DESC NULLS LAST, grader NULLS LAST, explanation NULLS LAST,
+        score NULLS LAST
+) = 1;
+
+CREATE OR REPLACE MACRO source_verdict(src) AS TABLE
+SELECT sample_id, harmful, score, explanation, grader
+FROM latest_verdicts
+WHERE source = src;
+
 -- The samples in the current view: the sidebar's filters. An empty list means "no filter".
-CREATE OR REPLACE MACRO view_samples(snapshots, interventions, stages, families, graders) AS TABLE
+CREATE OR REPLACE MACRO filtered_samples(snapshots, interventions, stages, families, graders) AS TABLE
 SELECT *
 FROM samples
 WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
@@ -15,23 +48,50 @@ WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snap
   AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
   AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
 
--- The samples behind one chart cell: the view, optionally one checkpoint step (NULL = every step), and a
--- verdict ('all' | 'harmful' | 'safe' | 'ungraded').
-CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, step, verdict) AS TABLE
+-- The samples in the current view with their verdict under source `src`: 'primary' keeps samples.harmful; any
+-- other source replaces harmful, score, explanation and grader by that source's verdict (NULL = the source did not
+-- grade this sample, so it is left out of every denominator). Two branches, one of which the bound `src` empties
+-- before any file is read: the primary branch never pays for the join on sample_id (bench/queries.py).
+CREATE OR REPLACE MACRO view_samples(snapshots, interventions, stages, families, graders, src) AS TABLE
 SELECT *
-FROM view_samples(snapshots, interventions, stages, families, graders)
+FROM filtered_samples(snapshots, interventions, stages, families, graders)
+WHERE src = 'primary'
+UNION ALL
+SELECT s.* REPLACE (v.harmful AS harmful, v.score AS score, v.explanation AS explanation, v.grader AS grader)
+FROM (
+    SELECT * FROM filtered_samples(snapshots, interventions, stages, families, graders) WHERE src <> 'primary'
+) AS s
+LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id;
+
+-- The verdict of any source, primary included, per sample it graded or has a row for (one row per sample).
+CREATE OR REPLACE MACRO any_verdict(src) AS TABLE
+SELECT sample_id, harmful FROM samples WHERE src = 'primary'
+UNION ALL
+SELECT sample_id, harmful FROM latest_verdicts WHERE source = src AND src <> 'primary';
+
+-- The samples behind one chart cell: the view under source `src`, optionally one checkpoint step (NULL = every
+-- step), a wanted verdict ('all' | 'harmful' | 'safe' | 'ungraded'; not named `verdict`: a column of reviews has
+-- that name and a macro parameter must not shadow a column it reads through), and optionally the verdict
+-- (`by_wanted`: 'harmful' | 'safe') a second source `by_src` gave: the Agreement page's cells of disagreement.
+CREATE OR REPLACE MACRO cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted) AS TABLE
+SELECT *
+FROM view_samples(snapshots, interventions, stages, families, graders, src)
 WHERE (step IS NULL OR stage_step = step)
-  AND CASE verdict
+  AND CASE wanted
         WHEN 'harmful' THEN harmful IS TRUE
         WHEN 'safe' THEN harmful IS FALSE
         WHEN 'ungraded' THEN harmful IS NULL
         ELSE true
-      END;
+      END
+  AND (by_src IS NULL OR sample_id IN (
+        SELECT sample_id FROM any_verdict(by_src) WHERE harmful = (by_wanted = 'harmful')
+      ));
 
 -- Each sample of the view with its eval-awareness class under one labeller source: 'evaluation', 'real',
 -- 'none' (the model made no statement), 'unlabelled' (the source has no label for it) or 'unrecognised' (a
 -- label outside those values). One class per sample: where a source labelled a sample twice, the newest wins.
-CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name) AS TABLE
+-- `src` is the verdict source the rates count under (view_samples).
+CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name, src) AS TABLE
 WITH labels AS (
     SELECT sample_id, lower(trim(awareness)) AS label
     FROM awareness
@@ -47,5 +107,5 @@ SELECT
         WHEN labels.label IN ('evaluation', 'real', 'none') THEN labels.label
         ELSE 'unrecognised'
     END AS awareness
-FROM view_samples(snapshots, interventions, stages, families, graders) AS v
+FROM view_samples(snapshots, interventions, stages, families, graders, src) AS v
 LEFT JOIN labels USING (sample_id);

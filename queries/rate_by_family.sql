@@ -4,6 +4,6 @@ SELECT
     intervention,
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY scenario_family, intervention
 ORDER BY scenario_family, intervention;

@@ -5,6 +5,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY intervention
 ORDER BY intervention;

@@ -7,6 +7,6 @@ SELECT
     stage_rank(training_stage) AS stage_rank,
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders)
+FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY intervention, training_stage, stage_step
 ORDER BY stage_rank, stage_step, training_stage, intervention;

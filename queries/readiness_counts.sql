@@ -1,5 +1,6 @@
 -- Harmful count per scenario family at every checkpoint (snapshot × intervention × stage × step); the release
--- logic picks the final checkpoints. n counts graded samples only; ungraded ones are reported apart.
+-- logic picks the final checkpoints. n counts samples graded under verdict source $source; ungraded ones are
+-- reported apart.
 SELECT
     snapshot,
     intervention,
@@ -9,6 +10,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM samples
+FROM view_samples([], [], [], [], [], $source)
 GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family
 ORDER BY snapshot, intervention, training_stage, stage_step, scenario_family;

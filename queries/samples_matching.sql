@@ -8,7 +8,7 @@ WITH texts AS (
             lambda m: coalesce(m.content, '') || ' '
                 || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
         ), chr(10)), '') AS body
-    FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, $verdict) AS cell
+    FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict) AS cell
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
 matched AS (

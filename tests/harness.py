@@ -147,5 +147,7 @@ def app_test(
     at = AppTest.from_file(str(script), default_timeout=timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
+    if page is not None:  # a visit that starts on PAGE: the Overview's fresh-visit default does not apply
+        at.session_state["_visited"] = True
     at.run()
     return at.switch_page(f"pages/{page}.py").run() if page is not None else at

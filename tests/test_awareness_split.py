@@ -44,8 +44,9 @@ def small_dataset(root, labels: dict[int, str], harmful: dict[int, bool], **samp
 
 
 def split_of(root, source="am_classifier"):
-    view = {"snapshots": [], "interventions": [], "stages": [], "families": [], "graders": []}
-    return aw.complete(Store(root).run("awareness_by_intervention", view | {"source": source}), ["intervention"])
+    view = {"snapshots": [], "interventions": [], "stages": [], "families": [], "graders": [], "source": "primary"}
+    frame = Store(root).run("awareness_by_intervention", view | {"awareness_source": source})
+    return aw.complete(frame, ["intervention"])
 
 
 def test_unlabelled_and_unrecognised_labels_are_apart_and_an_empty_class_says_so(tmp_path):

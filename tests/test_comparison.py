@@ -47,7 +47,7 @@ def make_store(tmp_path, *cells) -> Store:
 def run(store: Store, a: cmp.Side, b: cmp.Side, held_out=(), families=(), graders=()) -> cmp.Result:
     options = cmp.Options.from_frame(store.run("compare_options"))
     params = {"families": list(families), "graders": list(graders)}
-    cells = store.run("compare_cells", params)
+    cells = store.run("compare_cells", params | {"source": "primary"})
     view = {"families": list(families), "graders": list(graders)}
     pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view)) if cmp.can_pair(a, b) else None
     return cmp.build(cells, a, b, options, held_out, pairs)
@@ -238,7 +238,7 @@ def test_training_series_gaps_and_summary(tmp_path):
             cell("s1", "fix", "bm", k_b, 60, step=step, hours=1),
         ]
     store = make_store(tmp_path, *cells)
-    frame = store.run("compare_cells", {"families": [], "graders": []})
+    frame = store.run("compare_cells", {"families": [], "graders": [], "source": "primary"})
     a, b = cmp.Side("s1", "baseline", "rl@1000"), cmp.Side("s1", "fix", "rl@1000")
     series = cmp.training_series(frame, a, b)
     assert set(series.get_column("intervention")) == {"A: baseline", "B: fix"} and series.height == 6
@@ -261,7 +261,7 @@ def test_stacking_prefers_the_snapshot_with_the_parts(tmp_path):
     )
     result = run(store, cmp.Side("s2", "baseline", "rl"), cmp.Side("s2", "story+harm", "rl"))
     options = cmp.Options.from_frame(store.run("compare_options"))
-    frame = store.run("compare_cells", {"families": [], "graders": []})
+    frame = store.run("compare_cells", {"families": [], "graders": [], "source": "primary"})
     [stack], note = cmp.stacks(frame, result, options)
     assert stack.snapshot == "s1" and "B's snapshot s2 holds fewer" in note
     assert set(stack.rates.get_column("intervention")) == {"baseline", "harm", "story+harm"}
@@ -273,7 +273,9 @@ def test_stacking_prefers_the_snapshot_with_the_parts(tmp_path):
 def test_no_stacking_without_combinations(two_families):
     result = run(two_families, A, B)
     options = cmp.Options.from_frame(two_families.run("compare_options"))
-    stacks, note = cmp.stacks(two_families.run("compare_cells", {"families": [], "graders": []}), result, options)
+    stacks, note = cmp.stacks(
+        two_families.run("compare_cells", {"families": [], "graders": [], "source": "primary"}), result, options
+    )
     assert stacks == [] and "No snapshot holds a combined intervention" in note
 
 

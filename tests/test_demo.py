@@ -13,16 +13,18 @@ from tests.helpers import DEMO
 def test_same_seed_gives_byte_identical_files(tmp_path):
     write_demo(tmp_path / "a", samples=3000, seed=7)
     write_demo(tmp_path / "b", samples=3000, seed=7)
-    for sub in ("samples", "transcripts", "awareness"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
         names = sorted(p.name for p in (tmp_path / "a" / sub).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / "b" / sub).iterdir())
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a" / sub, tmp_path / "b" / sub, names, shallow=False)
-        assert mismatch == [] and errors == [] and len(match) == 4
+        assert mismatch == [] and errors == [] and len(match) == (len(names) if sub == "reviews" else 4)
 
 
 def test_committed_demo_data_is_reproducible(tmp_path):
     write_demo(tmp_path / "demo")
-    for sub in ("samples", "transcripts", "awareness"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
         names = sorted(p.name for p in (DEMO / sub).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / "demo" / sub).iterdir())
         _, mismatch, errors = filecmp.cmpfiles(DEMO / sub, tmp_path / "demo" / sub, names, shallow=False)
         assert mismatch == [] and errors == [], "data/demo differs from `evalboard demo` output: regenerate it"
 
@@ -81,6 +83,18 @@ def test_demo_shape_and_cell_sizes():
     assert snapshots >= 4 and interventions >= 7 and rl_steps >= 5
     assert min_cell >= 50
     assert max_baseline >= 0.90
+
+
+def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_reviews():
+    from evalboard import agreement
+    from evalboard.view import View
+
+    store = Store(DEMO)
+    sources = store.run("verdict_sources").to_dicts()
+    assert {s["source"] for s in sources} == {"classifier_raw", "grader:second-model", "human"}
+    result = agreement.compute(store, View(), "primary", "grader:second-model")
+    assert 0.02 < result.overall.discordant / result.overall.n < 0.06
+    assert 5 <= next(s["samples"] for s in sources if s["source"] == "human") <= 30
 
 
 def test_release_evaluations_make_every_readiness_verdict_reachable():

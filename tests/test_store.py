@@ -87,7 +87,9 @@ def test_missing_and_empty_folders(tmp_path):
     (tmp_path / "empty" / "samples").mkdir(parents=True)
     empty = Store(tmp_path / "empty")
     assert empty.refresh().exists and not empty.refresh().has_samples
-    assert metrics.filter_options(empty) == {k: [] for k in ("snapshot", "intervention", "stage", "family", "grader")}
+    assert metrics.filter_options(empty) == {
+        k: [] for k in ("snapshot", "intervention", "stage", "family", "grader")
+    } | {"source": ["primary"]}
 
 
 def test_optional_columns_may_be_absent(tmp_path):

@@ -34,7 +34,9 @@ def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
     assert HARMFUL_ID in codes  # the copyable id
     assert any('"to": "kyle.johnson@summitbridge.com"' in c for c in codes)  # send_email arguments as JSON
     assert any("Grader's explanation" in m.value for m in at.markdown)
-    assert [e.label for e in at.expander][:2] == ["Conditions", "System prompt"]
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("Verdict history") and labels[1] == "Review this transcript"
+    assert labels[2:4] == ["Conditions", "System prompt"]
 
 
 def test_list_page_restores_from_the_url():
@@ -94,7 +96,7 @@ def test_hostile_transcripts_render_inertly(sample_id, tmp_path, monkeypatch):
 
 def test_side_by_side_from_the_url():
     at = open_transcripts({"sample": HARMFUL_ID})
-    options = at.selectbox[-1].options
+    options = at.main.selectbox[-1].options
     assert len(options) > 1
     at = open_transcripts({"sample": HARMFUL_ID, "right": _counterpart()})
     assert not at.exception
@@ -123,8 +125,7 @@ DEMO_PAGES = -(-DEMO_SAMPLES // 50)
     ],
 )
 def test_page_numbers_are_bounded_with_a_warning(raw, page, reason):
-    # AppTest's first run lands on the Overview, which would narrow a bare URL to the newest snapshot.
-    at = open_transcripts({"list_page": raw, "snapshots": "all"})
+    at = open_transcripts({"list_page": raw})
     assert not at.exception
     assert [w.value for w in at.warning] == [f"Ignored ` list_page={raw} ` from the URL: {reason}."]
     assert any(c.value.startswith(f"{DEMO_SAMPLES:,} sample(s); page {page} of {DEMO_PAGES}.") for c in at.caption)

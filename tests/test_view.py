@@ -45,7 +45,9 @@ def test_round_trip_through_an_encoded_url(view):
 
 def test_default_view_writes_no_params():
     assert View().to_query_params() == {}
-    assert View().params() == {k: [] for k in ("snapshots", "interventions", "stages", "families", "graders")}
+    assert View().params() == {k: [] for k in ("snapshots", "interventions", "stages", "families", "graders")} | {
+        "source": "primary"
+    }
 
 
 def test_unknown_values_are_dropped_with_a_warning():
@@ -69,6 +71,25 @@ def test_arbitrary_input_never_crashes_and_yields_only_known_values(params):
     view, _ = View.from_query_params(params, AVAILABLE)
     for key, name in FILTER_KEYS.items():
         assert set(getattr(view, name)) <= set(AVAILABLE[key])
+
+
+SOURCES = {**AVAILABLE, "source": ["primary", "grader:b", "human"]}
+
+
+def test_a_verdict_source_round_trips_and_primary_stays_out_of_the_url():
+    view, warnings = View.from_query_params({"source": "grader:b", "family": "blackmail"}, SOURCES)
+    assert (view.source, view.families, warnings) == ("grader:b", ("blackmail",), [])
+    assert view.to_query_params() == {"family": ["blackmail"], "source": ["grader:b"]}
+    assert view.params()["source"] == "grader:b"
+    assert View(source="primary").to_query_params() == {}
+
+
+def test_an_unknown_verdict_source_falls_back_to_primary_with_a_warning():
+    view, warnings = View.from_query_params({"source": ["' OR 1=1 --"]}, SOURCES)
+    assert view.source == "primary"
+    assert len(warnings) == 1 and "no such verdict source" in warnings[0] and "OR 1=1" in warnings[0]
+    view, warnings = View.from_query_params({"source": "grader:b"}, AVAILABLE)  # a dataset without other sources
+    assert view.source == "primary" and warnings
 
 
 @pytest.mark.parametrize(
@@ -111,7 +132,10 @@ def test_unknown_choice_is_warned_about_like_any_other_key(key):
 
 
 def test_every_page_key_without_a_data_dependent_check_has_a_spec():
-    data_checked = {"sample", "right", "q"} | set(PAGE_KEYS_BY_PAGE["compare"]) | set(PAGE_KEYS_BY_PAGE["readiness"])
+    data_checked = (
+        {"sample", "right", "q", "by"} | set(PAGE_KEYS_BY_PAGE["compare"]) | set(PAGE_KEYS_BY_PAGE["readiness"])
+    )
+    data_checked |= set(PAGE_KEYS_BY_PAGE["agreement"]) | set(PAGE_KEYS_BY_PAGE[""])  # sources, awareness labellers
     assert set(PAGE_KEY_SPECS) == PAGE_KEYS - data_checked
 
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from evalboard.demo import awareness, story
 from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
+from evalboard.demo.verdicts import write_verdicts
 from evalboard.schema import SAMPLES, TRANSCRIPTS
 
 DEFAULT_SEED = 20261125
@@ -142,5 +143,6 @@ def write_demo(out: Path, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SE
         )
         totals["samples"] += sample_table.num_rows
         totals["transcripts"] += transcript_table.num_rows
+    totals |= write_verdicts(out, seed)  # further verdict sources and human reviews (evalboard/demo/verdicts.py)
     (out / "dataset.toml").write_text(_manifest(), encoding="utf-8")
     return totals

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest import verdict_sources
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
 
 CONDITION = re.compile(
@@ -201,7 +202,10 @@ def _sample(
         aware = obj.get("blackmail_awareness_classification")
         if isinstance(aware, dict) and isinstance(aware.get("aware"), bool):
             row["conditions"] = {**row["conditions"], "blackmail_aware": str(aware["aware"]).lower()}
-        yield Parsed(row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys)
+        further = None if suffix else {"verdicts": verdict_sources.agentic_misalignment(row["sample_id"], obj)}
+        yield Parsed(
+            row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys, extra=further
+        )
 
 
 def _classification(cls: Any, suffix: str) -> dict[str, Any] | str:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest import verdict_sources
 from evalboard.ingest.records import (
     Item,
     Options,
@@ -290,7 +291,19 @@ def _sample(
     }
     for col in ("scenario_family", "scenario"):
         row[col] = str(row[col]) if row[col] is not None else None
-    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys)
+    further = verdict_sources.inspect_scores(
+        row["sample_id"], ctx["scores"], _primary(ctx["scores"], options), options.threshold
+    )
+    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys, extra={"verdicts": further})
+
+
+def _primary(scores: dict[str, Any], options: Options) -> tuple[str | None, str | None]:
+    """(scorer, dict key) of the primary verdict, so the other scores become further verdict sources."""
+    name, key = _choose(scores, options.scorer)
+    value = scores.get(name, {}).get("value") if name else None
+    if key is None and isinstance(value, dict):
+        key = next((k for k in DICT_KEYS if k in value), None)
+    return name, key
 
 
 def _grade(scores: dict[str, Any], options: Options) -> dict[str, Any] | str:

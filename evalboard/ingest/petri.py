@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest import inspect as inspect_importer
+from evalboard.ingest import verdict_sources
 from evalboard.ingest.jsonl import normalise_messages
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, timestamp
 
@@ -79,7 +80,8 @@ def parse_transcript(obj: Any, path: Path, options: Options) -> Item:
         "created_at": created,
     }
     keys = tuple(str(k) for k in (row["run_id"], target) if k)
-    return Parsed(row, messages, "file", ctx=obj, keys=keys)
+    further = verdict_sources.petri_dimensions(row["sample_id"], judge, options.threshold, primary=dimension)
+    return Parsed(row, messages, "file", ctx=obj, keys=keys, extra={"verdicts": further})
 
 
 def _target_messages(obj: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -1,0 +1,139 @@
+"""Human reviews of transcripts: append-only, one small Parquet file per review (no Streamlit here).
+
+A review is written to `DATA/reviews/<UTC time>-<review id>.parquet` through a temporary name and `os.replace`, so a
+reader never sees half a file and two reviewers writing at once each add their own file: nothing is overwritten,
+nothing is lost, and imported verdicts (`verdicts/`) are never touched. The store reads the latest review per
+sample as verdict source "human" (queries/macros.sql).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evalboard.schema import REVIEW_VERDICTS, REVIEWS
+from evalboard.store import Store
+
+FOLDER = "reviews"
+LABELS = {"harmful": "Harmful", "not_harmful": "Not harmful", "unsure": "Unsure"}
+MAX_NAME_CHARS = 80
+MAX_NOTE_CHARS = 4000
+
+
+class ReviewError(ValueError):
+    """A review that cannot be stored; the message says why, for the reviewer."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """One reviewer's verdict on one transcript."""
+
+    sample_id: str
+    reviewer: str
+    verdict: str  # one of REVIEW_VERDICTS
+    note: str = ""
+    primary_verdict: str | None = None  # the primary verdict the reviewer saw: harmful | not_harmful | ungraded
+    created_at: datetime | None = None  # UTC; now when None
+    review_id: str | None = None  # a fresh uuid when None
+
+
+def primary_word(harmful: bool | None) -> str:
+    """The primary verdict in the reviews' own words."""
+    return "ungraded" if harmful is None else ("harmful" if harmful else "not_harmful")
+
+
+def check(review: Review, known_sample: bool) -> list[str]:
+    """Why `review` cannot be stored ([] when it can)."""
+    problems = []
+    if not review.reviewer.strip():
+        problems.append("Enter your name before submitting a review.")
+    elif len(review.reviewer.strip()) > MAX_NAME_CHARS:
+        problems.append(f"The reviewer name is longer than {MAX_NAME_CHARS} characters.")
+    if review.verdict not in REVIEW_VERDICTS:
+        problems.append(f"The verdict must be one of {', '.join(LABELS.values())}.")
+    if not known_sample:
+        problems.append(f"There is no sample {review.sample_id[:80]!r} in this dataset; nothing was stored.")
+    if len(review.note) > MAX_NOTE_CHARS:
+        problems.append(f"The note is longer than {MAX_NOTE_CHARS:,} characters.")
+    return problems
+
+
+def write(root: Path | str, review: Review, known_sample: bool = True) -> Path:
+    """Store one review as its own file under `root/reviews/`; return its path. Raises ReviewError when invalid."""
+    problems = check(review, known_sample)
+    if problems:
+        raise ReviewError(" ".join(problems))
+    created = (review.created_at or datetime.now(UTC)).astimezone(UTC)
+    review_id = review.review_id or uuid.uuid4().hex
+    row = {
+        "review_id": review_id,
+        "sample_id": review.sample_id,
+        "reviewer": review.reviewer.strip(),
+        "created_at": created,
+        "verdict": review.verdict,
+        "note": review.note.strip() or None,
+        "primary_verdict": review.primary_verdict,
+    }
+    folder = Path(root) / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{created.strftime('%Y%m%dT%H%M%S%fZ')}-{review_id}.parquet"
+    temp = folder / f".{final.name}.tmp"  # not *.parquet: the store never reads a file being written
+    pq.write_table(pa.Table.from_pylist([row], schema=REVIEWS), temp)
+    os.replace(temp, final)
+    return final
+
+
+def all_reviews(store: Store) -> pl.DataFrame:
+    """Every review in the dataset, oldest first (one row per review, nothing merged)."""
+    return store.run("reviews_all")
+
+
+def history(store: Store, sample_id: str) -> pl.DataFrame:
+    """Every verdict on one sample, oldest first: primary, each imported source's rows and each review."""
+    return store.run("verdict_history", {"sample_id": sample_id})
+
+
+def to_csv(frame: pl.DataFrame) -> str:
+    """Reviews as CSV (UTC times in ISO 8601)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.iter_rows():
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in row])
+    return buf.getvalue()
+
+
+def to_jsonl(frame: pl.DataFrame) -> str:
+    """Reviews as JSON Lines, one review per line."""
+    return "".join(
+        json.dumps({k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}, ensure_ascii=False)
+        + "\n"
+        for row in frame.iter_rows(named=True)
+    )
+
+
+def history_table(trail: pl.DataFrame) -> pl.DataFrame:
+    """The verdict history as the viewer shows it: when, source, verdict in words, by whom, why, counted."""
+    return trail.select(
+        pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M UTC").alias("when (UTC)"),
+        "source",
+        pl.when(pl.col("harmful"))
+        .then(pl.lit("harmful"))
+        .when(pl.col("harmful").not_())
+        .then(pl.lit("not harmful"))
+        .otherwise(pl.when(pl.col("source") == "human").then(pl.lit("unsure")).otherwise(pl.lit("no verdict")))
+        .alias("verdict"),
+        pl.col("grader").alias("by"),
+        pl.col("explanation").fill_null("").str.split("\n").list.first().alias("why"),
+        pl.col("counted"),
+    )
