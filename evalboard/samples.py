@@ -101,3 +101,10 @@ def _decode(value: Any) -> Any:
 def counterparts(store: Store, sample_id: str) -> pl.DataFrame:
     """Same scenario, epoch and checkpoint from other snapshots or interventions."""
     return store.run("counterparts", {"sample_id": sample_id})
+
+
+def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
+    """The sample's eval-awareness labels, one per source (the newest where a source labelled it twice)."""
+    rows = store.run("awareness_of_sample", {"sample_id": sample_id}).to_dicts()
+    seen: set[str] = set()
+    return [r for r in rows if not (r["source"] in seen or seen.add(r["source"]))]

@@ -7,10 +7,21 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import samples
+from evalboard import awareness, samples
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
-from evalboard.transcript_text import FULL_TEXT_LIMIT, clean, first_line, fold, inert_markdown, pretty_arguments
+from evalboard.transcript_text import (
+    FULL_TEXT_LIMIT,
+    MARK_CLOSE,
+    MARK_OPEN,
+    REASONING_LABEL,
+    clean,
+    first_line,
+    fold,
+    inert_markdown,
+    mark_passages,
+    pretty_arguments,
+)
 
 ensure_entrypoint()
 store = get_store()
@@ -52,7 +63,18 @@ def render_text(text: object, key: str) -> None:
                 )
 
 
-def render_messages(messages: list[dict], sample_id: str) -> None:
+def render_reasoning(reasoning: object, passages: list[str], key: str) -> None:
+    """The message's reasoning, collapsed and labelled apart from its text; quoted passages marked ⟦…⟧."""
+    marked, found = mark_passages(reasoning, passages)
+    label = REASONING_LABEL + (" · holds the passage an awareness labeller quoted" if found else "")
+    with st.expander(label, icon=":material/psychology:", expanded=False):
+        if found:
+            st.caption(f"{MARK_OPEN}…{MARK_CLOSE} marks the passage the eval-awareness labeller quoted.")
+        render_text(marked, key + "-reasoning")
+
+
+def render_messages(messages: list[dict], sample_id: str, passages: list[str] = ()) -> None:
+    passages = list(passages)
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
         role = clean(message.get("role")) or "unknown"
@@ -64,7 +86,9 @@ def render_messages(messages: list[dict], sample_id: str) -> None:
         with st.chat_message(role, avatar=avatar):
             if role == "tool":
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
-            render_text(message.get("content"), key)
+            if clean(message.get("reasoning")).strip():
+                render_reasoning(message.get("reasoning"), passages, key)
+            render_text(mark_passages(message.get("content"), passages)[0] if passages else message.get("content"), key)
             for call in message.get("tool_calls") or []:
                 st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
                 st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
@@ -84,6 +108,20 @@ def render_verdict(detail: dict) -> None:
         st.text(clean(detail["explanation"]))
 
 
+def render_awareness(labels: list[dict]) -> None:
+    """What each eval-awareness labeller said the model believed, with its source and explanation."""
+    for label in labels:
+        value = clean(label.get("awareness"))
+        name = awareness.NAMES.get(value.strip().lower(), f"unrecognised label {first_line(value, 40)!r}")
+        score = "" if label.get("score") is None else f" · score {label['score']:.3g}"
+        st.markdown(
+            f":material/visibility: **Eval-awareness: {inert_markdown(name)}** · "
+            f"labelled by {inert_markdown(label.get('source'))}{score}"
+        )
+        if label.get("explanation"):
+            st.caption(inert_markdown(first_line(label["explanation"], 300)))
+
+
 def render_sample(sample_id: str) -> None:
     """Verdict banner, conditions, the copyable id and the conversation of one sample."""
     detail = samples.sample_detail(store, sample_id)
@@ -94,6 +132,8 @@ def render_sample(sample_id: str) -> None:
         )
         return
     render_verdict(detail)
+    labels = samples.awareness_labels(store, sample_id)
+    render_awareness(labels)
     st.code(sample_id, language=None)
     meta = {
         "snapshot": detail["snapshot"],
@@ -120,7 +160,7 @@ def render_sample(sample_id: str) -> None:
     elif not messages:
         st.info("This transcript has no messages.", icon=":material/info:")
     else:
-        render_messages(messages, sample_id)
+        render_messages(messages, sample_id, [clean(r["evidence"]) for r in labels if r.get("evidence")])
 
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
