@@ -28,24 +28,22 @@ WHERE (step IS NULL OR stage_step = step)
         ELSE true
       END;
 
--- Each sample of the view with its eval-awareness class under one labeller source: 'evaluation', 'real',
--- 'none' (the model made no statement), 'unlabelled' (the source has no label for it) or 'unrecognised' (a
--- label outside those values). One class per sample: where a source labelled a sample twice, the newest wins.
-CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name) AS TABLE
-WITH labels AS (
-    SELECT sample_id, lower(trim(awareness)) AS label
-    FROM awareness
-    WHERE source = source_name
-    QUALIFY row_number() OVER (
-        PARTITION BY sample_id ORDER BY created_at DESC NULLS LAST, lower(trim(awareness))
-    ) = 1
-)
+-- Eval-awareness labels, one per sample and labeller source (where a source labelled a sample twice, the newest
+-- wins): 'evaluation', 'real', 'none' (the model made no statement) or 'unrecognised' (a value outside those).
+CREATE OR REPLACE MACRO awareness_labels() AS TABLE
 SELECT
-    v.*,
-    CASE
-        WHEN labels.label IS NULL THEN 'unlabelled'
-        WHEN labels.label IN ('evaluation', 'real', 'none') THEN labels.label
-        ELSE 'unrecognised'
-    END AS awareness
+    sample_id,
+    source,
+    CASE WHEN label IN ('evaluation', 'real', 'none') THEN label ELSE 'unrecognised' END AS awareness
+FROM (
+    SELECT sample_id, source, lower(trim(awareness)) AS label, created_at
+    FROM awareness
+)
+QUALIFY row_number() OVER (PARTITION BY sample_id, source ORDER BY created_at DESC NULLS LAST, label) = 1;
+
+-- Each sample of the view with its eval-awareness class under one labeller source ('unlabelled' where the
+-- source has no label for it).
+CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name) AS TABLE
+SELECT v.*, coalesce(labels.awareness, 'unlabelled') AS awareness
 FROM view_samples(snapshots, interventions, stages, families, graders) AS v
-LEFT JOIN labels USING (sample_id);
+LEFT JOIN (SELECT sample_id, awareness FROM awareness_labels() WHERE source = source_name) AS labels USING (sample_id);
