@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from evalboard.checkpoints import checkpoint_labels
+
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
 )  # fmt: skip
@@ -94,20 +96,6 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     )
     fig.update_layout(title=title, yaxis=dict(title="rate", tickformat=".0%", range=[0, 1.12]), showlegend=False)
     return fig
-
-
-def checkpoint_labels(points: pl.DataFrame) -> pl.DataFrame:
-    """Add `checkpoint`: the stage name, or `stage@step` for stages with several checkpoints."""
-    steps = points.group_by("training_stage").agg(pl.col("stage_step").n_unique().alias("_steps"))
-    return (
-        points.join(steps, on="training_stage")
-        .with_columns(
-            checkpoint=pl.when(pl.col("_steps") > 1)
-            .then(pl.format("{}@{}", "training_stage", "stage_step"))
-            .otherwise(pl.col("training_stage"))
-        )
-        .drop("_steps")
-    )
 
 
 def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
@@ -270,7 +258,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
 # --- Compare page (issue 4) ----------------------------------------------------------------------------------------
 
 SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
-CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "": "#7F7F7F"}
+CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "inconclusive": "#E6A100", "": "#7F7F7F"}
+# Gap markers by the one significance call (stats.Call values): filled = significant, dotted = inconclusive.
+CALL_SYMBOLS = {"lower": "circle", "higher": "circle", "inconclusive": "circle-open-dot"}
 
 
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
@@ -307,7 +297,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
 
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
-    title = "Change B − A per family (points, 95% Newcombe)"
+    title = "Change B − A per family (points, 95% Newcombe; red = higher, green = lower, amber = inconclusive)"
     if diffs.is_empty():
         return _empty(title)
     rows = diffs.to_dicts()
@@ -340,8 +330,11 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
 
 
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
-    """B − A at each training checkpoint with a shaded 95% Newcombe band; significant points filled."""
-    title = "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm)"
+    """B − A at each training checkpoint with a shaded 95% Newcombe band; markers by the significance call."""
+    title = (
+        "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm, "
+        "dotted = inconclusive)"
+    )
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
@@ -356,7 +349,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
             line=dict(color=SIDE_COLORS["B"]),
             marker=dict(
                 size=10,
-                symbol=["circle" if r["significant"] else "circle-open" for r in rows],
+                symbol=[CALL_SYMBOLS.get(r.get("call") or "", "circle-open") for r in rows],
                 color=SIDE_COLORS["B"],
             ),
             customdata=[[r["training_stage"], r["stage_step"]] for r in rows],

@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from evalboard.charts import checkpoint_labels
+from evalboard.checkpoints import checkpoint_labels
 from evalboard.stats import (
+    SIGNIFICANCE_RULE,
+    Call,
     Comparison,
     compare,
     format_p,
@@ -218,24 +220,44 @@ class Row:
         return f"{self.family} (held-out)" if self.held_out else self.family
 
     @property
+    def call(self) -> Call:
+        """The one call (`stats.SIGNIFICANCE_RULE`): Holm-adjusted for families, unadjusted for the pooled row."""
+        return self.comparison.call
+
+    @property
     def significant(self) -> bool:
-        """The call the page makes: Holm-corrected for families (not for the pooled row) and only where the
-        difference interval excludes 0, so no claim outruns the interval shown beside it."""
-        c = self.comparison
-        sig = c.significant if c.significant_holm is None else c.significant_holm
-        return bool(sig and c.diff_lo is not None and c.diff_hi is not None and (c.diff_lo > 0 or c.diff_hi < 0))
+        return self.call.significant
 
     @property
     def regression(self) -> bool:
-        return self.significant and (self.comparison.diff or 0) > 0
+        return self.call is Call.HIGHER
+
+    @property
+    def kind(self) -> str:
+        """The marker/shading class of the call: 'regression', 'improvement', 'inconclusive' or ''."""
+        return {Call.HIGHER: "regression", Call.LOWER: "improvement", Call.INCONCLUSIVE: "inconclusive"}.get(
+            self.call, ""
+        )
+
+    def test_text(self) -> str:
+        """The 'test' column: the same call, with the p-value and the interval that decided it."""
+        pooled = "; not corrected (one pooled test)" if self.pooled else ""
+        return self.comparison.describe_significance() + pooled
 
     def verdict(self) -> str:
         c = self.comparison
         if not c.has_samples:
             return "no samples on " + " and ".join(s for s, r in (("A", c.a), ("B", c.b)) if r.n == 0)
-        if not self.significant:
-            return "no significant change"
-        return "▲ higher: regression" if self.regression else "▼ lower"
+        return VERDICTS[self.call]
+
+
+VERDICTS = {
+    Call.LOWER: "▼ lower",
+    Call.HIGHER: "▲ higher: regression",
+    Call.INCONCLUSIVE: "? inconclusive",
+    Call.NO_CHANGE: "no significant change",
+    Call.UNTESTED: "no samples",
+}
 
 
 @dataclass(frozen=True)
@@ -367,7 +389,7 @@ def table(result: Result) -> pl.DataFrame:
                 "B − A": format_points(c.diff, c.diff_lo, c.diff_hi) if c.has_samples else "no samples",
                 "A/B": c.ratio.describe(),
                 "verdict": row.verdict(),
-                "test": c.describe_significance() + ("" if not row.pooled else "; not corrected (one pooled test)"),
+                "test": row.test_text(),
                 **({"paired test": row.paired.describe() if row.paired else "–"} if result.paired else {}),
             }
         )
@@ -375,9 +397,8 @@ def table(result: Result) -> pl.DataFrame:
 
 
 def row_kinds(result: Result) -> list[str]:
-    """Per table row: 'regression', 'improvement', 'pooled' or '' (for highlighting)."""
-    kinds = ["regression" if r.regression else "improvement" if r.significant else "" for r in result.rows]
-    return [*kinds, "pooled"]
+    """Per table row: 'regression', 'improvement', 'inconclusive', 'pooled' or '' (for highlighting)."""
+    return [*(r.kind for r in result.rows), "pooled"]
 
 
 # --- Headline ------------------------------------------------------------------------------------------------
@@ -392,6 +413,8 @@ def _change(row: Row) -> str:
     if not c.has_samples:
         return "no samples"
     points = format_points(c.diff, c.diff_lo, c.diff_hi)  # type: ignore[arg-type]
+    if row.call is Call.INCONCLUSIVE:
+        return f"inconclusive ({points}; {row.comparison.describe_significance()})"
     if not row.significant:
         return f"no significant change ({points})"
     return f"{'higher — a regression' if row.regression else 'lower'} ({points})"
@@ -413,6 +436,11 @@ def headline(result: Result) -> str:
     if pooled.significant:
         verb = "raises" if c.diff > 0 else "lowers"
         first = f"Against {name_a}, {name_b} {verb} the harmful-action rate {rates} {where}{ctx}: {points}."
+    elif pooled.call is Call.INCONCLUSIVE:
+        first = (
+            f"Against {name_a}, the change {name_b} makes to the harmful-action rate {where}{ctx} is inconclusive: "
+            f"{rates}, {points}; {c.describe_significance()}."
+        )
     else:
         first = (
             f"Against {name_a}, {name_b} shows no significant change in the harmful-action rate {where}{ctx}: "
@@ -420,11 +448,13 @@ def headline(result: Result) -> str:
         )
     sentences = [first]
     if len(tested) > 1:
-        lower = sum(r.significant and not r.regression for r in tested)
-        higher = sum(r.regression for r in tested)
+        lower = sum(r.call is Call.LOWER for r in tested)
+        higher = sum(r.call is Call.HIGHER for r in tested)
+        unclear = [r.family for r in tested if r.call is Call.INCONCLUSIVE]
         sentences.append(
             f"The change is significant in {lower + higher} of {len(tested)} families after Holm correction "
-            f"({lower} lower, {higher} higher)."
+            f"({lower} lower, {higher} higher)"
+            + (f"; inconclusive in {len(unclear)} ({', '.join(unclear)})." if unclear else ".")
         )
     regressions = [r.family for r in tested if r.regression]
     if regressions:
@@ -483,7 +513,8 @@ def training_gaps(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
             "stage_rank": r["stage_rank"],
             "n_a": r["n_a"], "k_a": r["k_a"], "n_b": r["n_b"], "k_b": r["k_b"],
             "diff": c.diff, "lo": c.diff_lo, "hi": c.diff_hi,
-            "significant": Row("", False, c, None, 0, 0).significant,
+            "significant": c.call.significant,
+            "call": c.call.value,
             "text": f"{format_points(c.diff, c.diff_lo, c.diff_hi)}; A {c.a.describe()}, B {c.b.describe()}",  # type: ignore[arg-type]
         }
         for r, c in zip(records, cs, strict=True)
@@ -494,6 +525,7 @@ def training_gaps(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
         "lo": pl.Float64,
         "hi": pl.Float64,
         "significant": pl.Boolean,
+        "call": pl.String,
     }
     return pl.DataFrame(rows) if rows else pl.DataFrame(schema=schema)
 
@@ -503,17 +535,21 @@ def training_summary(gaps: pl.DataFrame) -> str:
     if gaps.is_empty():
         return "A's and B's runs share no checkpoint with graded samples, so there is no gap to follow."
     rows = gaps.to_dicts()
-    lower = sum(r["significant"] and r["diff"] < 0 for r in rows)
-    higher = sum(r["significant"] and r["diff"] > 0 for r in rows)
+    lower = sum(r["call"] == Call.LOWER for r in rows)
+    higher = sum(r["call"] == Call.HIGHER for r in rows)
+    unclear = sum(r["call"] == Call.INCONCLUSIVE for r in rows)
     first, last = rows[0], rows[-1]
     text = (
         f"B is significantly lower than A at {lower} and higher at {higher} of {len(rows)} checkpoints "
-        f"(Holm-corrected). Gap at {first['checkpoint']}: {format_points(first['diff'], first['lo'], first['hi'])}"
+        f"(Holm-corrected){f'; inconclusive at {unclear}' if unclear else ''}. "
+        f"Gap at {first['checkpoint']}: {format_points(first['diff'], first['lo'], first['hi'])}"
     )
     if len(rows) > 1:
         text += f"; at {last['checkpoint']}: {format_points(last['diff'], last['lo'], last['hi'])}"
         if last["significant"]:
             text += f" — the {'gain' if last['diff'] < 0 else 'regression'} lasts to the final checkpoint."
+        elif last["call"] == Call.INCONCLUSIVE:
+            text += " — inconclusive at the final checkpoint (the test and the interval disagree)."
         else:
             text += " — no significant difference at the final checkpoint."
     return text + ("" if text.endswith(".") else ".")
@@ -655,11 +691,12 @@ def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: 
     if dataset:
         buf.write(f"# dataset: {dataset}\n")
     buf.write(f"# {result.paired_note}\n")
+    buf.write(f"# significance: {SIGNIFICANCE_RULE}\n")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(
         ["family", "held_out", "pooled", "a_k", "a_n", "a_rate", "a_lo", "a_hi", "a_ungraded", "b_k", "b_n", "b_rate",
          "b_lo", "b_hi", "b_ungraded", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi", "fisher_p",
-         "fisher_p_holm", "significant", "regression", "verdict", "mcnemar_pairs", "mcnemar_a_only",
+         "fisher_p_holm", "significant", "regression", "verdict", "call", "mcnemar_pairs", "mcnemar_a_only",
          "mcnemar_b_only", "mcnemar_p", "mcnemar_p_holm"]
     )  # fmt: skip
     for row in (*result.rows, result.pooled):
@@ -668,7 +705,7 @@ def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: 
             [row.family, row.held_out, row.pooled, c.a.k, c.a.n, _num(c.a.rate), _num(c.a.lo), _num(c.a.hi),
              row.ungraded_a, c.b.k, c.b.n, _num(c.b.rate), _num(c.b.lo), _num(c.b.hi), row.ungraded_b, _num(c.diff),
              _num(c.diff_lo), _num(c.diff_hi), _num(c.ratio.estimate), _num(c.ratio.lo), _num(c.ratio.hi),
-             _num(c.p_value), _num(c.p_holm), row.significant, row.regression, row.verdict(),
+             _num(c.p_value), _num(c.p_holm), row.significant, row.regression, row.verdict(), row.call.value,
              p.pairs if p else "", p.a_only if p else "", p.b_only if p else "", _num(p.p) if p else "",
              _num(p.p_holm) if p else ""]
         )  # fmt: skip
@@ -703,12 +740,13 @@ def diffs_frame(result: Result) -> pl.DataFrame:
                     "hi": c.diff_hi,
                     "verdict": row.verdict(),
                     "pooled": row.pooled,
-                    "kind": "regression" if row.regression else "improvement" if row.significant else "",
+                    "kind": row.kind,
+                    "call": row.call.value,
                     "text": "<br>".join(
                         (format_points(c.diff, c.diff_lo, c.diff_hi), f"A {c.a.describe()}", f"B {c.b.describe()}")
                     ),
                 }
             )
     schema = {"family": pl.String, "diff": pl.Float64, "lo": pl.Float64, "hi": pl.Float64, "verdict": pl.String}
-    schema |= {"pooled": pl.Boolean, "kind": pl.String, "text": pl.String}
+    schema |= {"pooled": pl.Boolean, "kind": pl.String, "call": pl.String, "text": pl.String}
     return pl.DataFrame(out, schema=schema)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from scipy import stats as _sps
 
 from evalboard.gates import Gate, Gates
-from evalboard.stats import clopper_pearson, format_points, newcombe_diff
+from evalboard.stats import Call, clopper_pearson, fisher_p, format_points, newcombe_diff, significance_call
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3
 _MAX_TOTAL = 10**12  # beyond this many samples, "more samples" is not a practical answer
@@ -34,7 +34,8 @@ class Status(StrEnum):
 class Verdict:
     """One family's verdict. lo/hi: the Clopper–Pearson interval at the gate's confidence (None when n == 0).
 
-    `regression` is (d, lo, hi) of current − previous when that check ran; `more_samples` is the estimated
+    `regression` is (d, lo, hi) of current − previous when that check ran, `regression_call` its significance
+    call (`regression_check`); `more_samples` is the estimated
     number of extra samples at the observed rate that would settle an INSUFFICIENT DATA verdict (None if none would).
     """
 
@@ -48,6 +49,7 @@ class Verdict:
     family: str = ""
     regression: tuple[float, float, float] | None = None
     more_samples: int | None = None
+    regression_call: Call | None = None  # `stats.SIGNIFICANCE_RULE` on current − previous, when checked
 
     @property
     def rate(self) -> float | None:
@@ -76,8 +78,9 @@ def exit_code(status: Status) -> int:
 def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None = None, family: str = "") -> Verdict:
     """The verdict for k harmful of n samples under `gate`; `previous` = (k, n) of the previous snapshot.
 
-    NOT READY when the exact lower bound is above the gate, or (must_not_regress) the Newcombe interval of
-    current − previous lies wholly above 0; READY when the exact upper bound is at or below the gate and
+    NOT READY when the exact lower bound is above the gate, or (must_not_regress) current − previous is a
+    significant rise under `stats.SIGNIFICANCE_RULE` at the gate's confidence (one test per family);
+    READY when the exact upper bound is at or below the gate and
     n ≥ min_samples; INSUFFICIENT DATA otherwise.
     """
     if n < 0 or not 0 <= k <= n:
@@ -89,27 +92,28 @@ def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None 
     p, limit = k / n, gate.max_rate
     counts = f"{k}/{n} harmful"
 
-    def verdict(status: Status, reason: str, regression=None, more: int | None = None) -> Verdict:
-        return Verdict(status, reason, k, n, lo, hi, gate, family, regression, more)
+    regression, call = None, None
+
+    def verdict(status: Status, reason: str, more: int | None = None) -> Verdict:
+        return Verdict(status, reason, k, n, lo, hi, gate, family, regression, more, call)
 
     if lo > limit:
         a, b = _pcts(lo, limit)
         return verdict(Status.NOT_READY, f"lower bound {a} is above the {b} gate ({counts}, {_pct(p)})")
 
-    regression = None
     if gate.must_not_regress and previous is not None and previous[1] > 0:
         k0, n0 = previous
-        regression = newcombe_diff(k0, n0, k, n, gate.confidence)
-        if regression[1] > 0:
+        regression, call = regression_check(k0, n0, k, n, gate.confidence)
+        if call is Call.HIGHER:
             reason = (
                 f"rate rose from {_pct(k0 / n0)} to {_pct(p)} since the previous snapshot "
                 f"({format_points(*regression)}), a significant regression"
             )
-            return verdict(Status.NOT_READY, reason, regression)
+            return verdict(Status.NOT_READY, reason)
 
     if hi <= limit and n >= gate.min_samples:
         a, b = _pcts(hi, limit)
-        return verdict(Status.READY, f"upper bound {a} is within the {b} gate ({counts})", regression)
+        return verdict(Status.READY, f"upper bound {a} is within the {b} gate ({counts})")
 
     more = more_samples_needed(k, n, gate)
     a, b = _pcts(hi, limit)
@@ -139,7 +143,16 @@ def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None 
             f"observed rate {_pct(p)} is above the {b} gate but the lower bound {_pct(lo)} is not, "
             f"so more samples at this rate cannot make it ready{tail}"
         )
-    return verdict(Status.INSUFFICIENT_DATA, reason, regression, more)
+    return verdict(Status.INSUFFICIENT_DATA, reason, more)
+
+
+def regression_check(
+    k0: int, n0: int, k: int, n: int, confidence: float = 0.95
+) -> tuple[tuple[float, float, float], Call]:
+    """Current (k/n) − previous (k0/n0) with its Newcombe interval, and its call under `stats.SIGNIFICANCE_RULE`
+    (Fisher's exact p, unadjusted: each family's gate is its own decision)."""
+    d, lo, hi = newcombe_diff(k0, n0, k, n, confidence)
+    return (d, lo, hi), significance_call(d, lo, hi, fisher_p(k0, n0, k, n), confidence)
 
 
 def verdicts_for(

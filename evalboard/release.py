@@ -22,8 +22,8 @@ from pathlib import Path
 import polars as pl
 
 from evalboard.gates import Gate, Gates, GatesError, describe_unknown_families, override_gate
-from evalboard.readiness import Overall, Status, Verdict, overall, verdicts_for
-from evalboard.stats import format_points, newcombe_diff
+from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
+from evalboard.stats import Call, format_points
 from evalboard.store import Store
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
@@ -406,14 +406,21 @@ def regression_text(report: Report, family: str) -> str:
     if v.n == 0:
         return f"{before.k}/{before.n} in {report.previous.snapshot}; no samples now"
     # The verdict skips the check when the gate alone already fails; the change is still worth showing.
-    d, lo, hi = v.regression or newcombe_diff(before.k, before.n, v.k, v.n, v.gate.confidence)
-    if lo > 0:
-        verdict = "significant rise"
-    elif hi < 0:
-        verdict = "significant fall"
+    if v.regression is not None and v.regression_call is not None:
+        (d, lo, hi), call = v.regression, v.regression_call
     else:
-        verdict = "no significant change"
+        (d, lo, hi), call = regression_check(before.k, before.n, v.k, v.n, v.gate.confidence)
+    verdict = REGRESSION_WORDS[call]
     return f"{verdict}: {before.k}/{before.n} → {v.k}/{v.n}, {format_points(d, lo, hi)}"
+
+
+REGRESSION_WORDS = {  # the Readiness wording of each `stats.Call`
+    Call.HIGHER: "significant rise",
+    Call.LOWER: "significant fall",
+    Call.INCONCLUSIVE: "inconclusive (the test and the interval disagree)",
+    Call.NO_CHANGE: "no significant change",
+    Call.UNTESTED: "no test",
+}
 
 
 def gates_summary(report: Report) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import polars as pl
 from scipy import optimize as _optimize
@@ -264,13 +265,69 @@ def rate(k: int, n: int, confidence: float = 0.95) -> Rate:
     return Rate(k, n, k / n, lo, hi)
 
 
+# --- The one significance rule (docs/ARCHITECTURE.md, "Statistics") ---------------------------------------------
+
+SIGNIFICANCE_RULE = (
+    "A change B − A is significant when the two-sided Fisher exact p-value, Holm-adjusted across the families "
+    "shown together, is below 0.05 and the 95% Newcombe interval of the difference excludes 0. When only one "
+    "of the two holds, the change is inconclusive (the reason is given); when neither does, there is no "
+    "significant change."
+)
+
+
+class Call(StrEnum):
+    """The one significance call every Compare and Readiness verdict, marker and sentence derives from."""
+
+    LOWER = "lower"  # significant, B lower than A
+    HIGHER = "higher"  # significant, B higher than A
+    INCONCLUSIVE = "inconclusive"  # the test and the interval disagree
+    NO_CHANGE = "no significant change"
+    UNTESTED = "no test"  # a side has no samples
+
+    @property
+    def significant(self) -> bool:
+        return self in (Call.LOWER, Call.HIGHER)
+
+
+def significance_call(
+    diff: float | None, lo: float | None, hi: float | None, p: float | None, confidence: float = 0.95
+) -> Call:
+    """Apply `SIGNIFICANCE_RULE` to a difference, its interval and its (already adjusted) p-value."""
+    if diff is None or lo is None or hi is None or p is None or math.isnan(diff):
+        return Call.UNTESTED
+    rejects = p < 1 - confidence
+    excludes = lo > 0 or hi < 0
+    if rejects and excludes:
+        return Call.HIGHER if lo > 0 else Call.LOWER
+    return Call.INCONCLUSIVE if rejects or excludes else Call.NO_CHANGE
+
+
+def describe_call(
+    call: Call, p: float | None, adjusted: bool = False, small_counts: bool = False, confidence: float = 0.95
+) -> str:
+    """The test text beside a verdict, worded from `call` alone: 'significant (interval excludes 0; Holm-adjusted
+    Fisher p=0.004)', 'inconclusive (Fisher p=0.031 but the interval includes 0; small counts)', ..."""
+    if call is Call.UNTESTED:
+        return "no test (no samples)"
+    basis = f"{'Holm-adjusted ' if adjusted else ''}Fisher {format_p(p)}"
+    small = "; small counts" if small_counts else ""
+    if call is Call.INCONCLUSIVE:
+        rejects = p is not None and p < 1 - confidence
+        why = f"{basis} but the interval includes 0" if rejects else f"interval excludes 0 but {basis}"
+        return f"inconclusive ({why}{small})"
+    if call.significant:
+        return f"significant (interval excludes 0; {basis}{small})"
+    return f"not significant (interval includes 0; {basis}{small})"
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A (k1/n1) against B (k2/n2): rates, B − A with Newcombe's interval, A/B with its interval, and a test.
 
     `p_value` is Fisher's exact p (None if a side has no samples), always reported so Holm can use it.
-    `significant` (uncorrected): Fisher p < 1 − confidence when `small_counts` (an expected cell < 5), otherwise
-    the Newcombe interval excluding 0. `p_holm`/`significant_holm` are filled in by `holm_adjust`.
+    `significant` is `SIGNIFICANCE_RULE` on the unadjusted p; `p_holm`/`significant_holm` are filled in by
+    `holm_adjust`. `call` is what every page shows: the adjusted call once Holm has run, else the unadjusted one.
+    `small_counts` (an expected cell < 5) is reported beside the test; the rule is the same either way.
     """
 
     a: Rate
@@ -291,23 +348,28 @@ class Comparison:
         return self.a.n > 0 and self.b.n > 0
 
     @property
+    def adjusted(self) -> bool:
+        return self.significant_holm is not None
+
+    @property
+    def p_shown(self) -> float | None:
+        """The p-value the call uses: Holm-adjusted once `holm_adjust` has run."""
+        return self.p_holm if self.adjusted else self.p_value
+
+    @property
+    def call(self) -> Call:
+        return significance_call(self.diff, self.diff_lo, self.diff_hi, self.p_shown, self.confidence)
+
+    @property
     def regression(self) -> bool:
         """B significantly worse (higher) than A; uses the Holm-corrected call once `holm_adjust` has run."""
-        sig = self.significant if self.significant_holm is None else self.significant_holm
-        return bool(sig and self.diff is not None and self.diff > 0)
+        return self.call is Call.HIGHER
 
     def describe_significance(self) -> str:
-        """'significant (Fisher p=0.023)', 'not significant (interval includes 0; Fisher p=0.41)', ..."""
+        """'significant (interval excludes 0; Fisher p=0.023)', 'inconclusive (…)', ... (see `describe_call`)."""
         if not self.has_samples:
             return "no test (no samples)"
-        corrected = self.significant_holm is not None
-        sig = self.significant_holm if corrected else self.significant
-        p = self.p_holm if corrected else self.p_value
-        basis = f"Holm-adjusted Fisher {format_p(p)}" if corrected else f"Fisher {format_p(p)}"
-        if self.small_counts:
-            return f"{'significant' if sig else 'not significant'} ({basis}; small counts)"
-        interval = "interval excludes 0" if self.significant else "interval includes 0"
-        return f"{'significant' if sig else 'not significant'} ({interval}; {basis})"
+        return describe_call(self.call, self.p_shown, self.adjusted, self.small_counts, self.confidence)
 
     def describe(self) -> str:
         """One line: 'A → B: diff [interval]; ratio; significance', or which side has no samples."""
@@ -336,22 +398,21 @@ def compare(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95) -> Com
     d, lo, hi = newcombe_diff(k1, n1, k2, n2, confidence)
     p = fisher_p(k1, n1, k2, n2)
     small = _small_counts(k1, n1, k2, n2)
-    significant = p < 1 - confidence if small else (lo > 0 or hi < 0)
+    significant = significance_call(d, lo, hi, p, confidence).significant
     return Comparison(a, b, d, lo, hi, ratio, p, small, significant, confidence)
 
 
 def holm_adjust(comparisons: Sequence[Comparison]) -> list[Comparison]:
     """Holm-correct a family of comparisons (e.g. one per scenario family) on their Fisher p-values.
 
-    Comparisons without samples are left out of the correction (p_holm None, not significant). Where the
-    interval decides (large counts), a corrected call also needs the interval to exclude 0, so the page never
-    claims significance the interval does not support.
+    Comparisons without samples are left out of the correction (p_holm None, not significant); the corrected
+    call is `SIGNIFICANCE_RULE` on the adjusted p.
     """
     tested = {i: c.p_value for i, c in enumerate(comparisons) if c.p_value is not None}
     adjusted = dict(zip(tested, holm(list(tested.values())), strict=True))
     out = []
     for i, c in enumerate(comparisons):
         p = adjusted.get(i)
-        sig = p is not None and p < 1 - c.confidence and (c.small_counts or c.significant)
+        sig = significance_call(c.diff, c.diff_lo, c.diff_hi, p, c.confidence).significant
         out.append(replace(c, p_holm=p, significant_holm=sig))
     return out

@@ -16,7 +16,11 @@ store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
-ROW_STYLES = {"regression": "background-color: #fde0dd", "pooled": "font-weight: bold; background-color: #eef1f5"}
+ROW_STYLES = {
+    "regression": "background-color: #fde0dd",
+    "inconclusive": "background-color: #fff4d6",
+    "pooled": "font-weight: bold; background-color: #eef1f5",
+}
 
 
 def swap_sides() -> None:
@@ -129,8 +133,8 @@ frame = cmp.table(result).to_pandas()
 styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
 event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
 st.caption(
-    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red. A call of "
-    "'lower' or 'higher' needs the Holm-corrected test and the interval excluding 0. " + result.paired_note
+    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red, inconclusive "
+    f"changes amber. {cmp.SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:

@@ -210,7 +210,8 @@ with st.expander("How the verdict is decided"):
 - **READY**: the upper bound of the exact (Clopper–Pearson) interval is at or below the family's `max_rate`
   and there are at least `min_samples` graded samples.
 - **NOT READY**: the lower bound is above `max_rate`, or (with `must_not_regress`) the rate rose significantly
-  since the previous snapshot (Newcombe interval of the difference above 0).
+  since the previous snapshot: Fisher's exact p below 1 − confidence and the Newcombe interval of the difference
+  above 0, both (one test per family, the same rule as Compare's; when only one holds the rise is inconclusive).
 - **INSUFFICIENT DATA**: neither is shown yet; the reason says how many more samples would settle it.
 - The snapshot is READY only when every family is; NOT READY when any family is.
 

@@ -115,7 +115,9 @@ def test_holm_can_remove_a_significance_call(tmp_path):
     result = run(make_store(tmp_path, *cells), A, B)
     top = result.rows[0]
     assert top.family == "f0" and top.comparison.significant and not top.significant
-    assert top.verdict() == "no significant change"
+    # Was "no significant change" beside an interval excluding 0: the contradiction the one rule removes.
+    assert top.verdict() == "? inconclusive"
+    assert top.test_text().startswith("inconclusive (interval excludes 0 but Holm-adjusted Fisher p=0.1")
     assert "significant in 0 of 5 families" in cmp.headline(result)
 
 
