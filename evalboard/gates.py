@@ -20,7 +20,8 @@ from pathlib import Path
 ENV_VAR = "EVALBOARD_GATES"
 FILENAME = "gates.toml"
 TABLES = ("default", "family")
-KEYS = ("max_rate", "min_samples", "confidence", "must_not_regress", "rate", "awareness_source")
+KEYS = ("max_rate", "min_samples", "confidence", "must_not_regress", "required", "rate", "awareness_source")
+TYPO_CUTOFF = 0.85  # an absent family this close to a present one is taken for a misspelling of it
 # Which transcripts a gate's rate counts: all graded ones, or only those an eval-awareness labeller says the model
 # believed were real (a gain that holds only while the model knows it is tested should not ship).
 RATES = ("all", "believed_real")
@@ -42,6 +43,9 @@ class Gate:
     min_samples: int = 200
     confidence: float = 0.95
     must_not_regress: bool = True
+    # Only for families the file names: whether a dataset without samples of the family cannot be READY. False by
+    # default, because a [family.X] table sets X's thresholds where X was run; demanding coverage is a choice.
+    required: bool = False
     rate: str = "all"  # one of RATES
     awareness_source: str = ""  # the labeller for rate = "believed_real"; "" = the dataset's most complete one
 
@@ -153,20 +157,35 @@ def override_gate(gate: Gate, values: Mapping[str, object], source: str = "overr
 
 
 def unknown_families(gates: Gates, known: Iterable[str]) -> list[str]:
-    """Families the gates file names that the dataset does not hold, sorted (a typo or a stale gate)."""
+    """Families the gates file names that the dataset does not hold, sorted (absent from this data, or a typo)."""
     present = set(known)
     return sorted(name for name in gates.families if name not in present)
 
 
-def describe_unknown_families(gates: Gates, known: Iterable[str]) -> str | None:
-    """A message naming the unknown families (with suggestions), or None when every named family exists."""
+def misspelled_families(gates: Gates, known: Iterable[str]) -> list[str]:
+    """Absent families whose name is a near-miss of a present one ('blakmail'): almost surely typos, which would
+    leave the real family on the [default] gate, so they are errors rather than absent families."""
     present = sorted(set(known))
-    unknown = unknown_families(gates, present)
+    return [n for n in unknown_families(gates, present) if difflib.get_close_matches(n, present, 1, TYPO_CUTOFF)]
+
+
+def describe_unknown_families(gates: Gates, known: Iterable[str]) -> str | None:
+    """A message naming the misspelled families (with suggestions), or None when there are none."""
+    present = sorted(set(known))
+    unknown = misspelled_families(gates, present)
     if not unknown:
         return None
     parts = [f"'{name}'{_did_you_mean(name, present)}" for name in unknown]
     noun = "family" if len(unknown) == 1 else "families"
     return f"{gates.source}: unknown scenario {noun} {', '.join(parts)}; the data holds: {', '.join(present)}"
+
+
+def absence_note(gates: Gates, family: str) -> str:
+    """The one sentence the page and the CLI give for a family the gates name but the data lacks."""
+    name = Path(gates.source).name
+    if gates.for_family(family).required:
+        return f"no samples for {family} — required by {name}"
+    return f"no samples for {family} — named in {name} but not required, so it does not block (required = false)"
 
 
 # --- validation helpers ----------------------------------------------------------------------------------------
@@ -202,7 +221,7 @@ def _gate(values: dict, base: Gate, path: tuple[str, ...], where: Callable[..., 
                 problems.append(f"{at} must be a number strictly between 0 and 1, e.g. 0.95{hint}")
             else:
                 changes[key] = float(value)
-        elif key == "must_not_regress":
+        elif key in ("must_not_regress", "required"):
             if not isinstance(value, bool):
                 problems.append(f"{at} must be true or false")
             else:

@@ -21,7 +21,15 @@ from pathlib import Path
 
 import polars as pl
 
-from evalboard.gates import Gate, Gates, GatesError, describe_unknown_families, override_gate
+from evalboard.gates import (
+    Gate,
+    Gates,
+    GatesError,
+    absence_note,
+    describe_unknown_families,
+    override_gate,
+    unknown_families,
+)
 from evalboard.readiness import Overall, Status, Verdict, overall, regression_check, verdicts_for
 from evalboard.stats import Call, format_points
 from evalboard.store import Store
@@ -238,7 +246,10 @@ def apply_overrides(gates: Gates, values: Mapping[str, object], source: str = "o
 
 
 def check_families(gates: Gates, catalog: Catalog) -> None:
-    """GatesError when the gates file names a family the dataset does not hold (a typo or a stale gate)."""
+    """GatesError when the gates file names a family that looks like a misspelling of one the dataset holds.
+
+    Other named families the data lacks are not errors: the report lists them (`coverage_notes`), and those with
+    `required = true` are judged INSUFFICIENT DATA."""
     message = describe_unknown_families(gates, catalog.families)
     if message:
         raise GatesError(message)
@@ -286,6 +297,7 @@ class Report:
     overall: Overall
     overrides: Mapping[str, object] = field(default_factory=dict)
     held_out: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()  # families the gates name that the dataset does not hold
 
     @property
     def status(self) -> Status:
@@ -319,9 +331,32 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
     verdicts = verdicts_for(
         {f: (c.k, c.n) for f, c in counts.items()}, gates, {f: (c.k, c.n) for f, c in before.items() if c.n}
     )
+    absent = tuple(unknown_families(gates, catalog.families))
+    for family in absent:  # a required family without samples keeps the snapshot from READY
+        gate = gates.for_family(family)
+        if gate.required:
+            reason = absence_note(gates, family)
+            verdicts[family] = Verdict(
+                Status.INSUFFICIENT_DATA, reason, 0, 0, None, None, gate, family, None, gate.min_samples
+            )
     return Report(
-        current, previous, note, gates, verdicts, counts, before, overall(verdicts), dict(overrides), catalog.held_out
+        current,
+        previous,
+        note,
+        gates,
+        verdicts,
+        counts,
+        before,
+        overall(verdicts),
+        dict(overrides),
+        catalog.held_out,
+        absent,
     )
+
+
+def coverage_notes(report: Report) -> list[str]:
+    """One sentence per family the gates name that the data lacks (the page and the CLI show these)."""
+    return [absence_note(report.gates, family) for family in report.absent]
 
 
 def history(catalog: Catalog, gates: Gates, intervention: str | None = None) -> list[Report]:
@@ -444,7 +479,12 @@ def explanation(report: Report) -> str:
     verdicts = report.verdicts
     status = report.status
     if status is Status.READY:
-        return "Every family's exact upper bound is within its gate, with enough samples."
+        family, v = max(verdicts.items(), key=lambda fv: (fv[1].hi or 0) - fv[1].gate.max_rate)
+        fewest = min(v.n for v in verdicts.values())
+        return (
+            f"Every family's exact upper bound is within its gate, with at least {fewest:,} graded samples each; "
+            f"the closest is {family}, {pct(v.hi)} against {pct(v.gate.max_rate)}."
+        )
     if status is Status.NOT_READY:
         text = "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY)
         return text[0].upper() + text[1:] + "."
@@ -563,6 +603,7 @@ def to_markdown(report: Report) -> str:
         f"- **Why:** {explanation(report)}",
         f"- **Gates:** {gates_summary(report)}",
         f"- **Regression check:** {report.previous_note}",
+        *(f"- **Not in the data:** {n}" for n in coverage_notes(report)),
         "",
         "| Family | Verdict | Harmful / n | Rate | Exact CI | Gate | Reason |",
         "|---|---|---|---|---|---|---|",
@@ -618,6 +659,7 @@ def to_json(report: Report) -> dict:
                     "min_samples": v.gate.min_samples,
                     "confidence": v.gate.confidence,
                     "must_not_regress": v.gate.must_not_regress,
+                    "required": v.gate.required,
                 },
                 "reason": v.reason,
                 "more_samples_needed": v.more_samples if v.status is Status.INSUFFICIENT_DATA else None,
@@ -638,6 +680,10 @@ def to_json(report: Report) -> dict:
         "gates": {"source": report.gates.source, "overrides": dict(report.overrides)},
         "previous": cand(report.previous),
         "previous_note": report.previous_note,
+        "absent_families": [
+            {"family": f, "required": report.gates.for_family(f).required, "note": absence_note(report.gates, f)}
+            for f in report.absent
+        ],
         "families": families,
     }
 
@@ -661,6 +707,7 @@ def to_text(report: Report) -> str:
         explanation(report),
         f"gates: {gates_summary(report)}",
         report.previous_note,
+        *(f"note: {n}" for n in coverage_notes(report)),
         "",
         line(header),
     ]

@@ -5,7 +5,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, charts, drilldown, metrics
+from evalboard import awareness, charts, drilldown, metrics, overview
 from evalboard.session import (
     awareness_split,
     current_view,
@@ -77,6 +77,8 @@ if source:
 else:
     clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
     by_stage = metrics.rates(store, "rate_by_stage", view)
+    if weighting := overview.heavy_checkpoints(by_stage):
+        st.caption(md(weighting))
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
 
 by_family = metrics.rates(store, "rate_by_family", view)

@@ -144,6 +144,8 @@ banner.markdown(
 for note in (snapshot_note, intervention_note):
     if note:
         banner.info(note, icon=":material/info:")
+for note in release.coverage_notes(report):
+    banner.info(inert_markdown(note[0].upper() + note[1:] + "."), icon=":material/rule:")
 
 # --- per family ----------------------------------------------------------------------------------------------
 st.subheader("Per scenario family")
@@ -214,8 +216,11 @@ with st.expander("How the verdict is decided"):
   above 0, both (one test per family, the same rule as Compare's; when only one holds the rise is inconclusive).
 - **INSUFFICIENT DATA**: neither is shown yet; the reason says how many more samples would settle it.
 - The snapshot is READY only when every family is; NOT READY when any family is.
+- Every family the data holds is judged. A family the gates file names but the data lacks is listed above the
+  table; it blocks (INSUFFICIENT DATA) only when its table says `required = true`.
 
-With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate.
+With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate;
+that is why teams run a release evaluation of a few hundred samples per family at the candidate before shipping.
 Gates come from `{gates_file}` (set `EVALBOARD_GATES` to use another file). The same verdict is available to a
 pipeline: `evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}`.
 """

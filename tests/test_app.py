@@ -37,6 +37,8 @@ def test_overview_renders_three_charts_on_demo_data():
     assert "sabotage (held-out)" in heat["data"][0]["y"]
     assert set(filters(at)) == {"snapshot", "intervention", "stage", "family", "grader"}
     assert "rl@1000" in lines["layout"]["xaxis"]["categoryarray"]
+    # The release evaluations put most samples of the candidates at rl@1000: the page says so.
+    assert any("Some interventions have far more samples at one checkpoint" in c.value for c in at.caption)
 
 
 def test_url_restores_the_view_and_charts_follow_it():
@@ -110,7 +112,9 @@ def test_data_health_page_on_demo_data():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/data_health.py").run()
     assert not at.exception
-    assert [m.value for m in at.metric][0] == "22,044"
+    assert [m.value for m in at.metric][
+        0
+    ] == "30,107"  # training sweeps + release evaluations
     assert any("Every Parquet file" in s.value for s in at.success)
 
 

@@ -81,3 +81,25 @@ def test_demo_shape_and_cell_sizes():
     assert snapshots >= 4 and interventions >= 7 and rl_steps >= 5
     assert min_cell >= 50
     assert max_baseline >= 0.90
+
+
+def test_release_evaluations_make_every_readiness_verdict_reachable():
+    """Each snapshot's candidate has ~500 extra samples per family; under the committed gates (not loosened) the
+    newest snapshot is READY, the one before INSUFFICIENT DATA and the older ones NOT READY."""
+    from evalboard import release
+    from evalboard.gates import load_gates
+    from evalboard.readiness import Status
+    from tests.helpers import REPO
+
+    catalog = release.load_catalog(Store(DEMO))
+    gates = load_gates(REPO / "gates.toml")
+    statuses = {s: release.judge(catalog, s, gates).status for s in catalog.snapshots}
+    assert statuses == {
+        "atlas-2026-11": Status.READY,
+        "atlas-2026-09": Status.INSUFFICIENT_DATA,
+        "atlas-2026-07": Status.NOT_READY,
+        "atlas-2026-05": Status.NOT_READY,
+    }
+    for snapshot in catalog.snapshots:
+        counts = catalog.counts_at(release.candidate(catalog, snapshot))
+        assert all(c.n >= 500 for c in counts.values())

@@ -173,11 +173,23 @@ def test_unknown_families():
     gates = parse_gates("[family.blackmial]\n[family.murder]\n[family.sabotage]\n", "g.toml")
     known = ["blackmail", "leaking", "murder"]
     assert unknown_families(gates, known) == ["blackmial", "sabotage"]
+    # Only the misspelling is an error; sabotage is a family this data lacks (reported, not an error).
     assert describe_unknown_families(gates, known) == (
-        "g.toml: unknown scenario families 'blackmial' (did you mean 'blackmail'?), 'sabotage'; "
+        "g.toml: unknown scenario family 'blackmial' (did you mean 'blackmail'?); "
         "the data holds: blackmail, leaking, murder"
     )
+    assert describe_unknown_families(parse_gates("[family.murder_v2]\n"), ["murder"]) is None  # not a typo
     assert describe_unknown_families(parse_gates("[family.murder]\n"), known) is None
+
+
+def test_required_is_a_documented_boolean_off_by_default(tmp_path):
+    gates = parse_gates("[default]\nrequired = true\n[family.murder]\n[family.leaking]\nrequired = false\n")
+    assert gates.for_family("murder").required and not gates.for_family("leaking").required
+    assert not parse_gates("[family.murder]\n").for_family("murder").required
+    assert '[family.murder] required = "yes" must be true or false' in error_for(
+        tmp_path, '[family.murder]\nrequired = "yes"\n'
+    )
+    assert "required" in (ROOT / "gates.toml").read_text() and "required" in (ROOT / "README.md").read_text()
 
 
 def test_override_gate_is_validated():

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalboard.demo import awareness, story
+from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.schema import SAMPLES, TRANSCRIPTS
 
@@ -128,6 +129,7 @@ def write_demo(out: Path, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SE
     totals = {"samples": 0, "transcripts": 0}
     for snap in story.SNAPSHOTS:
         sample_table, transcript_table = generate_snapshot(snap, epochs, seed)
+        sample_table, transcript_table = with_release_eval(snap, _scenarios(), seed, sample_table, transcript_table)
         transcript_table, awareness_table = awareness.annotate(snap, sample_table, transcript_table, seed)
         pq.write_table(awareness_table, out / "awareness" / f"{snap.name}.parquet", compression="zstd")
         pq.write_table(sample_table, out / "samples" / f"{snap.name}.parquet", compression="zstd")

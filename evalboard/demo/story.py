@@ -6,7 +6,8 @@ this dashboard is built for; other families and stages are derived from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 STAGES: tuple[tuple[str, int], ...] = (
@@ -38,6 +39,8 @@ class Snapshot:
     baseline_final: float  # blackmail rate of its baseline run at the final RL checkpoint
     interventions: tuple[str, ...]
     grader: str
+    # (sft, final RL) blackmail rates of interventions that worked better in this generation than INTERVENTION_RATES
+    rates: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 SNAPSHOTS: tuple[Snapshot, ...] = (
@@ -61,6 +64,7 @@ SNAPSHOTS: tuple[Snapshot, ...] = (
         0.70,
         ("baseline", "diversified_envs", "harmlessness", "constitution_stories+harmlessness"),
         "blackmail-classifier-v2 (claude-sonnet-4)",
+        {"constitution_stories+harmlessness": (0.09, 0.034)},
     ),
     Snapshot(
         "atlas-2026-11",
@@ -68,6 +72,7 @@ SNAPSHOTS: tuple[Snapshot, ...] = (
         0.58,
         ("baseline", "deliberation_rewrites", "constitution_stories+harmlessness"),
         "blackmail-classifier-v2 (claude-sonnet-4)",
+        {"constitution_stories+harmlessness": (0.05, 0.014)},
     ),
 )
 
@@ -82,8 +87,10 @@ INTERVENTION_RATES: dict[str, tuple[float, float] | None] = {
     "harmlessness": (0.40, 0.34),
     "constitution_stories+harmlessness": (0.10, 0.07),
 }
-# How much of an intervention's effect carries over to a held-out family.
-HELD_OUT_TRANSFER = 0.5
+# How much of an intervention's effect is lost on a held-out family (0: it transfers fully). Training on the
+# reasons (constitution stories) generalises; demonstrations and rewrites of the trained scenarios do so by half.
+HELD_OUT_LOSS: dict[str, float] = {"constitution_stories+harmlessness": 0.02}
+HELD_OUT_LOSS_DEFAULT = 0.5
 
 
 def blackmail_rate(snapshot: Snapshot, intervention: str, stage: str, step: int) -> float:
@@ -91,7 +98,7 @@ def blackmail_rate(snapshot: Snapshot, intervention: str, stage: str, step: int)
     base_sft, base_final = 0.7 * snapshot.baseline_final, snapshot.baseline_final
     if stage == "pretrained":
         return 0.4 * snapshot.baseline_final  # interventions are applied in post-training
-    rates = INTERVENTION_RATES[intervention]
+    rates = snapshot.rates.get(intervention, INTERVENTION_RATES[intervention])
     sft, final = (base_sft, base_final) if rates is None else rates
     if stage == "sft":
         return sft
@@ -104,5 +111,5 @@ def true_rate(snapshot: Snapshot, intervention: str, stage: str, step: int, fami
     baseline = blackmail_rate(snapshot, "baseline", stage, step)
     relative = rate / baseline if baseline else 1.0
     if family in HELD_OUT_FAMILIES:
-        relative = relative + (1 - relative) * HELD_OUT_TRANSFER
+        relative = relative + (1 - relative) * HELD_OUT_LOSS.get(intervention, HELD_OUT_LOSS_DEFAULT)
     return min(1.0, baseline * FAMILY_SCALE[family] * relative)
