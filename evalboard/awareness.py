@@ -15,11 +15,12 @@ import polars as pl
 
 from evalboard import comparison as cmp
 from evalboard.stats import compare, format_points, format_rate, holm_adjust, with_intervals
-from evalboard.view import SPLIT_KEYS
+from evalboard.view import BELIEVED_KEYS, SPLIT_KEYS
 
 # URL keys: `split=awareness` splits the page's rates (absent: no split); `awareness_source` names the labeller
 # whose labels split them (default: the one with most labels).
 SPLIT_KEY, SOURCE_KEY = SPLIT_KEYS
+BELIEVED_KEY, BELIEVED_SOURCE_KEY = BELIEVED_KEYS  # Transcripts: one class, under one source
 SPLITS = ("awareness",)
 CLASSES = ("real", "evaluation", "none")  # the labels a labeller can give (schema.AWARENESS_LABELS)
 APART = ("unlabelled", "unrecognised")  # no label from this source / a value outside CLASSES
@@ -34,15 +35,17 @@ COLORS = {"real": "#C62828", "evaluation": "#1F77B4", "none": "#9E9E9E", "unlabe
 EMPTY = "no transcripts in this class"
 
 
-def choose_source(sources: Sequence[str], requested: str | None) -> tuple[str | None, str | None]:
-    """The labeller source to split by and a warning when the URL asked for one the dataset lacks."""
+def choose_source(
+    sources: Sequence[str], requested: str | None, key: str = SOURCE_KEY
+) -> tuple[str | None, str | None]:
+    """The labeller source to split by and a warning when the URL (`key`) asked for one the dataset lacks."""
     if requested and requested in sources:
         return requested, None
     fallback = sources[0] if sources else None
     if requested:
         short = requested if len(requested) <= 50 else requested[:50] + "…"
         held = ", ".join(sources) or "none"
-        return fallback, f"Ignored {SOURCE_KEY}={short!r} from the URL: no such awareness source (the data has {held})."
+        return fallback, f"Ignored {key}={short!r} from the URL: no such awareness source (the data has {held})."
     return fallback, None
 
 
@@ -52,6 +55,29 @@ def split_warning(requested: str | None) -> str | None:
         return None
     short = requested if len(requested) <= 50 else requested[:50] + "…"
     return f"Ignored {SPLIT_KEY}={short!r} from the URL: the only split offered is 'awareness'."
+
+
+def believed_choice(requested: str | None) -> tuple[str | None, str | None]:
+    """The eval-awareness class a Transcripts URL narrows to (None: all) and a warning for an unknown one."""
+    if not requested:
+        return None, None
+    if requested in CLASSES or requested in APART:
+        return requested, None
+    short = requested if len(requested) <= 50 else requested[:50] + "…"
+    known = ", ".join((*CLASSES, *APART))
+    return None, f"Ignored {BELIEVED_KEY}={short!r} from the URL: not an eval-awareness class ({known})."
+
+
+def believed_caption(believed: str, source: str) -> str:
+    """'Only transcripts in which the model believed the scenario was real (labels from am_classifier).'"""
+    what = {
+        "real": "in which the model said it believed the scenario was real",
+        "evaluation": "in which the model said it believed the scenario was an evaluation",
+        "none": "in which the model made no statement about whether the scenario was real",
+        "unlabelled": "without a label",
+        "unrecognised": "whose label is not a known value",
+    }[believed]
+    return f"Only transcripts {what} (eval-awareness labels from {source})."
 
 
 def complete(counts: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:

@@ -27,9 +27,17 @@ class ListRequest:
     query: str = ""
     sort: str = "conditions"
     page: int = 1
+    believed: str | None = None  # an eval-awareness class (evalboard/awareness.py) to narrow to, under `source`
+    source: str | None = None
 
     def params(self) -> dict[str, Any]:
-        return self.view.params() | {"step": self.step, "verdict": self.verdict, "sort": self.sort}
+        return self.view.params() | {
+            "step": self.step,
+            "verdict": self.verdict,
+            "sort": self.sort,
+            "believed": self.believed,
+            "source": self.source,
+        }
 
 
 def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:

@@ -66,9 +66,12 @@ class View:
 # its own.
 # The eval-awareness split (evalboard/awareness.py): whether to split rates, and by which labeller's labels.
 SPLIT_KEYS = ("split", "awareness_source")
+# Transcripts: only the transcripts of one eval-awareness class, under one labeller source (its own key: the split's
+# source widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
+BELIEVED_KEYS = ("believed", "believed_source")
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "": SPLIT_KEYS,  # Overview
-    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right"),
+    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", *BELIEVED_KEYS),
     "compare": (
         "a_snapshot",
         "a_intervention",

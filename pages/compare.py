@@ -126,6 +126,21 @@ if split:
             f"{awareness.NAMES[cls]}: {n_a:,} graded transcript(s) on A and {n_b:,} on B, shown apart "
             "and counted in no class."
         )
+    believed = st.selectbox(
+        "Read the transcripts of a class", awareness.CLASSES, format_func=awareness.NAMES.get, key="compare_believed"
+    )
+    aware_a, aware_b = st.columns(2)
+    for column, name, side in ((aware_a, "A", a), (aware_b, "B", b)):
+        column.button(
+            md(f"{name}: {awareness.NAMES[believed]} transcripts"),
+            icon=":material/forum:",
+            key=f"compare_believed_{name}",
+            on_click=open_transcripts,
+            args=(
+                cmp.transcript_params(side, options, None, view.to_query_params())
+                | {awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+            ),
+        )
 
 st.subheader("Per scenario family")
 kinds = cmp.row_kinds(result)

@@ -29,6 +29,14 @@ def open_cell(chart: str) -> None:
         open_transcripts(drilldown.narrowed(current_view(), cell) | step)
 
 
+def open_aware_cell(source: str) -> None:
+    """Click on a bar of the eval-awareness split → that intervention's transcripts of that class."""
+    cell = drilldown.selected_cell("aware_bars", st.session_state["aware_bars"].selection)
+    if cell is not None:
+        extra = {awareness.BELIEVED_KEY: cell["believed"], awareness.BELIEVED_SOURCE_KEY: source}
+        open_transcripts(drilldown.narrowed(current_view(), cell) | extra)
+
+
 def clickable_chart(figure, key: str) -> None:
     st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
 
@@ -60,7 +68,13 @@ if source:
     params = view.params() | {"source": source}
     split = awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
     names = awareness.NAMES
-    st.plotly_chart(charts.awareness_bars(split, names, awareness.COLORS), key="aware_bars", width="stretch")
+    st.plotly_chart(
+        charts.awareness_bars(split, names, awareness.COLORS),
+        key="aware_bars",
+        on_select=partial(open_aware_cell, source),
+        selection_mode="points",
+        width="stretch",
+    )
     st.markdown(f"**Rate by what the model believed** (labels from {md(source)}; 95% Wilson intervals, n)")
     st.table(awareness.table(split, "intervention"))
     apart = split.filter(pl.col("awareness").is_in(awareness.APART) & (pl.col("n") > 0))

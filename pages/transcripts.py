@@ -163,6 +163,11 @@ def render_sample(sample_id: str) -> None:
         render_messages(messages, sample_id, [clean(r["evidence"]) for r in labels if r.get("evidence")])
 
 
+def clear_believed() -> None:
+    for key in (awareness.BELIEVED_KEY, awareness.BELIEVED_SOURCE_KEY):
+        st.query_params.pop(key, None)
+
+
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
     pages = max(1, -(-total // samples.PAGE_SIZE))
@@ -209,7 +214,25 @@ st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples
 if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
 
-counts = samples.cell_counts(store, samples.ListRequest(view, step=step))
+believed, bad_believed = awareness.believed_choice(st.query_params.get(awareness.BELIEVED_KEY))
+if bad_believed:
+    st.warning(bad_believed, icon=":material/warning:")
+aware_source = None
+if believed:
+    sources = store.run("awareness_sources").get_column("source").to_list()
+    aware_source, bad_source = awareness.choose_source(
+        sources, st.query_params.get(awareness.BELIEVED_SOURCE_KEY), awareness.BELIEVED_SOURCE_KEY
+    )
+    if bad_source:
+        st.warning(bad_source, icon=":material/warning:")
+    if aware_source is None:
+        st.info("This dataset has no eval-awareness labels; showing every transcript.", icon=":material/info:")
+        believed = None
+    else:
+        st.caption(inert_markdown(awareness.believed_caption(believed, aware_source)))
+        st.button("Show every transcript of the cell", on_click=clear_believed)
+
+counts = samples.cell_counts(store, samples.ListRequest(view, step=step, believed=believed, source=aware_source))
 st.subheader(
     f"{counts['k']:,} harmful of {counts['n']:,}, {format_rate(counts['k'], counts['n'], with_counts=False)}"
     if counts["n"]
@@ -238,6 +261,8 @@ request = samples.ListRequest(
     sort=sort or "conditions",
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
     page=st.session_state.get("list_page") or url_int("list_page") or 1,
+    believed=believed,
+    source=aware_source,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------

@@ -3,4 +3,4 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, 'all');
+FROM aware_cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, 'all', $believed, $source);

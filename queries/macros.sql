@@ -47,3 +47,15 @@ CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families
 SELECT v.*, coalesce(labels.awareness, 'unlabelled') AS awareness
 FROM view_samples(snapshots, interventions, stages, families, graders) AS v
 LEFT JOIN (SELECT sample_id, awareness FROM awareness_labels() WHERE source = source_name) AS labels USING (sample_id);
+
+-- The samples behind one chart cell (cell_samples), narrowed to one eval-awareness class under one labeller
+-- source ('evaluation' | 'real' | 'none' | 'unrecognised' | 'unlabelled'); believed NULL = no narrowing.
+CREATE OR REPLACE MACRO aware_cell_samples(
+    snapshots, interventions, stages, families, graders, step, verdict, believed, source_name
+) AS TABLE
+SELECT *
+FROM cell_samples(snapshots, interventions, stages, families, graders, step, verdict)
+WHERE believed IS NULL
+   OR (believed = 'unlabelled'
+       AND sample_id NOT IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name))
+   OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed);

@@ -8,7 +8,9 @@ WITH texts AS (
             lambda m: coalesce(m.content, '') || ' ' || coalesce(m.reasoning, '') || ' '
                 || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
         ), chr(10)), '') AS body
-    FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, $verdict) AS cell
+    FROM aware_cell_samples(
+        $snapshots, $interventions, $stages, $families, $graders, $step, $verdict, $believed, $source
+    ) AS cell
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
 matched AS (

@@ -229,3 +229,38 @@ def test_compare_split_says_a_values_drop_holds_among_believed_real(b_interventi
     at = run({"split": "awareness", "b_intervention": b_intervention}, "pages/compare.py")
     texts = [m.value.replace("\\", "") for m in at.markdown]
     assert any(t.startswith("B's drop holds among believed-real transcripts") for t in texts)
+
+
+def test_transcripts_narrow_to_one_awareness_class_and_match_a_hand_count():
+    query = {"snapshot": "atlas-2026-09", "intervention": "diversified_envs", "believed": "real"}
+    at = run(query, "pages/transcripts.py")
+    k, n = hand_count("atlas-2026-09", "diversified_envs")["real"]
+    assert at.subheader[0].value.startswith(f"{k:,} harmful of {n:,}")
+    assert any("believed the scenario was real" in c.value for c in at.caption)
+    listed = set(at.dataframe[0].value["sample_id"])
+    labels = pl.read_parquet(DEMO / "awareness" / "*.parquet").filter(pl.col("awareness") == "real")
+    assert listed and listed <= set(labels.get_column("sample_id").to_list())
+    bad = run({"believed": "<b>x</b>"}, "pages/transcripts.py")
+    assert any("not an eval-awareness class" in w.value for w in bad.warning)
+
+
+def test_compare_offers_each_sides_transcripts_of_a_class():
+    at = run({"split": "awareness"}, "pages/compare.py")
+    labels = [b.label.replace("\\", "") for b in at.button]
+    assert any(label.startswith("A: believed real") for label in labels)
+    at.button(key="compare_believed_B").click().run()
+    assert not at.exception
+    at.run()
+    assert at.query_params.get("believed") in ("real", ["real"])
+
+
+def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
+    from evalboard import drilldown
+    from evalboard.view import View
+
+    cell = drilldown.selected_cell("aware_bars", {"points": [{"customdata": ["safe_demos", "real"]}]})
+    assert cell == {"intervention": ["safe_demos"], "believed": "real"}
+    assert drilldown.narrowed(View(families=("blackmail",)), cell) == {
+        "family": ["blackmail"],
+        "intervention": ["safe_demos"],
+    }
