@@ -44,6 +44,19 @@ def hand_count(intervention: str, label: str) -> tuple[int, int]:
     return int(chosen.get_column("harmful").sum()), chosen.height
 
 
+def hand_count_at_final(intervention: str, label: str) -> tuple[int, int]:
+    samples = pl.read_parquet(DEMO / "samples" / "*.parquet").filter(
+        (pl.col("snapshot") == "atlas-2026-09")
+        & (pl.col("intervention") == intervention)
+        & (pl.col("training_stage") == "rl")
+        & (pl.col("stage_step") == 1000)
+        & pl.col("harmful").is_not_null()
+    )
+    labels = pl.read_parquet(DEMO / "awareness" / "*.parquet").filter(pl.col("awareness") == label)
+    chosen = samples.join(labels, on="sample_id")
+    return int(chosen.get_column("harmful").sum()), chosen.height
+
+
 def test_shared_split_link_shows_both_classes_and_a_transcript_keeps_reasoning_apart(app_url, page: Page):
     outside = local_only(page, urlsplit(app_url).netloc)
     page.goto(app_url + "/?split=awareness&snapshot=atlas-2026-09")
@@ -63,6 +76,14 @@ def test_shared_split_link_shows_both_classes_and_a_transcript_keeps_reasoning_a
         "&b_intervention=diversified_envs&a_stage=rl%401000&b_stage=rl%401000"
     )
     expect(page.get_by_text("B's drop is mostly in believed-evaluation transcripts")).to_be_visible(
+        timeout=FIRST_RENDER_TIMEOUT
+    )
+    wait_idle(page)
+    page.get_by_role("button", name="B: believed real transcripts").click()
+    expect(page).to_have_url(re.compile(r"/transcripts\?"), timeout=FIRST_RENDER_TIMEOUT)
+    assert query(page.url)["believed"] == ["real"] and query(page.url)["intervention"] == ["diversified_envs"]
+    k, n = hand_count_at_final("diversified_envs", "real")
+    expect(page.get_by_role("heading", name=re.compile(f"^{k} harmful of {n},"))).to_be_visible(
         timeout=FIRST_RENDER_TIMEOUT
     )
 
