@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard import comparison as cmp
-from evalboard.stats import compare, format_points, format_rate, holm_adjust, with_intervals
+from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
 from evalboard.view import BELIEVED_KEYS, SPLIT_KEYS
 
 # URL keys: `split=awareness` splits the page's rates (absent: no split); `awareness_source` names the labeller
@@ -179,7 +179,7 @@ def _share(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
-def _missing(c) -> str:
+def _missing(c: Comparison) -> str:
     return "no transcripts in this class on " + " and ".join(s for s, r in (("A", c.a), ("B", c.b)) if r.n == 0)
 
 
