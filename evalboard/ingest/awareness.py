@@ -1,8 +1,8 @@
 """Eval-awareness labels and reasoning from each tool's own fields: pure functions the importers call.
 
 Each `*_label` function turns one tool's output into one `awareness` row (schema.AWARENESS, without sample_id)
-or raises `AwarenessError` with the reason, which the importer puts in the quarantine. The mappings (README,
-"Eval-awareness labels"):
+or raises `AwarenessError` with the reason; the importers' entry points (`*_labels`) keep such a value as an
+"unrecognised" label with the reason, shown apart on every page. The mappings (README, "Eval-awareness labels"):
 
 - Petri judge, `eval_awareness` score 1–10: score ≥ `--awareness-threshold` → evaluation, below it → none.
 - agentic-misalignment deliberation classifier, `deliberation_type`: `deliberates_thinks_eval` → evaluation,
@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+AWARENESS_THRESHOLD = "awareness_threshold"  # key of Options.extra: `--awareness-threshold` (Petri's 1–10 scale)
 PETRI_SCALE = (1.0, 10.0)
 PETRI_DIMENSION = "eval_awareness"
 DELIBERATION = {
@@ -152,6 +153,70 @@ def _aware_score(aware: Any) -> float | None:
     return {"c": 1.0, "i": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0, "1": 1.0, "0": 0.0}.get(token)
 
 
+# --- what the importers call: every label a record carries; an unmappable one kept as "unrecognised" -----------
+
+
+def _unrecognised(source: str, exc: AwarenessError) -> dict:
+    """A label that could not be mapped: kept (shown apart as "unrecognised label") with the reason."""
+    return _row(source, "unrecognised", None, None, f"unrecognised label: {exc}")
+
+
+def deliberation_labels(response: Mapping[str, Any]) -> list[dict]:
+    """An agentic-misalignment response.json's deliberation classification, where it has one:
+    `deliberation_classification.deliberation_type` (or `deliberation_type` in `classification` / at the top)."""
+    found = response.get("deliberation_classification")
+    holder = found if isinstance(found, Mapping) else None
+    if holder is None:
+        holder = next(
+            (
+                h
+                for h in (response.get("classification"), response)
+                if isinstance(h, Mapping) and "deliberation_type" in h
+            ),
+            None,
+        )
+    if holder is None or holder.get("deliberation_type") is None:
+        return []
+    try:
+        return [deliberation_label(holder["deliberation_type"], holder.get("classifier_reasoning"))]
+    except AwarenessError as exc:
+        return [_unrecognised(SOURCES["deliberation"], exc)]
+
+
+def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[dict]:
+    """Labels from an Inspect sample's scores: the port's `eval_awareness_scorer`, and Petri's judge dimension
+    `eval_awareness` (only with `--awareness-threshold`)."""
+    out = []
+    scorer = scores.get("eval_awareness_scorer")
+    if scorer is not None:
+        try:
+            row = inspect_label(scorer.value, scorer.explanation, getattr(scorer, "metadata", None))
+            out += [row] if row else []
+        except AwarenessError as exc:
+            out.append(_unrecognised(SOURCES["inspect"], exc))
+    judge = scores.get("alignment_judge")
+    if judge is not None and threshold is not None and isinstance(judge.value, Mapping):
+        metadata = getattr(judge, "metadata", None) or {}
+        out += petri_labels(
+            {"scores": judge.value, "highlights": metadata.get("highlights"), "justification": judge.explanation},
+            threshold,
+        )
+    return out
+
+
+def petri_labels(judge: Mapping[str, Any], threshold: float | None) -> list[dict]:
+    """A Petri judge output's `eval_awareness` label (`judge_output`: scores, highlights, justification); none
+    without `--awareness-threshold`."""
+    scores = judge.get("scores") if isinstance(judge, Mapping) else None
+    if threshold is None or not isinstance(scores, Mapping):
+        return []
+    try:
+        row = petri_label(scores, threshold, judge.get("highlights"), judge.get("justification"))
+    except AwarenessError as exc:
+        return [_unrecognised(SOURCES["petri"], exc)]
+    return [row] if row else []
+
+
 # --- reasoning kept apart from the text a message sent -------------------------------------------------------
 
 
@@ -200,6 +265,10 @@ def message_reasoning(message: Mapping[str, Any]) -> str | None:
         value = message.get(key)
         if isinstance(value, str) and value.strip():
             return value
+        if isinstance(value, list):  # a list of parts
+            text, thought = split_parts(value)
+            if (thought or text).strip():
+                return thought or text
         if isinstance(value, Mapping):  # e.g. {"content": "...", "summary": ...}
             text = value.get("content") or value.get("text") or value.get("summary")
             if isinstance(text, str) and text.strip():
