@@ -473,7 +473,8 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         barmode="stack",
         xaxis=dict(title="share of graded transcripts", tickformat=".0%", range=[0, 1]),
         yaxis=dict(categoryorder="array", categoryarray=interventions[::-1]),
-        height=max(260, 110 + 38 * len(interventions)),
-        legend=dict(orientation="h", yanchor="top", y=-0.25),
+        height=max(260, 130 + 38 * len(interventions)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
+        margin=dict(t=90),
     )
     return fig
