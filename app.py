@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from evalboard import metrics
+from evalboard.fmt import literal
 from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
 from evalboard.view import View
@@ -46,19 +49,19 @@ if health.has_samples:
             st.multiselect(label, options[key], key=key, bind="query-params", placeholder=placeholder)
     if health.manifest.synthetic:
         st.info(
-            f"**Synthetic demo data** — {health.manifest.title}. No real model produced these results.",
+            f"**Synthetic demo data** — {literal(health.manifest.title)}. No real model produced these results.",
             icon=":material/science:",
         )
     if health.rejected:
         st.warning(
-            f"{len(health.rejected)} file(s) in {health.root} could not be read and are left out; "
+            f"{len(health.rejected)} file(s) in the dataset folder could not be read and are left out; "
             "see Data health for the reasons.",
             icon=":material/warning:",
         )
 elif page.url_path != "data":
     where = "does not exist" if not health.exists else "holds no readable samples/*.parquet files"
     st.error(
-        f"No eval data to show: the dataset folder `{health.root}` {where}.\n\n"
+        f"No eval data to show: the dataset folder {literal(health.root.name)} {where}.\n\n"
         "Load data with `evalboard demo --out data/demo` (synthetic demo), or import your logs with "
         "`evalboard ingest LOGS… --out data/mine` and start the app with `EVALBOARD_DATA=data/mine`.",
         icon=":material/inbox:",
@@ -69,8 +72,9 @@ try:
     page.run()
 except PageEnd:
     pass
-except QueryError as exc:  # e.g. a file that changed under us or text DuckDB cannot decode
-    st.error(f"This page could not be completed: {exc}", icon=":material/error:")
+except QueryError as exc:  # e.g. text DuckDB cannot decode; the message names no server path
+    logging.getLogger("evalboard").error("page %s failed", page.url_path, exc_info=exc)
+    st.error(f"This page could not be completed: {literal(exc)}", icon=":material/error:")
 finally:  # after the page ran (even if it stopped early), so the link carries the page's own state too
     if health.has_samples:
         with st.sidebar.expander(":material/link: Share this view", expanded=False):

@@ -71,8 +71,8 @@ def streamlit(script: Path, data: Path | None = None, timeout: float = 120):
     env = dict(os.environ)
     if data is not None:
         env["EVALBOARD_DATA"] = str(data.resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    # As the README runs it: the repository's .streamlit/config.toml (loopback, no usage statistics) applies.
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from evalboard.checkpoints import checkpoint_labels
+from evalboard.fmt import plotly_text as _t  # every data-derived label: names are text, never Plotly HTML
 
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
@@ -71,7 +72,7 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     rows = rates.filter(pl.col("n") > 0).sort("rate", descending=True).to_dicts()
     if not rows:
         return _empty(title)
-    labels = [f"{r['intervention']}<br>n={r['n']:,}" for r in rows]
+    labels = [f"{_t(r['intervention'])}<br>n={r['n']:,}" for r in rows]
     fig = go.Figure(
         go.Bar(
             x=labels,
@@ -79,8 +80,8 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
             error_y=_error_bars(rows, "rate"),
             marker_color=[colors.get(r["intervention"], PALETTE[0]) for r in rows],
             customdata=[[r["intervention"]] for r in rows],
-            hovertext=[_hover(r) for r in rows],
-            hovertemplate="<b>%{customdata[0]}</b><br>%{hovertext}<extra></extra>",
+            hovertext=[f"<b>{_t(r['intervention'])}</b><br>{_hover(r)}" for r in rows],
+            hovertemplate="%{hovertext}<extra></extra>",
         )
     )
     # Rate labels sit above the interval's upper end, so they never collide with the error bar.
@@ -106,10 +107,11 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
         return _empty(title)
     points = checkpoint_labels(points)
     order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    order = [_t(c) for c in order]
     fig = go.Figure()
     for iv in sorted(points.get_column("intervention").unique().to_list()):
         rows = points.filter(pl.col("intervention") == iv).sort("stage_rank", "stage_step").to_dicts()
-        x = [r["checkpoint"] for r in rows]
+        x = [_t(r["checkpoint"]) for r in rows]
         color = colors.get(iv, PALETTE[0])
         fig.add_trace(_band(x, rows, color, 0.15, legendgroup=iv))
         fig.add_trace(
@@ -117,13 +119,13 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
                 x=x,
                 y=[r["rate"] for r in rows],
                 mode="lines+markers",
-                name=iv,
+                name=_t(iv),
                 legendgroup=iv,
                 line=dict(color=color),
                 marker=dict(size=8),
                 customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
-                hovertext=[_hover(r) for r in rows],
-                hovertemplate=f"<b>{iv}</b> at %{{x}}<br>%{{hovertext}}<extra></extra>",
+                hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(
@@ -150,8 +152,8 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     size = max(18, min(60, 600 // max(len(interventions), len(families))))
     fig = go.Figure(
         go.Scatter(
-            x=[c["intervention"] for c in cells],
-            y=[family_label(c["scenario_family"], held_out) for c in cells],
+            x=[_t(c["intervention"]) for c in cells],
+            y=[_t(family_label(c["scenario_family"], held_out)) for c in cells],
             mode="markers+text",
             marker=dict(
                 symbol="square",
@@ -175,10 +177,12 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     )
     fig.update_layout(
         title=title,
-        xaxis=dict(categoryorder="array", categoryarray=interventions, showgrid=False, tickangle=-30),
+        xaxis=dict(
+            categoryorder="array", categoryarray=[_t(iv) for iv in interventions], showgrid=False, tickangle=-30
+        ),
         yaxis=dict(
             categoryorder="array",
-            categoryarray=[family_label(f, held_out) for f in reversed(families)],
+            categoryarray=[_t(family_label(f, held_out)) for f in reversed(families)],
             showgrid=False,
         ),
         height=max(320, 120 + size * len(families) * 1.3),
@@ -223,8 +227,8 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
             continue
         fig.add_trace(
             go.Scatter(
-                x=[c["family"] for c in cells],
-                y=[c["snapshot"] for c in cells],
+                x=[_t(c["family"]) for c in cells],
+                y=[_t(c["snapshot"]) for c in cells],
                 mode="markers+text",
                 name=status,
                 marker=dict(
@@ -239,14 +243,18 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
                 text=[f"{c['k']}/{c['n']}" for c in cells],
                 textfont=dict(color="#111" if status == "INSUFFICIENT DATA" else "#fff", size=11),
                 customdata=[[c["snapshot"], c["family"], c["candidate"], c["reason"]] for c in cells],
-                hovertext=[f"{status}: {_pct(c['rate'])} ({c['k']} harmful of n={c['n']})" for c in cells],
-                hovertemplate="<b>%{customdata[2]}</b> · %{x}<br>%{hovertext}<br>%{customdata[3]}<extra></extra>",
+                hovertext=[
+                    f"<b>{_t(c['candidate'])}</b> · {_t(c['family'])}<br>"
+                    f"{status}: {_pct(c['rate'])} ({c['k']} harmful of n={c['n']})<br>{_t(c['reason'])}"
+                    for c in cells
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(
         title=title,
-        xaxis=dict(categoryorder="array", categoryarray=families, showgrid=False),
-        yaxis=dict(categoryorder="array", categoryarray=list(reversed(snapshots)), showgrid=False),
+        xaxis=dict(categoryorder="array", categoryarray=[_t(f) for f in families], showgrid=False),
+        yaxis=dict(categoryorder="array", categoryarray=[_t(s) for s in reversed(snapshots)], showgrid=False),
         height=200 + int(size * 1.35 * len(snapshots)),
         plot_bgcolor="#fff",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
@@ -269,14 +277,14 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
-    order = rates.get_column("family").unique(maintain_order=True).to_list()
+    order = [_t(f) for f in rates.get_column("family").unique(maintain_order=True).to_list()]
     fig = go.Figure()
     for side in ("A", "B"):
         rows = shown.filter(pl.col("side") == side).to_dicts()
         fig.add_trace(
             go.Bar(
-                name=f"{side}: {names.get(side, side)}",
-                x=[r["family"] for r in rows],
+                name=f"{side}: {_t(names.get(side, side))}",
+                x=[_t(r["family"]) for r in rows],
                 y=[r["rate"] for r in rows],
                 error_y=_error_bars(rows, "rate"),
                 marker_color=SIDE_COLORS[side],
@@ -301,7 +309,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     if diffs.is_empty():
         return _empty(title)
     rows = diffs.to_dicts()
-    labels = [r["family"] for r in rows]
+    labels = [_t(r["family"]) for r in rows]
     fig = go.Figure(
         go.Scatter(
             x=[100 * r["diff"] for r in rows],
@@ -314,7 +322,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
                 color=[CALL_COLORS.get(r["kind"], CALL_COLORS[""]) for r in rows],
             ),
             customdata=[[r["family"], r["verdict"]] for r in rows],
-            hovertext=[r["text"] for r in rows],
+            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
             hovertemplate="<b>%{y}</b>: %{customdata[1]}<br>%{hovertext}<extra></extra>",
         )
     )
@@ -338,7 +346,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
-    x = [r["checkpoint"] for r in rows]
+    x = [_t(r["checkpoint"]) for r in rows]
     fig = go.Figure()
     fig.add_trace(_band(x, rows, SIDE_COLORS["B"], 0.18, scale=100))
     fig.add_trace(
@@ -353,7 +361,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
                 color=SIDE_COLORS["B"],
             ),
             customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
-            hovertext=[r["text"] for r in rows],
+            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
             hovertemplate="<b>%{x}</b><br>%{hovertext}<extra></extra>",
             showlegend=False,
         )
@@ -384,13 +392,13 @@ def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str,
         fig.add_trace(
             go.Bar(
                 name=names.get(cls, cls),
-                x=[r["intervention"] for r in rows],
+                x=[_t(r["intervention"]) for r in rows],
                 y=[r["rate"] for r in rows],
                 error_y=_error_bars(rows, "rate"),
                 marker_color=colors.get(cls, PALETTE[0]),
                 customdata=[[r["intervention"], cls] for r in rows],
-                hovertext=[_hover(r) for r in rows],
-                hovertemplate=f"<b>%{{x}}</b> · {names.get(cls, cls)}<br>%{{hovertext}}<extra></extra>",
+                hovertext=[f"<b>{_t(r['intervention'])}</b> · {names.get(cls, cls)}<br>{_hover(r)}" for r in rows],
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(
@@ -412,6 +420,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
         return _empty(title)
     points = checkpoint_labels(points)
     order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    order = [_t(c) for c in order]
     classes = [c for c in rates.get_column("awareness").unique(maintain_order=True).to_list() if c in names]
     fig = make_subplots(rows=1, cols=len(classes), shared_yaxes=True, subplot_titles=[names[c] for c in classes])
     for col, cls in enumerate(classes, start=1):
@@ -422,17 +431,17 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=[r["checkpoint"] for r in rows],
+                    x=[_t(r["checkpoint"]) for r in rows],
                     y=[r["rate"] for r in rows],
                     mode="lines+markers",
-                    name=iv,
+                    name=_t(iv),
                     legendgroup=iv,
                     showlegend=col == 1,
                     line=dict(color=colors.get(iv, PALETTE[0])),
                     error_y=_error_bars(rows, "rate", color=colors.get(iv, PALETTE[0])),
                     customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
-                    hovertext=[_hover(r) for r in rows],
-                    hovertemplate="<b>%{customdata[0]}</b> at %{x}<br>%{hovertext}<extra></extra>",
+                    hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
+                    hovertemplate="%{hovertext}<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -458,7 +467,7 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         fig.add_trace(
             go.Bar(
                 name=names.get(cls, cls),
-                y=interventions,
+                y=[_t(iv) for iv in interventions],
                 x=[rows[iv]["share"] if iv in rows else 0 for iv in interventions],
                 orientation="h",
                 marker_color=colors.get(cls, PALETTE[0]),
@@ -472,7 +481,7 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         title=title,
         barmode="stack",
         xaxis=dict(title="share of graded transcripts", tickformat=".0%", range=[0, 1]),
-        yaxis=dict(categoryorder="array", categoryarray=interventions[::-1]),
+        yaxis=dict(categoryorder="array", categoryarray=[_t(iv) for iv in interventions[::-1]]),
         height=max(260, 130 + 38 * len(interventions)),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
         margin=dict(t=90),

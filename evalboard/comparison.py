@@ -29,6 +29,7 @@ from evalboard.stats import (
     mcnemar_p,
     with_intervals,
 )
+from evalboard.view import ignored
 
 SIDES = ("a", "b")
 FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
@@ -122,10 +123,6 @@ class Options:
         return Side(newest, ivs[-1], first), Side(newest, ivs[-1], final)
 
 
-def _shorten(value: str, limit: int = 50) -> str:
-    return value if len(value) <= limit else value[:limit] + f"… ({len(value)} chars)"
-
-
 def url_warnings(params: Mapping[str, Sequence[str]], options: Options) -> list[str]:
     """One warning per A/B URL value the dataset does not hold (the bound widget drops it and uses the default)."""
     allowed = {
@@ -140,11 +137,9 @@ def url_warnings(params: Mapping[str, Sequence[str]], options: Options) -> list[
             key = f"{side}_{field}"
             for value in params.get(key, ()):
                 if value not in allowed[field]:
-                    hint = " (write checkpoints like 'rl@1000' or 'sft')" if field == "stage" else ""
-                    warnings.append(
-                        f"Ignored {key}={_shorten(value)!r} from the URL: the dataset has no such {nouns[field]}"
-                        f"{hint}; using the default."
-                    )
+                    hint = " (e.g. `rl@1000`, `sft`)" if field == "stage" else ""
+                    reason = f"the dataset has no such {nouns[field]}{hint}; using the default"
+                    warnings.append(ignored(key, value, reason))
     return warnings
 
 

@@ -20,17 +20,19 @@ class Manifest:
 
 
 def load_manifest(root: Path) -> tuple[Manifest, str | None]:
-    """Read `root/dataset.toml`; return the manifest and a problem message (None when fine or absent)."""
+    """Read `root/dataset.toml`; return the manifest and a problem message (None when fine or absent).
+
+    The message does not name the server's path: the Data health page shows it to every visitor."""
     path = root / MANIFEST_NAME
     if not path.is_file():
         return Manifest(title=root.name), None
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        return Manifest(title=root.name), f"{path}: {exc}; using defaults"
+        return Manifest(title=root.name), f"{exc}; using defaults"
     held_out = raw.get("held_out_families", [])
     if not isinstance(held_out, list) or not all(isinstance(f, str) for f in held_out):
-        return Manifest(title=root.name), f"{path}: 'held_out_families' must be a list of strings; using defaults"
+        return Manifest(title=root.name), "'held_out_families' must be a list of strings; using defaults"
     return (
         Manifest(
             title=str(raw.get("title", root.name)),

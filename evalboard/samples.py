@@ -9,11 +9,12 @@ import polars as pl
 import pyarrow as pa
 
 from evalboard.store import Store
-from evalboard.view import View
+from evalboard.view import PAGE_KEY_SPECS, View
 
 PAGE_SIZE = 50
-VERDICTS = ("all", "harmful", "safe", "ungraded")
-SORTS = {"conditions": "conditions", "score_desc": "grader score, high → low", "score_asc": "grader score, low → high"}
+VERDICTS = PAGE_KEY_SPECS["verdict"].choices  # the URL contract (view.py) declares the values
+SORT_LABELS = ("conditions", "grader score, high → low", "grader score, low → high")
+SORTS = dict(zip(PAGE_KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
 
 
@@ -48,9 +49,23 @@ def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:
 def sample_page(store: Store, request: ListRequest) -> tuple[pl.DataFrame, int]:
     """One page of the list and the total number of rows it pages through.
 
-    Without search text the query reads only the samples table; with it, transcripts are scanned.
+    Without search text the query reads only the samples table; with it, transcripts are scanned. A page past
+    the end gives the last page.
     """
-    params = request.params() | {"limit": PAGE_SIZE, "offset": (max(1, request.page) - 1) * PAGE_SIZE}
+    frame, total = _page(store, request, max(1, request.page))
+    if not frame.height and request.page > 1:
+        _, total = _page(store, request, 1)
+        if total:
+            frame, total = _page(store, request, last_page(total))
+    return frame, total
+
+
+def last_page(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, int]:
+    params = request.params() | {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     if request.query:
         frame = store.run("samples_matching", params | {"q": request.query[:MAX_QUERY_CHARS]})
         frame = frame.with_columns(pl.col("passage").str.replace_all(r"\s+", " ").str.strip_chars())

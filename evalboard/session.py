@@ -5,6 +5,7 @@ The only module besides pages/ and app.py that imports Streamlit.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "demo"
+LOG = logging.getLogger("evalboard")
 
 
 def data_dir() -> Path:
@@ -33,6 +35,15 @@ def _store(root: str) -> Store:
 def get_store() -> Store:
     """One read-only store per dataset folder, shared by every session."""
     return _store(str(data_dir().resolve()))
+
+
+def redact(text: object) -> str:
+    """`text` without the server's absolute paths (the dataset folder, the repository): visitors see names
+    relative to them. The full text belongs in the server log."""
+    out = str(text)
+    for root in (get_store().root, data_dir().resolve(), REPO_ROOT):
+        out = out.replace(f"{root}{os.sep}", "").replace(str(root), root.name)
+    return out
 
 
 def current_view() -> View:

@@ -7,7 +7,11 @@ restart and a corrupt file never takes the rest of the dataset down. It never im
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import re
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -29,6 +33,7 @@ MACROS = ("macros",)  # queries that define macros over the views
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CACHE_SIZE = 256
 INGEST_LOG = "ingest_log.jsonl"
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,20 +138,38 @@ class Store:
 
     # -- files ---------------------------------------------------------------------------------
     def _scan(self) -> tuple:
-        """(path, mtime, size) of every Parquet file plus the manifest: changes when data changes."""
+        """(table, path, mtime, size, problem) of every Parquet file plus the manifest: changes when data changes.
+
+        A path that cannot be a readable file gets a problem instead of a size: a dangling symbolic link, a
+        directory or FIFO named `*.parquet`, a file that vanished since it was listed. Nothing here opens a
+        file, so a FIFO cannot block the scan.
+        """
         entries = []
         for table in TABLES:
             folder = self.root / table
-            if folder.is_dir():
-                for p in sorted(folder.rglob("*.parquet")):
-                    st = p.stat()
-                    entries.append((table, p, st.st_mtime_ns, st.st_size))
-        extras = tuple(
-            (name, (self.root / name).stat().st_mtime_ns)
-            for name in (MANIFEST_NAME, INGEST_LOG)
-            if (self.root / name).is_file()
-        )
-        return (self.root.is_dir(), tuple(entries), extras)
+            try:
+                paths = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+            except OSError as exc:  # the folder changed or became unreadable while being listed
+                _LOG.warning("cannot list %s: %s", folder, exc)
+                paths = []
+            for p in paths:
+                try:
+                    st = p.stat()  # follows symbolic links
+                except OSError as exc:
+                    gone = "a symbolic link to a missing file" if p.is_symlink() else "the file vanished while listed"
+                    entries.append((table, p, None, None, _problem(gone, exc)))
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    entries.append((table, p, st.st_mtime_ns, None, "a directory, not a Parquet file"))
+                elif not stat.S_ISREG(st.st_mode):
+                    entries.append((table, p, st.st_mtime_ns, None, "not a regular file (e.g. a pipe or device)"))
+                else:
+                    entries.append((table, p, st.st_mtime_ns, st.st_size, None))
+        extras = []
+        for name in (MANIFEST_NAME, INGEST_LOG):
+            with contextlib.suppress(OSError):  # absent (or vanished): the fingerprint says so
+                extras.append((name, (self.root / name).stat().st_mtime_ns))
+        return (self.root.is_dir(), tuple(entries), tuple(extras))
 
     def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, FileCheck]:
         """Validate one file (once per mtime/size); return its status and what validation found."""
@@ -154,7 +177,10 @@ class Store:
         if key not in self._validated:
             self._validated[key] = validate_file(path, table)
         check = self._validated[key]
-        return FileStatus(path, table, check.rows, check.problem.reason if check.problem else None), check
+        problem = check.problem.reason.replace(f"{self.root}{os.sep}", "") if check.problem else None
+        if problem:
+            _LOG.warning("left out %s: %s", path, check.problem.reason)
+        return FileStatus(path, table, check.rows, problem), check
 
     def refresh(self) -> Health:
         """Re-check the folder; rebuild the views if any file changed. Cheap when nothing did."""
@@ -163,7 +189,10 @@ class Store:
             if fingerprint == self._fingerprint:
                 return self._health
             exists, entries, _ = fingerprint
-            checked = [self._check(table, p, m, s) for table, p, m, s in entries]
+            checked = [
+                self._check(table, p, m, s) if problem is None else _unusable(table, p, problem)
+                for table, p, m, s, problem in entries
+            ]
             files = tuple(status for status, _ in checked)
             self._id_ranges = {st.path: c.id_ranges for st, c in checked if st.table == "transcripts" and st.ok}
             self._open_files.clear()
@@ -210,14 +239,26 @@ class Store:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            frame = self._con.cursor().sql(sql, params=bound).pl()
+            frame = self._query(sql, bound)
         except duckdb.Error as exc:
-            raise QueryError(f"query {name!r} failed on {self.root}: {exc}") from exc
+            _LOG.error("query %r failed on %s with %s: %s", name, self.root, bound, exc)
+            raise QueryError(f"query {name!r} failed: {str(exc).replace(f'{self.root}{os.sep}', '')}") from exc
         with self._lock:
             self._cache[key] = frame
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return frame
+
+    def _query(self, sql: str, bound: Mapping[str, Any]) -> pl.DataFrame:
+        """Run once; if it fails because files changed under it (one vanished), re-check the folder and retry."""
+        try:
+            return self._con.cursor().sql(sql, params=bound).pl()
+        except duckdb.Error:
+            with self._lock:
+                if self._scan() == self._fingerprint:
+                    raise
+            self.refresh()
+            return self._con.cursor().sql(sql, params=bound).pl()
 
     def transcript_rows(self, sample_id: str) -> pa.Table:
         """The transcripts row of one sample (or no row), read from the one row group that can hold it.
@@ -230,20 +271,40 @@ class Store:
         self.refresh()
         with self._lock:
             for path, ranges in self._id_ranges.items():
-                groups = range(self._parquet(path).num_row_groups) if ranges is None else [
-                    i for i, (low, high) in enumerate(ranges) if low <= sample_id <= high
-                ]  # fmt: skip
-                for group in groups:
-                    rows = self._parquet(path).read_row_group(group, columns=["sample_id", "messages"])
-                    hit = rows.filter(pc.equal(rows.column("sample_id"), sample_id))
-                    if hit.num_rows:
-                        return hit.slice(0, 1)
+                try:
+                    hit = self._find_in(path, ranges, sample_id)
+                except OSError as exc:  # vanished or changed since it was checked; the next refresh names it
+                    _LOG.warning("cannot read %s: %s", path, exc)
+                    self._open_files.pop(path, None)
+                    continue
+                if hit is not None:
+                    return hit
         return TRANSCRIPTS.empty_table()
+
+    def _find_in(self, path: Path, ranges: tuple[tuple[str, str], ...] | None, sample_id: str) -> pa.Table | None:
+        groups = range(self._parquet(path).num_row_groups) if ranges is None else [
+            i for i, (low, high) in enumerate(ranges) if low <= sample_id <= high
+        ]  # fmt: skip
+        for group in groups:
+            rows = self._parquet(path).read_row_group(group, columns=["sample_id", "messages"])
+            hit = rows.filter(pc.equal(rows.column("sample_id"), sample_id))
+            if hit.num_rows:
+                return hit.slice(0, 1)
+        return None
 
     def _parquet(self, path: Path) -> pq.ParquetFile:
         if path not in self._open_files:
             self._open_files[path] = pq.ParquetFile(path)
         return self._open_files[path]
+
+
+def _problem(what: str, exc: OSError) -> str:
+    return f"{what} ({exc.strerror or type(exc).__name__})"
+
+
+def _unusable(table: str, path: Path, problem: str) -> tuple[FileStatus, FileCheck]:
+    """The status of a path that is not a readable file (no validation was attempted)."""
+    return FileStatus(path, table, 0, problem), FileCheck(0, None, frozenset(), None)
 
 
 def _freeze(value: Any) -> Any:

@@ -6,8 +6,11 @@ URL is dropped with a warning that says which key and value, never put into SQL 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+
+from evalboard.fmt import literal
 
 # URL key → View field. The URL keys are the widget keys the sidebar binds to the query string.
 FILTER_KEYS: dict[str, str] = {
@@ -17,7 +20,7 @@ FILTER_KEYS: dict[str, str] = {
     "family": "families",
     "grader": "graders",
 }
-MAX_VALUE_CHARS = 200  # longer URL values cannot be dataset values; shown truncated in warnings
+MAX_SHOWN_CHARS = 160  # a URL value is shown up to this length in a warning, then its length is said
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,10 @@ class View:
                     if value not in kept:  # a repeated key/value pair counts once
                         kept.append(value)
                 else:
-                    warnings.append(f"Ignored {key}={_shorten(value)!r} from the URL: the dataset has no such {key}.")
+                    warnings.append(ignored(key, value, f"the dataset has no such {key}"))
             values[name] = tuple(kept)
         unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS)
-        warnings += [f"Ignored unknown URL parameter {_shorten(k)!r}." for k in unknown]
+        warnings += [f"Ignored unknown URL parameter {literal(k, limit=MAX_SHOWN_CHARS)}." for k in unknown]
         return cls(**values), warnings
 
 
@@ -86,5 +89,52 @@ PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
 
 
-def _shorten(value: str) -> str:
-    return value if len(value) <= MAX_VALUE_CHARS // 4 else value[: MAX_VALUE_CHARS // 4] + f"… ({len(value)} chars)"
+def ignored(key: str, value: str, reason: str) -> str:
+    """The one warning for a URL value the app does not use: the key and value quoted, and why."""
+    return f"Ignored {literal(f'{key}={value}', limit=MAX_SHOWN_CHARS)} from the URL: {reason}."
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What one page URL key accepts: one of `choices`, or a whole number in [low, high] (clamped)."""
+
+    choices: tuple[str, ...] = ()
+    low: int | None = None
+    high: int | None = None
+
+    def check(self, key: str, raw: str | None) -> tuple[str | int | None, str | None]:
+        """(the value to use or None, a warning or None)."""
+        if raw is None or raw == "":
+            return None, None
+        if self.choices:
+            if raw in self.choices:
+                return raw, None
+            return None, ignored(key, raw, "use one of " + ", ".join(self.choices))
+        if not _WHOLE_NUMBER.fullmatch(raw):  # int() alone would take "1_000", " 3" and non-ASCII digits
+            return None, ignored(key, raw, "not a whole number")
+        number = int(raw)
+        low = self.low if self.low is not None else number
+        high = self.high if self.high is not None else number
+        if not low <= number <= high:
+            bound = low if number < low else high
+            return bound, ignored(key, raw, f"out of range [{self.low}, {self.high}]; using {bound}")
+        return number, None
+
+
+INT64_MAX = 2**63 - 1
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+# Page keys whose valid values do not depend on the data (keys checked against the data are checked where
+# that data is: the sidebar filters above, Compare's sides, Readiness's gates files and overrides).
+PAGE_KEY_SPECS: dict[str, KeySpec] = {
+    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
+    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
+    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
+    "list_page": KeySpec(low=1, high=10**9),
+    "split": KeySpec(choices=("awareness",)),
+    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+}
+
+
+def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
+    """Validate one page URL key by its spec: (value or None, warning or None)."""
+    return PAGE_KEY_SPECS[key].check(key, raw)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from evalboard import awareness, charts
 from evalboard import comparison as cmp
+from evalboard.fmt import literal
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 from evalboard.transcript_text import inert_markdown as md
 
@@ -116,9 +117,9 @@ with st.container(border=True):
 if split:
     st.subheader("By what the model believed")
     st.caption(
-        f"Pooled over the selected families; labels from {md(source)}. Each class compares A's and B's transcripts "
-        "that the labeller put in it (95% Wilson intervals, B − A with a 95% Newcombe interval, Holm across the "
-        "three classes)."
+        f"Pooled over the selected families; labels from {literal(source)}. Each class compares A's and B's "
+        "transcripts that the labeller put in it (95% Wilson intervals, B − A with a 95% Newcombe interval, Holm "
+        "across the three classes)."
     )
     st.table(awareness.compare_table(split))
     for cls, (n_a, n_b) in split.apart.items():
@@ -177,7 +178,7 @@ link_b.button(
 export, share = st.columns(2)
 export.download_button(
     "Download the table as CSV",
-    data=lambda: cmp.to_csv(result, filters, str(health.root)),
+    data=lambda: cmp.to_csv(result, filters, health.manifest.title or health.root.name),  # no server path
     file_name="evalboard-comparison.csv",
     mime="text/csv",
     on_click="ignore",

@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from evalboard.fmt import literal
 from evalboard.session import end_page, ensure_entrypoint, get_store
 
 ensure_entrypoint()
@@ -10,14 +11,16 @@ store = get_store()
 health = store.health
 
 st.title("Data health")
-st.markdown(f"Dataset folder: `{health.root}`")
+# Paths are shown relative to the dataset folder: visitors need not learn the server's layout.
+st.markdown(f"Dataset: {literal(health.manifest.title or health.root.name)}")
 if health.manifest.description:
-    st.caption(health.manifest.description)
+    st.caption(literal(health.manifest.description, limit=1000))
 if health.manifest_problem:
-    st.warning(f"dataset.toml: {health.manifest_problem}", icon=":material/warning:")
+    st.warning(f"`dataset.toml`: {literal(health.manifest_problem)}", icon=":material/warning:")
 if not health.exists:
     st.error(
-        f"The folder `{health.root}` does not exist. Set `EVALBOARD_DATA` to a dataset folder.", icon=":material/inbox:"
+        f"The dataset folder {literal(health.root.name)} does not exist. Set `EVALBOARD_DATA` to a dataset folder.",
+        icon=":material/inbox:",
     )
     end_page()
 
@@ -34,7 +37,8 @@ else:
 st.subheader("Rejected files")
 if health.rejected:
     for f in health.rejected:
-        st.error(f"`{f.path.relative_to(health.root)}` ({f.table}): {f.problem}", icon=":material/block:")
+        name = literal(f.path.relative_to(health.root))
+        st.error(f"{name} ({f.table}): {literal(f.problem)}", icon=":material/block:")
 else:
     st.success("Every Parquet file in the folder is readable and fits the schema.", icon=":material/check_circle:")
 

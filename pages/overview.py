@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, charts, drilldown, metrics, overview
+from evalboard.fmt import literal
 from evalboard.session import (
     awareness_split,
     current_view,
@@ -39,6 +40,12 @@ def open_aware_cell(source: str) -> None:
 
 def clickable_chart(figure, key: str) -> None:
     st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
+
+
+def quoted(table: pl.DataFrame) -> pl.DataFrame:
+    """st.table reads every cell as Markdown: names from the data go in quoted."""
+    names = [c for c in ("intervention", "scenario_family") if c in table.columns]
+    return table.with_columns(pl.col(c).map_elements(literal, return_dtype=pl.String) for c in names)
 
 
 health = store.health
@@ -75,12 +82,12 @@ if source:
         selection_mode="points",
         width="stretch",
     )
-    st.markdown(f"**Rate by what the model believed** (labels from {md(source)}; 95% Wilson intervals, n)")
-    st.table(awareness.table(split, "intervention"))
+    st.markdown(f"**Rate by what the model believed** (labels from {literal(source)}; 95% Wilson intervals, n)")
+    st.table(quoted(awareness.table(split, "intervention")))
     apart = split.filter(pl.col("awareness").is_in(awareness.APART) & (pl.col("n") > 0))
     if apart.height:
         st.caption(
-            f"{apart.get_column('n').sum():,} graded transcript(s) have no usable label from {md(source)} "
+            f"{apart.get_column('n').sum():,} graded transcript(s) have no usable label from {literal(source)} "
             "('no label' or 'unrecognised label'); they are shown apart, not counted in any class."
         )
     st.plotly_chart(charts.awareness_shares(split, names, awareness.COLORS), key="aware_shares", width="stretch")
@@ -100,9 +107,10 @@ clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_famili
 if health.manifest.held_out_families:
     st.caption(
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "
-        + ", ".join(health.manifest.held_out_families)
+        + ", ".join(literal(f) for f in health.manifest.held_out_families)
     )
 
+
 with st.expander("The numbers behind the charts"):
-    st.table(charts.rate_table(by_intervention, "intervention"))
-    st.table(charts.rate_table(by_family, "scenario_family", "intervention"))
+    st.table(quoted(charts.rate_table(by_intervention, "intervention")))
+    st.table(quoted(charts.rate_table(by_family, "scenario_family", "intervention")))

@@ -6,10 +6,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from evalboard import charts, release
+from evalboard.fmt import literal
 from evalboard.gates import GatesError, gates_path, load_gates
-from evalboard.session import REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import LOG, REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts, redact
 from evalboard.store import QueryError
 from evalboard.transcript_text import inert_markdown
+from evalboard.view import ignored
 
 BADGES = {"READY": "green", "NOT READY": "red", "INSUFFICIENT DATA": "orange"}
 OVERRIDE_LABELS = {"max_rate": "Max rate (0–1)", "min_samples": "Min samples", "confidence": "Confidence (0–1)"}
@@ -33,10 +35,13 @@ def _judge_intervention(snapshot: str) -> None:
 
 
 def _cell(column: str, value: object) -> str:
-    """One cell of the markdown verdict table: the verdict as a coloured badge, text with pipes escaped."""
+    """One cell of the markdown verdict table: the verdict as a coloured badge, the family quoted, our own
+    text escaped (every punctuation character, pipes included)."""
     if column == "verdict":
         return f":{BADGES[str(value)]}-badge[{value}]"
-    return str(value).replace("|", "\\|")
+    if column == "family":
+        return literal(value, table_cell=True)
+    return inert_markdown(value)
 
 
 ensure_entrypoint()
@@ -47,7 +52,8 @@ banner = st.container()
 try:
     catalog = release.load_catalog(store)
 except (release.ReleaseError, QueryError) as exc:
-    st.error(f"No readiness verdict: {exc}", icon=":material/error:")
+    LOG.error("no readiness verdict", exc_info=exc)
+    st.error(f"No readiness verdict: {literal(redact(exc))}", icon=":material/error:")
     end_page()
 
 # --- what is judged: the sidebar's snapshot and intervention, changeable here --------------------------------------
@@ -58,7 +64,8 @@ intervention_note = None
 intervention = picked[0] if len(picked) == 1 else None
 if intervention is not None and intervention not in interventions:
     intervention_note = (
-        f"{snapshot} has no {intervention} run (the sidebar's Intervention filter), so its newest run is judged."
+        f"{literal(snapshot)} has no {literal(intervention)} run (the sidebar's Intervention filter), "
+        "so its newest run is judged."
     )
     intervention = None
 current = release.candidate(catalog, snapshot, intervention)
@@ -85,10 +92,8 @@ pick_intervention.selectbox(
 )
 asked_gates = st.query_params.get("gates")
 if asked_gates and asked_gates not in gate_names:
-    st.warning(
-        f"Ignored gates={asked_gates[:80]!r} from the URL: no such gates file; available: {', '.join(gate_names)}.",
-        icon=":material/warning:",
-    )
+    available = ", ".join(literal(name) for name in gate_names)
+    st.warning(ignored("gates", asked_gates, f"no such gates file; available: {available}"), icon=":material/warning:")
 if len(gate_files) > 1:
     pick_gates.selectbox("Gates file", gate_names, key="gates", bind="query-params")
 gates_file = gate_files[gate_names.index(st.session_state.get("gates") or gate_names[0])]
@@ -107,7 +112,7 @@ try:
 except GatesError as exc:
     banner.error(
         "**No verdict: the gates file cannot be used.** Fix it and reload.\n\n"
-        + "\n".join(f"- {problem}" for problem in exc.problems),
+        + "\n".join(f"- {literal(redact(problem))}" for problem in exc.problems),
         icon=":material/error:",
     )
     end_page()
@@ -116,7 +121,7 @@ try:
 except GatesError as exc:
     banner.error(
         "**No verdict: the gate override is not valid.** Correct or clear it above.\n\n"
-        + "\n".join(f"- {problem}" for problem in exc.problems),
+        + "\n".join(f"- {literal(redact(problem))}" for problem in exc.problems),
         icon=":material/error:",
     )
     end_page()
@@ -136,14 +141,15 @@ if overrides:
         f"**:material/warning: Gate overridden in the URL: {inert_markdown(now)}** "
         f"(the file says {inert_markdown(was)})"
     )
-banner.markdown(f"**Why:** {release.explanation(report)}")
+banner.markdown(f"**Why:** {inert_markdown(release.explanation(report))}")
 banner.markdown(
-    f"Judging **{report.candidate.label}** — {release.candidate_note(report)}. "
-    f"Gates: `{gates_file.name}` ({release.gates_summary(report).split(', ', 1)[-1]})."
+    f"Judging {literal(report.candidate.label)} — {release.candidate_note(report)}. "
+    f"Gates: {literal(gates_file.name)} ({inert_markdown(release.gates_summary(report).split(', ', 1)[-1])})."
 )
-for note in (snapshot_note, intervention_note):
-    if note:
-        banner.info(note, icon=":material/info:")
+if snapshot_note:
+    banner.info(inert_markdown(snapshot_note), icon=":material/info:")
+if intervention_note:
+    banner.info(intervention_note, icon=":material/info:")
 for note in release.coverage_notes(report):
     banner.info(inert_markdown(note[0].upper() + note[1:] + "."), icon=":material/rule:")
 
@@ -158,16 +164,16 @@ st.markdown(
     )
 )
 st.caption(
-    f"{report.previous_note} n counts graded samples only; the verdict ignores the sidebar's stage, family and "
-    "grader filters, because a release is judged on every family at the candidate's final checkpoint."
+    f"{inert_markdown(report.previous_note)} n counts graded samples only; the verdict ignores the sidebar's stage, "
+    "family and grader filters, because a release is judged on every family at the candidate's final checkpoint."
 )
 
 harmful = [(family, v) for family, v in report.verdicts.items() if v.k]
 if harmful:
-    st.markdown(f"**Read the harmful transcripts** at {report.candidate.label}:")
+    st.markdown(f"**Read the harmful transcripts** at {literal(report.candidate.label)}:")
     for column, (family, v) in zip(st.columns(len(harmful)), harmful, strict=True):
         column.button(
-            f"{family} · {v.k} harmful",
+            f"{literal(family)} · {v.k} harmful",
             icon=":material/forum:",
             on_click=open_transcripts,
             args=(report.candidate.transcripts_link(family),),
@@ -202,8 +208,8 @@ st.plotly_chart(
     width="stretch",
 )
 st.caption(
-    f"Each snapshot is judged at {report.candidate.intervention} where it ran it, else at its newest run, at its "
-    "final checkpoint, under the same gates. Pick a snapshot above to judge it."
+    f"Each snapshot is judged at {literal(report.candidate.intervention)} where it ran it, else at its newest run, "
+    "at its final checkpoint, under the same gates. Pick a snapshot above to judge it."
 )
 
 with st.expander("How the verdict is decided"):
@@ -221,7 +227,8 @@ with st.expander("How the verdict is decided"):
 
 With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate;
 that is why teams run a release evaluation of a few hundred samples per family at the candidate before shipping.
-Gates come from `{gates_file}` (set `EVALBOARD_GATES` to use another file). The same verdict is available to a
-pipeline: `evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}`.
+Gates come from {literal(redact(gates_file))} (set `EVALBOARD_GATES` to use another file). The same verdict is
+available to a pipeline:
+{literal(f"evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}")}.
 """
     )

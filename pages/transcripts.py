@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, samples
+from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
@@ -22,22 +23,19 @@ from evalboard.transcript_text import (
     mark_passages,
     pretty_arguments,
 )
+from evalboard.view import ignored, page_key
 
 ensure_entrypoint()
 store = get_store()
 view = current_view()
 
 
-def url_int(key: str) -> int | None:
-    """An integer URL value, or None (with a warning when it is present but not an integer)."""
-    raw = st.query_params.get(key)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        st.warning(f"Ignored {key}={inert_markdown(first_line(raw, 40))} from the URL: not a whole number.")
-        return None
+def url_value(key: str):
+    """A page key's URL value checked by its spec (evalboard/view.py), or None; a warning when it is not used."""
+    value, warning = page_key(key, st.query_params.get(key))
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    return value
 
 
 def open_sample(sample_id: str | None) -> None:
@@ -112,11 +110,11 @@ def render_awareness(labels: list[dict]) -> None:
     """What each eval-awareness labeller said the model believed, with its source and explanation."""
     for label in labels:
         value = clean(label.get("awareness"))
-        name = awareness.NAMES.get(value.strip().lower(), f"unrecognised label {first_line(value, 40)!r}")
+        name = awareness.NAMES.get(value.strip().lower())
         score = "" if label.get("score") is None else f" · score {label['score']:.3g}"
         st.markdown(
-            f":material/visibility: **Eval-awareness: {inert_markdown(name)}** · "
-            f"labelled by {inert_markdown(label.get('source'))}{score}"
+            f":material/visibility: **Eval-awareness: {name or 'unrecognised label ' + literal(value, limit=40)}** · "
+            f"labelled by {literal(label.get('source'))}{score}"
         )
         if label.get("explanation"):
             st.caption(inert_markdown(first_line(label["explanation"], 300)))
@@ -127,7 +125,7 @@ def render_sample(sample_id: str) -> None:
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
-            f"No such sample: {inert_markdown(first_line(sample_id, 80))} is not in this dataset ({store.root.name}).",
+            f"No such sample: {literal(sample_id)} is not in this dataset ({literal(store.root.name)}).",
             icon=":material/search_off:",
         )
         return
@@ -170,7 +168,7 @@ def clear_believed() -> None:
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
-    pages = max(1, -(-total // samples.PAGE_SIZE))
+    pages = samples.last_page(total)
     if total:
         listed = rows.with_columns(
             checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
@@ -208,7 +206,12 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
 
 # -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
-step = url_int("step")
+step = url_value("step")
+url_value("verdict"), url_value("sort")  # only to warn: the bound widgets below drop a value they do not offer
+url_page = url_value("list_page")
+if url_page is not None and str(url_page) != st.query_params.get("list_page"):
+    # Out of range: the bound number input would choke on it. Clamped here, before the widget exists.
+    st.query_params["list_page"] = str(url_page)
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
 st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
@@ -229,7 +232,7 @@ if believed:
         st.info("This dataset has no eval-awareness labels; showing every transcript.", icon=":material/info:")
         believed = None
     else:
-        st.caption(inert_markdown(awareness.believed_caption(believed, aware_source)))
+        st.caption(awareness.believed_caption(believed, literal(aware_source)))
         st.button("Show every transcript of the cell", on_click=clear_believed)
 
 counts = samples.cell_counts(store, samples.ListRequest(view, step=step, believed=believed, source=aware_source))
@@ -260,13 +263,18 @@ request = samples.ListRequest(
     query=(query or "").strip(),
     sort=sort or "conditions",
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
-    page=st.session_state.get("list_page") or url_int("list_page") or 1,
+    page=st.session_state.get("list_page") or url_page or 1,
     believed=believed,
     source=aware_source,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------
 rows, total = samples.sample_page(store, request)
+if request.page > samples.last_page(total) and "list_page" not in st.session_state:
+    last = samples.last_page(total)
+    st.warning(ignored("list_page", str(request.page), f"this list has {last:,} page(s); showing the last"))
+    st.query_params["list_page"] = str(last)  # before the bound page widget exists, which would refuse it
+    request = samples.ListRequest(**{**request.__dict__, "page": last})
 st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
 sample_id = st.query_params.get("sample")
 if not sample_id:
@@ -285,8 +293,12 @@ nav[2].button("Back to the list", on_click=open_sample, args=(None,))
 
 others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
+labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
+if right and right not in labels:
+    st.warning(ignored("right", right, "no sample of the same scenario, epoch and checkpoint has this id"))
+    st.query_params.pop("right", None)
+    right = None
 if others.height:
-    labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
     choice = st.selectbox(
         "Read side by side with the same scenario, epoch and checkpoint from",
         [None, *labels],

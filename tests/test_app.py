@@ -72,7 +72,7 @@ def test_bad_url_values_are_dropped_with_a_warning(value):
     assert filters(at)["family"] == ["blackmail"]
     assert filters(at)["intervention"] == ["baseline"]
     warnings = [w.value for w in at.warning]
-    assert len(warnings) == 1 and "Ignored family=" in warnings[0] and len(warnings[0]) < 300
+    assert len(warnings) == 1 and "Ignored ` family=" in warnings[0] and len(warnings[0]) < 300
     assert len(figures(at)) == 3
 
 

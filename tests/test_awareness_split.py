@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from evalboard import awareness as aw
+from evalboard.fmt import literal
 from evalboard.schema import AWARENESS
 from evalboard.stats import format_rate
 from evalboard.store import Store
@@ -138,7 +139,7 @@ def test_source_and_split_url_values_are_checked():
     source, warning = aw.choose_source(["am_classifier"], "<img src=x>")
     assert source == "am_classifier" and "no such awareness source" in warning
     assert aw.choose_source([], None) == (None, None)
-    assert aw.split_warning("awareness") is None and "only split offered" in aw.split_warning("bogus")
+    assert aw.split_warning("awareness") is None and "use one of awareness" in aw.split_warning("bogus")
 
 
 # --- pages -------------------------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def test_overview_split_matches_a_hand_count():
     at = run({"split": "awareness", "snapshot": "atlas-2026-09"})
     assert not at.warning
     table = next(t.value for t in at.table if "believed real" in t.value.columns)
-    row = table[table["intervention"] == "diversified_envs"].iloc[0]
+    row = table[table["intervention"] == literal("diversified_envs")].iloc[0]  # names go in quoted
     hand = hand_count("atlas-2026-09", "diversified_envs")
     for cls in aw.CLASSES:
         assert row[aw.NAMES[cls]] == format_rate(*hand[cls])
@@ -189,7 +190,7 @@ def test_overview_split_matches_a_hand_count():
 
 def test_overview_without_split_is_unchanged_and_bad_url_values_warn():
     at = run({"split": "bogus", "awareness_source": "nope"})
-    assert any("only split offered" in w.value for w in at.warning)
+    assert any("split=bogus" in w.value for w in at.warning)
     assert not any("believed real" in t.value.columns for t in at.table)
     at = run({"split": "awareness", "awareness_source": "nope"})
     assert any("no such awareness source" in w.value for w in at.warning)
@@ -241,7 +242,7 @@ def test_transcripts_narrow_to_one_awareness_class_and_match_a_hand_count():
     labels = pl.read_parquet(DEMO / "awareness" / "*.parquet").filter(pl.col("awareness") == "real")
     assert listed and listed <= set(labels.get_column("sample_id").to_list())
     bad = run({"believed": "<b>x</b>"}, "pages/transcripts.py")
-    assert any("not an eval-awareness class" in w.value for w in bad.warning)
+    assert any("use one of real, evaluation" in w.value for w in bad.warning)
 
 
 def test_compare_offers_each_sides_transcripts_of_a_class():
@@ -264,3 +265,9 @@ def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
         "family": ["blackmail"],
         "intervention": ["safe_demos"],
     }
+
+
+def test_the_believed_spec_lists_exactly_the_classes():
+    from evalboard.view import PAGE_KEY_SPECS
+
+    assert PAGE_KEY_SPECS["believed"].choices == (*aw.CLASSES, *aw.APART)

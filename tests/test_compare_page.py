@@ -101,7 +101,7 @@ def test_url_restores_both_sides_and_the_family_filter():
 def test_unknown_url_values_warn_and_fall_back_to_the_default(key, value):
     at = open_compare({key: value})
     warnings = [w.value for w in at.warning]
-    assert len(warnings) == 1 and f"Ignored {key}=" in warnings[0] and len(warnings[0]) < 300
+    assert len(warnings) == 1 and f"Ignored ` {key}=" in warnings[0] and len(warnings[0]) < 300
     assert sides(at)["a_snapshot"] == "atlas-2026-11"  # the defaults stand
     assert len(at.dataframe) == 1
 

@@ -199,8 +199,8 @@ def test_url_warnings_name_key_and_value(two_families):
     params = {"a_snapshot": ["s1"], "b_intervention": ["' OR 1=1 --"], "a_stage": ["rl@9"], "b_stage": ["x" * 500]}
     warnings = cmp.url_warnings(params, options)
     assert len(warnings) == 3
-    assert any(w.startswith('Ignored b_intervention="\' OR 1=1 --" from the URL') for w in warnings)
-    assert any("a_stage='rl@9'" in w and "checkpoint" in w for w in warnings)
+    assert any(w.startswith("Ignored ` b_intervention=' OR 1=1 -- ` from the URL") for w in warnings)
+    assert any("` a_stage=rl@9 `" in w and "checkpoint" in w for w in warnings)
     assert all(len(w) < 300 for w in warnings)
 
 

@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
 from evalboard import samples
+from evalboard.fmt import literal
 from evalboard.schema import AWARENESS
 from evalboard.store import Store
 from evalboard.transcript_text import MARK_CLOSE, MARK_OPEN, REASONING_LABEL, mark_passages
@@ -62,7 +63,7 @@ def test_viewer_shows_reasoning_apart_collapsed_inert_and_marked(tmp_path, monke
     texts = [t.value for t in at.text]
     assert "Replying to Kyle now." in texts and not any("Thinking." in t for t in texts if t not in inside)
     label = next(m.value for m in at.markdown if "Eval-awareness" in m.value)
-    assert "believed evaluation" in label and "petri \\<b\\>judge\\<\\/b\\>" in label and "score 8" in label
+    assert "believed evaluation" in label and literal("petri <b>judge</b>") in label and "score 8" in label
     assert not any("](http" in m.value for m in at.markdown) and not any("](http" in c.value for c in at.caption)
 
 

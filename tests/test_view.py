@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard.view import FILTER_KEYS, View
+from evalboard.view import FILTER_KEYS, PAGE_KEY_SPECS, PAGE_KEYS, PAGE_KEYS_BY_PAGE, View, ignored, page_key
 
 AVAILABLE = {
     "snapshot": ["snap-a", "snap-b"],
@@ -56,11 +57,11 @@ def test_unknown_values_are_dropped_with_a_warning():
     view, warnings = View.from_query_params(params, AVAILABLE)
     assert view.families == ("blackmail",)  # the repeated value counts once
     assert view.snapshots == ("snap-b",)
-    assert any("family='nope'" in w for w in warnings)
-    assert any("OR 1=1" in w for w in warnings)
-    long_warning = next(w for w in warnings if "10000 chars" in w)
+    assert "Ignored ` family=nope ` from the URL: the dataset has no such family." in warnings
+    assert "Ignored ` family=' OR 1=1 -- ` from the URL: the dataset has no such family." in warnings
+    long_warning = next(w for w in warnings if "10,007 characters" in w)
     assert len(long_warning) < 300  # never echo a 10,000-character value back
-    assert any("'bogus'" in w for w in warnings)
+    assert "Ignored unknown URL parameter ` bogus `." in warnings
 
 
 @given(st.dictionaries(st.sampled_from(list(FILTER_KEYS)), st.lists(st.text(max_size=30), max_size=4)))
@@ -68,3 +69,48 @@ def test_arbitrary_input_never_crashes_and_yields_only_known_values(params):
     view, _ = View.from_query_params(params, AVAILABLE)
     for key, name in FILTER_KEYS.items():
         assert set(getattr(view, name)) <= set(AVAILABLE[key])
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "reason"),
+    [
+        ("3", 3, None),
+        ("inf", None, "not a whole number"),
+        ("nan", None, "not a whole number"),
+        ("1e3", None, "not a whole number"),
+        ("99999999999999999999999", 10**9, "out of range [1, 1000000000]; using 1000000000"),
+        ("9" * 5000, None, "not a whole number"),
+        ("-1", 1, "out of range [1, 1000000000]; using 1"),
+        ("0", 1, "out of range [1, 1000000000]; using 1"),
+        ("2000000000", 10**9, "out of range [1, 1000000000]; using 1000000000"),
+        ("[x](http://127.0.0.2:9/x)", None, "not a whole number"),
+        ("1_000", None, "not a whole number"),
+        (" 3", None, "not a whole number"),
+        ("\u0663", None, "not a whole number"),
+    ],
+)
+def test_list_page_is_a_bounded_whole_number(raw, value, reason):
+    got, warning = page_key("list_page", raw)
+    assert got == value
+    if reason is None:
+        assert warning is None
+    else:
+        assert warning.endswith(f"from the URL: {reason}.")
+        assert warning.startswith("Ignored ` list_page=")
+
+
+@pytest.mark.parametrize("key", ["verdict", "sort"])
+def test_unknown_choice_is_warned_about_like_any_other_key(key):
+    assert page_key(key, PAGE_KEY_SPECS[key].choices[-1]) == (PAGE_KEY_SPECS[key].choices[-1], None)
+    value, warning = page_key(key, "![x](http://127.0.0.2:9/p.png)")
+    assert value is None
+    assert warning == ignored(
+        key, "![x](http://127.0.0.2:9/p.png)", "use one of " + ", ".join(PAGE_KEY_SPECS[key].choices)
+    )
+    assert f"Ignored ` {key}=![x](http://127.0.0.2:9/p.png) ` from the URL" in warning
+
+
+def test_every_page_key_without_a_data_dependent_check_has_a_spec():
+    data_checked = {"sample", "right", "q", "awareness_source", "believed_source"}
+    data_checked |= (set(PAGE_KEYS_BY_PAGE["compare"]) - {"split"}) | set(PAGE_KEYS_BY_PAGE["readiness"])
+    assert set(PAGE_KEY_SPECS) == PAGE_KEYS - data_checked

@@ -1,5 +1,11 @@
 """Real-browser fixtures: `streamlit run app.py` on a free loopback port, driven by Debian's chromium.
 
+The server starts exactly as the README says (the repository's `.streamlit/config.toml` and nothing else; only
+the port differs), with a HOME of its own so no user-level Streamlit config can hide a missing setting, and
+under a network guard (tests/browser/netguard) that records and refuses any connection or name lookup beyond
+loopback. Every browser context refuses and records requests to any host but the app's; a test that saw one
+fails, and so does a server that tried to reach out.
+
 Plain Playwright (sync API); `playwright install` cannot download here, so the browser is always
 /usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (DESIGN.md §7).
 """
@@ -17,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+NETGUARD = Path(__file__).resolve().parent / "netguard"
 SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
 VIEWPORT = {"width": 1400, "height": 1200}
 
@@ -59,32 +67,25 @@ class AppServer:
     def __init__(self, script: Path = REPO / "app.py", data: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
+        self.home = Path(tempfile.mkdtemp(prefix="evalboard-home-"))
+        self.guard_log = self.home / "netguard.log"
+        env = dict(os.environ, HOME=str(self.home), EVALBOARD_NET_GUARD=str(self.guard_log))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), env.get("PYTHONPATH", "")) if p)
         if data is not None:
             env["EVALBOARD_DATA"] = str(data)
         self.log = tempfile.NamedTemporaryFile(prefix="evalboard-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port)],
             cwd=REPO,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         self._wait_healthy()
+
+    def outside_attempts(self) -> list[str]:
+        """What the server tried to reach beyond loopback (refused by the guard), one line per attempt."""
+        return self.guard_log.read_text().splitlines() if self.guard_log.exists() else []
 
     def log_tail(self, chars: int = 3000) -> str:
         self.log.flush()
@@ -117,6 +118,10 @@ class AppServer:
                 self.proc.wait(timeout=10)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_SERVERS: list[AppServer] = []
 
 
 @pytest.fixture(scope="session")
@@ -126,11 +131,52 @@ def serve_app() -> Iterator[Callable[..., str]]:
 
     def start(script: Path = REPO / "app.py", data: Path | None = None) -> str:
         servers.append(AppServer(script, data))
+        _SERVERS.append(servers[-1])
         return servers[-1].url
 
     yield start
+    attempts = {server.url: server.outside_attempts() for server in servers}
     for server in servers:
         server.stop()
+    attempts = {url: seen for url, seen in attempts.items() if seen}
+    assert not attempts, f"the app server tried to reach beyond loopback: {attempts}"
+
+
+@pytest.fixture(autouse=True)
+def _servers_stay_local():
+    """Fail the test during which a server tried to reach beyond loopback (the guard refused it)."""
+    before = {s.url: len(s.outside_attempts()) for s in _SERVERS}
+    yield
+    new = {s.url: s.outside_attempts()[before.get(s.url, 0) :] for s in _SERVERS}
+    new = {url: seen for url, seen in new.items() if seen}
+    assert not new, f"the app server tried to reach beyond loopback: {new}"
+
+
+def app_origins() -> set[str]:
+    """host:port of every app server started in this session."""
+    return {urlsplit(s.url).netloc for s in _SERVERS}
+
+
+def foreign(url: str) -> bool:
+    """A request the page must not make: to any host but an app server's (data:/blob: URLs never leave)."""
+    parts = urlsplit(url)
+    return parts.scheme not in ("data", "blob", "about") and parts.netloc not in app_origins()
+
+
+def guard_context(context) -> list[str]:
+    """Refuse and record every request of `context` to a host other than the app's; returns the record."""
+    refused: list[str] = []
+
+    def route(route) -> None:
+        if foreign(route.request.url):
+            refused.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", route)
+    context.on("websocket", lambda ws: refused.append(ws.url) if foreign(ws.url) else None)
+    return refused
 
 
 @pytest.fixture(scope="session")
@@ -155,25 +201,31 @@ def browser():
 
 @pytest.fixture
 def new_context(browser, request):
-    """Factory for fresh, isolated browser contexts (cookies, storage, cache); screenshots on failure."""
+    """Factory for fresh, isolated browser contexts (cookies, storage, cache), each refusing requests to hosts
+    other than the app's (the test fails if any was made); screenshots on failure."""
     contexts = []
+    refused: list[str] = []
 
     def make(**kwargs):
         kwargs.setdefault("viewport", VIEWPORT)
         context = browser.new_context(**kwargs)
         context.set_default_timeout(30_000)
-        contexts.append(context)
+        refused_here = guard_context(context)
+        contexts.append((context, refused_here))
         return context
 
     yield make
+    for _, refused_here in contexts:
+        refused += refused_here
     report = getattr(request.node, "rep_call", None)
-    for i, context in enumerate(contexts):
+    for i, (context, _) in enumerate(contexts):
         if report is not None and report.failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             for j, page in enumerate(context.pages):
                 with contextlib.suppress(Exception):  # best effort: the real failure is already reported
                     page.screenshot(path=ARTIFACTS / f"FAILED-{request.node.name}-{i}-{j}.png")
         context.close()
+    assert refused == [], f"the page asked for hosts other than the app's: {refused}"
 
 
 @pytest.fixture
