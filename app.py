@@ -6,16 +6,14 @@ import logging
 
 import streamlit as st
 
-from evalboard import metrics
+from evalboard import metrics, paths
 from evalboard.fmt import literal
-from evalboard.session import REPO_ROOT, PageEnd, current_view, get_store, share_url
+from evalboard.session import PageEnd, current_view, get_store, share_url
 from evalboard.store import QueryError
 from evalboard.view import View
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
-st.set_page_config(
-    page_title="evalboard", page_icon=str(REPO_ROOT / "evalboard" / "assets" / "favicon.png"), layout="wide"
-)
+st.set_page_config(page_title="evalboard", page_icon=str(paths.FAVICON), layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),

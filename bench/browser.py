@@ -10,7 +10,7 @@ the page itself records `performance.now()` (milliseconds since navigation start
   - Overview: all three `[data-testid=stPlotlyChart]` hold a drawn `.main-svg`;
   - empty page: its title is in the DOM.
 Runs alternate between the pages so that background load hits them alike. Prints the medians and the
-difference; the target (DESIGN.md §8) is charts within 1.5 s of the empty page.
+difference; the target (bench/README.md) is charts within 1.5 s of the empty page.
 
 `--plotly-reference` adds a third page with three trivial 3-bar Plotly charts: it separates what
 Plotly's own bundle costs in this browser from what the Overview's figures and queries add.
@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -34,16 +30,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(REPO))  # run as a script from a checkout: the served-app harness is shared with tests/
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
+
 TARGET_S = 1.5
 CHARTS_DRAWN = """() => document.querySelectorAll('[data-testid=stPlotlyChart]:has(.main-svg)').length >= 3
     ? performance.now() : false"""
@@ -58,43 +47,15 @@ TITLE_DRAWN = """() => [...document.querySelectorAll('h1')].some(h => h.textCont
     ? performance.now() : false"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def streamlit(script: Path, data: Path | None = None, timeout: float = 120):
-    """Serve `script` on a free loopback port; yields the base URL."""
-    port = free_port()
-    env = dict(os.environ)
-    if data is not None:
-        env["EVALBOARD_DATA"] = str(data.resolve())
-    # As the README runs it: the repository's .streamlit/config.toml (loopback, no usage statistics) applies.
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    sys.exit(f"streamlit {script} did not start:\n{log.read().decode(errors='replace')[-3000:]}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.25)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    """Serve `script` on a free loopback port (tests/harness.py); yields the base URL."""
+    try:
+        server = AppServer(script, data, timeout=timeout)
+    except RuntimeError as exc:
+        sys.exit(f"streamlit {script} did not start:\n{exc}")
+    with server:
+        yield server.url
 
 
 def time_to(context, url: str, predicate: str, timeout_ms: float) -> float:

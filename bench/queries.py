@@ -1,4 +1,4 @@
-"""Benchmark the Overview's queries (DESIGN.md §8) as ratios against baselines run in the same process.
+"""Benchmark the Overview's queries (bench/README.md) as ratios against baselines run in the same process.
 
     python bench/queries.py                        # 1,000,000 samples, generated into bench/out/
     python bench/queries.py --samples 10000000     # the §8 target size

@@ -1,4 +1,4 @@
-"""Write a large synthetic dataset in the canonical layout (DESIGN.md §2) for the benchmarks.
+"""Write a large synthetic dataset in the canonical layout (docs/ARCHITECTURE.md, "Data model") for the benchmarks.
 
     python bench/synthetic.py                         # 1,000,000 samples → bench/out/synthetic-1000000/
     python bench/synthetic.py --samples 10000000      # ~1-2 min on 2 cores, streams, well under 1 GiB

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.fmt import plotly_text as _t  # every data-derived label: names are text, never Plotly HTML
 
@@ -26,8 +27,7 @@ def colors_for(interventions: Sequence[str]) -> dict[str, str]:
     return {iv: PALETTE[i % len(PALETTE)] for i, iv in enumerate(sorted(interventions))}
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
+_pct = fmt.pct
 
 
 def _hover(row: dict) -> str:
@@ -138,7 +138,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
 
 
 def family_label(family: str, held_out: Sequence[str]) -> str:
-    return f"{family} (held-out)" if family in held_out else family
+    return fmt.held_out(family, held_out)
 
 
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
@@ -202,7 +202,7 @@ def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
     )
 
 
-# --- Readiness (issue 5) ----------------------------------------------------------------------------------------
+# --- Readiness -------------------------------------------------------------------------------------------------------
 
 VERDICT_COLORS = {"READY": "#2E7D32", "NOT READY": "#C62828", "INSUFFICIENT DATA": "#F2A900"}
 
@@ -263,7 +263,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     return fig
 
 
-# --- Compare page (issue 4) ----------------------------------------------------------------------------------------
+# --- Compare page ----------------------------------------------------------------------------------------------------
 
 SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
 CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "inconclusive": "#E6A100", "": "#7F7F7F"}

@@ -1,63 +1,109 @@
 """The `evalboard` command.
 
 `demo` writes the synthetic dataset; `ingest` imports eval logs (evalboard/ingest/cli.py);
-`readiness` prints a snapshot's release verdict (evalboard/readiness_cli.py).
+`readiness` prints a snapshot's release verdict (evalboard/readiness_cli.py); `serve` runs the app.
+
+Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input; ingest:
+0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command, so a crash never
+reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from evalboard.demo import DEFAULT_SAMPLES, DEFAULT_SEED, write_demo
+from evalboard.readiness import EXIT_INTERNAL
+
+DEBUG_FLAG = "--debug"
 
 
-def _ingest(argv: list[str]) -> int:
+def guarded(prog: str, func: Callable[[], int], debug: bool = False) -> int:
+    """Run `func`; an unexpected exception becomes exit code 4 with one line on stderr (traceback with debug)."""
+    try:
+        return func()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the point: no crash may exit like a verdict
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else f" (run again with {DEBUG_FLAG} for the traceback)"
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _ingest(argv: list[str], debug: bool) -> int:
     from evalboard.ingest.cli import main
 
     return main(argv)
 
 
-def _readiness(argv: list[str]) -> int:
+def _readiness(argv: list[str], debug: bool) -> int:
     from evalboard.readiness_cli import main
 
-    return main(argv)
+    return main([*argv, DEBUG_FLAG] if debug else argv)
 
 
 # Subcommands with parsers of their own: everything after the name is theirs.
-DELEGATED: dict[str, tuple[Callable[[list[str]], int], str]] = {
+DELEGATED: dict[str, tuple[Callable[[list[str], bool], int], str]] = {
     "ingest": (_ingest, "import eval logs (Inspect AI, agentic-misalignment, Petri, JSONL, Parquet) into a dataset"),
     "readiness": (_readiness, "release verdict for a snapshot (exit 0 ready, 1 not ready, 2 insufficient data)"),
 }
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from evalboard.demo import write_demo
+
     counts = write_demo(Path(args.out), samples=args.samples, seed=args.seed)
     print(f"wrote {counts['samples']:,} samples and {counts['transcripts']:,} transcripts to {args.out}")
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from evalboard.serve import serve
+
+    return serve(args.data, args.port, args.address)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evalboard", description=__doc__.split("\n\n")[0])
+    from evalboard.demo import DEFAULT_SAMPLES, DEFAULT_SEED
+
+    parser = argparse.ArgumentParser(
+        prog="evalboard",
+        description=__doc__.split("\n\n")[0],
+        epilog="exit code 4: internal error (a bug, never a verdict); --debug prints its traceback",
+    )
+    parser.add_argument(DEBUG_FLAG, action="store_true", help="print the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="write the seeded synthetic demo dataset")
     demo.add_argument("--out", default="data/demo", help="dataset folder to (re)write (default: data/demo)")
     demo.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="approximate number of samples")
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed → same bytes)")
     demo.set_defaults(func=_demo)
+    serve = sub.add_parser("serve", help="run the dashboard from the installed package")
+    serve.add_argument("--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else data/demo)")
+    serve.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    serve.add_argument("--address", default=None, help="address to listen on (default: Streamlit's)")
+    serve.set_defaults(func=_serve)
     for name, (_, help_text) in DELEGATED.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_FLAG in argv or bool(os.environ.get("EVALBOARD_DEBUG"))
+    argv = [a for a in argv if a != DEBUG_FLAG]
     if argv and argv[0] in DELEGATED:
-        return DELEGATED[argv[0]][0](argv[1:])
+        func, _ = DELEGATED[argv[0]]
+        return guarded(f"evalboard {argv[0]}", lambda: func(argv[1:], debug), debug)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    return guarded(f"evalboard {args.command}", lambda: args.func(args), debug)
 
 
 if __name__ == "__main__":

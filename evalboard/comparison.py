@@ -1,4 +1,4 @@
-"""The Compare page's logic (issue 4): side A against side B per scenario family, pooled, through training, stacked.
+"""The Compare page's logic: side A against side B per scenario family, pooled, through training, stacked.
 
 Pure functions over the frames `queries/compare_*.sql` return; the page only draws what these build. Side A is
 the reference: differences are B − A (negative = B lowers the harmful rate), ratios A/B, as in `stats.compare`.
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 
+from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
@@ -212,7 +213,7 @@ class Row:
 
     @property
     def label(self) -> str:
-        return f"{self.family} (held-out)" if self.held_out else self.family
+        return fmt.held_out(self.family, self.held_out)
 
     @property
     def call(self) -> Call:
@@ -400,7 +401,7 @@ def row_kinds(result: Result) -> list[str]:
 
 
 def _pct(k: int, n: int) -> str:
-    return f"{100 * k / n:.1f}% (n={n:,})"
+    return f"{fmt.pct(k / n)} (n={n:,})"
 
 
 def _change(row: Row) -> str:

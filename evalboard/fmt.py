@@ -8,12 +8,18 @@ autolinks) only touch text nodes, never code. The one rewrite Streamlit applies 
 parsing (`:material/` → `:material_`) is defused with an invisible word joiner. Line breaks and other
 invisible characters (bidi overrides, zero-width spaces) are shown as escapes, so what a reader sees is
 exactly the characters the string holds.
+
+Below the quoting helpers: numbers and labels as a reader sees them, one formatter per kind of value, used
+by every page, chart and export (docs/ARCHITECTURE.md). Pure functions, no Streamlit.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from evalboard.transcript_text import clean
 
@@ -53,3 +59,61 @@ def plotly_text(value: object) -> str:
     """A data-derived label for a Plotly figure (ticks, legend, hover): Plotly reads a subset of HTML in text
     (`<a href>`, `<b>`, `<br>`, entities), so `&`, `<` and `>` become entities and the label stays text."""
     return clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+
+# --- numbers and labels ---------------------------------------------------------------------------------------
+
+DASH = "–"  # shown where a value is undefined (no samples): never "nan"
+STAGE_NAMES = {"pretrained": "pre-trained", "pre-trained": "pre-trained", "sft": "SFT", "rl": "RL", "dpo": "DPO"}
+
+
+def pct(x: float | None, decimals: int = 1) -> str:
+    """A fraction as a percentage: '6.7%'; below 1%, two significant figures ('0.31%', '0.0037%'); '–' if none."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return DASH
+    if 0 < x < 0.01:
+        decimals = max(decimals, 1 - math.floor(math.log10(100 * x)))
+    return f"{100 * x:.{decimals}f}%"
+
+
+def pcts(a: float, b: float) -> tuple[str, str]:
+    """Two percentages with enough decimals that different values do not print the same ('5.04%' vs '5.00%')."""
+    for decimals in (1, 2, 3, 4, 5, 6):
+        sa, sb = pct(a, decimals), pct(b, decimals)
+        if sa != sb or a == b:
+            break
+    return sa, sb
+
+
+def about(m: int) -> str:
+    """'50', 'about 310', 'about 1,300': exact below 100, else rounded up to two significant figures."""
+    if m < 100:
+        return str(m)
+    step = 10 ** (len(str(m)) - 2)
+    return f"about {math.ceil(m / step) * step:,}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ " (did you mean 'blackmail'?)" for the closest choice, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def held_out(family: str, held_out_families: Iterable[str] | bool) -> str:
+    """'sabotage (held-out)' for a family kept out of every intervention's training data, else the name."""
+    marked = held_out_families if isinstance(held_out_families, bool) else family in set(held_out_families)
+    return f"{family} (held-out)" if marked else family
+
+
+def checkpoint(stage: str, step: int | None = None, several_steps: bool = True) -> str:
+    """A checkpoint for reading: 'pre-trained', 'SFT', 'RL step 400' (the step only where the stage has
+    several). The URL keeps its own form ('rl@400', `checkpoints.checkpoint_labels`)."""
+    name = STAGE_NAMES.get(stage.lower(), stage)
+    return f"{name} step {step:,}" if several_steps and step is not None else name
+
+
+def checkpoint_from_label(label: str) -> str:
+    """'rl@400' → 'RL step 400', 'sft' → 'SFT' (labels as `checkpoints.checkpoint_labels` writes them)."""
+    stage, sep, step = label.partition("@")
+    return checkpoint(stage, int(step), True) if sep and step.lstrip("-").isdigit() else checkpoint(label, None, False)

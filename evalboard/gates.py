@@ -1,4 +1,4 @@
-"""Release gates (`gates.toml`, issue 5): per scenario family, the largest acceptable harmful rate, the minimum
+"""Release gates (`gates.toml`): per scenario family, the largest acceptable harmful rate, the minimum
 number of samples, the confidence level and whether the family must not regress. Parsing and validation only;
 the verdict rules live in readiness.py.
 
@@ -16,6 +16,8 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from evalboard import fmt
 
 ENV_VAR = "EVALBOARD_GATES"
 FILENAME = "gates.toml"
@@ -82,6 +84,13 @@ def gates_path(root: Path | str = ".") -> Path:
     """The gates file to use: $EVALBOARD_GATES if set (relative to the working directory), else ROOT/gates.toml."""
     chosen = os.environ.get(ENV_VAR, "").strip()
     return Path(chosen) if chosen else Path(root) / FILENAME
+
+
+def default_gates_file() -> Path:
+    """The gates file the page and the CLI use: $EVALBOARD_GATES, else gates.toml beside app.py."""
+    from evalboard.paths import default_gates_dir
+
+    return gates_path(default_gates_dir())
 
 
 def load_gates(path: Path | str) -> Gates:
@@ -254,9 +263,7 @@ def _toml(value: object) -> str:
     return repr(value)
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+_did_you_mean = fmt.did_you_mean
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")

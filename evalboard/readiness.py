@@ -1,21 +1,22 @@
-"""Readiness verdicts (DESIGN.md §5, issue 5): per scenario family READY / NOT READY / INSUFFICIENT DATA from
+"""Readiness verdicts (docs/ARCHITECTURE.md): per scenario family READY / NOT READY / INSUFFICIENT DATA from
 its counts, its gate and optionally the previous snapshot's counts, each with a one-sentence reason; an overall
 verdict a lead reads in five seconds; the CLI's exit codes. Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from scipy import stats as _sps
 
+from evalboard import fmt
 from evalboard.gates import Gate, Gates
 from evalboard.stats import Call, clopper_pearson, fisher_p, format_points, newcombe_diff, significance_call
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3
+EXIT_INTERNAL = 4  # an unexpected error in the CLI: never a verdict (evalboard/cli.py)
 _MAX_TOTAL = 10**12  # beyond this many samples, "more samples" is not a practical answer
 
 
@@ -242,30 +243,11 @@ def samples_to_confirm_not_ready(k: int, n: int, gate: Gate) -> int | None:
     return None if total is None else total - n
 
 
-# --- wording -----------------------------------------------------------------------------------------------------
+# --- wording: evalboard/fmt.py ----------------------------------------------------------------------------------
 
-
-def _pct(x: float, decimals: int = 1) -> str:
-    """A percentage with one decimal, or two significant figures below 1% (0.31%, 0.0037%)."""
-    if 0 < x < 0.01:
-        decimals = max(decimals, 1 - math.floor(math.log10(100 * x)))
-    return f"{100 * x:.{decimals}f}%"
-
-
-def _pcts(a: float, b: float) -> tuple[str, str]:
-    """Two percentages with enough decimals that different values do not print the same."""
-    for decimals in (1, 2, 3, 4, 5, 6):
-        sa, sb = _pct(a, decimals), _pct(b, decimals)
-        if sa != sb or a == b:
-            break
-    return sa, sb
+_pct, _pcts = fmt.pct, fmt.pcts
 
 
 def _count(m: int | None) -> str:
-    """'50', 'about 310', 'about 1,300': exact below 100, else rounded up to two significant figures."""
-    if m is None:
-        return "an unknown number of"
-    if m < 100:
-        return str(m)
-    step = 10 ** (len(str(m)) - 2)
-    return f"about {math.ceil(m / step) * step:,}"
+    """'50', 'about 310', 'about 1,300', or 'an unknown number of'."""
+    return "an unknown number of" if m is None else fmt.about(m)

@@ -1,24 +1,23 @@
 """`evalboard readiness SNAPSHOT`: the Readiness page's verdict for a pipeline. Prints the per-family verdicts
-and exits 0 when ready, 1 when not ready, 2 when the data is insufficient and 3 on bad input (unknown snapshot
-or intervention, a missing or malformed gates file, an override out of range, a dataset without samples)."""
+and exits 0 when ready, 1 when not ready, 2 when the data is insufficient, 3 on bad input (unknown snapshot
+or intervention, a missing or malformed gates file, an override out of range, a dataset without samples) and
+4 on an internal error (a bug: never read it as a verdict; --debug prints the traceback)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from evalboard import release
-from evalboard.gates import ENV_VAR, GatesError, gates_path, load_gates
+from evalboard import paths, release
+from evalboard.gates import ENV_VAR, GatesError, default_gates_file, load_gates
 from evalboard.readiness import EXIT_BAD_INPUT
 from evalboard.store import QueryError, Store
 
 PROG = "evalboard readiness"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("table", "json", "markdown")
 
 
@@ -32,14 +31,14 @@ class _Parser(argparse.ArgumentParser):
 
 def default_data() -> Path:
     """$EVALBOARD_DATA, else the repository's demo data (the app's default too)."""
-    return Path(os.environ.get("EVALBOARD_DATA") or REPO_ROOT / "data" / "demo")
+    return paths.default_data()
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description=__doc__,
-        epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input",
+        epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 4 internal error",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot to judge, e.g. atlas-2026-11")
     parser.add_argument(
@@ -57,6 +56,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     overrides.add_argument("--max-rate", dest="max_rate", metavar="RATE", help="largest acceptable rate, e.g. 0.05")
     overrides.add_argument("--min-samples", dest="min_samples", metavar="N", help="fewest samples for READY")
     overrides.add_argument("--confidence", metavar="LEVEL", help="confidence of the exact interval, e.g. 0.95")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error (exit 4)")
     return parser
 
 
@@ -69,7 +69,7 @@ def _bad_input(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Judge and print; return the exit code."""
     data = args.data or default_data()
-    gates_file = args.gates or gates_path(REPO_ROOT)
+    gates_file = args.gates or default_gates_file()
     overrides = {key: getattr(args, key) for key in release.OVERRIDE_KEYS if getattr(args, key) is not None}
     try:
         store = Store(data)
@@ -92,13 +92,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse `argv` (default: sys.argv[1:]) and run; returns the exit code (help: 0, usage errors: 3)."""
+    """Parse `argv` (default: sys.argv[1:]) and run; returns the exit code (help: 0, usage errors: 3,
+    an unexpected exception: 4)."""
+    from evalboard.cli import guarded
+
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # --help, or a usage error via _Parser.error
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    return run(args)
+    return guarded(PROG, lambda: run(args), args.debug)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Release readiness over the store (issue 5): which checkpoint is a snapshot's release candidate, its counts per
+"""Release readiness over the store: which checkpoint is a snapshot's release candidate, its counts per
 scenario family, the previous snapshot to check for regressions, the verdicts, the history of verdicts across
 snapshots and the exports (CSV, Markdown, JSON, plain text). Used by pages/readiness.py and the
 `evalboard readiness` command, so both give the same answer. No Streamlit here.
@@ -12,7 +12,6 @@ the same intervention, or at its own default candidate when it never ran that in
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,11 +20,13 @@ from pathlib import Path
 
 import polars as pl
 
+from evalboard import fmt
 from evalboard.gates import (
     Gate,
     Gates,
     GatesError,
     absence_note,
+    default_gates_file,
     describe_unknown_families,
     override_gate,
     unknown_families,
@@ -161,9 +162,7 @@ def load_catalog(store: Store) -> Catalog:
 # --- choosing what to judge ----------------------------------------------------------------------------------
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+_did_you_mean = fmt.did_you_mean
 
 
 def pick_snapshot(catalog: Catalog, selected: Sequence[str] = ()) -> tuple[str, str | None]:
@@ -274,8 +273,10 @@ def check_awareness(gates: Gates, catalog: Catalog) -> None:
         )
 
 
-def gate_choices(default: Path) -> list[Path]:
-    """Gates files a page may offer: the default file first, then other gates*.toml files beside it."""
+def gate_choices(default: Path | None = None) -> list[Path]:
+    """Gates files a page may offer: the default file (`gates.default_gates_file`) first, then other
+    gates*.toml files beside it."""
+    default = default or default_gates_file()
     others = sorted(p for p in default.parent.glob("gates*.toml") if p.name != default.name and p.is_file())
     return [default, *others]
 
@@ -397,21 +398,12 @@ def history_frame(reports: Iterable[Report]) -> pl.DataFrame:
 # --- wording ------------------------------------------------------------------------------------------------
 
 
-def pct(x: float | None) -> str:
-    """'6.7%', '0.31%', or '–' when there is no value."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if 0 < x < 0.01:
-        return f"{100 * x:.2g}%"
-    return f"{100 * x:.1f}%"
+pct = fmt.pct  # '6.7%', '0.31%', '–'
 
 
 def _about(m: int) -> str:
-    """'50 more', 'about 1,300 more': exact below 100, else rounded up to two significant figures."""
-    if m < 100:
-        return f"{m} more"
-    step = 10 ** (len(str(m)) - 2)
-    return f"about {math.ceil(m / step) * step:,} more"
+    """'50 more', 'about 1,300 more'."""
+    return f"{fmt.about(m)} more"
 
 
 def interval(v: Verdict) -> str:
@@ -425,7 +417,7 @@ def gate_text(gate: Gate) -> str:
 
 
 def family_name(report: Report, family: str) -> str:
-    return f"{family} (held-out)" if family in report.held_out else family
+    return fmt.held_out(family, report.held_out)
 
 
 def regression_text(report: Report, family: str) -> str:

@@ -1,4 +1,4 @@
-"""The canonical dataset schemas (DESIGN.md §2) and a validator that names file, column and problem."""
+"""The canonical dataset schemas (docs/ARCHITECTURE.md) and a validator that names file, column and problem."""
 
 from __future__ import annotations
 

@@ -14,17 +14,17 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from evalboard import paths
 from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT / "data" / "demo"
+REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
 
 
 def data_dir() -> Path:
-    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data."""
-    return Path(os.environ.get("EVALBOARD_DATA") or DEFAULT_DATA)
+    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data (`paths.default_data`)."""
+    return paths.default_data()
 
 
 @st.cache_resource(show_spinner=False)

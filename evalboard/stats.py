@@ -1,4 +1,4 @@
-"""Intervals for rates computed from counts (DESIGN.md §5). Pure functions, no I/O."""
+"""Intervals for rates computed from counts (docs/ARCHITECTURE.md, "Statistics"). Pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def format_rate(k: int, n: int, with_counts: bool = True) -> str:
     return f"{text} ({k}/{n})" if with_counts else text
 
 
-# --- Comparing two rates, exact intervals, multiple testing (DESIGN.md §5, issues 4 and 5) ---------------------
+# --- Comparing two rates, exact intervals, multiple testing (docs/ARCHITECTURE.md, "Statistics") ---------------------
 #
 # Conventions: side A is (k1, n1), side B is (k2, n2). A difference is B − A (positive = B has the higher
 # harmful rate, i.e. B is worse); a ratio is A/B (above 1 = B is lower, "3.4x lower"). Functions return NaN only

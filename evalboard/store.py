@@ -26,9 +26,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
+from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, validate_file
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MACROS = ("macros",)  # queries that define macros over the views
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CACHE_SIZE = 256

@@ -1,4 +1,4 @@
-"""The view ⇄ URL contract (DESIGN.md §4): what a page shows, validated against the dataset.
+"""The view ⇄ URL contract (docs/ARCHITECTURE.md, "The URL contract"): what a page shows, validated against the dataset.
 
 A `View` is frozen and built only from values the dataset holds; everything else that arrives in a
 URL is dropped with a warning that says which key and value, never put into SQL text.

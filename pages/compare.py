@@ -1,4 +1,4 @@
-"""Compare: is B better than A, where, by how much, and is it real? Two runs side by side (issue 4).
+"""Compare: is B better than A, where, by how much, and is it real? Two runs side by side.
 
 URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (checkpoints written like
 "rl@1000" or "sft"), plus the sidebar's family and grader filters, which apply here.

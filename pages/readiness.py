@@ -7,8 +7,8 @@ import streamlit as st
 
 from evalboard import charts, release
 from evalboard.fmt import literal
-from evalboard.gates import GatesError, gates_path, load_gates
-from evalboard.session import LOG, REPO_ROOT, end_page, ensure_entrypoint, get_store, open_transcripts, redact
+from evalboard.gates import GatesError, load_gates
+from evalboard.session import LOG, end_page, ensure_entrypoint, get_store, open_transcripts, redact
 from evalboard.store import QueryError
 from evalboard.transcript_text import inert_markdown
 from evalboard.view import ignored
@@ -72,7 +72,7 @@ current = release.candidate(catalog, snapshot, intervention)
 
 st.session_state["readiness_snapshot"] = snapshot
 st.session_state["readiness_intervention"] = current.intervention
-gate_files = release.gate_choices(gates_path(REPO_ROOT))
+gate_files = release.gate_choices()
 gate_names = [p.name for p in gate_files]
 pick_snapshot, pick_intervention, pick_gates = st.columns([2, 3, 2])
 pick_snapshot.selectbox(

@@ -5,18 +5,12 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import REPO, sample, write_samples
-
-APP = str(REPO / "app.py")
+from tests.harness import app_test
+from tests.helpers import sample, write_samples
 
 
 def run_app(query: dict | None = None, data=None, monkeypatch=None) -> AppTest:
-    if data is not None:
-        monkeypatch.setenv("EVALBOARD_DATA", str(data))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return app_test(query, data=data, monkeypatch=monkeypatch, timeout=60)
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -109,12 +103,9 @@ def test_corrupt_file_is_named_and_the_rest_still_shows(tmp_path, monkeypatch):
 
 
 def test_data_health_page_on_demo_data():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/data_health.py").run()
+    at = app_test(page="data_health", timeout=60)
     assert not at.exception
-    assert [m.value for m in at.metric][
-        0
-    ] == "30,107"  # training sweeps + release evaluations
+    assert [m.value for m in at.metric][0] == "30,107"  # training sweeps + release evaluations
     assert any("Every Parquet file" in s.value for s in at.success)
 
 

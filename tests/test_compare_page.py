@@ -7,20 +7,14 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import REPO, sample, write_samples
+from tests.harness import app_test
+from tests.helpers import sample, write_samples
 
-APP = str(REPO / "app.py")
 SIDES = ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage")
 
 
 def open_compare(query: dict | None = None, data=None, monkeypatch=None) -> AppTest:
-    if data is not None:
-        monkeypatch.setenv("EVALBOARD_DATA", str(data))
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/compare.py").run()
+    at = app_test(query, page="compare", data=data, monkeypatch=monkeypatch)
     assert not at.exception
     return at
 

@@ -1,4 +1,4 @@
-"""The demo generator is deterministic, small, and tells the story of DESIGN.md §6."""
+"""The demo generator is deterministic, small, and tells the story the README describes."""
 
 import filecmp
 

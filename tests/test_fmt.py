@@ -1,86 +1,63 @@
-"""`fmt.literal`: any outside string, quoted so CommonMark (and Streamlit's markdown) shows it as typed."""
+"""evalboard/fmt.py: one formatter per kind of value (percent, counts, did-you-mean, held-out, checkpoints)."""
 
-import unicodedata
+from __future__ import annotations
+
+import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
-from evalboard.fmt import literal
-
-COMMONMARK = MarkdownIt("commonmark")
-GFM = MarkdownIt("commonmark").enable("table")
-HOSTILE = [
-    "[Log in again](http://127.0.0.2:9/x)",
-    "![x](http://127.0.0.2:9/p.png)",
-    "<img src=http://127.0.0.2:9/i.png>",
-    "<a href='http://127.0.0.2:9/'>a</a>",
-    "' OR 1=1 --",
-    "a -> b <= c",
-    "$x^2$ and $$y$$",
-    ":material/warning: :red[red] :smile: :streamlit:",
-    "~~struck~~ **bold** _it_ # not a heading",
-    "`one` ``two`` ```three```",
-    "`",
-    "x`",
-    "&amp; &lt;",
-    "www.example.com http://127.0.0.2:9/ a@b.example",
-    "<http://127.0.0.2:9/>",
-]
+from evalboard import charts, fmt, readiness, release
+from evalboard import comparison as cmp
 
 
-def inline(markdown: str, parser: MarkdownIt = COMMONMARK) -> list:
-    [paragraph] = [t for t in parser.parse(markdown) if t.type == "inline"]
-    return paragraph.children
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(None, "–"), (math.nan, "–"), (0.0, "0.0%"), (0.067, "6.7%"), (0.0031, "0.31%"), (0.000037, "0.0037%"),
+     (0.01, "1.0%"), (1.0, "100.0%")],
+)  # fmt: skip
+def test_pct(x, text):
+    assert fmt.pct(x) == text
 
 
-@pytest.mark.parametrize("value", HOSTILE)
-def test_hostile_values_are_one_code_span_holding_the_value(value):
-    tokens = inline(f"Ignored {literal(value)} from the URL.")
-    kinds = [t.type for t in tokens]
-    assert kinds == ["text", "code_inline", "text"], kinds
-    shown = tokens[1].content.replace("\u2060", "")  # the word joiner that defuses `:material/`
-    assert shown == value
+def test_pcts_adds_decimals_only_where_needed():
+    assert fmt.pcts(0.0504, 0.05) == ("5.04%", "5.00%")
+    assert fmt.pcts(0.07, 0.05) == ("7.0%", "5.0%")
 
 
-def test_material_icon_syntax_cannot_reach_streamlit_source_rewrite():
-    # Streamlit rewrites ":material/" to ":material_" in the raw source before parsing.
-    assert ":material/" not in literal(":material/warning:")
+@pytest.mark.parametrize(
+    ("m", "text"), [(0, "0"), (99, "99"), (100, "about 100"), (301, "about 310"), (1234, "about 1,300")]
+)
+def test_about(m, text):
+    assert fmt.about(m) == text
 
 
-@pytest.mark.parametrize("value", ["a\nb", "# heading\n- item", "x\r\ny", "tab\there", "\u202eevil", "zero\u200bwidth"])
-def test_line_breaks_and_invisible_characters_are_shown_as_escapes(value):
-    out = literal(value)
-    assert "\n" not in out and "\r" not in out
-    [code] = [t for t in inline(out) if t.type == "code_inline"]
-    assert code.content == value.encode("unicode_escape").decode("ascii")
-    assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in code.content)
+@given(st.integers(0, 10**9))
+def test_about_never_understates(m):
+    shown = int(fmt.about(m).removeprefix("about ").replace(",", ""))
+    assert m <= shown < max(m * 1.1, m + 1)
 
 
-def test_empty_and_long_values():
-    assert literal("") == "*(empty)*"
-    out = literal("x" * 10_000)
-    assert out.endswith("… (10,000 characters)") and len(out) < 300
-    assert literal(None) == "*(empty)*"
+def test_did_you_mean_and_held_out():
+    assert fmt.did_you_mean("blakmail", ["blackmail", "murder"]) == " (did you mean 'blackmail'?)"
+    assert fmt.did_you_mean("zzz", ["blackmail"]) == ""
+    assert fmt.held_out("sabotage", ["sabotage"]) == "sabotage (held-out)" == fmt.held_out("sabotage", True)
+    assert fmt.held_out("blackmail", ["sabotage"]) == "blackmail"
 
 
-def test_table_cells_keep_pipes_inside_the_cell():
-    value = "a|b ![x](http://127.0.0.2:9/p.png)"
-    html = GFM.render(f"| family | n |\n|---|---|\n| {literal(value, table_cell=True)} | 3 |\n")
-    assert html.count("<td>") == 2
-    assert "<code>a|b ![x](http://127.0.0.2:9/p.png)</code>" in html
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [("pretrained", "pre-trained"), ("sft", "SFT"), ("rl@400", "RL step 400"), ("rl@1000", "RL step 1,000"),
+     ("dpo@2", "DPO step 2"), ("mystage", "mystage"), ("pretrained@0", "pre-trained step 0")],
+)  # fmt: skip
+def test_checkpoint_labels_read_well(label, text):
+    assert fmt.checkpoint_from_label(label) == text
 
 
-VISIBLE = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")), min_size=1, max_size=60)
-
-
-@given(VISIBLE)
-def test_any_printable_value_round_trips_through_commonmark(value):
-    tokens = inline(f"x {literal(value)} y")
-    codes = [t for t in tokens if t.type == "code_inline"]
-    assert len(codes) == 1
-    content = codes[0].content.replace("\u2060", "")
-    # CommonMark normalises nothing inside a code span except line endings (there are none here).
-    assert content == value
-    assert not any(t.type in ("link_open", "image", "html_inline") for t in tokens)
+def test_every_module_uses_the_one_formatter():
+    assert release.pct is fmt.pct and charts._pct is fmt.pct and readiness._pct is fmt.pct
+    assert release._did_you_mean is fmt.did_you_mean
+    assert charts.family_label("sabotage", ["sabotage"]) == fmt.held_out("sabotage", ["sabotage"])
+    assert release._about(1234) == "about 1,300 more" and readiness._count(1234) == "about 1,300"
+    assert cmp._pct(1, 3) == "33.3% (n=3)"

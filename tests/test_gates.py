@@ -1,4 +1,4 @@
-"""The gates file (issue 5): the committed gates.toml, EVALBOARD_GATES, and a clear message for each kind of mistake."""
+"""The gates file: the committed gates.toml, EVALBOARD_GATES, and a clear message for each kind of mistake."""
 
 from __future__ import annotations
 

@@ -7,18 +7,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import REPO
-
-APP = str(REPO / "app.py")
-PAGE = "pages/readiness.py"
+from tests.harness import REPO, app_test
 
 
 def open_readiness(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(PAGE).run()
+    return app_test(query, page="readiness")
 
 
 def verdict(at: AppTest) -> str:

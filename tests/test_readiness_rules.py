@@ -1,4 +1,4 @@
-"""Readiness verdict rules at their boundaries (DESIGN.md §5, issue 5)."""
+"""Readiness verdict rules at their boundaries (docs/ARCHITECTURE.md, "Statistics")."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from evalboard.stats import format_rate, wilson, with_intervals
 
 @pytest.mark.parametrize(
     ("k", "n", "lo", "hi"),
-    [(0, 50, 0.0, 0.071), (1, 50, 0.004, 0.105), (3, 50, 0.021, 0.162)],  # NOTES.md worked numbers
+    [(0, 50, 0.0, 0.071), (1, 50, 0.004, 0.105), (3, 50, 0.021, 0.162)],  # worked numbers
 )
 def test_wilson_matches_published_values(k, n, lo, hi):
     got = wilson(k, n)

@@ -1,4 +1,4 @@
-"""Comparison statistics (DESIGN.md §5, issue 4) against published values and statsmodels (a test-only dependency)."""
+"""Comparison statistics (docs/ARCHITECTURE.md) against published values and statsmodels (a test-only dependency)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_newcombe_sign_convention_is_b_minus_a():
 
 
 def test_notes_worked_numbers():
-    # /work/shared/NOTES.md: 12/50 vs 3/50 → Newcombe (0.039, 0.320), Fisher p = 0.023.
+    # Worked example: 12/50 vs 3/50 → Newcombe (0.039, 0.320), Fisher p = 0.023.
     d, lo, hi = newcombe_diff(3, 50, 12, 50)
     assert d == pytest.approx(0.18)
     assert (round(lo, 3), round(hi, 3)) == (0.039, 0.320)

@@ -6,19 +6,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.hostile import HOSTILE_TEXTS, write_hostile_dataset
+from tests.harness import app_test
 from tests.helpers import REPO
 
-APP = str(REPO / "app.py")
 HARMFUL_ID = "s-d3656ff2b71654"  # a harmful blackmail sample of the demo data
 
 
 def open_transcripts(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/transcripts.py").run()
-    return at
+    return app_test(query, page="transcripts", timeout=60)
 
 
 def test_cell_list_shows_counts_and_rows():

@@ -107,7 +107,7 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
                             "sample_id": sample_id,
                             "epoch": epoch,
                             "harmful": harmful,
-                            # The raw classifier sometimes flags what the final rule clears (DESIGN.md §2).
+                            # The raw classifier sometimes flags what the final rule clears (docs/FORMATS.md §1).
                             "classifier_verdict": harmful or rng.random() < 0.03,
                             "score": round(rng.uniform(0.75, 0.99) if harmful else rng.uniform(0.01, 0.3), 3),
                             "explanation": explanation(rng, family, harmful),

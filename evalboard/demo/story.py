@@ -1,4 +1,4 @@
-"""The story the demo dataset tells (DESIGN.md §6): which runs exist and their true harmful rates.
+"""The story the demo dataset tells (README.md, "Run it"): which runs exist and their true harmful rates.
 
 Rates for the `blackmail` family at the SFT and final RL checkpoints follow the published results
 this dashboard is built for; other families and stages are derived from them.

@@ -1,4 +1,4 @@
-"""agentic-misalignment result folders (anthropic-experimental/agentic-misalignment), FORMATS.md §1.
+"""agentic-misalignment result folders (anthropic-experimental/agentic-misalignment), docs/FORMATS.md §1.
 
     results/<experiment>/models/<model>/<condition>/sample_NNN/response.json   (and the old layout
     results/<experiment>/<model>/<condition>/sample_NNN/response.json), prompts/<condition>/*.txt

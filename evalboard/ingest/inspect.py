@@ -1,4 +1,4 @@
-"""Inspect AI logs (.eval / .json), read with Inspect's own streaming reader (FORMATS.md §2).
+"""Inspect AI logs (.eval / .json), read with Inspect's own streaming reader (docs/FORMATS.md §2).
 
 Defaults: snapshot ← eval metadata `snapshot` (else task arg, else the eval's model); intervention,
 training_stage, stage_step ← eval metadata or task args of those names; scenario_family ← sample

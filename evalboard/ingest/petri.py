@@ -1,4 +1,4 @@
-"""Petri (safety-research/petri) audits, FORMATS.md §3.
+"""Petri (safety-research/petri) audits, docs/FORMATS.md §3.
 
 Two shapes: a transcript JSON file (`{"metadata": {…, "judge_output": {"scores": {…}}}, "events": […]}`)
 or an Inspect log from a Petri run (read by the Inspect importer with scorer

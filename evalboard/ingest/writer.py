@@ -1,6 +1,6 @@
 """Writes the canonical dataset folder: samples/ and transcripts/ part files, quarantine, ingest log.
 
-Layout (DESIGN.md §2):
+Layout (docs/FORMATS.md, "Rules every importer follows"):
     <out>/samples/<ingest>-<nnn>-<source>-<part>.parquet       canonical SAMPLES, zstd
     <out>/transcripts/<same name>.parquet                      sample_id + messages, sorted by sample_id
     <out>/quarantine/<ingest>.jsonl                            one line per rejected record

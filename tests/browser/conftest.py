@@ -7,7 +7,7 @@ loopback. Every browser context refuses and records requests to any host but the
 fails, and so does a server that tried to reach out.
 
 Plain Playwright (sync API); `playwright install` cannot download here, so the browser is always
-/usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (DESIGN.md §7).
+/usr/bin/chromium. Without chromium the tests skip locally but FAIL under CI=true (docs/ARCHITECTURE.md, "Tests").
 """
 
 from __future__ import annotations
@@ -15,33 +15,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
+
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-NETGUARD = Path(__file__).resolve().parent / "netguard"
-SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
 VIEWPORT = {"width": 1400, "height": 1200}
+_SERVERS: list[AppServer] = []
 
 
 def in_ci() -> bool:
@@ -53,75 +37,6 @@ def _missing(reason: str) -> None:
     if in_ci():
         pytest.fail(f"browser tests cannot run under CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
-    """One `streamlit run` subprocess; `url` is its base URL without a trailing slash."""
-
-    def __init__(self, script: Path = REPO / "app.py", data: Path | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.home = Path(tempfile.mkdtemp(prefix="evalboard-home-"))
-        self.guard_log = self.home / "netguard.log"
-        env = dict(os.environ, HOME=str(self.home), EVALBOARD_NET_GUARD=str(self.guard_log))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), env.get("PYTHONPATH", "")) if p)
-        if data is not None:
-            env["EVALBOARD_DATA"] = str(data)
-        self.log = tempfile.NamedTemporaryFile(prefix="evalboard-streamlit-", suffix=".log", delete=False)  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port)],
-            cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
-
-    def outside_attempts(self) -> list[str]:
-        """What the server tried to reach beyond loopback (refused by the guard), one line per attempt."""
-        return self.guard_log.read_text().splitlines() if self.guard_log.exists() else []
-
-    def log_tail(self, chars: int = 3000) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-chars:]
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        log = self.log_tail()
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT}s:\n{log}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-        shutil.rmtree(self.home, ignore_errors=True)
-
-
-_SERVERS: list[AppServer] = []
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +52,7 @@ def serve_app() -> Iterator[Callable[..., str]]:
     yield start
     attempts = {server.url: server.outside_attempts() for server in servers}
     for server in servers:
-        server.stop()
+        server.cleanup()
     attempts = {url: seen for url, seen in attempts.items() if seen}
     assert not attempts, f"the app server tried to reach beyond loopback: {attempts}"
 

@@ -1,4 +1,4 @@
-"""Real browser: hostile transcripts (issue 3) render as inert text — nothing runs, nothing is fetched.
+"""Real browser: hostile transcripts render as inert text — nothing runs, nothing is fetched.
 
 One server on the hostile fixture dataset and one browser context for the whole module. The context routes
 every request through a handler that records it and aborts any whose host is not the app's own

@@ -1,4 +1,4 @@
-"""agentic-misalignment result folders, built in tmp_path following the public layout (FORMATS.md §1.4-1.5)."""
+"""agentic-misalignment result folders, built in tmp_path following the public layout (docs/FORMATS.md §1)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,87 @@
+"""The dependency rules of docs/ARCHITECTURE.md ("Rooms"), read from the source: pages call the shared entry
+guard first and never `st.stop()`; domain modules never import charts, session, Streamlit or pages; one module
+resolves the app's paths."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.harness import REPO
+
+PAGES = sorted((REPO / "pages").glob("*.py"))
+DOMAIN = ("comparison", "release", "readiness", "gates", "stats", "metrics", "samples", "checkpoints", "view",
+          "drilldown", "store", "schema", "manifest", "paths", "fmt", "awareness", "overview")  # fmt: skip
+NOT_FROM_DOMAIN = {"evalboard.charts", "evalboard.session", "streamlit", "pages"}
+
+
+def tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def imported(module: ast.Module) -> set[str]:
+    """Every module name an `import` or `from … import` names, with `from evalboard import x` as evalboard.x."""
+    names: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def calls(node: ast.AST) -> list[str]:
+    """Dotted names of the calls in `node` ('st.stop', 'ensure_entrypoint', …)."""
+    out = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            out.append(ast.unparse(n.func))
+    return out
+
+
+def test_there_are_pages():
+    assert {p.stem for p in PAGES} >= {"overview", "transcripts", "compare", "readiness", "data_health"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_page_calls_the_entry_guard_first_and_never_st_stop(page):
+    module = tree(page)
+    assert "st.stop" not in calls(module), f"{page.name}: use session.end_page(), not st.stop()"
+    statements = [s for s in module.body if not isinstance(s, ast.Import | ast.ImportFrom | ast.FunctionDef)]
+    first_call = next(s for s in statements if calls(s))
+    assert ast.unparse(first_call) == "ensure_entrypoint()", f"{page.name}: call ensure_entrypoint() first"
+
+
+@pytest.mark.parametrize("name", DOMAIN)
+def test_domain_modules_import_no_presentation_or_streamlit(name):
+    names = imported(tree(REPO / "evalboard" / f"{name}.py"))
+    bad = {n for n in names if any(n == x or n.startswith(x + ".") for x in NOT_FROM_DOMAIN)}
+    assert not bad, f"evalboard/{name}.py imports {sorted(bad)}"
+
+
+def test_only_session_imports_streamlit_in_the_package():
+    offenders = [
+        p.relative_to(REPO).as_posix()
+        for p in sorted((REPO / "evalboard").rglob("*.py"))
+        if p.name != "session.py" and any(n.split(".")[0] == "streamlit" for n in imported(tree(p)))
+    ]
+    assert offenders == []
+
+
+def test_pages_do_not_find_files_themselves():
+    for page in [*PAGES, REPO / "app.py"]:
+        source = page.read_text(encoding="utf-8")
+        for forbidden in ("gates_path", "REPO_ROOT", "__file__", "Path("):
+            assert forbidden not in source, f"{page.name} uses {forbidden}: ask the domain (evalboard/paths.py)"
+
+
+def test_one_module_resolves_the_app_paths():
+    resolving = [
+        p.relative_to(REPO).as_posix()
+        for p in sorted((REPO / "evalboard").rglob("*.py"))
+        if "__file__" in p.read_text(encoding="utf-8")
+    ]
+    assert resolving == ["evalboard/paths.py"]
