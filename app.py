@@ -8,7 +8,7 @@ import streamlit as st
 
 from evalboard import metrics, paths
 from evalboard.fmt import literal
-from evalboard.session import PageEnd, current_view, get_store, share_url
+from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
 from evalboard.store import QueryError
 from evalboard.view import View
 
@@ -32,6 +32,7 @@ FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 
 page = st.navigation(PAGES, position="top")
+begin_warnings()
 store = get_store()
 health = store.refresh()
 
@@ -40,7 +41,7 @@ if health.has_samples:
     url = {k: st.query_params.get_all(k) for k in st.query_params if k not in IGNORED_URL_KEYS}
     _, warnings = View.from_query_params(url, options)
     for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
+        warn(warning)
     with st.sidebar:
         st.header("Filters")
         for key, (label, placeholder) in FILTER_LABELS.items():

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from evalboard.transcript_text import clean
+from evalboard.transcript_text import clean, inert_markdown
 
 MAX_LITERAL_CHARS = 200  # longer values are cut, with their length said
 _BACKTICKS = re.compile(r"`+")
@@ -60,6 +60,21 @@ def plotly_text(value: object) -> str:
     (`<a href>`, `<b>`, `<br>`, entities), so `&`, `<` and `>` become entities and the label stays text."""
     return clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+
+def sentence(text: object, names: Iterable[object], *, table_cell: bool = False) -> str:
+    """Markdown for a sentence the app wrote that contains outside strings (family, snapshot, intervention names):
+    each occurrence of a name is quoted with `literal`, the rest is escaped. Escaping alone would still let
+    Streamlit autolink a name that is a bare URL, or typeset one with `--` in it."""
+    text = clean(text)
+    wanted = sorted({clean(n) for n in names} - {""}, key=len, reverse=True)
+    if not wanted:
+        return inert_markdown(text)
+    parts, at = [], 0
+    # Whole words only: a short name ("rl") must not be quoted inside another word ("earlier").
+    for match in re.finditer(rf"(?<!\w)(?:{'|'.join(map(re.escape, wanted))})(?!\w)", text):
+        parts += [inert_markdown(text[at : match.start()]), literal(match.group(), table_cell=table_cell)]
+        at = match.end()
+    return "".join([*parts, inert_markdown(text[at:])])
 
 
 # --- numbers and labels ---------------------------------------------------------------------------------------

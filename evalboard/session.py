@@ -46,6 +46,30 @@ def redact(text: object) -> str:
     return out
 
 
+_SHOWN, _CARRIED = "_url_warnings_shown", "_url_warnings_carried"
+
+
+def begin_warnings() -> None:
+    """First thing in app.py: a new run shows no warning yet, except those carried over a URL-correcting rerun."""
+    st.session_state[_SHOWN] = []
+    for text in st.session_state.pop(_CARRIED, []):
+        warn(text)
+
+
+def warn(text: str) -> None:
+    """Show a warning about the URL once per run (its text must already quote outside strings)."""
+    shown = st.session_state.setdefault(_SHOWN, [])
+    if text not in shown:
+        shown.append(text)
+        st.warning(text, icon=":material/warning:")
+
+
+def rerun_keeping_warnings(*more: str) -> NoReturn:
+    """Rerun (e.g. after correcting the URL) and show this run's warnings, and `more`, again."""
+    st.session_state[_CARRIED] = [*st.session_state.get(_SHOWN, []), *more]
+    st.rerun()
+
+
 def current_view() -> View:
     """The view the sidebar widgets hold (they are bound to the URL)."""
     return View(**{name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()})

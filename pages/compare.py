@@ -8,15 +8,22 @@ import streamlit as st
 
 from evalboard import awareness, charts
 from evalboard import comparison as cmp
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
-from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
 store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
+NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
+
+
+def md(text: object) -> str:
+    """One of our sentences as Markdown, the dataset's names in it quoted."""
+    return sentence(text, NAMES)
+
+
 ROW_STYLES = {
     "regression": "background-color: #fde0dd",
     "inconclusive": "background-color: #fff4d6",
@@ -97,6 +104,7 @@ if problems:
 cells = store.run("compare_cells", {"families": list(view.families), "graders": list(view.graders)})
 pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
 result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pairs)
+NAMES |= {row.family for row in result.rows}
 if result.empty_sides:
     st.info(
         f"{' and '.join(result.empty_sides)} has no graded samples in the selected families and graders. "

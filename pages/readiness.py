@@ -6,11 +6,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from evalboard import charts, release
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 from evalboard.gates import GatesError, load_gates
 from evalboard.session import LOG, end_page, ensure_entrypoint, get_store, open_transcripts, redact
 from evalboard.store import QueryError
-from evalboard.transcript_text import inert_markdown
 from evalboard.view import ignored
 
 BADGES = {"READY": "green", "NOT READY": "red", "INSUFFICIENT DATA": "orange"}
@@ -41,7 +40,7 @@ def _cell(column: str, value: object) -> str:
         return f":{BADGES[str(value)]}-badge[{value}]"
     if column == "family":
         return literal(value, table_cell=True)
-    return inert_markdown(value)
+    return sentence(value, NAMES, table_cell=True)
 
 
 ensure_entrypoint()
@@ -57,6 +56,14 @@ except (release.ReleaseError, QueryError) as exc:
     end_page()
 
 # --- what is judged: the sidebar's snapshot and intervention, changeable here --------------------------------------
+NAMES = {*catalog.snapshots, *catalog.families, *(iv for s in catalog.snapshots for iv in catalog.interventions(s))}
+
+
+def md(text: object) -> str:
+    """One of our sentences as Markdown, the dataset's names in it quoted."""
+    return sentence(text, NAMES)
+
+
 snapshot, snapshot_note = release.pick_snapshot(catalog, _selected("snapshot"))
 interventions = catalog.interventions(snapshot)
 picked = _selected("intervention")
@@ -130,28 +137,25 @@ report = release.judge(catalog, snapshot, gates, current.intervention, overrides
 
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
-sentence = report.overall.summary.split(": ", 1)[-1]
+summary = report.overall.summary.split(": ", 1)[-1]
 verdict_box = banner.container(border=True, key="readiness-verdict")
 verdict_box.markdown(f"## :{BADGES[label]}[{label}]")
-verdict_box.markdown(f"##### {inert_markdown(sentence)}")
+verdict_box.markdown(f"##### {md(summary)}")
 if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
     now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
-    verdict_box.markdown(
-        f"**:material/warning: Gate overridden in the URL: {inert_markdown(now)}** "
-        f"(the file says {inert_markdown(was)})"
-    )
-banner.markdown(f"**Why:** {inert_markdown(release.explanation(report))}")
+    verdict_box.markdown(f"**:material/warning: Gate overridden in the URL: {md(now)}** (the file says {md(was)})")
+banner.markdown(f"**Why:** {md(release.explanation(report))}")
 banner.markdown(
     f"Judging {literal(report.candidate.label)} — {release.candidate_note(report)}. "
-    f"Gates: {literal(gates_file.name)} ({inert_markdown(release.gates_summary(report).split(', ', 1)[-1])})."
+    f"Gates: {literal(gates_file.name)} ({md(release.gates_summary(report).split(', ', 1)[-1])})."
 )
 if snapshot_note:
-    banner.info(inert_markdown(snapshot_note), icon=":material/info:")
+    banner.info(md(snapshot_note), icon=":material/info:")
 if intervention_note:
     banner.info(intervention_note, icon=":material/info:")
 for note in release.coverage_notes(report):
-    banner.info(inert_markdown(note[0].upper() + note[1:] + "."), icon=":material/rule:")
+    banner.info(md(note[0].upper() + note[1:] + "."), icon=":material/rule:")
 
 # --- per family ----------------------------------------------------------------------------------------------
 st.subheader("Per scenario family")
@@ -164,7 +168,7 @@ st.markdown(
     )
 )
 st.caption(
-    f"{inert_markdown(report.previous_note)} n counts graded samples only; the verdict ignores the sidebar's stage, "
+    f"{md(report.previous_note)} n counts graded samples only; the verdict ignores the sidebar's stage, "
     "family and grader filters, because a release is judged on every family at the candidate's final checkpoint."
 )
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from evalboard import awareness, samples
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
     FULL_TEXT_LIMIT,
@@ -34,7 +34,7 @@ def url_value(key: str):
     """A page key's URL value checked by its spec (evalboard/view.py), or None; a warning when it is not used."""
     value, warning = page_key(key, st.query_params.get(key))
     if warning:
-        st.warning(warning, icon=":material/warning:")
+        warn(warning)
     return value
 
 
@@ -207,11 +207,10 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
 # -- the cell, its counts and the list's controls ---------------------------------------------------
 st.title("Transcripts")
 step = url_value("step")
-url_value("verdict"), url_value("sort")  # only to warn: the bound widgets below drop a value they do not offer
-url_page = url_value("list_page")
-if url_page is not None and str(url_page) != st.query_params.get("list_page"):
-    # Out of range: the bound number input would choke on it. Clamped here, before the widget exists.
-    st.query_params["list_page"] = str(url_page)
+for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a value they do not offer
+    url_value(key)
+raw_page = st.query_params.get("list_page")
+url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
 st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
@@ -270,11 +269,16 @@ request = samples.ListRequest(
 
 # -- the open transcript(s) above the list ---------------------------------------------------------
 rows, total = samples.sample_page(store, request)
-if request.page > samples.last_page(total) and "list_page" not in st.session_state:
+if raw_page and "list_page" not in st.session_state:  # a page number from the URL, before its widget exists
     last = samples.last_page(total)
-    st.warning(ignored("list_page", str(request.page), f"this list has {last:,} page(s); showing the last"))
-    st.query_params["list_page"] = str(last)  # before the bound page widget exists, which would refuse it
-    request = samples.ListRequest(**{**request.__dict__, "page": last})
+    if url_page is not None and url_page > last:
+        page_warning = ignored("list_page", raw_page, f"this list has {last:,} page(s); showing the last")
+        url_page = last
+    if page_warning:
+        # The bound page widget seeds itself from the URL as the page loaded (and fails on `inf`): correct the
+        # URL and rerun, carrying the warning over.
+        st.query_params["list_page"] = str(url_page or 1)
+        rerun_keeping_warnings(page_warning)
 st.session_state["_listed_ids"] = rows.get_column("sample_id").to_list()
 sample_id = st.query_params.get("sample")
 if not sample_id:
@@ -295,7 +299,7 @@ others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
 labels = {r["sample_id"]: f"{r['snapshot']} · {r['intervention']}" for r in others.to_dicts()}
 if right and right not in labels:
-    st.warning(ignored("right", right, "no sample of the same scenario, epoch and checkpoint has this id"))
+    warn(ignored("right", right, "no sample of the same scenario, epoch and checkpoint has this id"))
     st.query_params.pop("right", None)
     right = None
 if others.height:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,3 +51,8 @@ def write_transcripts(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=TRANSCRIPTS), path)
     return path
+
+
+def shown(markdown: str) -> str:
+    """Roughly what a reader sees of the app's Markdown: escapes and code-span fences removed."""
+    return re.sub(r"(`+) ?(.*?) ?\1", r"\2", markdown).replace("\\", "")

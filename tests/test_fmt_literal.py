@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 
 COMMONMARK = MarkdownIt("commonmark")
 GFM = MarkdownIt("commonmark").enable("table")
@@ -84,3 +84,14 @@ def test_any_printable_value_round_trips_through_commonmark(value):
     # CommonMark normalises nothing inside a code span except line endings (there are none here).
     assert content == value
     assert not any(t.type in ("link_open", "image", "html_inline") for t in tokens)
+
+
+def test_sentence_quotes_each_name_and_escapes_the_rest():
+    names = ["blackmail", "http://127.0.0.2:9/a", "x--y", "rl", "rl@1000"]
+    text = "1 of 4 fail (blackmail, http://127.0.0.2:9/a, x--y) at rl@1000; rl earlier."
+    out = sentence(text, names)
+    tokens = inline(out)
+    codes = [t.content for t in tokens if t.type == "code_inline"]
+    assert codes == ["blackmail", "http://127.0.0.2:9/a", "x--y", "rl@1000", "rl"]  # not the "rl" in "earlier"
+    assert not any(t.type in ("link_open", "image", "html_inline") for t in tokens)
+    assert "".join(t.content for t in tokens) == text

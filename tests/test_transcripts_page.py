@@ -2,6 +2,7 @@
 
 import re
 
+import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,3 +106,44 @@ def _counterpart() -> str:
     from evalboard.store import Store
 
     return samples.counterparts(Store(REPO / "data" / "demo"), HARMFUL_ID).get_column("sample_id")[0]
+
+
+DEMO_SAMPLES = sum(pq.read_metadata(p).num_rows for p in (REPO / "data" / "demo" / "samples").glob("*.parquet"))
+DEMO_PAGES = -(-DEMO_SAMPLES // 50)
+
+
+@pytest.mark.parametrize(
+    ("raw", "page", "reason"),
+    [
+        ("inf", 1, "not a whole number"),
+        ("1e400", 1, "not a whole number"),
+        ("99999999999999999999999", DEMO_PAGES, f"this list has {DEMO_PAGES} page(s); showing the last"),
+        ("2000000000", DEMO_PAGES, f"this list has {DEMO_PAGES} page(s); showing the last"),
+        ("-1", 1, "out of range [1, 1000000000]; using 1"),
+    ],
+)
+def test_page_numbers_are_bounded_with_a_warning(raw, page, reason):
+    at = open_transcripts({"list_page": raw})
+    assert not at.exception
+    assert [w.value for w in at.warning] == [f"Ignored ` list_page={raw} ` from the URL: {reason}."]
+    assert any(c.value.startswith(f"{DEMO_SAMPLES:,} sample(s); page {page} of {DEMO_PAGES}.") for c in at.caption)
+    assert at.number_input(key="list_page").value == page
+    last = DEMO_SAMPLES - (DEMO_PAGES - 1) * 50
+    assert len(at.dataframe[0].value) == 50 if page < DEMO_PAGES else len(at.dataframe[0].value) == last
+
+
+@pytest.mark.parametrize(("key", "value"), [("verdict", "bogus"), ("sort", "[x](http://127.0.0.2:9/x)")])
+def test_unknown_choices_are_warned_about(key, value):
+    at = open_transcripts({key: value})
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and warnings[0].startswith(f"Ignored ` {key}={value} ` from the URL: use one of ")
+
+
+def test_a_right_hand_transcript_that_does_not_fit_is_warned_about():
+    at = open_transcripts({"sample": HARMFUL_ID, "right": "![x](http://127.0.0.2:9/p.png)"})
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "Ignored ` right=![x](http://127.0.0.2:9/p.png) ` from the URL: "
+        "no sample of the same scenario, epoch and checkpoint has this id."
+    ]

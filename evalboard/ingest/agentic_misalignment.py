@@ -23,16 +23,16 @@ CONDITION = re.compile(
     r"(?P<prod>_prod)?$"
 )
 NOT_MODELS = {"logs", "prompts", "models"}
+SAMPLE_PATTERNS = ("models/*/*/sample_*/response.json", "*/*/sample_*/response.json")
 TOOL_USE = re.compile(r"<tool_use:(?P<name>[\w-]+)>(?P<body>.*?)</tool_use:(?P=name)>", re.DOTALL)
 ARG = re.compile(r'^[ \t]*(?P<key>\w+):[ \t]*"', re.MULTILINE)
 META_KEYS = ("production_variant", "extra_system_instructions", "alignment_faking", "alignment_faking_type")
 
 
 def is_experiment(path: Path) -> bool:
-    """True for a results/<experiment> folder (markers, or the old <model>/<cond>/sample_NNN layout)."""
-    if any((path / name).exists() for name in ("models", "prompts", "experiment_state.json")):
-        return True
-    return next(path.glob("*/*/sample_*/response.json"), None) is not None
+    """True for a results/<experiment> folder: it holds <model>/<condition>/sample_NNN/response.json, under
+    models/ or (the old layout) directly. Marker folders alone (prompts/, models/) are not enough."""
+    return any(next(path.glob(pattern), None) is not None for pattern in SAMPLE_PATTERNS)
 
 
 def looks_like_results(path: Path) -> bool:
@@ -58,7 +58,9 @@ def read(path: Path, options: Options) -> Iterator[Item]:
                     count += 1
                     yield from _sample(path, exp, model_dir, cond_dir, sample_dir, prompts)
     if count == 0:
-        yield Rejected("folder", "no sample_NNN/response.json found (expected results/<exp>/models/<model>/<cond>/)")
+        yield Rejected(
+            "folder", "no sample_NNN/response.json found (expected results/<exp>/models/<model>/<cond>/)", records=0
+        )
 
 
 def _model_dirs(exp: Path) -> list[Path]:

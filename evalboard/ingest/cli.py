@@ -1,7 +1,7 @@
 """`evalboard ingest SOURCE... --out DIR`: import eval logs into a canonical dataset folder.
 
 Exit codes: 0 when something was imported (or everything was already present), 1 when nothing could
-be, 2 for bad arguments.
+be, 2 for bad arguments. A second ingest into the same --out waits for the first (a message on stderr).
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from evalboard.ingest.detect import FORMATS, discover
+from evalboard.ingest.advice import plain
+from evalboard.ingest.detect import FORMATS, Found, discover
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
 from evalboard.ingest.pipeline import ingest_source, new_ingest_id
 from evalboard.ingest.records import Options
@@ -49,46 +51,103 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="COL=PATH",
-        help="take a column from a path in the source record, e.g. intervention=metadata.intervention",
+        help="take a column from a path in the source record, e.g. intervention=metadata.intervention; "
+        "also harmful, explanation, grader, … and the transcript fields messages, system, prompt, response, reasoning",
     )
     p.add_argument("--scorer", help="scorer whose value is the verdict (NAME or NAME.KEY for dict scores)")
     p.add_argument("--harmful-value", help="the scorer value that means harmful (default: C/1/true/yes)")
     p.add_argument("--threshold", type=float, help="numeric scores >= T count as harmful (Petri 1-10 judge)")
+    p.add_argument(
+        "--ungraded-ok",
+        action="store_true",
+        help="import records without a verdict as ungraded (harmful NULL) instead of quarantining them",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
 
 class Progress:
-    """A throttled one-line progress indicator on stderr."""
+    """Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds otherwise.
 
-    def __init__(self, stream: TextIO, total_files: int, enabled: bool):
+    Shows records, files, the record rate and, from the bytes read of all sources, an ETA.
+    """
+
+    BAR = 24
+
+    def __init__(self, stream: TextIO, total_files: int, enabled: bool, total_bytes: int = 0):
         self.stream, self.total, self.enabled = stream, total_files, enabled
         self.tty = enabled and stream.isatty()
+        self.total_bytes = total_bytes
         self.started = self.last = time.monotonic()
-        self.index, self.done = 0, 0
+        self.index, self.done, self.done_bytes, self.file_bytes, self.file_size = 0, 0, 0, 0, 0
+        self.records = 0
 
-    def file(self, index: int) -> None:
-        self.index = index
+    def file(self, index: int, found: Found | None = None, size: int = 0) -> None:
+        """A new file begins: say what it was taken for."""
+        self.index, self.file_bytes, self.file_size = index, 0, size
+        if found is not None and self.enabled:
+            kind = found.format or "not imported"
+            self._line(f"file {index}/{self.total}: {found.path} — {found.why} [{kind}]")
+
+    def bytes_read(self, position: int) -> None:
+        """The reader's position in the current file."""
+        self.file_bytes = min(position, self.file_size) if self.file_size else position
 
     def __call__(self, stats: SourceStats) -> None:
+        self.records = self.done + stats.records
         now = time.monotonic()
         if not self.enabled or now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
-        total = self.done + stats.records
-        line = (
-            f"ingest: file {self.index}/{self.total}  {total:,} records  "
-            f"{total / max(now - self.started, 1e-9):,.0f}/s  {Path(stats.source).name[:40]}"
-        )
-        self.stream.write(("\r" + line.ljust(100)) if self.tty else line + "\n")
+        self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.records / elapsed
+        fraction = (self.done_bytes + self.file_bytes) / self.total_bytes if self.total_bytes else 0.0
+        fraction = min(fraction, 1.0)
+        eta = f"ETA {_clock(elapsed * (1 - fraction) / fraction)}" if fraction > 0.001 else "ETA --:--"
+        text = f"{self.records:,} records  file {self.index}/{self.total}  {rate:,.0f}/s  {eta}"
+        if self.tty:
+            filled = int(self.BAR * fraction)
+            bar = "#" * filled + "." * (self.BAR - filled)
+            self.stream.write(f"\r[{bar}] {fraction:4.0%}  {text}".ljust(100))
+        else:
+            self.stream.write(f"ingest: {fraction:.0%} of the bytes  {text}\n")
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 100 + "\r")
+        self.stream.write(text + "\n")
         self.stream.flush()
 
     def finish_file(self, stats: SourceStats) -> None:
         self.done += stats.records
+        self.records = self.done
+        self.done_bytes += self.file_size
+        self.file_bytes = 0
 
     def close(self) -> None:
         if self.tty and self.enabled:
             self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else (f"{seconds // 60}:{seconds % 60:02d}")
+    )
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of the files under a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -101,6 +160,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             sets=parse_pairs(args.sets, "--set"),
             maps=parse_pairs(args.maps, "--map"),
             manifest=load_manifest(args.runs) if args.runs else {},
+            harmful_value=args.harmful_value,
+            threshold=args.threshold,
         )
         missing = [str(s) for s in args.sources if not s.exists()]
         if missing:
@@ -115,57 +176,91 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
 
-    options = Options(scorer=args.scorer, harmful_value=args.harmful_value, threshold=args.threshold)
-    sources, skipped = discover(args.sources, args.format)
-    if skipped:
-        names = ", ".join(str(p) for p in skipped[:3]) + (" …" if len(skipped) > 3 else "")
-        err.write(
-            f"skipped {len(skipped)} .json file(s) that are neither Inspect logs nor Petri transcripts: {names}\n"
-        )
-    writer = DatasetWriter(args.out, new_ingest_id())
+    found = discover(args.sources, args.format, exclude=args.out)
+    sizes = [_size(f.path) for f in found.sources]
+    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
+    options = Options(
+        scorer=args.scorer,
+        harmful_value=args.harmful_value,
+        threshold=args.threshold,
+        ungraded_ok=args.ungraded_ok,
+        progress=progress.bytes_read,
+    )
+    try:
+        writer = DatasetWriter(args.out, new_ingest_id(), notify=err)
+    except OSError as exc:
+        err.write(f"evalboard ingest: error: cannot write to {args.out}: {exc}\n")
+        return 1
     for problem in writer.problems:
-        err.write(f"warning: existing file skipped for de-duplication: {problem}\n")
-    progress = Progress(err, len(sources), enabled=not args.quiet)
+        err.write(f"warning: existing file left out of de-duplication: {problem}\n")
     results: list[SourceStats] = []
     try:
-        for index, (path, fmt) in enumerate(sources, 1):
-            progress.file(index)
-            if fmt is None:
-                writer.begin(path, "unknown")
-                writer.stats.records += 1  # type: ignore[union-attr]
-                writer.reject("file", "unrecognised format (pass --format)")
-                results.append(writer.end())
+        for index, (item, size) in enumerate(zip(found.sources, sizes, strict=True), 1):
+            progress.file(index, item, size)
+            if item.format is None:
+                writer.begin(item.path, "unrecognised")
+                writer.reject_file(item.why, None)
+                stats = writer.end()
             else:
-                results.append(ingest_source(writer, path, fmt, options, labeler, progress))
-            progress.finish_file(results[-1])
+                stats = ingest_source(writer, item.path, item.format, options, labeler, progress)
+            stats.detected = item.why
+            results.append(stats)
+            progress.finish_file(stats)
     except WriteError as exc:
         err.write(f"evalboard ingest: error: {exc}\n")
         return 1
     finally:
         writer.close()
         progress.close()
-    _summary(out_stream, results, writer, args.out)
+    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
     imported = sum(s.imported + s.already_present for s in results)
     return 0 if imported else 1
 
 
-def _summary(stream: TextIO, results: list[SourceStats], writer: DatasetWriter, out: Path) -> None:
+def summary(
+    stream: TextIO, results: list[SourceStats], ignored: list[Path], quarantine: Path, out: Path, limit: int = 20
+) -> None:
+    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do."""
     records = sum(s.records for s in results)
     imported = sum(s.imported for s in results)
     ungraded = sum(s.ungraded for s in results)
     present = sum(s.already_present for s in results)
     rejected = sum(s.rejected for s in results)
     failed = sum(1 for s in results if s.imported == 0 and s.already_present == 0)
-    stream.write(f"files read: {len(results)} ({failed} with nothing imported)\n")
+    kinds = Counter(s.format for s in results)
+    stream.write(
+        f"files read: {len(results)} ({failed} with nothing imported)"
+        + (f": {', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}" if kinds else "")
+        + "\n"
+    )
+    if ignored:
+        by_suffix = Counter(p.suffix.lower() or "(no extension)" for p in ignored)
+        what = ", ".join(f"{k} ×{n}" for k, n in by_suffix.most_common(5))
+        stream.write(f"files passed over (not eval data): {len(ignored)} ({what})\n")
     stream.write(
         f"records: {records:,} = imported {imported:,} (ungraded {ungraded:,})"
-        f" + already present {present:,} + rejected {rejected:,}\n"
+        f" + already present {present:,} + quarantined {rejected:,}\n"
     )
+    unknown = [s for s in results if s.unknown_count]
+    if unknown:
+        stream.write(f"  plus {len(unknown)} file(s) quarantined whose record count is unknown\n")
+    if any(s.at_least for s in results):
+        stream.write("  (a truncated file counts the samples whose entries survive: it held at least that many)\n")
     stream.write(f"dataset: {out}\n")
-    if rejected:
-        stream.write(f"quarantine: {writer.quarantine_path}\n")
-        for reason, n in writer.reasons.most_common(5):
-            stream.write(f"  {n:,} × {reason}\n")
+    bad = [s for s in results if s.reasons]
+    if not bad:
+        return
+    stream.write(f"quarantine: {quarantine}\n")
+    stream.write(f"files with problems ({len(bad)}):\n")
+    for s in bad[:limit]:
+        cost = f"{'at least ' if s.at_least else ''}{s.rejected:,} record{'s' if s.rejected != 1 else ''}"
+        if s.unknown_count:
+            cost = "unknown count" if not s.rejected else f"{cost} + an unknown count"
+        others = len(s.reasons) - 1
+        more = f" (and {others} other reason{'s' if others > 1 else ''})" if others else ""
+        stream.write(f"  {s.source} — {cost}: {plain(s.problem or '')}{more}\n")
+    if len(bad) > limit:
+        stream.write(f"  … and {len(bad) - limit} more, see {quarantine.parent}/\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

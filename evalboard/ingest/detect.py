@@ -1,11 +1,21 @@
-"""Which files a SOURCE argument stands for, and which importer reads each (`--format auto`)."""
+"""Which files a SOURCE argument stands for, and which importer reads each (`--format auto`).
+
+Files decide their format, not folders: each file is judged by its extension, its first bytes (an `.eval`
+is a zip, Parquet starts with PAR1) and, for JSON, its first record. Folders are walked recursively. A
+folder is taken whole only when its layout really matches: an agentic-misalignment experiment (it holds
+<model>/<condition>/sample_NNN/response.json) or a canonical dataset (samples/*.parquet); the other
+files beside or below them are still judged one by one.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from evalboard.ingest.agentic_misalignment import looks_like_results
+from evalboard.ingest.agentic_misalignment import is_experiment
 from evalboard.ingest.petri import is_transcript
+from evalboard.ingest.records import loads
 
 FORMATS = ("inspect", "agentic-misalignment", "petri", "jsonl", "parquet")
 SUFFIXES = {
@@ -14,57 +24,150 @@ SUFFIXES = {
     "jsonl": (".jsonl", ".ndjson"),
     "parquet": (".parquet",),
 }
-KNOWN = (".eval", ".json", ".jsonl", ".ndjson", ".parquet")
+DATA_SUFFIXES = (".eval", ".json", ".jsonl", ".ndjson", ".parquet")  # files that claim to be eval data
+DATASET_PARTS = ("samples", "transcripts", "verdicts", "awareness", "quarantine")
+HEAD = 64 * 1024
+ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
+INSPECT_LISTING = "logs.json"  # Inspect writes this index of a log folder beside the logs: not a log
 
 
-def sniff(path: Path) -> str | None:
-    """The format of one file from its name and first bytes; None when unrecognised."""
+@dataclass(frozen=True)
+class Found:
+    """One source to import: a file or a whole folder, the format it was taken for (None: unrecognised,
+    quarantined as a file) and why."""
+
+    path: Path
+    format: str | None
+    why: str
+
+
+@dataclass
+class Discovery:
+    """What the SOURCE arguments hold: sources to import, and files passed over (not eval data)."""
+
+    sources: list[Found]
+    ignored: list[Path]
+
+
+def sniff(path: Path) -> Found:
+    """The format of one file from its name and first bytes."""
     suffix = path.suffix.lower()
-    if suffix == ".eval":
-        return "inspect"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix == ".parquet":
-        return "parquet"
-    if suffix == ".json":
+    try:
         with path.open("rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(HEAD)
+    except OSError as exc:
+        return Found(path, None, f"cannot be opened: {exc.strerror or exc}")
+    if head.startswith(ZIP):
+        if suffix == ".eval" or b"header.json" in head or b"samples/" in head or b"_journal/" in head:
+            return Found(path, "inspect", "Inspect log (.eval zip)")
+        return Found(path, None, "a zip archive that is not an Inspect .eval log")
+    if head.startswith(PARQUET):
+        return Found(path, "parquet", "Parquet file")
+    if suffix == ".eval":
+        return Found(path, "inspect", "Inspect log (.eval), though it does not start like a zip")
+    if suffix == ".parquet":
+        return Found(path, "parquet", "Parquet file, though it does not start with PAR1")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".jsonl", ".ndjson"):
+        return Found(path, "jsonl", "JSONL (one record per line)")  # empty or garbled: the reader says where
+    if text.startswith(b"{"):
         if is_transcript(head):
-            return "petri"
+            return Found(path, "petri", "Petri transcript")
         if b'"eval"' in head and (b'"version"' in head or b'"status"' in head):
-            return "inspect"
-    return None
+            return Found(path, "inspect", "Inspect log (.json)")
+        if _first_line_is_object(text):
+            return Found(path, "jsonl", "JSONL (one record per line)")
+        return Found(path, None, "JSON of an unrecognised shape: not an Inspect log, Petri transcript or JSONL")
+    if text.startswith(b"[") and suffix in DATA_SUFFIXES:
+        return Found(path, None, "a JSON array: records must be one JSON object per line (JSONL)")
+    return Found(path, None, "not a format evalboard reads")
 
 
-def _is_dataset(path: Path) -> bool:
-    return (path / "samples").is_dir()
+def _first_line_is_object(text: bytes) -> bool:
+    line, newline, _ = text.partition(b"\n")
+    if not newline and len(text) >= HEAD:
+        return False  # one line longer than the sniffed head: cannot tell
+    try:
+        return isinstance(loads(line), dict)
+    except ValueError:
+        return False
 
 
-def discover(sources: list[Path], fmt: str = "auto") -> tuple[list[tuple[Path, str | None]], list[Path]]:
-    """(path, format) pairs to import, in a stable order, each path once (format None = unrecognised),
-    and the .json files inside folders that are neither Inspect logs nor Petri transcripts (skipped)."""
-    found: list[tuple[Path, str | None]] = []
-    skipped: list[Path] = []
+def is_dataset(path: Path) -> bool:
+    """True for a canonical dataset folder: samples/ holds Parquet files."""
+    folder = path / "samples"
+    return folder.is_dir() and any(p.suffix == ".parquet" for p in folder.iterdir())
+
+
+def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None) -> Discovery:
+    """The sources to import in a stable order, each path once, and the files passed over.
+
+    `exclude` (the output dataset) is never read as a source.
+    """
+    found: list[Found] = []
+    ignored: list[Path] = []
+    skip = exclude.resolve() if exclude is not None else None
     for src in sources:
         if src.is_file():
-            found.append((src, sniff(src) if fmt == "auto" else fmt))
-        elif fmt == "agentic-misalignment" or (fmt == "auto" and looks_like_results(src)):
-            found.append((src, "agentic-misalignment"))
-        elif fmt in ("auto", "parquet") and _is_dataset(src):
-            found.append((src, "parquet"))
+            found.append(sniff(src) if fmt == "auto" else Found(src, fmt, f"--format {fmt}"))
+        elif fmt == "agentic-misalignment":
+            found.append(Found(src, fmt, "--format agentic-misalignment"))
+        elif fmt == "parquet" and is_dataset(src):
+            found.append(Found(src, fmt, "dataset folder (samples/*.parquet)"))
+        elif fmt != "auto":
+            for file in _files(src, skip):
+                if file.suffix.lower() in SUFFIXES[fmt]:
+                    found.append(Found(file, fmt, f"--format {fmt}"))
         else:
-            suffixes = KNOWN if fmt == "auto" else SUFFIXES[fmt]
-            for file in sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
-                kind = sniff(file) if fmt == "auto" else fmt
-                if kind is None and file.suffix.lower() == ".json":  # e.g. Inspect's logs.json listing
-                    skipped.append(file)
-                else:
-                    found.append((file, kind))
+            _walk(src, skip, found, ignored)
     seen: set[Path] = set()
     unique = []
-    for path, kind in found:
-        key = path.resolve()
+    for item in found:
+        key = item.path.resolve()
         if key not in seen:
             seen.add(key)
-            unique.append((path, kind))
-    return unique, skipped
+            unique.append(item)
+    return Discovery(unique, ignored)
+
+
+def _files(root: Path, skip: Path | None) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() != skip)
+        out += [here / f for f in sorted(filenames) if not f.startswith(".")]
+    return out
+
+
+def _walk(root: Path, skip: Path | None, found: list[Found], ignored: list[Path]) -> None:
+    """Walk `root` top-down: whole-folder formats where the layout matches, every other file judged alone."""
+    inside_am: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() != skip)
+        in_am = any(here == a or a in here.parents for a in inside_am)
+        if not in_am and is_experiment(here):
+            found.append(Found(here, "agentic-misalignment", "agentic-misalignment experiment folder"))
+            inside_am.append(here)
+            in_am = True
+        if is_dataset(here):
+            found.append(Found(here, "parquet", "dataset folder (samples/*.parquet)"))
+            dirnames[:] = [d for d in dirnames if d not in DATASET_PARTS]
+            filenames = [f for f in filenames if f != "ingest_log.jsonl"]
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            file = here / name
+            if name == INSPECT_LISTING and any(f.endswith(".eval") or f.endswith(".json") for f in filenames):
+                ignored.append(file)
+                continue
+            kind = sniff(file)
+            if in_am:  # the experiment's own files are read by its importer; only other eval data is taken
+                if kind.format in ("inspect", "parquet") or (kind.format == "jsonl" and file.suffix != ".json"):
+                    found.append(kind)
+                else:
+                    ignored.append(file)
+            elif kind.format is not None or file.suffix.lower() in DATA_SUFFIXES:
+                found.append(kind)
+            else:
+                ignored.append(file)

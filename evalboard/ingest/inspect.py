@@ -1,4 +1,4 @@
-"""Inspect AI logs (.eval / .json), read with Inspect's own streaming reader (docs/FORMATS.md §2).
+"""Inspect AI logs (.eval / .json), read with Inspect's own sample model and reader (docs/FORMATS.md §2).
 
 Defaults: snapshot ← eval metadata `snapshot` (else task arg, else the eval's model); intervention,
 training_stage, stage_step ← eval metadata or task args of those names; scenario_family ← sample
@@ -7,11 +7,18 @@ metadata; verdict ← the chosen scorer's value; transcript ← the sample's mes
 `--map col=path` paths see: id, epoch, metadata (sample over eval metadata), sample_metadata,
 eval_metadata, task_args, eval (model, task, run_id, eval_id, tags), scores.<name>.value/explanation.
 Samples with an error or without the scorer's score are rejected with the reason.
+
+An `.eval` (a zip) is read member by member with Inspect's own sample model, so a corrupt member costs
+that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it), and a sample
+without an id is keyed by its place in the log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ from evalboard.ingest.records import (
     Rejected,
     VerdictError,
     conditions,
+    loads,
     message,
     timestamp,
     tool_call,
@@ -32,6 +40,9 @@ from evalboard.ingest.records import (
 PREFERRED_SCORERS = ("harmfulness_scorer", "harmfulness", "alignment_judge")
 DICT_KEYS = ("harmful", "unprompted_blackmail")  # the verdict key of a dict-valued score, in preference order
 LABELS = ("snapshot", "intervention", "training_stage", "stage_step")
+ZIP_MAGIC = b"PK\x03\x04"
+LOCAL_HEADER = re.compile(rb"PK\x03\x04")
+DROP_FIELDS = ("events", "events_data", "timelines", "store")
 INSTALL_HINT = "reading Inspect logs needs inspect-ai: install evalboard[inspect] (pip install 'evalboard[inspect]')"
 
 
@@ -57,10 +68,21 @@ def available() -> bool:
 
 
 def read(path: Path, options: Options) -> Iterator[Item]:
-    """Stream the samples of one log, one item each."""
+    """Stream the samples of one log, one item each; a broken sample is quarantined, the others still read."""
     api = _api()
-    header = api.read_eval_log(str(path), header_only=True)
-    spec = header.eval
+    if _is_zip(path):
+        yield from _read_eval(path, options, api)
+    else:
+        yield from _read_json(path, options, api)
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == ZIP_MAGIC
+
+
+def _context(spec: Any) -> tuple[dict[str, Any], dict[str, Any], tuple]:
+    """(native labels, --map context for the eval, manifest keys) of an eval spec."""
     eval_meta = dict(spec.metadata or {})
     task_args = dict(spec.task_args or {})
     native: dict[str, Any] = {col: eval_meta.get(col, task_args.get(col)) for col in LABELS}
@@ -78,18 +100,153 @@ def read(path: Path, options: Options) -> Iterator[Item]:
         "metadata": eval_meta,
         "task_args": task_args,
     }
-    count = 0
-    for sample in api.read_eval_log_samples(str(path), all_samples_required=False, resolve_attachments=True):
-        count += 1
-        yield _sample(sample, spec, native, eval_ctx, keys, options)
-    if count == 0:
-        yield Rejected("file", f"log has no samples (status {header.status})")
+    return native, eval_ctx, keys
+
+
+def zip_sample_members(path: Path) -> tuple[int | None, bool]:
+    """How many samples a broken .eval was meant to hold, and whether that is only a lower bound: its listing
+    of samples/ members, or, when the listing itself is lost (a truncated file), the sample entries whose
+    local headers survive (at least that many); None if neither."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(1 for n in zf.namelist() if _is_sample_member(n)), False
+    except (zipfile.BadZipFile, OSError, ValueError):
+        pass
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, False
+    names = set()
+    for match in LOCAL_HEADER.finditer(data):
+        start = match.start() + 30  # the local file header is 30 bytes, then the name
+        name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
+        name = data[start : start + name_len].decode("utf-8", "replace")
+        if _is_sample_member(name):
+            names.add(name)
+    return (len(names), True) if names else (None, False)
+
+
+def _is_sample_member(name: str) -> bool:
+    return name.startswith("samples/") and name.endswith(".json")
+
+
+def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
+    """An .eval zip, member by member: a corrupt member is one quarantined record, the rest still import."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        count, at_least = zip_sample_members(path)
+        yield Rejected("file", f"truncated or damaged zip ({exc})", records=count, at_least=at_least)
+        return
+    with zf:
+        members = [i for i in zf.infolist() if _is_sample_member(i.filename)]
+        try:
+            spec = api.read_eval_log(str(path), header_only=True).eval
+        except Exception as exc:
+            spec = _journal_spec(zf)
+            if spec is None:
+                yield Rejected("file", f"unreadable log header: {type(exc).__name__}: {exc}", records=len(members))
+                return
+        native, eval_ctx, keys = _context(spec)
+        if not members:
+            yield Rejected("file", "log has no samples (the eval holds none yet)", records=0)
+            return
+        for info in members:
+            position = info.filename
+            try:
+                sample = _parse_sample(zf.read(info), api)
+            except Exception as exc:  # a corrupt member: this record only
+                yield Rejected(position, f"corrupt sample in the log: {type(exc).__name__}: {exc}")
+                continue
+            yield _safe_sample(sample, spec, native, eval_ctx, keys, options, position)
+            if options.progress is not None:
+                options.progress(info.header_offset + info.compress_size)
+
+
+def _journal_spec(zf: zipfile.ZipFile) -> Any:
+    """The eval spec from the journal's start record (written when the eval began), or None."""
+    try:
+        from inspect_ai.log import EvalSpec
+
+        return EvalSpec.model_validate(json.loads(zf.read("_journal/start.json"))["eval"])
+    except Exception:
+        return None
+
+
+def _parse_sample(data: bytes, api: Any) -> Any:
+    """One samples/ member as Inspect reads it (its own model and deserialising context), attachments resolved."""
+    obj = loads(data)
+    for key in DROP_FIELDS:  # large and unused here; Inspect's reader can exclude them too
+        obj.pop(key, None)
+    sample = api.EvalSample.model_validate(obj, context=_deserializing_context())
+    return api.resolve_sample_attachments(sample, "full")
+
+
+def _deserializing_context() -> dict[str, Any] | None:
+    try:
+        from inspect_ai._util.constants import get_deserializing_context
+    except ImportError:  # moved in another inspect-ai version: validate without it
+        return None
+    return get_deserializing_context()
+
+
+def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
+    """A .json log read whole by Inspect (as Inspect itself reads it); samples without ids get stable ones."""
+    try:
+        log = api.read_eval_log(str(path), resolve_attachments=True)
+    except Exception as exc:
+        yield Rejected("file", f"not a readable Inspect log: {type(exc).__name__}: {exc}", records=_json_count(path))
+        return
+    spec = log.eval
+    native, eval_ctx, keys = _context(spec)
+    samples = log.samples or []
+    if not samples:
+        yield Rejected("file", f"log has no samples (status {log.status})", records=0)
+        return
+    size = path.stat().st_size
+    for index, sample in enumerate(samples, 1):
+        yield _safe_sample(sample, spec, native, eval_ctx, keys, options, f"sample #{index}", index)
+        if options.progress is not None:
+            options.progress(size * index // len(samples))
+
+
+def _json_count(path: Path) -> int | None:
+    """How many samples a .json log Inspect cannot read was meant to hold, when the JSON itself parses."""
+    try:
+        obj = loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    samples = obj.get("samples") if isinstance(obj, dict) else None
+    return len(samples) if isinstance(samples, list) else None
+
+
+def _safe_sample(
+    sample: Any,
+    spec: Any,
+    native: dict,
+    eval_ctx: dict,
+    keys: tuple,
+    options: Options,
+    position: str,
+    index: int | None = None,
+) -> Item:
+    try:
+        return _sample(sample, spec, native, eval_ctx, keys, options, index)
+    except Exception as exc:  # one odd sample must not stop the log
+        return Rejected(position, f"cannot read sample: {type(exc).__name__}: {exc}")
 
 
 def _sample(
-    sample: Any, spec: Any, native: dict[str, Any], eval_ctx: dict[str, Any], keys: tuple, options: Options
+    sample: Any,
+    spec: Any,
+    native: dict[str, Any],
+    eval_ctx: dict[str, Any],
+    keys: tuple,
+    options: Options,
+    index: int | None = None,
 ) -> Item:
-    position = f"sample {sample.id} epoch {sample.epoch}"
+    sample_key = sample.id if sample.id is not None else f"#{index}"  # no id: its place in the log, stable
+    position = f"sample {sample_key} epoch {sample.epoch}"
     sample_meta = dict(sample.metadata or {})
     scores = sample.scores or {}
     ctx = {
@@ -112,7 +269,7 @@ def _sample(
     conds = conditions({k: v for k, v in {**task_args, **sample_meta}.items() if k not in LABELS})
     conds.update(graded.pop("conditions"))
     grader_model = task_args.get("grader_model")
-    if grader_model:
+    if grader_model and graded.get("grader"):
         graded["grader"] = f"{graded['grader']} ({grader_model})"
     try:
         created = timestamp(sample.started_at or spec.created)
@@ -121,7 +278,7 @@ def _sample(
     row = {
         **native,
         **graded,
-        "sample_id": f"{spec.eval_id}/{sample.id}/{sample.epoch}",
+        "sample_id": f"{spec.eval_id}/{sample_key}/{sample.epoch}",
         "run_id": spec.eval_id,
         "scenario_family": sample_meta.get("scenario_family")
         or sample_meta.get("scenario")
@@ -139,7 +296,9 @@ def _sample(
 def _grade(scores: dict[str, Any], options: Options) -> dict[str, Any] | str:
     """Verdict columns from the chosen scorer, or the reason there is none."""
     if not scores:
-        return "no score: the sample was not scored"
+        if options.ungraded_ok:
+            return {"harmful": None, "grader": None, "error": "not scored", "conditions": {}}
+        return "no score: the sample was not scored (pass --ungraded-ok to import it as ungraded)"
     name, key = _choose(scores, options.scorer)
     if name is None:
         wanted = f"'{options.scorer}'" if options.scorer else "one"

@@ -1,7 +1,8 @@
 """JSONL: one object per line with the canonical field names, `messages` as a list of messages.
 
-A missing `sample_id` becomes a content hash of the line (stable across re-imports). `harmful` must be
-present: `null` means ungraded, absence is a missing verdict and the line is rejected.
+A missing `sample_id` becomes a content hash of the line (stable across re-imports). `harmful` should be
+present: `null` means ungraded; an absent one is a missing verdict and the line is rejected (unless
+`--ungraded-ok` or `--map harmful=FIELD`). The record's own `model` is the snapshot when no label names one.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ def read(path: Path, options: Options) -> Iterator[Item]:
                 continue
             count += 1
             yield parse_line(line.strip(), f"line {number}")
+            if options.progress is not None and count % 1000 == 0:
+                options.progress(fh.tell())
     if count == 0:
-        yield Rejected("file", "empty file: no records")
+        yield Rejected("file", "empty file: no records", records=0)
 
 
 def parse_line(line: bytes, position: str) -> Item:
@@ -43,9 +46,9 @@ def parse_line(line: bytes, position: str) -> Item:
 
 def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) -> Item:
     """A canonical-named object to a Parsed item."""
-    if "harmful" not in obj:
-        return Rejected(position, "missing verdict: no 'harmful' field (use null for ungraded)", obj)
     row = {name: obj[name] for name in FIELDS if name in obj}
+    if not row.get("snapshot") and isinstance(obj.get("model"), str):
+        row["snapshot"] = obj["model"]
     if not row.get("sample_id"):
         digest = hashlib.sha256(line if line is not None else repr(sorted(obj.items())).encode()).hexdigest()
         row["sample_id"] = "sha256-" + digest[:32]
@@ -115,6 +118,7 @@ def normalise_messages(messages: Any) -> list[dict[str, Any]] | None:
                 _tool_calls(msg.get("tool_calls")),
                 str(tcid) if tcid is not None else None,
                 str(msg["name"]) if msg.get("name") is not None else msg.get("function"),
+                _text(msg.get("reasoning")),
             )
         )
     return out

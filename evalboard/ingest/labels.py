@@ -2,6 +2,12 @@
 
 Precedence, strongest first: `--set`, `--map`, the runs manifest, what the source itself records
 (eval-level metadata, the model name), then defaults (`unlabelled`, stage_step 0). Nothing is guessed.
+
+`--set`/`--map` reach every canonical samples column and, with `--map`, the transcript: `messages`
+(a list of messages), or `system`, `prompt`, `response` and `reasoning` fields, which become a system
+message, a user message and one assistant message whose `content` is the response and whose `reasoning`
+is the reasoning. A mapped verdict (`harmful`, `classifier_verdict`) that is present but null is ungraded;
+an absent one leaves the record without a verdict.
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalboard.ingest.records import lookup
+from evalboard.ingest.records import MISSING, VerdictError, lookup, message, timestamp, verdict
+from evalboard.schema import SAMPLES
 
 UNLABELLED = "unlabelled"
 LABEL_COLUMNS = ("snapshot", "intervention", "training_stage", "stage_step")
+TRANSCRIPT_FIELDS = ("messages", "system", "prompt", "response", "reasoning")  # `--map` only
 # Columns `--set` / `--map` may fill; anything else must be spelled `conditions.<key>`.
-SETTABLE = (*LABEL_COLUMNS, "run_id", "scenario_family", "scenario", "grader", "epoch")
+SETTABLE = tuple(n for n in SAMPLES.names if n != "conditions")
 INT_COLUMNS = ("stage_step", "epoch")
+BOOL_COLUMNS = ("harmful", "classifier_verdict")
+NULL_TOKENS = ("", "null", "none")
 DEFAULTS: dict[str, Any] = {
     "intervention": UNLABELLED,
     "training_stage": UNLABELLED,
@@ -33,9 +43,26 @@ class LabelError(ValueError):
     """A bad `--set`, `--map` or manifest (exit code 2)."""
 
 
-def _typed(column: str, value: Any) -> Any:
+def _typed(column: str, value: Any, harmful_value: str | None = None, threshold: float | None = None) -> Any:
     if value is None:
         return None
+    if column in BOOL_COLUMNS:
+        if isinstance(value, str) and value.strip().lower() in NULL_TOKENS:
+            return None
+        try:
+            return verdict(value, harmful_value, threshold)[0]
+        except VerdictError as exc:
+            raise LabelError(f"{column}: {exc}") from None
+    if column == "score":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise LabelError(f"score must be a number, got {value!r}") from None
+    if column == "created_at":
+        try:
+            return timestamp(value)
+        except (TypeError, ValueError):
+            raise LabelError(f"created_at must be a timestamp, got {value!r}") from None
     if column in INT_COLUMNS:
         try:
             return int(value)
@@ -44,20 +71,23 @@ def _typed(column: str, value: Any) -> Any:
     return str(value)
 
 
-def _check_column(column: str) -> None:
-    if column not in SETTABLE and not column.startswith("conditions."):
-        raise LabelError(f"unknown column '{column}' (use one of {', '.join(SETTABLE)} or conditions.<key>)")
+def _check_column(column: str, transcript: bool = False) -> None:
+    allowed = (*SETTABLE, *TRANSCRIPT_FIELDS) if transcript else SETTABLE
+    if column not in allowed and not column.startswith("conditions."):
+        raise LabelError(f"unknown column '{column}' (use one of {', '.join(allowed)} or conditions.<key>)")
 
 
 def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
-    """`k=v` strings to a dict, with the column name checked."""
+    """`k=v` strings to a dict, with the column name checked (`--map` also takes the transcript fields)."""
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise LabelError(f"{what} expects key=value, got {pair!r}")
-        _check_column(key)
+        _check_column(key, transcript=what == "--map")
+        if what == "--map" and not value.strip():
+            raise LabelError(f"--map {key}= needs a field path, e.g. --map {key}=metadata.{key}")
         out[key] = value.strip()
     return out
 
@@ -96,13 +126,13 @@ def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
     return manifest
 
 
-def _assign(row: dict[str, Any], column: str, value: Any) -> None:
+def _assign(row: dict[str, Any], column: str, value: Any, hv: str | None = None, th: float | None = None) -> None:
     if column.startswith("conditions."):
         conds = dict(row.get("conditions") or {})
         conds[column.removeprefix("conditions.")] = str(value)
         row["conditions"] = conds
     else:
-        row[column] = _typed(column, value)
+        row[column] = _typed(column, value, hv, th)
 
 
 @dataclass
@@ -112,27 +142,62 @@ class Labeler:
     sets: dict[str, str] = field(default_factory=dict)
     maps: dict[str, str] = field(default_factory=dict)
     manifest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    harmful_value: str | None = None  # what a mapped/set verdict value means harmful (as --harmful-value)
+    threshold: float | None = None
 
     def __post_init__(self) -> None:
         for column, value in self.sets.items():
             if not column.startswith("conditions."):
-                _typed(column, value)  # fail early (exit 2) on e.g. stage_step=abc
+                _typed(column, value, self.harmful_value, self.threshold)  # fail early (exit 2): stage_step=abc
+        self._transcript = {k: v for k, v in self.maps.items() if k in TRANSCRIPT_FIELDS}
+        self._columns = {k: v for k, v in self.maps.items() if k not in TRANSCRIPT_FIELDS}
 
-    def apply(self, row: dict[str, Any], ctx: Mapping[str, Any] | None, keys: Sequence[str]) -> dict[str, Any]:
-        """Return `row` with manifest, maps, sets and defaults applied (mutates and returns it)."""
+    def apply(
+        self,
+        row: dict[str, Any],
+        ctx: Mapping[str, Any] | None,
+        keys: Sequence[str],
+        messages: list[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """Apply manifest, maps, sets and defaults to `row` (in place); return the transcript messages (the
+        source's, or the ones built from `--map` transcript fields)."""
+        hv, th = self.harmful_value, self.threshold
         for key in keys:
             if key and key in self.manifest:
                 for column, value in self.manifest[key].items():
-                    _assign(row, column, value)
+                    _assign(row, column, value, hv, th)
                 break
         if ctx is not None:
-            for column, path in self.maps.items():
-                value = lookup(ctx, path)
-                if value is not None:
-                    _assign(row, column, value)
+            for column, path in self._columns.items():
+                value = lookup(ctx, path, MISSING)
+                if value is None and column in BOOL_COLUMNS:
+                    row[column] = None  # present but null: ungraded
+                elif value is not None and value is not MISSING:
+                    _assign(row, column, value, hv, th)
+            if self._transcript:
+                messages = self._messages(ctx)
         for column, value in self.sets.items():
-            _assign(row, column, value)
+            _assign(row, column, value, hv, th)
         for column, default in DEFAULTS.items():
             if row.get(column) in (None, ""):
                 row[column] = default
-        return row
+        return messages
+
+    def _messages(self, ctx: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        from evalboard.ingest.jsonl import normalise_messages  # jsonl imports this module
+
+        fields = {k: lookup(ctx, path) for k, path in self._transcript.items()}
+        if "messages" in fields:
+            try:
+                return normalise_messages(fields["messages"])
+            except (TypeError, ValueError) as exc:
+                raise LabelError(f"--map messages: {exc}") from None
+        text = {k: None if v is None else v if isinstance(v, str) else str(v) for k, v in fields.items()}
+        out = []
+        if text.get("system") is not None:
+            out.append(message("system", text["system"]))
+        if text.get("prompt") is not None:
+            out.append(message("user", text["prompt"]))
+        if text.get("response") is not None or text.get("reasoning") is not None:
+            out.append(message("assistant", text.get("response"), reasoning=text.get("reasoning")))
+        return out or None

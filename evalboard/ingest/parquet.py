@@ -33,10 +33,10 @@ def _read_file(path: Path, transcripts: list[str], prefix: str) -> Iterator[Item
     checked = validate_file(path, "samples")
     rows, problem = checked.rows, checked.problem
     if problem is not None:
-        yield Rejected(f"{prefix}file", problem.reason)
+        yield Rejected(f"{prefix}file", problem.reason, records=rows if checked.columns else None)  # None: no footer
         return
     if rows == 0:
-        yield Rejected(f"{prefix}file", "empty file: no rows")
+        yield Rejected(f"{prefix}file", "empty file: no rows", records=0)
         return
     pf = pq.ParquetFile(path)
     names = [n for n in pf.schema_arrow.names if n in SAMPLES.names or n == "messages"]

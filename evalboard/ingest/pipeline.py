@@ -46,7 +46,7 @@ def row_problem(row: dict[str, Any]) -> str | None:
     if not isinstance(sid, str) or not sid:
         return f"sample_id must be a non-empty string, got {sid!r}"
     if not isinstance(row.get("snapshot"), str) or not row["snapshot"]:
-        return "no snapshot: the source names no model and no --set/--runs label gives one"
+        return "no snapshot: the source names no model and no --set/--map/--runs label gives one"
     for col in STRING_COLUMNS:
         if row.get(col) is not None and not isinstance(row[col], str):
             return f"{col} must be a string, got {type(row[col]).__name__} {row[col]!r}"
@@ -70,10 +70,14 @@ def row_problem(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _size(messages: list[dict[str, Any]] | None) -> int:
-    if not messages:
-        return 256
-    return 256 + sum(len(m.get("content") or "") + 64 for m in messages)
+def _size(row: dict[str, Any], messages: list[dict[str, Any]] | None) -> int:
+    """Rough bytes a buffered row holds: its text fields, conditions and messages (bounds a batch's memory)."""
+    size = 256 + sum(len(v) for v in row.values() if isinstance(v, str))
+    size += sum(len(k) + len(v) + 16 for k, v in (row.get("conditions") or {}).items())
+    for m in messages or ():
+        size += 64 + len(m.get("content") or "") + len(m.get("reasoning") or "")
+        size += sum(len(c.get("arguments") or "") + 32 for c in m.get("tool_calls") or ())
+    return size
 
 
 def new_ingest_id() -> str:
@@ -89,46 +93,55 @@ def ingest_source(
     labeler: Labeler,
     on_item: Callable[[SourceStats], None] | None = None,
 ) -> SourceStats:
-    """Import one source into `writer`; returns its counts."""
+    """Import one source into `writer`; returns its counts (records == imported + already present + rejected)."""
     stats = writer.begin(path, fmt)
     try:
-        items = reader_for(fmt)(path, options)
-        for item in items:
-            stats.records += 1
-            _handle(writer, stats, item, labeler, str(path))
+        for item in reader_for(fmt)(path, options):
+            _handle(writer, stats, item, labeler, options, str(path))
             if on_item is not None:
                 on_item(stats)
     except WriteError:
         raise
-    except Exception as exc:  # a reader failing mid-file: what was read stays, the failure is quarantined
-        stats.records += 1
-        writer.reject("file", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a reader failing mid-file: what was read stays, the unread rest is unknowable
+        where = f"after record {stats.records}" if stats.records else "file"
+        writer.reject_file(f"{type(exc).__name__}: {exc}", None, where)
     return writer.end()
 
 
-def _handle(writer: DatasetWriter, stats: SourceStats, item: Item, labeler: Labeler, source: str) -> None:
+def _handle(
+    writer: DatasetWriter, stats: SourceStats, item: Item, labeler: Labeler, options: Options, source: str
+) -> None:
     if isinstance(item, Rejected):
-        writer.reject(item.position, item.reason, item.raw)
+        if item.records == 1:
+            stats.records += 1
+            writer.reject(item.position, item.reason, item.raw)
+        else:
+            writer.reject_file(item.reason, item.records, item.position, at_least=item.at_least)
         return
     assert isinstance(item, Parsed)
+    stats.records += 1
     row = item.row
     row.setdefault("source", source)
     try:
-        labeler.apply(row, item.ctx, item.keys)
+        messages = labeler.apply(row, item.ctx, item.keys, item.messages)
     except LabelError as exc:
         writer.reject(item.position, str(exc), _raw(item))
         return
+    if "harmful" not in row:
+        if not options.ungraded_ok:
+            writer.reject(item.position, MISSING_VERDICT, _raw(item))
+            return
+        row["harmful"] = None
     problem = row_problem(row)
     if problem:
         writer.reject(item.position, problem, _raw(item))
         return
-    dup = writer.duplicate_of(row["sample_id"])
-    if dup == "existing":
-        stats.already_present += 1
-    elif dup is not None:
-        writer.reject(item.position, f"duplicate sample_id {row['sample_id']!r} (first seen at {dup})", _raw(item))
-    else:
-        writer.add(row, item.messages, item.position, _size(item.messages))
+    writer.add(row, messages, item.position, _size(row, messages), item.extra)
+
+
+MISSING_VERDICT = (
+    "missing verdict: no 'harmful' field (use null for ungraded, or pass --ungraded-ok or --map harmful=FIELD)"
+)
 
 
 def _raw(item: Parsed) -> Any:

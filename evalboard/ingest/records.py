@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,15 +39,22 @@ class Parsed:
     position: str
     ctx: Mapping[str, Any] | None = None  # what `--map col=path` paths are resolved against
     keys: tuple[str, ...] = ()  # ids a runs manifest may match (run id, model …)
+    extra: dict[str, list[dict[str, Any]]] | None = None  # rows for further tables (verdicts, awareness)
 
 
 @dataclass
 class Rejected:
-    """A record (or a whole file) that could not be imported, and why."""
+    """A record (or a whole file) that could not be imported, and why.
+
+    `records` is how many records the rejection stands for: 1 for one record, the count a broken file was
+    meant to hold (0 for an empty file), None when that is unknowable.
+    """
 
     position: str
     reason: str
     raw: Any = None
+    records: int | None = 1
+    at_least: bool = False  # `records` is a lower bound (a truncated file: only the entries that survive)
 
 
 @dataclass
@@ -57,6 +64,8 @@ class Options:
     scorer: str | None = None
     harmful_value: str | None = None
     threshold: float | None = None
+    ungraded_ok: bool = False  # a record without a verdict imports as ungraded (harmful NULL)
+    progress: Callable[[int], None] | None = None  # readers report bytes consumed in the current file
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -135,18 +144,28 @@ def conditions(values: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
-def lookup(obj: Any, path: str) -> Any:
-    """Follow a dotted path (`metadata.intervention`, `scores.judge.value.harmful`) through dicts/objects."""
+MISSING: Any = object()  # `lookup`'s answer for a path that is absent (as opposed to present and null)
+
+
+def lookup(obj: Any, path: str, default: Any = None) -> Any:
+    """Follow a dotted path (`metadata.intervention`, `scores.judge.value.harmful`) through dicts/objects;
+    `default` when a step is absent (a present null stays None)."""
     cur = obj
     for part in path.split("."):
         if cur is None:
-            return None
+            return default
         if isinstance(cur, Mapping):
-            cur = cur.get(part)
+            if part not in cur:
+                return default
+            cur = cur[part]
         elif isinstance(cur, list | tuple) and part.isdigit():
-            cur = cur[int(part)] if int(part) < len(cur) else None
+            if int(part) >= len(cur):
+                return default
+            cur = cur[int(part)]
+        elif hasattr(cur, part):
+            cur = getattr(cur, part)
         else:
-            cur = getattr(cur, part, None)
+            return default
     return cur
 
 
@@ -156,14 +175,16 @@ def message(
     tool_calls: list[dict[str, Any]] | None = None,
     tool_call_id: str | None = None,
     name: str | None = None,
+    reasoning: str | None = None,
 ) -> dict[str, Any]:
-    """One transcript message with exactly the canonical keys."""
+    """One transcript message with exactly the canonical keys (`reasoning`: the model's thinking, kept apart)."""
     return {
         "role": role,
         "content": content,
         "tool_calls": tool_calls or None,
         "tool_call_id": tool_call_id,
         "name": name,
+        "reasoning": reasoning,
     }
 
 

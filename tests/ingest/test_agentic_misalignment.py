@@ -200,7 +200,7 @@ def test_malformed_responses_are_quarantined(tmp_path: Path, out: Path) -> None:
     assert "harmful_behavior must be true/false" in reasons["sample_004:v"]
     assert reasons["sample_005:v"].startswith("missing verdict")
     assert reasons["sample_006"].startswith("raw_response must be a string")
-    assert "records: 12 = imported 7 (ungraded 3) + already present 0 + rejected 5" in result.out
+    assert "records: 12 = imported 7 (ungraded 3) + already present 0 + quarantined 5" in result.out
     assert_adds_up(out)
 
 

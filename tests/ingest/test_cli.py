@@ -36,7 +36,9 @@ def test_unrecognised_file_and_mixed_sources(tmp_path: Path, out: Path) -> None:
     result = ingest(odd, src, "--out", out)
     assert result.code == 0
     assert "files read: 2 (1 with nothing imported)" in result.out
-    assert quarantine(out)[0]["reason"] == "unrecognised format (pass --format)"
+    [q] = quarantine(out)
+    assert (q["reason"], q["records"]) == ("not a format evalboard reads", "unknown")
+    assert f"  {odd} — unknown count: not an eval log evalboard knows" in result.out
 
 
 def test_ingest_log_is_readable_by_duckdb(tmp_path: Path, out: Path) -> None:
@@ -61,3 +63,39 @@ def test_help_and_progress(tmp_path: Path) -> None:
     quiet = io.StringIO()
     Progress(quiet, total_files=1, enabled=False)(SourceStats("x", "jsonl", records=1))
     assert quiet.getvalue() == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path: Path) -> None:
+    from evalboard.ingest.detect import Found
+
+    tty = _Terminal()
+    bar = Progress(tty, total_files=2, enabled=True, total_bytes=1000)
+    bar.file(1, Found(tmp_path / "a.jsonl", "jsonl", "JSONL (one record per line)"), size=800)
+    bar.last -= 10
+    bar.bytes_read(400)
+    bar(SourceStats("a", "jsonl", records=1234))
+    text = tty.getvalue()
+    assert f"file 1/2: {tmp_path / 'a.jsonl'} — JSONL (one record per line) [jsonl]\n" in text
+    assert "\r[#########...............]  40%  1,234 records  file 1/2" in text and "ETA " in text
+    plain = io.StringIO()
+    lines = Progress(plain, total_files=1, enabled=True, total_bytes=100)
+    lines.file(1, None, size=100)
+    lines.last -= 10
+    lines.bytes_read(50)
+    lines(SourceStats("a", "jsonl", records=10))
+    assert (
+        plain.getvalue().startswith("ingest: 50% of the bytes  10 records  file 1/1") and "\r" not in plain.getvalue()
+    )
+
+
+def test_progress_lines_from_a_real_run_when_not_a_tty(tmp_path: Path, out: Path) -> None:
+    src = tmp_path / "a.jsonl"
+    src.write_text("".join(line(f"s{i}") + "\n" for i in range(3)))
+    stderr = io.StringIO()
+    assert main([str(src), "--out", str(out)], stdout=io.StringIO(), stderr=stderr) == 0
+    assert stderr.getvalue() == f"file 1/1: {src} — JSONL (one record per line) [jsonl]\n"

@@ -92,7 +92,7 @@ def test_malformed_lines_are_quarantined_and_counts_add_up(tmp_path: Path, out: 
     [entry] = ingest_log(out)
     assert (entry["records"], entry["imported"], entry["ungraded"], entry["rejected"]) == (9, 2, 1, 7)
     assert_adds_up(out)
-    assert "records: 9 = imported 2 (ungraded 1) + already present 0 + rejected 7" in result.out
+    assert "records: 9 = imported 2 (ungraded 1) + already present 0 + quarantined 7" in result.out
     assert f"quarantine: {out / 'quarantine'}" in result.out
 
 
