@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest.awareness import AWARENESS_THRESHOLD, inspect_labels, split_parts
 from evalboard.ingest.records import (
     Item,
     Options,
@@ -290,7 +291,9 @@ def _sample(
     }
     for col in ("scenario_family", "scenario"):
         row[col] = str(row[col]) if row[col] is not None else None
-    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys)
+    labels = inspect_labels(scores, options.extra.get(AWARENESS_THRESHOLD))
+    extra = {"awareness": [label | {"sample_id": row["sample_id"]} for label in labels]}
+    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys, extra=extra)
 
 
 def _grade(scores: dict[str, Any], options: Options) -> dict[str, Any] | str:
@@ -368,9 +371,9 @@ def messages(chat: list[Any] | None) -> list[dict[str, Any]]:
         tcid = getattr(msg, "tool_call_id", None)
         if isinstance(tcid, list):
             tcid = ",".join(tcid)
-        content = _text(msg.content)
+        content, reasoning = split_parts(msg.content)
         error = getattr(msg, "error", None)
         if error is not None:
             content = f"{content}\n[tool error: {getattr(error, 'message', error)}]".strip()
-        out.append(message(msg.role, content, calls, tcid, getattr(msg, "function", None)))
+        out.append(message(msg.role, content, calls, tcid, getattr(msg, "function", None), reasoning))
     return out

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest import inspect as inspect_importer
+from evalboard.ingest.awareness import AWARENESS_THRESHOLD, petri_labels
 from evalboard.ingest.jsonl import normalise_messages
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, timestamp
 
@@ -79,7 +80,9 @@ def parse_transcript(obj: Any, path: Path, options: Options) -> Item:
         "created_at": created,
     }
     keys = tuple(str(k) for k in (row["run_id"], target) if k)
-    return Parsed(row, messages, "file", ctx=obj, keys=keys)
+    labels = petri_labels(judge, options.extra.get(AWARENESS_THRESHOLD))
+    extra = {"awareness": [label | {"sample_id": row["sample_id"]} for label in labels]}
+    return Parsed(row, messages, "file", ctx=obj, keys=keys, extra=extra)
 
 
 def _target_messages(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
