@@ -10,7 +10,7 @@ from evalboard import metrics, paths
 from evalboard.fmt import literal
 from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
 from evalboard.store import QueryError
-from evalboard.view import View
+from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, View, landing_snapshot, pools_everything
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.
 st.set_page_config(page_title="evalboard", page_icon=str(paths.FAVICON), layout="wide")
@@ -30,6 +30,7 @@ FILTER_LABELS = {  # URL key → (label, placeholder when nothing is selected)
     "grader": ("Grader", "All graders"),
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
+OVERVIEW = ""  # the default page's url_path
 
 page = st.navigation(PAGES, position="top")
 begin_warnings()
@@ -42,10 +43,20 @@ if health.has_samples:
     _, warnings = View.from_query_params(url, options)
     for warning in warnings:
         warn(warning)
+    if "_visited" not in st.session_state:  # a fresh visit: the Overview opens on the newest snapshot
+        st.session_state["_visited"] = True
+        newest = landing_snapshot(url, options["snapshot"]) if page.url_path == OVERVIEW else None
+        if newest is not None:
+            st.session_state["snapshot"] = [newest]
     with st.sidebar:
         st.header("Filters")
         for key, (label, placeholder) in FILTER_LABELS.items():
             st.multiselect(label, options[key], key=key, bind="query-params", placeholder=placeholder)
+    if page.url_path == OVERVIEW:  # the address bar reopens this view: say so when it pools every snapshot
+        if pools_everything(current_view()):
+            st.query_params[ALL_SNAPSHOTS_KEY] = ALL_SNAPSHOTS
+        else:
+            st.query_params.pop(ALL_SNAPSHOTS_KEY, None)
     if health.manifest.synthetic:
         st.info(
             f"**Synthetic demo data** — {literal(health.manifest.title)}. No real model produced these results.",

@@ -131,3 +131,40 @@ def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
     rows = store.run("awareness_of_sample", {"sample_id": sample_id}).to_dicts()
     seen: set[str] = set()
     return [r for r in rows if not (r["source"] in seen or seen.add(r["source"]))]
+
+
+def provenance(detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where a transcript came from, as (label, value) pairs in reading order: its cell, scenario, epoch, grader."""
+    pairs = [
+        ("snapshot", detail.get("snapshot")),
+        ("intervention", detail.get("intervention")),
+        ("checkpoint", f"{detail.get('training_stage')}@{detail.get('stage_step')}"),
+        ("family", detail.get("scenario_family")),
+        ("scenario", detail.get("scenario")),
+        ("epoch", detail.get("epoch")),
+        ("grader", detail.get("grader")),
+    ]
+    return [(label, str(value)) for label, value in pairs if value is not None]
+
+
+def cell_link(detail: dict[str, Any]) -> dict[str, str]:
+    """The Transcripts page's filters that list every transcript of the sample's cell (any verdict)."""
+    link = {
+        "snapshot": detail["snapshot"],
+        "intervention": detail["intervention"],
+        "stage": detail["training_stage"],
+        "step": str(detail["stage_step"]),
+        "family": detail["scenario_family"],
+        "verdict": "all",
+    }
+    if detail.get("grader") is not None:
+        link["grader"] = detail["grader"]
+    return link
+
+
+def other_interventions(others: pl.DataFrame, detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """From `counterparts`: the same scenario, epoch and checkpoint under the snapshot's other interventions."""
+    rows = others.filter(
+        (pl.col("snapshot") == detail["snapshot"]) & (pl.col("intervention") != detail["intervention"])
+    )
+    return rows.unique("intervention", keep="first", maintain_order=True).to_dicts()

@@ -16,7 +16,7 @@ import streamlit as st
 
 from evalboard import paths
 from evalboard.store import Store
-from evalboard.view import FILTER_KEYS, PAGE_KEYS_BY_PAGE, View
+from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, FILTER_KEYS, PAGE_KEYS_BY_PAGE, View, pools_everything
 
 REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
@@ -89,7 +89,8 @@ def page_params(url_path: str) -> dict[str, list[str]]:
 def share_url(url_path: str, view: View) -> str:
     """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
     scheme, netloc, _, _, _ = urlsplit(st.context.url or "")
-    query = urlencode(view.to_query_params() | page_params(url_path), doseq=True)
+    marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
+    query = urlencode(view.to_query_params() | marker | page_params(url_path), doseq=True)
     return urlunsplit((scheme, netloc, "/" + url_path, query, ""))
 
 

@@ -21,6 +21,10 @@ FILTER_KEYS: dict[str, str] = {
     "grader": "graders",
 }
 MAX_SHOWN_CHARS = 160  # a URL value is shown up to this length in a warning, then its length is said
+# The Overview opens on the newest snapshot when a visit starts with no filter in the URL (four generations pooled
+# into one bar answer nothing). A view that pools every snapshot on purpose says so with `snapshots=all`, so its
+# link reopens exactly that; links that carry any filter key open as they always did.
+ALL_SNAPSHOTS_KEY, ALL_SNAPSHOTS = "snapshots", "all"
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,12 @@ class View:
                 else:
                     warnings.append(ignored(key, value, f"the dataset has no such {key}"))
             values[name] = tuple(kept)
-        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS)
+        marker = params.get(ALL_SNAPSHOTS_KEY, ())
+        for value in [marker] if isinstance(marker, str) else list(marker):
+            if value != ALL_SNAPSHOTS:
+                reason = f"it can only be {ALL_SNAPSHOTS!r} (pick snapshots with snapshot=…)"
+                warnings.append(ignored(ALL_SNAPSHOTS_KEY, value, reason))
+        unknown = sorted(set(params) - set(FILTER_KEYS) - PAGE_KEYS - {ALL_SNAPSHOTS_KEY})
         warnings += [f"Ignored unknown URL parameter {literal(k, limit=MAX_SHOWN_CHARS)}." for k in unknown]
         return cls(**values), warnings
 
@@ -138,3 +147,20 @@ PAGE_KEY_SPECS: dict[str, KeySpec] = {
 def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
     """Validate one page URL key by its spec: (value or None, warning or None)."""
     return PAGE_KEY_SPECS[key].check(key, raw)
+
+
+def landing_snapshot(params: Mapping[str, str | Sequence[str]], snapshots: Sequence[str]) -> str | None:
+    """The snapshot a fresh visit to the Overview opens on: the newest (last of `snapshots`, oldest first) when the
+    URL holds no filter key and no `snapshots=all`; else None (the URL's own view stands, and one snapshot is
+    already all of them)."""
+    if len(snapshots) < 2 or any(key in params for key in FILTER_KEYS):
+        return None
+    marker = params.get(ALL_SNAPSHOTS_KEY, ())
+    if ALL_SNAPSHOTS in ([marker] if isinstance(marker, str) else list(marker)):
+        return None
+    return snapshots[-1]
+
+
+def pools_everything(view: View) -> bool:
+    """True when no filter is set: the view whose link needs `snapshots=all` to reopen exactly."""
+    return not view.to_query_params()

@@ -6,7 +6,7 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard import awareness, charts
+from evalboard import awareness, charts, overview
 from evalboard import comparison as cmp
 from evalboard.fmt import literal, sentence
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
@@ -107,8 +107,7 @@ result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pair
 NAMES |= {row.family for row in result.rows}
 if result.empty_sides:
     st.info(
-        f"{' and '.join(result.empty_sides)} has no graded samples in the selected families and graders. "
-        "Clear a sidebar filter or pick another run.",
+        md(overview.empty_sides_message(list(result.empty_sides), bool(view.families or view.graders))),
         icon=":material/search:",
     )
     end_page()

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, charts, drilldown, metrics, overview
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 from evalboard.session import (
     awareness_split,
     current_view,
@@ -38,6 +38,10 @@ def open_aware_cell(source: str) -> None:
         open_transcripts(drilldown.narrowed(current_view(), cell) | extra)
 
 
+def show_all_snapshots() -> None:
+    st.session_state["snapshot"] = []  # app.py then writes snapshots=all, so the link reopens this view
+
+
 def clickable_chart(figure, key: str) -> None:
     st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
 
@@ -59,11 +63,23 @@ st.caption(
     "left out of the denominators."
 )
 
+snapshots = metrics.filter_options(store)["snapshot"]
+if newest := overview.newest_snapshot_note(view.snapshots, snapshots):
+    note, widen = st.columns([4, 1], vertical_alignment="center")
+    note.markdown(
+        f"**{sentence(newest, snapshots)}** — one model generation; pooling generations would average different models."
+    )
+    widen.button(f"Show all {len(snapshots)} snapshots", on_click=show_all_snapshots, icon=":material/unfold_more:")
+
 by_intervention = metrics.rates(store, "rate_by_intervention", view)
 if by_intervention.get_column("n").sum() == 0:
+    filtered, ungraded = bool(view.to_query_params()), int(by_intervention.get_column("ungraded").sum())
     st.info(
-        "No graded samples match these filters. Clear a filter in the sidebar to see more.", icon=":material/search:"
+        overview.no_rates_message(filtered, ungraded),  # our own words and a count
+        icon=":material/rate_review:" if ungraded else ":material/search:",
     )
+    if ungraded:
+        st.page_link("pages/data_health.py", label="Data health", icon=":material/health_and_safety:")
     end_page()
 
 ungraded = by_intervention.get_column("ungraded").sum()

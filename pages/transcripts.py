@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, samples
-from evalboard.fmt import literal
+from evalboard.fmt import literal, sentence
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, rerun_keeping_warnings, warn
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
@@ -16,14 +16,18 @@ from evalboard.transcript_text import (
     MARK_CLOSE,
     MARK_OPEN,
     REASONING_LABEL,
+    TextToolCall,
+    call_fields,
     clean,
     first_line,
     fold,
     inert_markdown,
     mark_passages,
     pretty_arguments,
+    safe_markdown,
+    split_tool_uses,
 )
-from evalboard.view import ignored, page_key
+from evalboard.view import FILTER_KEYS, ignored, page_key
 
 ensure_entrypoint()
 store = get_store()
@@ -46,11 +50,14 @@ def open_sample(sample_id: str | None) -> None:
         st.query_params.pop("right", None)
 
 
-def render_text(text: object, key: str) -> None:
-    """Model-written text as plain text (never Markdown: no links, images, HTML or LaTeX), folded when long."""
+def render_text(text: object, key: str, markdown: bool = False) -> None:
+    """Message text folded when long: plain text, or the model's formatting as safe Markdown (no links, images,
+    HTML, LaTeX or directives)."""
     full = clean(text)
     shown, cut = fold(full)
-    if shown:
+    if shown and markdown:
+        st.markdown(safe_markdown(shown))
+    elif shown:
         st.text(shown)
     if cut:
         with st.expander(f"Show the whole message ({len(full):,} characters)"):
@@ -71,7 +78,34 @@ def render_reasoning(reasoning: object, passages: list[str], key: str) -> None:
         render_text(marked, key + "-reasoning")
 
 
-def render_messages(messages: list[dict], sample_id: str, passages: list[str] = ()) -> None:
+def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None) -> None:
+    """One tool call, structured or written as text: its name, then its fields (recipient, subject, body, …), with
+    the raw arguments or text one click away."""
+    st.caption(f":material/build: Tool call · **{inert_markdown(name)}**")
+    with st.container(border=True):
+        if fields is None:
+            st.code(raw, language=language, wrap_lines=True)
+            return
+        for label, value in fields:
+            if "\n" in value or len(value) > 120:
+                st.markdown(f"**{inert_markdown(label)}**")
+                st.text(value)
+            else:
+                st.markdown(f"**{inert_markdown(label)}:** {safe_markdown(value)}")
+        with st.expander("Raw " + ("arguments" if language == "json" else "text"), icon=":material/code:"):
+            st.code(raw, language=language, wrap_lines=True)
+
+
+def render_model_text(text: object, key: str) -> None:
+    """The model's own text: Markdown rendered safely, `<tool_use:NAME>` blocks as tool-call cards."""
+    for index, part in enumerate(split_tool_uses(text)):
+        if isinstance(part, TextToolCall):
+            render_tool_card(part.name, part.fields, part.raw, None)
+        else:
+            render_text(part, f"{key}-{index}", markdown=True)
+
+
+def render_messages(messages: list[dict], sample_id: str, raw: bool = False, passages: list[str] = ()) -> None:
     passages = list(passages)
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
@@ -86,10 +120,65 @@ def render_messages(messages: list[dict], sample_id: str, passages: list[str] = 
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
             if clean(message.get("reasoning")).strip():
                 render_reasoning(message.get("reasoning"), passages, key)
-            render_text(mark_passages(message.get("content"), passages)[0] if passages else message.get("content"), key)
+            content = mark_passages(message.get("content"), passages)[0] if passages else message.get("content")
+            if role == "assistant" and not raw:
+                render_model_text(content, key)
+            else:
+                render_text(content, key)
             for call in message.get("tool_calls") or []:
-                st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
-                st.code(pretty_arguments(call.get("arguments")), language="json", wrap_lines=True)
+                arguments = pretty_arguments(call.get("arguments"))
+                if raw:
+                    st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
+                    st.code(arguments, language="json", wrap_lines=True)
+                else:
+                    render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
+
+
+def open_cell(link: dict[str, str]) -> None:
+    """Button callback: list every transcript of a cell here (any verdict, no search, first page).
+
+    This page's own widgets are bound to the URL, so they are set through session state; `step` is a plain key."""
+    for key in FILTER_KEYS:
+        st.session_state[key] = [link[key]] if key in link else []
+    st.session_state["verdict"] = link.get("verdict", "all")
+    st.session_state["q"] = ""
+    st.session_state.pop("list_page", None)
+    for key in ("sample", "right", "list_page"):
+        st.query_params.pop(key, None)
+    st.query_params["step"] = link["step"]
+
+
+def open_beside(left: str, right: str) -> None:
+    st.query_params["sample"] = left
+    st.query_params["right"] = right
+
+
+def render_provenance(detail: dict, key: str) -> None:
+    """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
+    with st.container(border=True):
+        st.markdown(" · ".join(f"{label} **{inert_markdown(value)}**" for label, value in samples.provenance(detail)))
+        others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
+        buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
+        buttons[0].button(
+            "All transcripts in this cell",
+            icon=":material/table_rows:",
+            on_click=open_cell,
+            args=(samples.cell_link(detail),),
+            key=f"cell-{key}",
+        )
+        for i, other in enumerate(others):
+            buttons[(i + 1) % len(buttons)].button(
+                f"Same scenario under {other['intervention']}",
+                icon=":material/compare_arrows:",
+                on_click=open_beside,
+                args=(detail["sample_id"], other["sample_id"]),
+                key=f"beside-{key}-{other['sample_id']}",
+            )
+        if not others:
+            st.caption(
+                "No other intervention of this snapshot ran this scenario at this epoch and checkpoint "
+                "(release evaluations run the candidate alone)."
+            )
 
 
 def render_verdict(detail: dict) -> None:
@@ -120,8 +209,8 @@ def render_awareness(labels: list[dict]) -> None:
             st.caption(inert_markdown(first_line(label["explanation"], 300)))
 
 
-def render_sample(sample_id: str) -> None:
-    """Verdict banner, conditions, the copyable id and the conversation of one sample."""
+def render_sample(sample_id: str, side: str = "left") -> None:
+    """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample."""
     detail = samples.sample_detail(store, sample_id)
     if detail is None:
         st.error(
@@ -129,6 +218,7 @@ def render_sample(sample_id: str) -> None:
             icon=":material/search_off:",
         )
         return
+    render_provenance(detail, f"{side}-{sample_id}")
     render_verdict(detail)
     labels = samples.awareness_labels(store, sample_id)
     render_awareness(labels)
@@ -158,7 +248,12 @@ def render_sample(sample_id: str) -> None:
     elif not messages:
         st.info("This transcript has no messages.", icon=":material/info:")
     else:
-        render_messages(messages, sample_id, [clean(r["evidence"]) for r in labels if r.get("evidence")])
+        render_messages(
+            messages,
+            sample_id,
+            raw=st.session_state.get("raw_text", False),
+            passages=[clean(r["evidence"]) for r in labels if r.get("evidence")],
+        )
 
 
 def clear_believed() -> None:
@@ -212,7 +307,8 @@ for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a 
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
 cell = [f"{k}: {', '.join(v)}" for k, v in view.to_query_params().items()] + ([f"step: {step}"] if step else [])
-st.caption("Cell: " + (inert_markdown("; ".join(cell)) if cell else "all samples") + " — change it in the sidebar.")
+names = [v for values in view.to_query_params().values() for v in values]
+st.caption("Cell: " + (sentence("; ".join(cell), names) if cell else "all samples") + " — change it in the sidebar.")
 if step is not None:
     st.button("Clear the checkpoint step", on_click=lambda: st.query_params.pop("step", None))
 
@@ -294,6 +390,12 @@ if sample_id in ids:
         "Next →", on_click=open_sample, args=(ids[at + 1] if at + 1 < len(ids) else None,), disabled=at + 1 >= len(ids)
     )
 nav[2].button("Back to the list", on_click=open_sample, args=(None,))
+nav[3].toggle(
+    "Raw text",
+    key="raw_text",
+    help="Show the model's messages exactly as written: no Markdown formatting, tool calls written as text left as "
+    "text. Formatted text never shows links, images or HTML either way.",
+)
 
 others = samples.counterparts(store, sample_id)
 right = st.query_params.get("right")
@@ -320,7 +422,7 @@ if right:
     with left_col:
         render_sample(sample_id)
     with right_col:
-        render_sample(right)
+        render_sample(right, "right")
 else:
     render_sample(sample_id)
 

@@ -75,6 +75,10 @@ class AppServer:
         argv = list(command) if command is not None else streamlit_command(script, self.port)
         self.proc = subprocess.Popen(argv, cwd=cwd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_healthy(timeout)
+        marker = Path(f"{self.guard_log}.active")
+        if not (marker.exists() and marker.read_text() == str(self.proc.pid)):
+            self.cleanup()
+            raise RuntimeError("the network guard did not load in the app server")
 
     def __enter__(self) -> AppServer:
         return self

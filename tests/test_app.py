@@ -1,12 +1,13 @@
 """AppTest: the Overview and Data health pages, URL → view restore, and bad input."""
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.harness import app_test
-from tests.helpers import sample, write_samples
+from tests.helpers import sample, shown, write_samples
 
 
 def run_app(query: dict | None = None, data=None, monkeypatch=None) -> AppTest:
@@ -22,8 +23,8 @@ def filters(at: AppTest) -> dict[str, list[str]]:
 
 
 def test_overview_renders_three_charts_on_demo_data():
-    at = run_app()
-    assert not at.exception
+    at = run_app({"snapshots": "all"})
+    assert not at.exception and not at.warning
     assert [t.value for t in at.title] == ["Blackmail rate"]
     bars, lines, heat = figures(at)
     assert len(bars["data"][0]["x"]) == 8  # every intervention
@@ -73,7 +74,67 @@ def test_bad_url_values_are_dropped_with_a_warning(value):
 def test_filters_matching_nothing_say_so():
     at = run_app({"snapshot": "atlas-2026-05", "intervention": "difficult_advice"})
     assert not at.exception
-    assert any("No graded samples match" in i.value for i in at.info)
+    assert [i.value for i in at.info if "match" in i.value] == [
+        "No samples match these filters. Clear a filter in the sidebar to see more."
+    ]
+
+
+def test_a_fresh_visit_opens_on_the_newest_snapshot_and_one_click_widens_it():
+    at = run_app()
+    assert not at.exception and not at.warning
+    assert filters(at)["snapshot"] == ["atlas-2026-11"]  # the sidebar shows the choice that was made
+    assert any("Showing snapshot atlas-2026-11, the newest of 4" in shown(m.value) for m in at.markdown)
+    bars, _, _ = figures(at)
+    assert {x.split("<br>")[0] for x in bars["data"][0]["x"]} == {
+        "baseline", "deliberation_rewrites", "constitution_stories+harmlessness"
+    }  # fmt: skip
+    assert at.sidebar.code[0].value.endswith("/?snapshot=atlas-2026-11")
+    [widen] = [b for b in at.button if b.label == "Show all 4 snapshots"]
+    widen.click().run()
+    assert not at.exception and filters(at)["snapshot"] == []
+    assert len(figures(at)[0]["data"][0]["x"]) == 8
+    assert at.query_params["snapshots"] == "all"  # the address bar reopens the pooled view …
+    assert at.sidebar.code[0].value.endswith("/?snapshots=all")  # … and so does the share link
+    assert not any("Showing snapshot" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize(
+    ("query", "snapshots"),
+    [
+        ({"snapshots": "all"}, []),  # a link of the pooled view, written by this version
+        ({"intervention": "baseline"}, []),  # an old link with any filter key opens exactly as before
+        ({"family": "murder"}, []),
+        ({"snapshot": "atlas-2026-05"}, ["atlas-2026-05"]),
+    ],
+)
+def test_links_with_a_filter_or_the_marker_open_exactly_their_view(query, snapshots):
+    at = run_app(query)
+    assert not at.exception and not at.warning
+    assert filters(at)["snapshot"] == snapshots
+    share = at.sidebar.code[0].value
+    reopened = run_app({k: v for k, v in parse_qs(urlsplit(share).query).items()})
+    assert filters(reopened) == filters(at)  # the share link round-trips exactly
+    assert figures(reopened)[0] == figures(at)[0]
+
+
+def test_a_bad_all_snapshots_marker_is_named():
+    at = run_app({"snapshots": "atlas-2026-05"})
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "Ignored ` snapshots=atlas-2026-05 ` from the URL: it can only be 'all' (pick snapshots with snapshot=…)."
+    ]
+
+
+def test_all_ungraded_transcripts_say_what_is_true(tmp_path, monkeypatch):
+    """40 real transcripts, none graded yet: no filter is set, so 'clear a filter' would mislead."""
+    rows = [sample(i, harmful=None, classifier_verdict=None) for i in range(40)]
+    write_samples(tmp_path / "real" / "samples" / "a.parquet", rows)
+    at = run_app(data=tmp_path / "real", monkeypatch=monkeypatch)
+    assert not at.exception
+    assert [i.value for i in at.info] == ["All 40 transcripts are ungraded; rates need verdicts — see Data health."]
+    assert not at.get("plotly_chart")
+    at = run_app({"family": "blackmail"}, data=tmp_path / "real", monkeypatch=monkeypatch)
+    assert "all 40 that match are ungraded; rates need verdicts" in at.info[0].value
 
 
 def test_missing_folder_says_how_to_load_data(tmp_path, monkeypatch):

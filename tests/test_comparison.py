@@ -201,7 +201,7 @@ def test_url_warnings_name_key_and_value(two_families):
     assert len(warnings) == 3
     assert any(w.startswith("Ignored ` b_intervention=' OR 1=1 -- ` from the URL") for w in warnings)
     assert any("` a_stage=rl@9 `" in w and "checkpoint" in w for w in warnings)
-    assert all(len(w) < 300 for w in warnings)
+    assert all(len(w) < 400 for w in warnings)  # a 500-character value is cut
 
 
 def test_mcnemar_pairs_on_shared_scenarios_and_epochs(two_families):

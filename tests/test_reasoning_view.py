@@ -60,8 +60,9 @@ def test_viewer_shows_reasoning_apart_collapsed_inert_and_marked(tmp_path, monke
     inside = [t.value for t in reasoning[0].text]
     assert inside and f"{MARK_OPEN}This is probably a test of whether I blackmail{MARK_CLOSE}" in inside[0]
     assert HOSTILE in inside[0]  # shown as plain text, character for character
-    texts = [t.value for t in at.text]
-    assert "Replying to Kyle now." in texts and not any("Thinking." in t for t in texts if t not in inside)
+    shown = [t.value for t in at.text if t.value not in inside] + [m.value for m in at.markdown]
+    assert any("Replying to Kyle now" in t for t in shown)  # the text it sent (safe Markdown)
+    assert not any("Thinking" in t for t in shown)  # the reasoning only in its expander, never as Markdown
     label = next(m.value for m in at.markdown if "Eval-awareness" in m.value)
     assert "believed evaluation" in label and literal("petri <b>judge</b>") in label and "score 8" in label
     assert not any("](http" in m.value for m in at.markdown) and not any("](http" in c.value for c in at.caption)

@@ -100,3 +100,23 @@ def test_counterparts_share_scenario_epoch_and_checkpoint(tmp_path):
     write_samples(tmp_path / "samples" / "a.parquet", rows)
     others = samples.counterparts(Store(tmp_path), "t-000001")
     assert others.get_column("sample_id").to_list() == ["t-000002"]
+
+
+def test_provenance_cell_link_and_other_interventions():
+    import polars as pl
+
+    detail = {
+        "sample_id": "x", "snapshot": "s1", "intervention": "baseline", "training_stage": "rl", "stage_step": 500,
+        "scenario_family": "blackmail", "scenario": "bm_1", "epoch": 3, "grader": None,
+    }  # fmt: skip
+    assert samples.provenance(detail) == [
+        ("snapshot", "s1"), ("intervention", "baseline"), ("checkpoint", "rl@500"), ("family", "blackmail"),
+        ("scenario", "bm_1"), ("epoch", "3"),
+    ]  # fmt: skip
+    assert samples.cell_link(detail) == {"snapshot": "s1", "intervention": "baseline", "stage": "rl", "step": "500",
+                                         "family": "blackmail", "verdict": "all"}  # fmt: skip
+    others = pl.DataFrame(
+        {"sample_id": ["a", "b", "c", "d"], "snapshot": ["s0", "s1", "s1", "s1"],
+         "intervention": ["baseline", "safe", "safe", "baseline"], "harmful": [True, False, True, None]}
+    )  # fmt: skip
+    assert [o["sample_id"] for o in samples.other_interventions(others, detail)] == ["b"]

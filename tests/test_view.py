@@ -114,3 +114,16 @@ def test_every_page_key_without_a_data_dependent_check_has_a_spec():
     data_checked = {"sample", "right", "q", "awareness_source", "believed_source"}
     data_checked |= (set(PAGE_KEYS_BY_PAGE["compare"]) - {"split"}) | set(PAGE_KEYS_BY_PAGE["readiness"])
     assert set(PAGE_KEY_SPECS) == PAGE_KEYS - data_checked
+
+
+def test_a_fresh_visit_lands_on_the_newest_snapshot_only_without_filter_keys():
+    from evalboard.view import landing_snapshot
+
+    snaps = ["old", "new"]
+    assert landing_snapshot({}, snaps) == "new"
+    assert landing_snapshot({"snapshots": "all"}, snaps) is None  # the pooled view, said explicitly
+    assert landing_snapshot({"snapshots": ["all"]}, snaps) is None
+    assert landing_snapshot({"family": ["murder"]}, snaps) is None  # an old link: opens as it always did
+    assert landing_snapshot({"snapshot": []}, snaps) is None
+    assert landing_snapshot({"sample": "x"}, snaps) == "new"  # page keys are not filters
+    assert landing_snapshot({}, ["only"]) is None  # one snapshot is already all of them

@@ -1,5 +1,6 @@
 """Real browser: a markdown link, a markdown image and an HTML payload through every URL key of every page, and
-through a dataset's title, description and family names, stay text — nothing is fetched, nothing links out.
+through a dataset's title, description, family, intervention and snapshot names, stay text — nothing is fetched,
+nothing links out.
 
 The stand-in outside host is a tiny HTTP server on 127.0.0.2 (a loopback address other than the app's): it
 records every hit and the test asserts it got none. The browser context also refuses and records any request
@@ -86,8 +87,17 @@ def outside() -> Iterator[Outside]:
 def write_dataset(root: Path, outside: Outside) -> Path:
     """The gates file's families plus one family per payload; payloads in the title and description too."""
     families = ["blackmail", "leaking", "murder", "sabotage", *outside.payloads("family").values()]
+    interventions = ["baseline", outside.payloads("intervention")["link"]]
+    snapshots = ["snap-a", outside.payloads("snapshot")["html"]]
     rows = [
-        sample(i, scenario_family=family, sample_id=f"s-{i:04d}", harmful=i % 7 == 0)
+        sample(
+            i,
+            scenario_family=family,
+            intervention=interventions[i % 2],
+            snapshot=snapshots[(i // 2) % 2],
+            sample_id=f"s-{i:04d}",
+            harmful=i % 7 == 0,
+        )
         for i, family in enumerate(family for family in families for _ in range(12))
     ]
     write_samples(root / "samples" / "part.parquet", rows)

@@ -104,6 +104,31 @@ def test_shared_url_restores_the_filtered_view_and_its_share_link(page: Page, ne
     assert query(other.url) == query(SHARED)
 
 
+def test_a_fresh_visit_opens_on_the_newest_snapshot_and_widens_in_one_click(page: Page, app_url: str):
+    open_overview(page, app_url + "/")
+    no_exception(page)
+    expect(page.get_by_text("Showing snapshot atlas-2026-11, the newest of 4")).to_be_visible()
+    expect_selected(page, "Snapshot", ["atlas-2026-11"])
+    # The address bar stays the front door ("/": always the newest); the share link pins the snapshot.
+    assert query(page.url) == {} and query(share_link(page)) == {"snapshot": ["atlas-2026-11"]}
+    assert set(tick_labels(charts(page).nth(0), "x")) == {
+        "baseline", "deliberation_rewrites", "constitution_stories+harmlessness"
+    }  # fmt: skip
+
+    page.get_by_role("button", name="Show all 4 snapshots").click()
+    expect(page).to_have_url(re.compile(r"/\?snapshots=all$"))
+    expect(charts(page).nth(0).locator(".xtick text")).to_have_count(len(ALL_INTERVENTIONS), timeout=60_000)
+    wait_idle(page)
+    expect_selected(page, "Snapshot", [])
+    assert query(share_link(page)) == {"snapshots": ["all"]}
+
+    page.reload()  # the pooled view's own URL reopens the pooled view, not the default
+    open_overview(page, page.url)
+    expect_selected(page, "Snapshot", [])
+    assert set(tick_labels(charts(page).nth(0), "x")) == ALL_INTERVENTIONS
+    expect(page.get_by_text("Showing snapshot")).to_have_count(0)
+
+
 def test_changing_a_filter_updates_the_address_bar_and_the_charts(page: Page, app_url: str):
     open_overview(page, app_url + "/?snapshot=atlas-2026-05")
     heat = charts(page).nth(2)

@@ -79,3 +79,26 @@ def test_shared_link_as_the_first_visit_to_a_fresh_server(serve_app, page: Page)
     open_readiness(page, url + SHARED)
     assert urlsplit(page.url).path == "/readiness"
     shows_the_shared_verdict(page)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "verdict", "reason"),
+    [
+        ("atlas-2026-11", "READY", "all 4 families are within their gates."),
+        ("atlas-2026-09", "INSUFFICIENT DATA", "2 of 4 families pass; 2 need more data (blackmail, sabotage)."),
+        ("atlas-2026-07", "NOT READY", "4 of 4 families fail their gates"),
+    ],
+)
+def test_the_demo_shows_every_verdict_with_its_reason(page: Page, app_url: str, snapshot, verdict, reason):
+    open_readiness(page, f"{app_url}/readiness?snapshot={snapshot}")
+    banner = page.locator(".st-key-readiness-verdict")
+    expect(banner.get_by_role("heading").first).to_have_text(verdict)
+    expect(banner).to_contain_text(reason)
+    expect(page.get_by_text("Why:").first).to_be_visible()
+
+
+def test_the_demo_history_holds_all_three_verdicts(page: Page, app_url: str):
+    open_readiness(page, app_url + "/readiness")
+    expect(page.locator(".st-key-readiness-verdict").get_by_role("heading").first).to_have_text("READY")
+    history = charts(page).nth(0)
+    expect(history.locator(".legendtext")).to_have_text(["READY", "NOT READY", "INSUFFICIENT DATA"])

@@ -77,16 +77,21 @@ def wait_for_transcript(page: Page, sample_id: str | None = None) -> Locator:
 
 
 def expect_tool_call(page: Page, function: str) -> dict:
-    """A "Tool call · <function>" caption followed by its arguments as formatted JSON; returns the arguments."""
+    """A "Tool call · <function>" card: its fields, and one click away its arguments as formatted JSON; returns the
+    arguments."""
     message = main(page).get_by_test_id("stChatMessage").filter(has_text=f"Tool call · {function}").first
     message.scroll_into_view_if_needed()
     caption = message.get_by_text(f"Tool call · {function}")
     expect(caption).to_be_visible()
-    code = message.get_by_test_id("stCode").last
+    raw = message.get_by_test_id("stExpander").filter(has_text="Raw arguments").last
+    raw.get_by_text("Raw arguments").click()
+    code = raw.get_by_test_id("stCode")
     expect(code).to_be_visible()
     arguments = json.loads(code.inner_text())
     assert isinstance(arguments, dict) and arguments, arguments
     assert code.inner_text().startswith('{\n  "'), "arguments are shown as indented JSON"
+    for key in arguments:  # the card shows every field by name
+        expect(message.get_by_text(re.compile(rf"^{re.escape(key)}:?$")).first).to_be_visible()
     return arguments
 
 

@@ -30,6 +30,8 @@ def _refuse(what: str) -> None:
 
 
 if _LOG:
+    with open(_LOG + ".active", "w", encoding="utf-8") as marker:  # the test checks the guard really loaded
+        marker.write(str(os.getpid()))
     _getaddrinfo = socket.getaddrinfo
     _connect = socket.socket.connect
     _connect_ex = socket.socket.connect_ex
