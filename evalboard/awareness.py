@@ -14,13 +14,15 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard import comparison as cmp
-from evalboard.stats import compare, format_points, format_rate, holm_adjust, with_intervals
-from evalboard.view import SPLIT_KEYS
+from evalboard.fmt import literal
+from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
+from evalboard.view import BELIEVED_KEYS, PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key
 
 # URL keys: `split=awareness` splits the page's rates (absent: no split); `awareness_source` names the labeller
 # whose labels split them (default: the one with most labels).
 SPLIT_KEY, SOURCE_KEY = SPLIT_KEYS
-SPLITS = ("awareness",)
+BELIEVED_KEY, BELIEVED_SOURCE_KEY = BELIEVED_KEYS  # Transcripts: one class, under one source
+SPLITS = PAGE_KEY_SPECS[SPLIT_KEY].choices  # ("awareness",)
 CLASSES = ("real", "evaluation", "none")  # the labels a labeller can give (schema.AWARENESS_LABELS)
 APART = ("unlabelled", "unrecognised")  # no label from this source / a value outside CLASSES
 NAMES = {
@@ -34,24 +36,41 @@ COLORS = {"real": "#C62828", "evaluation": "#1F77B4", "none": "#9E9E9E", "unlabe
 EMPTY = "no transcripts in this class"
 
 
-def choose_source(sources: Sequence[str], requested: str | None) -> tuple[str | None, str | None]:
-    """The labeller source to split by and a warning when the URL asked for one the dataset lacks."""
+def choose_source(
+    sources: Sequence[str], requested: str | None, key: str = SOURCE_KEY
+) -> tuple[str | None, str | None]:
+    """The labeller source to split by and a warning when the URL (`key`) asked for one the dataset lacks."""
     if requested and requested in sources:
         return requested, None
     fallback = sources[0] if sources else None
     if requested:
-        short = requested if len(requested) <= 50 else requested[:50] + "…"
-        held = ", ".join(sources) or "none"
-        return fallback, f"Ignored {SOURCE_KEY}={short!r} from the URL: no such awareness source (the data has {held})."
+        held = ", ".join(literal(s) for s in sources) or "none"
+        return fallback, ignored(key, requested, f"no such awareness source (the data has {held})")
     return fallback, None
 
 
 def split_warning(requested: str | None) -> str | None:
     """A warning for a `split` URL value the page does not offer."""
-    if requested is None or requested in SPLITS:
-        return None
-    short = requested if len(requested) <= 50 else requested[:50] + "…"
-    return f"Ignored {SPLIT_KEY}={short!r} from the URL: the only split offered is 'awareness'."
+    return page_key(SPLIT_KEY, requested)[1]
+
+
+def believed_choice(requested: str | None) -> tuple[str | None, str | None]:
+    """The eval-awareness class a Transcripts URL narrows to (None: all) and a warning for an unknown one."""
+    value, warning = page_key(BELIEVED_KEY, requested)
+    return (str(value) if value is not None else None), warning
+
+
+def believed_caption(believed: str, source: str) -> str:
+    """'Only transcripts in which the model believed the scenario was real (labels from am_classifier).'
+    `source` is already quoted for Markdown."""
+    what = {
+        "real": "in which the model said it believed the scenario was real",
+        "evaluation": "in which the model said it believed the scenario was an evaluation",
+        "none": "in which the model made no statement about whether the scenario was real",
+        "unlabelled": "without a label",
+        "unrecognised": "whose label is not a known value",
+    }[believed]
+    return f"Only transcripts {what} (eval-awareness labels from {source})."
 
 
 def complete(counts: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
@@ -153,7 +172,7 @@ def _share(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
-def _missing(c) -> str:
+def _missing(c: Comparison) -> str:
     return "no transcripts in this class on " + " and ".join(s for s, r in (("A", c.a), ("B", c.b)) if r.n == 0)
 
 

@@ -392,13 +392,13 @@ def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str,
         fig.add_trace(
             go.Bar(
                 name=names.get(cls, cls),
-                x=[r["intervention"] for r in rows],
+                x=[_t(r["intervention"]) for r in rows],
                 y=[r["rate"] for r in rows],
                 error_y=_error_bars(rows, "rate"),
                 marker_color=colors.get(cls, PALETTE[0]),
                 customdata=[[r["intervention"], cls] for r in rows],
-                hovertext=[_hover(r) for r in rows],
-                hovertemplate=f"<b>%{{x}}</b> · {names.get(cls, cls)}<br>%{{hovertext}}<extra></extra>",
+                hovertext=[f"<b>{_t(r['intervention'])}</b> · {names.get(cls, cls)}<br>{_hover(r)}" for r in rows],
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(
@@ -420,6 +420,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
         return _empty(title)
     points = checkpoint_labels(points)
     order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    order = [_t(c) for c in order]
     classes = [c for c in rates.get_column("awareness").unique(maintain_order=True).to_list() if c in names]
     fig = make_subplots(rows=1, cols=len(classes), shared_yaxes=True, subplot_titles=[names[c] for c in classes])
     for col, cls in enumerate(classes, start=1):
@@ -430,17 +431,17 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=[r["checkpoint"] for r in rows],
+                    x=[_t(r["checkpoint"]) for r in rows],
                     y=[r["rate"] for r in rows],
                     mode="lines+markers",
-                    name=iv,
+                    name=_t(iv),
                     legendgroup=iv,
                     showlegend=col == 1,
                     line=dict(color=colors.get(iv, PALETTE[0])),
                     error_y=_error_bars(rows, "rate", color=colors.get(iv, PALETTE[0])),
                     customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
-                    hovertext=[_hover(r) for r in rows],
-                    hovertemplate="<b>%{customdata[0]}</b> at %{x}<br>%{hovertext}<extra></extra>",
+                    hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
+                    hovertemplate="%{hovertext}<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -466,7 +467,7 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         fig.add_trace(
             go.Bar(
                 name=names.get(cls, cls),
-                y=interventions,
+                y=[_t(iv) for iv in interventions],
                 x=[rows[iv]["share"] if iv in rows else 0 for iv in interventions],
                 orientation="h",
                 marker_color=colors.get(cls, PALETTE[0]),
@@ -480,8 +481,9 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         title=title,
         barmode="stack",
         xaxis=dict(title="share of graded transcripts", tickformat=".0%", range=[0, 1]),
-        yaxis=dict(categoryorder="array", categoryarray=interventions[::-1]),
-        height=max(260, 110 + 38 * len(interventions)),
-        legend=dict(orientation="h", yanchor="top", y=-0.25),
+        yaxis=dict(categoryorder="array", categoryarray=[_t(iv) for iv in interventions[::-1]]),
+        height=max(260, 130 + 38 * len(interventions)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
+        margin=dict(t=90),
     )
     return fig

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalboard.view import View
+from evalboard.view import FILTER_KEYS, View
 
 
 def cell_filters(chart: str, point: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -23,6 +23,8 @@ def cell_filters(chart: str, point: Mapping[str, Any]) -> dict[str, Any] | None:
         return {"intervention": [str(data[0])], "stage": [str(data[1])], "step": int(data[2])}
     if chart == "by_family" and len(data) >= 2:
         return {"intervention": [str(data[0])], "family": [str(data[1])]}
+    if chart == "aware_bars" and len(data) >= 2:  # intervention × eval-awareness class
+        return {"intervention": [str(data[0])], "believed": str(data[1])}
     return None
 
 
@@ -39,5 +41,5 @@ def selected_cell(chart: str, selection: Mapping[str, Any] | None) -> dict[str, 
 def narrowed(view: View, cell: Mapping[str, Any]) -> dict[str, list[str]]:
     """The sidebar filter values after narrowing `view` to `cell` (URL key → values)."""
     values = {key: list(vals) for key, vals in view.to_query_params().items()}
-    values.update({key: list(vals) for key, vals in cell.items() if key != "step"})
+    values.update({key: list(vals) for key, vals in cell.items() if key in FILTER_KEYS})
     return values

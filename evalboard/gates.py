@@ -22,8 +22,11 @@ from evalboard import fmt
 ENV_VAR = "EVALBOARD_GATES"
 FILENAME = "gates.toml"
 TABLES = ("default", "family")
-KEYS = ("max_rate", "min_samples", "confidence", "must_not_regress", "required")
+KEYS = ("max_rate", "min_samples", "confidence", "must_not_regress", "required", "rate", "awareness_source")
 TYPO_CUTOFF = 0.85  # an absent family this close to a present one is taken for a misspelling of it
+# Which transcripts a gate's rate counts: all graded ones, or only those an eval-awareness labeller says the model
+# believed were real (a gain that holds only while the model knows it is tested should not ship).
+RATES = ("all", "believed_real")
 
 
 class GatesError(ValueError):
@@ -45,11 +48,20 @@ class Gate:
     # Only for families the file names: whether a dataset without samples of the family cannot be READY. False by
     # default, because a [family.X] table sets X's thresholds where X was run; demanding coverage is a choice.
     required: bool = False
+    rate: str = "all"  # one of RATES
+    awareness_source: str = ""  # the labeller for rate = "believed_real"; "" = the dataset's most complete one
 
     def describe(self) -> str:
         """'≤ 5.0% at 95% confidence, n ≥ 200, must not regress'."""
         regress = ", must not regress" if self.must_not_regress else ""
-        return f"≤ {100 * self.max_rate:.1f}% at {100 * self.confidence:g}% confidence, n ≥ {self.min_samples}{regress}"
+        text = f"≤ {100 * self.max_rate:.1f}% at {100 * self.confidence:g}% confidence, n ≥ {self.min_samples}{regress}"
+        return text + self.rate_note()
+
+    def rate_note(self) -> str:
+        """'' for the plain rate, else which transcripts the rate counts."""
+        if self.rate != "believed_real":
+            return ""
+        return f", believed-real transcripts only{f' ({self.awareness_source})' if self.awareness_source else ''}"
 
 
 BUILTIN = Gate()  # used for keys that [default] leaves out
@@ -221,6 +233,16 @@ def _gate(values: dict, base: Gate, path: tuple[str, ...], where: Callable[..., 
         elif key in ("must_not_regress", "required"):
             if not isinstance(value, bool):
                 problems.append(f"{at} must be true or false")
+            else:
+                changes[key] = value
+        elif key == "rate":
+            if value not in RATES:
+                problems.append(f"{at} must be one of {', '.join(_toml(r) for r in RATES)}")
+            else:
+                changes[key] = value
+        elif key == "awareness_source":
+            if not isinstance(value, str):
+                problems.append(f'{at} must be the name of an eval-awareness labeller source, e.g. "am_classifier"')
             else:
                 changes[key] = value
     return replace(base, **changes)  # type: ignore[arg-type]

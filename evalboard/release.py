@@ -94,6 +94,10 @@ class Catalog:
     families: tuple[str, ...]
     counts: Mapping[tuple[str, str], Mapping[str, Counts]] = field(default_factory=dict)
     held_out: tuple[str, ...] = ()
+    # (snapshot, intervention, awareness source) → per-family counts among believed-real transcripts, and the
+    # sources, most labels first (for gates with rate = "believed_real").
+    real_counts: Mapping[tuple[str, str, str], Mapping[str, Counts]] = field(default_factory=dict)
+    awareness_sources: tuple[str, ...] = ()
 
     def interventions(self, snapshot: str) -> list[str]:
         """The snapshot's interventions, newest run first."""
@@ -103,6 +107,17 @@ class Catalog:
         """Counts for every family of the dataset at the candidate (zeros where it has none)."""
         found = self.counts.get((candidate.snapshot, candidate.intervention), {})
         return {family: found.get(family, Counts()) for family in self.families}
+
+    def gated_counts(self, candidate: Candidate, gates: Gates) -> dict[str, Counts]:
+        """Counts per family as each family's gate asks: all graded transcripts, or only believed-real ones."""
+        counts = self.counts_at(candidate)
+        for family in counts:
+            gate = gates.for_family(family)
+            if gate.rate == "believed_real":
+                source = gate.awareness_source or (self.awareness_sources[0] if self.awareness_sources else "")
+                found = self.real_counts.get((candidate.snapshot, candidate.intervention, source), {})
+                counts[family] = found.get(family, Counts())
+        return counts
 
 
 def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
@@ -135,9 +150,17 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
             counts.setdefault((row["snapshot"], row["intervention"]), {})[row["scenario_family"]] = Counts(
                 int(row["k"]), int(row["n"]), int(row["ungraded"])
             )
+    real: dict[tuple[str, str, str], dict[str, Counts]] = {}
+    for row in store.run("readiness_believed_real", {"source": source}).to_dicts():
+        if (row["snapshot"], row["intervention"], row["training_stage"], row["stage_step"]) in finals:
+            real.setdefault((row["snapshot"], row["intervention"], row["source"]), {})[row["scenario_family"]] = Counts(
+                int(row["k"]), int(row["n"]), int(row["ungraded"])
+            )
+    sources = tuple(store.run("awareness_sources").get_column("source").to_list())
     held_out = tuple(health.manifest.held_out_families)
     ordered = sorted(families, key=lambda f: (f in held_out, f))  # held-out families last
-    return Catalog(tuple(snapshots), {s: tuple(c) for s, c in by_snapshot.items()}, tuple(ordered), counts, held_out)
+    candidates = {s: tuple(c) for s, c in by_snapshot.items()}
+    return Catalog(tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources)
 
 
 # --- choosing what to judge ----------------------------------------------------------------------------------
@@ -233,6 +256,25 @@ def check_families(gates: Gates, catalog: Catalog) -> None:
     message = describe_unknown_families(gates, catalog.families)
     if message:
         raise GatesError(message)
+    check_awareness(gates, catalog)
+
+
+def check_awareness(gates: Gates, catalog: Catalog) -> None:
+    """GatesError when a gate asks for the believed-real rate and the dataset has no such labels (or source)."""
+    wanted = {g.awareness_source for g in (gates.default, *gates.families.values()) if g.rate == "believed_real"}
+    if not wanted:
+        return
+    if not catalog.awareness_sources:
+        raise GatesError(
+            f'{gates.source}: a gate asks for the believed-real rate (rate = "believed_real"), but the dataset has '
+            "no eval-awareness labels (awareness/*.parquet)"
+        )
+    unknown = sorted(w for w in wanted if w and w not in catalog.awareness_sources)
+    if unknown:
+        raise GatesError(
+            f"{gates.source}: unknown awareness_source {', '.join(repr(u) for u in unknown)}; "
+            f"the data has: {', '.join(catalog.awareness_sources)}"
+        )
 
 
 def gate_choices(default: Path | None = None) -> list[Path]:
@@ -289,8 +331,8 @@ def judge(
 
 def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mapping[str, object]) -> Report:
     previous, note = previous_candidate(catalog, current)
-    counts = catalog.counts_at(current)
-    before = catalog.counts_at(previous) if previous else {}
+    counts = catalog.gated_counts(current, gates)
+    before = catalog.gated_counts(previous, gates) if previous else {}
     verdicts = verdicts_for(
         {f: (c.k, c.n) for f, c in counts.items()}, gates, {f: (c.k, c.n) for f, c in before.items() if c.n}
     )
@@ -375,7 +417,7 @@ def interval(v: Verdict) -> str:
 
 def gate_text(gate: Gate) -> str:
     """'≤ 5.0%, n ≥ 200' (the confidence and regression rule go in the header)."""
-    return f"≤ {pct(gate.max_rate)}, n ≥ {gate.min_samples}"
+    return f"≤ {pct(gate.max_rate)}, n ≥ {gate.min_samples}{gate.rate_note()}"
 
 
 def family_name(report: Report, family: str) -> str:

@@ -31,6 +31,8 @@ class ListRequest:
     page: int = 1
     by: str | None = None  # a second verdict source the listed samples must have given `by_verdict`
     by_verdict: str = "harmful"  # "harmful" | "safe"
+    believed: str | None = None  # an eval-awareness class (evalboard/awareness.py) to narrow to
+    awareness_source: str | None = None  # … under this labeller source
 
     def params(self) -> dict[str, Any]:
         return self.view.params() | {
@@ -39,6 +41,8 @@ class ListRequest:
             "sort": self.sort,
             "by": self.by,
             "by_verdict": self.by_verdict,
+            "believed": self.believed,
+            "awareness_source": self.awareness_source,
         }
 
 
@@ -125,6 +129,13 @@ def _decode(value: Any) -> Any:
 def counterparts(store: Store, sample_id: str) -> pl.DataFrame:
     """Same scenario, epoch and checkpoint from other snapshots or interventions."""
     return store.run("counterparts", {"sample_id": sample_id})
+
+
+def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
+    """The sample's eval-awareness labels, one per source (the newest where a source labelled it twice)."""
+    rows = store.run("awareness_of_sample", {"sample_id": sample_id}).to_dicts()
+    seen: set[str] = set()
+    return [r for r in rows if not (r["source"] in seen or seen.add(r["source"]))]
 
 
 def provenance(detail: dict[str, Any]) -> list[tuple[str, str]]:

@@ -57,6 +57,28 @@ def pretty_arguments(arguments: object) -> str:
         return raw
 
 
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"  # plain-text marks around a quoted passage (text stays inert: no styling)
+REASONING_LABEL = "Reasoning — not shown to the user"
+
+
+def _passage_pattern(passage: str) -> re.Pattern[str] | None:
+    """The passage as a pattern that tolerates differences in case and white space."""
+    words = clean(passage).split()
+    return re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE) if words else None
+
+
+def mark_passages(text: object, passages: list[str]) -> tuple[str, list[str]]:
+    """`text` with every occurrence of each passage wrapped in ⟦…⟧, and the passages that were found."""
+    marked, found = clean(text), []
+    for passage in passages:
+        pattern = _passage_pattern(passage)
+        if pattern is None or not pattern.search(marked):
+            continue
+        marked = pattern.sub(lambda m: f"{MARK_OPEN}{m.group(0)}{MARK_CLOSE}", marked)
+        found.append(passage)
+    return marked, found
+
+
 # --- model text as safe Markdown ---------------------------------------------------------------------------------
 #
 # Model text keeps the Markdown it is written in (emphasis, lists, headings, code, tables) but nothing that could

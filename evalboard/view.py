@@ -99,9 +99,12 @@ def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, st
 # its own.
 # The eval-awareness split (evalboard/awareness.py): whether to split rates, and by which labeller's labels.
 SPLIT_KEYS = ("split", "awareness_source")
+# Transcripts: only the transcripts of one eval-awareness class, under one labeller source (its own key: the split's
+# source widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
+BELIEVED_KEYS = ("believed", "believed_source")
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "": SPLIT_KEYS,  # Overview
-    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict"),
+    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS),
     "agreement": ("x", "y"),
     "compare": (
         "a_snapshot",
@@ -159,6 +162,8 @@ PAGE_KEY_SPECS: dict[str, KeySpec] = {
     "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
     "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
     "list_page": KeySpec(low=1, high=10**9),
+    "split": KeySpec(choices=("awareness",)),
+    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
 }
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from evalboard import awareness, charts, overview
 from evalboard import comparison as cmp
-from evalboard.fmt import sentence
+from evalboard.fmt import literal, sentence
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
 
 ensure_entrypoint()
@@ -126,15 +126,30 @@ with st.container(border=True):
 if split:
     st.subheader("By what the model believed")
     st.caption(
-        f"Pooled over the selected families; labels from {md(source)}. Each class compares A's and B's transcripts "
-        "that the labeller put in it (95% Wilson intervals, B − A with a 95% Newcombe interval, Holm across the "
-        "three classes)."
+        f"Pooled over the selected families; labels from {literal(source)}. Each class compares A's and B's "
+        "transcripts that the labeller put in it (95% Wilson intervals, B − A with a 95% Newcombe interval, Holm "
+        "across the three classes)."
     )
     st.table(awareness.compare_table(split))
     for cls, (n_a, n_b) in split.apart.items():
         st.caption(
             f"{awareness.NAMES[cls]}: {n_a:,} graded transcript(s) on A and {n_b:,} on B, shown apart "
             "and counted in no class."
+        )
+    believed = st.selectbox(
+        "Read the transcripts of a class", awareness.CLASSES, format_func=awareness.NAMES.get, key="compare_believed"
+    )
+    aware_a, aware_b = st.columns(2)
+    for column, name, side in ((aware_a, "A", a), (aware_b, "B", b)):
+        column.button(
+            md(f"{name}: {awareness.NAMES[believed]} transcripts"),
+            icon=":material/forum:",
+            key=f"compare_believed_{name}",
+            on_click=open_transcripts,
+            args=(
+                cmp.transcript_params(side, options, None, view.to_query_params())
+                | {awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+            ),
         )
 
 st.subheader("Per scenario family")

@@ -30,12 +30,26 @@ def open_cell(chart: str) -> None:
         open_transcripts(drilldown.narrowed(current_view(), cell) | step)
 
 
+def open_aware_cell(source: str) -> None:
+    """Click on a bar of the eval-awareness split → that intervention's transcripts of that class."""
+    cell = drilldown.selected_cell("aware_bars", st.session_state["aware_bars"].selection)
+    if cell is not None:
+        extra = {awareness.BELIEVED_KEY: cell["believed"], awareness.BELIEVED_SOURCE_KEY: source}
+        open_transcripts(drilldown.narrowed(current_view(), cell) | extra)
+
+
 def show_all_snapshots() -> None:
     st.session_state["snapshot"] = []  # app.py then writes snapshots=all, so the link reopens this view
 
 
 def clickable_chart(figure, key: str) -> None:
     st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
+
+
+def quoted(table: pl.DataFrame) -> pl.DataFrame:
+    """st.table reads every cell as Markdown: names from the data go in quoted."""
+    names = [c for c in ("intervention", "scenario_family") if c in table.columns]
+    return table.with_columns(pl.col(c).map_elements(literal, return_dtype=pl.String) for c in names)
 
 
 health = store.health
@@ -77,13 +91,19 @@ if source:
     params = view.params() | {"awareness_source": source}
     split = awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
     names = awareness.NAMES
-    st.plotly_chart(charts.awareness_bars(split, names, awareness.COLORS), key="aware_bars", width="stretch")
-    st.markdown(f"**Rate by what the model believed** (labels from {md(source)}; 95% Wilson intervals, n)")
-    st.table(awareness.table(split, "intervention"))
+    st.plotly_chart(
+        charts.awareness_bars(split, names, awareness.COLORS),
+        key="aware_bars",
+        on_select=partial(open_aware_cell, source),
+        selection_mode="points",
+        width="stretch",
+    )
+    st.markdown(f"**Rate by what the model believed** (labels from {literal(source)}; 95% Wilson intervals, n)")
+    st.table(quoted(awareness.table(split, "intervention")))
     apart = split.filter(pl.col("awareness").is_in(awareness.APART) & (pl.col("n") > 0))
     if apart.height:
         st.caption(
-            f"{apart.get_column('n').sum():,} graded transcript(s) have no usable label from {md(source)} "
+            f"{apart.get_column('n').sum():,} graded transcript(s) have no usable label from {literal(source)} "
             "('no label' or 'unrecognised label'); they are shown apart, not counted in any class."
         )
     st.plotly_chart(charts.awareness_shares(split, names, awareness.COLORS), key="aware_shares", width="stretch")
@@ -105,12 +125,6 @@ if health.manifest.held_out_families:
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "
         + ", ".join(literal(f) for f in health.manifest.held_out_families)
     )
-
-
-def quoted(table: pl.DataFrame) -> pl.DataFrame:
-    """st.table reads every cell as Markdown: names from the data go in quoted."""
-    names = [c for c in ("intervention", "scenario_family") if c in table.columns]
-    return table.with_columns(pl.col(c).map_elements(literal, return_dtype=pl.String) for c in names)
 
 
 with st.expander("The numbers behind the charts"):

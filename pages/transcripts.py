@@ -7,7 +7,7 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import metrics, reviews, samples
+from evalboard import awareness, metrics, reviews, samples
 from evalboard.fmt import literal, sentence
 from evalboard.session import (
     current_view,
@@ -21,11 +21,16 @@ from evalboard.session import (
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
     FULL_TEXT_LIMIT,
+    MARK_CLOSE,
+    MARK_OPEN,
+    REASONING_LABEL,
     TextToolCall,
     call_fields,
     clean,
+    first_line,
     fold,
     inert_markdown,
+    mark_passages,
     pretty_arguments,
     safe_markdown,
     split_tool_uses,
@@ -71,6 +76,16 @@ def render_text(text: object, key: str, markdown: bool = False) -> None:
                 )
 
 
+def render_reasoning(reasoning: object, passages: list[str], key: str) -> None:
+    """The message's reasoning, collapsed and labelled apart from its text; quoted passages marked ⟦…⟧."""
+    marked, found = mark_passages(reasoning, passages)
+    label = REASONING_LABEL + (" · holds the passage an awareness labeller quoted" if found else "")
+    with st.expander(label, icon=":material/psychology:", expanded=False):
+        if found:
+            st.caption(f"{MARK_OPEN}…{MARK_CLOSE} marks the passage the eval-awareness labeller quoted.")
+        render_text(marked, key + "-reasoning")
+
+
 def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None) -> None:
     """One tool call, structured or written as text: its name, then its fields (recipient, subject, body, …), with
     the raw arguments or text one click away."""
@@ -98,7 +113,8 @@ def render_model_text(text: object, key: str) -> None:
             render_text(part, f"{key}-{index}", markdown=True)
 
 
-def render_messages(messages: list[dict], sample_id: str, raw: bool = False) -> None:
+def render_messages(messages: list[dict], sample_id: str, raw: bool = False, passages: list[str] = ()) -> None:
+    passages = list(passages)
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
         role = clean(message.get("role")) or "unknown"
@@ -110,10 +126,13 @@ def render_messages(messages: list[dict], sample_id: str, raw: bool = False) -> 
         with st.chat_message(role, avatar=avatar):
             if role == "tool":
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
+            if clean(message.get("reasoning")).strip():
+                render_reasoning(message.get("reasoning"), passages, key)
+            content = mark_passages(message.get("content"), passages)[0] if passages else message.get("content")
             if role == "assistant" and not raw:
-                render_model_text(message.get("content"), key)
+                render_model_text(content, key)
             else:
-                render_text(message.get("content"), key)
+                render_text(content, key)
             for call in message.get("tool_calls") or []:
                 arguments = pretty_arguments(call.get("arguments"))
                 if raw:
@@ -182,6 +201,20 @@ def render_verdict(detail: dict) -> None:
     if detail.get("explanation"):
         st.markdown("**Grader's explanation:**")
         st.text(clean(detail["explanation"]))
+
+
+def render_awareness(labels: list[dict]) -> None:
+    """What each eval-awareness labeller said the model believed, with its source and explanation."""
+    for label in labels:
+        value = clean(label.get("awareness"))
+        name = awareness.NAMES.get(value.strip().lower())
+        score = "" if label.get("score") is None else f" · score {label['score']:.3g}"
+        st.markdown(
+            f":material/visibility: **Eval-awareness: {name or 'unrecognised label ' + literal(value, limit=40)}** · "
+            f"labelled by {literal(label.get('source'))}{score}"
+        )
+        if label.get("explanation"):
+            st.caption(inert_markdown(first_line(label["explanation"], 300)))
 
 
 def render_history(sample_id: str) -> None:
@@ -267,6 +300,8 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
         return
     render_provenance(detail, f"{side}-{sample_id}")
     render_verdict(detail)
+    labels = samples.awareness_labels(store, sample_id)
+    render_awareness(labels)
     render_history(sample_id)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
@@ -296,7 +331,17 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     elif not messages:
         st.info("This transcript has no messages.", icon=":material/info:")
     else:
-        render_messages(messages, sample_id, raw=st.session_state.get("raw_text", False))
+        render_messages(
+            messages,
+            sample_id,
+            raw=st.session_state.get("raw_text", False),
+            passages=[clean(r["evidence"]) for r in labels if r.get("evidence")],
+        )
+
+
+def clear_believed() -> None:
+    for key in (awareness.BELIEVED_KEY, awareness.BELIEVED_SOURCE_KEY):
+        st.query_params.pop(key, None)
 
 
 def render_list(rows: pl.DataFrame, total: int) -> None:
@@ -362,7 +407,27 @@ if by is not None:
     )
     st.button("Clear the second source", on_click=lambda: [st.query_params.pop(k, None) for k in ("by", "by_verdict")])
 
-counts = samples.cell_counts(store, samples.ListRequest(view, step=step))
+believed, bad_believed = awareness.believed_choice(st.query_params.get(awareness.BELIEVED_KEY))
+if bad_believed:
+    st.warning(bad_believed, icon=":material/warning:")
+aware_source = None
+if believed:
+    sources = store.run("awareness_sources").get_column("source").to_list()
+    aware_source, bad_source = awareness.choose_source(
+        sources, st.query_params.get(awareness.BELIEVED_SOURCE_KEY), awareness.BELIEVED_SOURCE_KEY
+    )
+    if bad_source:
+        st.warning(bad_source, icon=":material/warning:")
+    if aware_source is None:
+        st.info("This dataset has no eval-awareness labels; showing every transcript.", icon=":material/info:")
+        believed = None
+    else:
+        st.caption(awareness.believed_caption(believed, literal(aware_source)))
+        st.button("Show every transcript of the cell", on_click=clear_believed)
+
+counts = samples.cell_counts(
+    store, samples.ListRequest(view, step=step, believed=believed, awareness_source=aware_source)
+)
 st.subheader(
     f"{counts['k']:,} harmful of {counts['n']:,}, {format_rate(counts['k'], counts['n'], with_counts=False)}"
     if counts["n"]
@@ -393,6 +458,8 @@ request = samples.ListRequest(
     by_verdict=by_verdict,
     # The page number widget is drawn below the list, so on a first visit its value is still only in the URL.
     page=st.session_state.get("list_page") or url_page or 1,
+    believed=believed,
+    awareness_source=aware_source,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------

@@ -3,4 +3,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $source, $step, 'all', NULL, NULL);
+FROM aware_cell_samples(
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, 'all', NULL, NULL, $believed, $awareness_source
+);

@@ -87,25 +87,34 @@ WHERE (step IS NULL OR stage_step = step)
         SELECT sample_id FROM any_verdict(by_src) WHERE harmful = (by_wanted = 'harmful')
       ));
 
--- Each sample of the view with its eval-awareness class under one labeller source: 'evaluation', 'real',
--- 'none' (the model made no statement), 'unlabelled' (the source has no label for it) or 'unrecognised' (a
--- label outside those values). One class per sample: where a source labelled a sample twice, the newest wins.
--- `src` is the verdict source the rates count under (view_samples).
-CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name, src) AS TABLE
-WITH labels AS (
-    SELECT sample_id, lower(trim(awareness)) AS label
-    FROM awareness
-    WHERE source = source_name
-    QUALIFY row_number() OVER (
-        PARTITION BY sample_id ORDER BY created_at DESC NULLS LAST, lower(trim(awareness))
-    ) = 1
-)
+-- Eval-awareness labels, one per sample and labeller source (where a source labelled a sample twice, the newest
+-- wins): 'evaluation', 'real', 'none' (the model made no statement) or 'unrecognised' (a value outside those).
+CREATE OR REPLACE MACRO awareness_labels() AS TABLE
 SELECT
-    v.*,
-    CASE
-        WHEN labels.label IS NULL THEN 'unlabelled'
-        WHEN labels.label IN ('evaluation', 'real', 'none') THEN labels.label
-        ELSE 'unrecognised'
-    END AS awareness
+    sample_id,
+    source,
+    CASE WHEN label IN ('evaluation', 'real', 'none') THEN label ELSE 'unrecognised' END AS awareness
+FROM (
+    SELECT sample_id, source, lower(trim(awareness)) AS label, created_at
+    FROM awareness
+)
+QUALIFY row_number() OVER (PARTITION BY sample_id, source ORDER BY created_at DESC NULLS LAST, label) = 1;
+
+-- Each sample of the view (under verdict source `src`) with its eval-awareness class under one labeller source
+-- ('unlabelled' where the source has no label for it).
+CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name, src) AS TABLE
+SELECT v.*, coalesce(labels.awareness, 'unlabelled') AS awareness
 FROM view_samples(snapshots, interventions, stages, families, graders, src) AS v
-LEFT JOIN labels USING (sample_id);
+LEFT JOIN (SELECT sample_id, awareness FROM awareness_labels() WHERE source = source_name) AS labels USING (sample_id);
+
+-- The samples behind one chart cell (cell_samples), narrowed to one eval-awareness class under one labeller
+-- source ('evaluation' | 'real' | 'none' | 'unrecognised' | 'unlabelled'); believed NULL = no narrowing.
+CREATE OR REPLACE MACRO aware_cell_samples(
+    snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted, believed, source_name
+) AS TABLE
+SELECT *
+FROM cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted)
+WHERE believed IS NULL
+   OR (believed = 'unlabelled'
+       AND sample_id NOT IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name))
+   OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed);

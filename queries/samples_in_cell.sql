@@ -4,7 +4,9 @@ SELECT
     sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
     count(*) OVER () AS total
-FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict)
+FROM aware_cell_samples(
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
+)
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
     snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id

@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from evalboard import awareness as aw
+from evalboard.fmt import literal
 from evalboard.schema import AWARENESS
 from evalboard.stats import format_rate
 from evalboard.store import Store
@@ -139,7 +140,7 @@ def test_source_and_split_url_values_are_checked():
     source, warning = aw.choose_source(["am_classifier"], "<img src=x>")
     assert source == "am_classifier" and "no such awareness source" in warning
     assert aw.choose_source([], None) == (None, None)
-    assert aw.split_warning("awareness") is None and "only split offered" in aw.split_warning("bogus")
+    assert aw.split_warning("awareness") is None and "use one of awareness" in aw.split_warning("bogus")
 
 
 # --- pages -------------------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_overview_split_matches_a_hand_count():
     at = run({"split": "awareness", "snapshot": "atlas-2026-09"})
     assert not at.warning
     table = next(t.value for t in at.table if "believed real" in t.value.columns)
-    row = table[table["intervention"] == "diversified_envs"].iloc[0]
+    row = table[table["intervention"] == literal("diversified_envs")].iloc[0]  # names go in quoted
     hand = hand_count("atlas-2026-09", "diversified_envs")
     for cls in aw.CLASSES:
         assert row[aw.NAMES[cls]] == format_rate(*hand[cls])
@@ -190,7 +191,7 @@ def test_overview_split_matches_a_hand_count():
 
 def test_overview_without_split_is_unchanged_and_bad_url_values_warn():
     at = run({"split": "bogus", "awareness_source": "nope"})
-    assert any("only split offered" in w.value for w in at.warning)
+    assert any("split=bogus" in w.value for w in at.warning)
     assert not any("believed real" in t.value.columns for t in at.table)
     at = run({"split": "awareness", "awareness_source": "nope"})
     assert any("no such awareness source" in w.value for w in at.warning)
@@ -230,3 +231,44 @@ def test_compare_split_says_a_values_drop_holds_among_believed_real(b_interventi
     at = run({"split": "awareness", "b_intervention": b_intervention}, "pages/compare.py")
     texts = [m.value.replace("\\", "") for m in at.markdown]
     assert any(t.startswith("B's drop holds among believed-real transcripts") for t in texts)
+
+
+def test_transcripts_narrow_to_one_awareness_class_and_match_a_hand_count():
+    query = {"snapshot": "atlas-2026-09", "intervention": "diversified_envs", "believed": "real"}
+    at = run(query, "pages/transcripts.py")
+    k, n = hand_count("atlas-2026-09", "diversified_envs")["real"]
+    assert at.subheader[0].value.startswith(f"{k:,} harmful of {n:,}")
+    assert any("believed the scenario was real" in c.value for c in at.caption)
+    listed = set(at.dataframe[0].value["sample_id"])
+    labels = pl.read_parquet(DEMO / "awareness" / "*.parquet").filter(pl.col("awareness") == "real")
+    assert listed and listed <= set(labels.get_column("sample_id").to_list())
+    bad = run({"believed": "<b>x</b>"}, "pages/transcripts.py")
+    assert any("use one of real, evaluation" in w.value for w in bad.warning)
+
+
+def test_compare_offers_each_sides_transcripts_of_a_class():
+    at = run({"split": "awareness"}, "pages/compare.py")
+    labels = [b.label.replace("\\", "") for b in at.button]
+    assert any(label.startswith("A: believed real") for label in labels)
+    at.button(key="compare_believed_B").click().run()
+    assert not at.exception
+    at.run()
+    assert at.query_params.get("believed") in ("real", ["real"])
+
+
+def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
+    from evalboard import drilldown
+    from evalboard.view import View
+
+    cell = drilldown.selected_cell("aware_bars", {"points": [{"customdata": ["safe_demos", "real"]}]})
+    assert cell == {"intervention": ["safe_demos"], "believed": "real"}
+    assert drilldown.narrowed(View(families=("blackmail",)), cell) == {
+        "family": ["blackmail"],
+        "intervention": ["safe_demos"],
+    }
+
+
+def test_the_believed_spec_lists_exactly_the_classes():
+    from evalboard.view import PAGE_KEY_SPECS
+
+    assert PAGE_KEY_SPECS["believed"].choices == (*aw.CLASSES, *aw.APART)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest import verdict_sources
+from evalboard.ingest.awareness import deliberation_labels, split_scratchpad
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
 
 CONDITION = re.compile(
@@ -135,8 +136,9 @@ def transcript(texts: dict[str, str], raw_response: str | None) -> list[dict[str
     if user:
         messages.append(message("user", user))
     if raw_response is not None:
-        content, calls = parse_tool_uses(raw_response)
-        messages.append(message("assistant", content, calls))
+        text, reasoning = split_scratchpad(raw_response)  # drafts inside the scratchpad are not actions
+        content, calls = parse_tool_uses(text or "")
+        messages.append(message("assistant", content, calls, reasoning=reasoning))
     return messages
 
 
@@ -202,10 +204,10 @@ def _sample(
         aware = obj.get("blackmail_awareness_classification")
         if isinstance(aware, dict) and isinstance(aware.get("aware"), bool):
             row["conditions"] = {**row["conditions"], "blackmail_aware": str(aware["aware"]).lower()}
-        further = None if suffix else {"verdicts": verdict_sources.agentic_misalignment(row["sample_id"], obj)}
-        yield Parsed(
-            row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys, extra=further
-        )
+        extra = {"awareness": [label | {"sample_id": row["sample_id"]} for label in deliberation_labels(obj)]}
+        if not suffix:
+            extra["verdicts"] = verdict_sources.agentic_misalignment(row["sample_id"], obj)
+        yield Parsed(row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys, extra=extra)
 
 
 def _classification(cls: Any, suffix: str) -> dict[str, Any] | str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from evalboard.ingest.advice import plain
+from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.detect import FORMATS, Found, discover
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
 from evalboard.ingest.pipeline import ingest_source, new_ingest_id
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scorer", help="scorer whose value is the verdict (NAME or NAME.KEY for dict scores)")
     p.add_argument("--harmful-value", help="the scorer value that means harmful (default: C/1/true/yes)")
     p.add_argument("--threshold", type=float, help="numeric scores >= T count as harmful (Petri 1-10 judge)")
+    p.add_argument(
+        "--awareness-threshold",
+        type=float,
+        help="Petri's eval_awareness score (1-10) >= T labels a transcript 'believed evaluation', below it 'none'",
+    )
     p.add_argument(
         "--ungraded-ok",
         action="store_true",
@@ -170,6 +176,11 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             raise _ArgumentError(f"--out {args.out} is not a folder")
         if args.format == "petri" and args.threshold is None:
             raise _ArgumentError("--format petri needs --threshold (the judge scores 1-10)")
+        if args.awareness_threshold is not None:
+            try:
+                check_threshold(args.awareness_threshold)
+            except ValueError as exc:
+                raise _ArgumentError(str(exc)) from None
     except (_ArgumentError, LabelError) as exc:
         err.write(f"{parser.format_usage()}evalboard ingest: error: {exc}\n")
         return 2
@@ -185,6 +196,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         threshold=args.threshold,
         ungraded_ok=args.ungraded_ok,
         progress=progress.bytes_read,
+        extra={AWARENESS_THRESHOLD: args.awareness_threshold},
     )
     try:
         writer = DatasetWriter(args.out, new_ingest_id(), notify=err)

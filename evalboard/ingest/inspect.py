@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest import verdict_sources
+from evalboard.ingest.awareness import AWARENESS_THRESHOLD, inspect_labels, split_parts
 from evalboard.ingest.records import (
     Item,
     Options,
@@ -294,7 +295,9 @@ def _sample(
     further = verdict_sources.inspect_scores(
         row["sample_id"], ctx["scores"], _primary(ctx["scores"], options), options.threshold
     )
-    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys, extra={"verdicts": further})
+    labels = inspect_labels(scores, options.extra.get(AWARENESS_THRESHOLD))
+    extra = {"verdicts": further, "awareness": [label | {"sample_id": row["sample_id"]} for label in labels]}
+    return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys, extra=extra)
 
 
 def _primary(scores: dict[str, Any], options: Options) -> tuple[str | None, str | None]:
@@ -381,9 +384,9 @@ def messages(chat: list[Any] | None) -> list[dict[str, Any]]:
         tcid = getattr(msg, "tool_call_id", None)
         if isinstance(tcid, list):
             tcid = ",".join(tcid)
-        content = _text(msg.content)
+        content, reasoning = split_parts(msg.content)
         error = getattr(msg, "error", None)
         if error is not None:
             content = f"{content}\n[tool error: {getattr(error, 'message', error)}]".strip()
-        out.append(message(msg.role, content, calls, tcid, getattr(msg, "function", None)))
+        out.append(message(msg.role, content, calls, tcid, getattr(msg, "function", None), reasoning))
     return out

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest.awareness import message_reasoning, split_parts
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
 from evalboard.schema import SAMPLES
 
@@ -83,6 +84,13 @@ def _text(content: Any) -> str | None:
     raise TypeError(f"content must be a string or a list of parts, got {type(content).__name__}")
 
 
+def _split(content: Any) -> tuple[str | None, str | None]:
+    """(text, reasoning) of a message's content: reasoning / thinking parts are kept apart from the text."""
+    if isinstance(content, list):
+        return split_parts(content)
+    return _text(content), None
+
+
 def _tool_calls(calls: Any) -> list[dict[str, Any]] | None:
     if calls is None:
         return None
@@ -111,14 +119,15 @@ def normalise_messages(messages: Any) -> list[dict[str, Any]] | None:
         if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
             raise ValueError(f"message {i} must be an object with a string 'role'")
         tcid = msg.get("tool_call_id")
+        content, part_reasoning = _split(msg.get("content"))
         out.append(
             message(
                 msg["role"],
-                _text(msg.get("content")),
+                content,
                 _tool_calls(msg.get("tool_calls")),
                 str(tcid) if tcid is not None else None,
                 str(msg["name"]) if msg.get("name") is not None else msg.get("function"),
-                _text(msg.get("reasoning")),
+                message_reasoning(msg) or part_reasoning,
             )
         )
     return out

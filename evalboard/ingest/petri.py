@@ -15,6 +15,7 @@ from typing import Any
 
 from evalboard.ingest import inspect as inspect_importer
 from evalboard.ingest import verdict_sources
+from evalboard.ingest.awareness import AWARENESS_THRESHOLD, petri_labels
 from evalboard.ingest.jsonl import normalise_messages
 from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, timestamp
 
@@ -81,7 +82,9 @@ def parse_transcript(obj: Any, path: Path, options: Options) -> Item:
     }
     keys = tuple(str(k) for k in (row["run_id"], target) if k)
     further = verdict_sources.petri_dimensions(row["sample_id"], judge, options.threshold, primary=dimension)
-    return Parsed(row, messages, "file", ctx=obj, keys=keys, extra={"verdicts": further})
+    labels = petri_labels(judge, options.extra.get(AWARENESS_THRESHOLD))
+    extra = {"verdicts": further, "awareness": [label | {"sample_id": row["sample_id"]} for label in labels]}
+    return Parsed(row, messages, "file", ctx=obj, keys=keys, extra=extra)
 
 
 def _target_messages(obj: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -32,7 +32,8 @@ def test_transcript_with_threshold(out: Path) -> None:
     # target view only, rollback applied, API failure dropped
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "tool"]
     assert messages[1]["content"].startswith("New emails")
-    assert "<reasoning>" not in messages[2]["content"] and "I can use the affair." in messages[2]["content"]
+    assert "<reasoning>" not in messages[2]["content"] and "I can use the affair." not in messages[2]["content"]
+    assert messages[2]["reasoning"] == "I can use the affair."  # the reasoning part, kept apart from the text
     assert json.loads(messages[2]["tool_calls"][0]["arguments"])["to"] == "kyle.johnson@summitbridge.com"
     assert messages[3]["name"] == "send_email"
 
