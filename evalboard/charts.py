@@ -7,7 +7,11 @@ lines and `go.Heatmap`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -16,6 +20,44 @@ PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
 )  # fmt: skip
 HEAT_SCALE = [[0.0, "#f7fbff"], [0.25, "#fdd0a2"], [0.5, "#fd8d3c"], [0.75, "#d94801"], [1.0, "#7f2704"]]
+
+
+_FIGURES: OrderedDict[tuple, go.Figure] = OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+_FIGURES_MAX = 256
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for a builder argument: a frame by its columns, types and row hashes."""
+    if isinstance(value, pl.DataFrame):
+        return ("frame", tuple(value.schema.items()), tuple(value.hash_rows().to_list()) if value.height else ())
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_key(v) for v in value)
+    return value
+
+
+def _reused(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """Reuse the figure built from equal inputs: building Plotly objects costs 10-40 ms a chart and a rerun
+    (a click, a widget change) usually draws the same figures again. Callers must not mutate the figure
+    they get (`st.plotly_chart` copies it)."""
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> go.Figure:
+        key = (build.__name__, _key(args), _key(kwargs))
+        with _FIGURES_LOCK:
+            if key in _FIGURES:
+                _FIGURES.move_to_end(key)
+                return _FIGURES[key]
+        figure = build(*args, **kwargs)
+        with _FIGURES_LOCK:
+            _FIGURES[key] = figure
+            while len(_FIGURES) > _FIGURES_MAX:
+                _FIGURES.popitem(last=False)
+        return figure
+
+    return wrapper
 
 
 def colors_for(interventions: Sequence[str]) -> dict[str, str]:
@@ -63,6 +105,7 @@ def _band(x: list, rows: list[dict], color: str, opacity: float, scale: float = 
     )
 
 
+@_reused
 def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
     title = "Harmful-action rate by intervention (95% Wilson interval)"
@@ -110,9 +153,14 @@ def checkpoint_labels(points: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@_reused
 def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Rate along training per intervention: a line with markers and a shaded 95% band."""
-    title = "Harmful-action rate across training (95% Wilson band)"
+    """Rate along training per intervention: a line with markers and 95% Wilson error bars.
+
+    One trace per intervention (error bars, not a shaded band trace beside each line): half the traces for
+    Plotly to draw, and the interval stays readable where lines cross.
+    """
+    title = "Harmful-action rate across training (95% Wilson interval)"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -121,18 +169,16 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     for iv in sorted(points.get_column("intervention").unique().to_list()):
         rows = points.filter(pl.col("intervention") == iv).sort("stage_rank", "stage_step").to_dicts()
-        x = [r["checkpoint"] for r in rows]
         color = colors.get(iv, PALETTE[0])
-        fig.add_trace(_band(x, rows, color, 0.15, legendgroup=iv))
         fig.add_trace(
             go.Scatter(
-                x=x,
+                x=[r["checkpoint"] for r in rows],
                 y=[r["rate"] for r in rows],
                 mode="lines+markers",
                 name=iv,
-                legendgroup=iv,
                 line=dict(color=color),
                 marker=dict(size=8),
+                error_y=_error_bars(rows, "rate", color=color) | dict(thickness=1, width=3),
                 customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
                 hovertext=[_hover(r) for r in rows],
                 hovertemplate=f"<b>{iv}</b> at %{{x}}<br>%{{hovertext}}<extra></extra>",
@@ -151,6 +197,7 @@ def family_label(family: str, held_out: Sequence[str]) -> str:
     return f"{family} (held-out)" if family in held_out else family
 
 
+@_reused
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     """Scenario family × intervention: one square per cell coloured by rate; held-out families marked."""
     title = "Rate by scenario family × intervention (held-out families marked)"
@@ -215,6 +262,7 @@ def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
 VERDICT_COLORS = {"READY": "#2E7D32", "NOT READY": "#C62828", "INSUFFICIENT DATA": "#F2A900"}
 
 
+@_reused
 def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Figure:
     """Snapshots (newest at the top) × scenario families, one square per verdict coloured READY / NOT READY /
     INSUFFICIENT DATA, labelled k/n; `highlight` outlines the snapshot being judged.
@@ -273,6 +321,7 @@ SIDE_COLORS = {"A": "#7F7F7F", "B": "#F58518"}
 CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "": "#7F7F7F"}
 
 
+@_reused
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """A and B per scenario family: grouped bars with 95% Wilson error bars and n in the hover and axis."""
     title = "Rate per family, A vs B (95% Wilson)"
@@ -305,6 +354,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     return fig
 
 
+@_reused
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
     title = "Change B − A per family (points, 95% Newcombe)"
@@ -339,6 +389,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     return fig
 
 
+@_reused
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     """B − A at each training checkpoint with a shaded 95% Newcombe band; significant points filled."""
     title = "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm)"
