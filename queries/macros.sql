@@ -27,3 +27,13 @@ WHERE (step IS NULL OR stage_step = step)
         WHEN 'ungraded' THEN harmful IS NULL
         ELSE true
       END;
+
+-- The searchable text of a transcript: per message its text, tool-call arguments and reasoning, one line per
+-- message. Cast to the canonical message type so files written before a field existed still bind (missing
+-- fields read as NULL). Used by the scan (samples_matching.sql) and the search index (search_texts.sql).
+CREATE OR REPLACE MACRO message_text(messages) AS array_to_string(list_transform(
+    CAST(messages AS STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, "function" VARCHAR,
+        arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR, reasoning VARCHAR)[]),
+    lambda m: concat_ws(' ', m.content, array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '),
+        m.reasoning)
+), chr(10));

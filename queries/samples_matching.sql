@@ -1,13 +1,10 @@
--- One page of the samples behind a chart cell whose transcript or grader explanation contains $q
--- (case-insensitive plain substring, not a pattern), with the passage around the first match.
+-- One page of the samples behind a chart cell whose transcript (text, tool-call arguments, reasoning) or grader
+-- explanation contains $q (case-insensitive plain substring, not a pattern), with the passage around the first
+-- match. A scan of the cell's transcripts: used when the search index (samples_matching_ids.sql) cannot answer.
 WITH texts AS (
     SELECT
         cell.*,
-        coalesce(cell.explanation, '') || chr(10) || coalesce(array_to_string(list_transform(
-            t.messages,
-            lambda m: coalesce(m.content, '') || ' '
-                || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
-        ), chr(10)), '') AS body
+        coalesce(cell.explanation, '') || chr(10) || coalesce(message_text(t.messages), '') AS body
     FROM cell_samples($snapshots, $interventions, $stages, $families, $graders, $step, $verdict) AS cell
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
