@@ -7,14 +7,12 @@ lines and `go.Heatmap`).
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import polars as pl
+
+from evalboard.memo import reused
 
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
@@ -22,42 +20,9 @@ PALETTE = (
 HEAT_SCALE = [[0.0, "#f7fbff"], [0.25, "#fdd0a2"], [0.5, "#fd8d3c"], [0.75, "#d94801"], [1.0, "#7f2704"]]
 
 
-_FIGURES: OrderedDict[tuple, go.Figure] = OrderedDict()
-_FIGURES_LOCK = threading.Lock()
-_FIGURES_MAX = 256
-
-
-def _key(value: Any) -> Any:
-    """A hashable stand-in for a builder argument: a frame by its columns, types and row hashes."""
-    if isinstance(value, pl.DataFrame):
-        return ("frame", tuple(value.schema.items()), tuple(value.hash_rows().to_list()) if value.height else ())
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, _key(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple | set | frozenset):
-        return tuple(_key(v) for v in value)
-    return value
-
-
-def _reused(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
-    """Reuse the figure built from equal inputs: building Plotly objects costs 10-40 ms a chart and a rerun
-    (a click, a widget change) usually draws the same figures again. Callers must not mutate the figure
-    they get (`st.plotly_chart` copies it)."""
-
-    @functools.wraps(build)
-    def wrapper(*args: Any, **kwargs: Any) -> go.Figure:
-        key = (build.__name__, _key(args), _key(kwargs))
-        with _FIGURES_LOCK:
-            if key in _FIGURES:
-                _FIGURES.move_to_end(key)
-                return _FIGURES[key]
-        figure = build(*args, **kwargs)
-        with _FIGURES_LOCK:
-            _FIGURES[key] = figure
-            while len(_FIGURES) > _FIGURES_MAX:
-                _FIGURES.popitem(last=False)
-        return figure
-
-    return wrapper
+# Building Plotly objects costs 5-40 ms a chart; a rerun (a click, another session on the same view) draws the same
+# figures again, so equal inputs get the figure already built (`st.plotly_chart` copies it, nothing mutates it).
+_reused = reused(maxsize=256)
 
 
 def colors_for(interventions: Sequence[str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from evalboard.memo import reused
 from evalboard.stats import with_intervals
 from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, View
@@ -11,10 +12,17 @@ from evalboard.view import FILTER_KEYS, View
 
 def filter_options(store: Store) -> dict[str, list[str]]:
     """URL key → the values the dataset holds, in display order."""
-    frame = store.run("filter_options")
+    return _options(store.run("filter_options"))
+
+
+@reused(maxsize=8)
+def _options(frame: pl.DataFrame) -> dict[str, list[str]]:
     return {key: frame.filter(pl.col("dimension") == key).get_column("value").to_list() for key in FILTER_KEYS}
 
 
 def rates(store: Store, query: str, view: View) -> pl.DataFrame:
     """Run a rate query (`rate_by_*`) for the view and add 95% Wilson intervals."""
-    return with_intervals(store.run(query, view.params()))
+    return _with_intervals(store.run(query, view.params()))
+
+
+_with_intervals = reused(maxsize=128)(with_intervals)
