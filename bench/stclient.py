@@ -34,6 +34,7 @@ class RunStats:
     """What one request (possibly several script runs, e.g. a rerun the script asked for) produced."""
 
     seconds: float = 0.0
+    cpu: float = 0.0  # server CPU seconds, when the caller measures it
     runs: int = 0  # script_finished messages (a run that reruns itself counts twice)
     messages: int = 0
     bytes: int = 0

@@ -13,14 +13,19 @@ scan), so the semantics are exactly the substring's. It lives in
 `DATA/.index/search.sqlite` and is keyed by file: each transcripts and samples Parquet file the store uses
 is indexed once per (path, mtime, size); a new or changed file is added, a vanished one removed, the rest
 kept (rows of one file are one rowid range). Small updates happen in the request; large ones in a
-background thread, and until the index covers every file a search is answered by the scan. A folder that
+background process (`python -m evalboard.search DATA`, which can also be run ahead, e.g. after an import), so
+the server's own threads keep answering pages; until the index covers every file a search is answered by the
+scan. A folder that
 cannot be written, or an index that cannot be read, never breaks search: a corrupt index file is deleted and
 rebuilt, an unwritable folder leaves the scan in charge.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -58,7 +63,7 @@ class SearchIndex:
         self.store = store
         self.path = path or store.root / INDEX_DIR / INDEX_FILE
         self._lock = threading.Lock()  # one writer at a time
-        self._builder: threading.Thread | None = None
+        self._builder: subprocess.Popen | None = None
         self._version = 0  # identifies the indexed files (set by `ensure`); keys cached hits
         self._hits: OrderedDict[tuple[int, str], Hits] = OrderedDict()
         self.problem: str | None = None  # why the index is not used (shown nowhere; for tests and benches)
@@ -200,15 +205,14 @@ class SearchIndex:
                 self._version = hash(frozenset(self._wanted().items()))
                 return True
             return False
-        if self._builder is None or not self._builder.is_alive():
-            self._builder = threading.Thread(target=self.update, name="evalboard-search-index", daemon=True)
-            self._builder.start()
+        if self._builder is None or self._builder.poll() is not None:
+            self._builder = _spawn_builder(self.store.root)
         return False
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for a background update (tests, benches, the CLI)."""
+        """Wait for a background update (tests, benches)."""
         if self._builder is not None:
-            self._builder.join(timeout)
+            self._builder.wait(timeout)
 
     # -- search -------------------------------------------------------------------------------
     def search(self, text: str) -> Hits | None:
@@ -286,3 +290,34 @@ def index_for(store: Store) -> SearchIndex:
         if id(store) not in _INDEXES or _INDEXES[id(store)].store is not store:
             _INDEXES[id(store)] = SearchIndex(store)
         return _INDEXES[id(store)]
+
+
+def _spawn_builder(root: Path) -> subprocess.Popen:
+    """`python -m evalboard.search root` in the background, importing this same package."""
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen(
+        [sys.executable, "-m", "evalboard.search", str(root)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not killed by a Ctrl-C meant for the server; it finishes its file and stops
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or bring up to date the search index of a dataset folder: `python -m evalboard.search DATA`."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m evalboard.search DATASET_FOLDER", file=sys.stderr)
+        return 2
+    index = SearchIndex(Store(args[0]))
+    if index.update():
+        return 0
+    print(f"search index not updated: {index.problem}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -150,3 +150,14 @@ def test_short_text_is_answered_by_the_scan(dataset):
     store = Store(dataset)
     assert found(store, "5p") == ids(0)  # "5pm" holds "5p"; 2 characters: below the trigram size
     assert found(store, "É") == ids(5)
+
+
+def test_a_large_update_runs_in_the_background_while_the_scan_answers(dataset, monkeypatch):
+    monkeypatch.setattr(search, "INLINE_BYTES", 0)  # every file counts as large
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert index.search("override code") is None  # not indexed yet: the page scans
+    assert found(store, "override code") == ids(1)
+    index.wait(timeout=120)
+    hits = index.search("override code")
+    assert hits is not None and set(hits.rowids) == ids(1)
