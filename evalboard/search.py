@@ -38,8 +38,9 @@ from evalboard.store import QueryError, Store
 
 INDEX_DIR = ".index"
 INDEX_FILE = "search.sqlite"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 MIN_CHARS = 3  # trigram index: shorter text cannot be looked up
+RAREST_TRIGRAMS = 3  # trigrams of the search text looked up; every candidate is then checked for the whole text
 INLINE_BYTES = 2**20  # Parquet bytes still to index that a request indexes itself; more goes to a thread
 PASSAGE_BEFORE, PASSAGE_AFTER = 80, 80  # characters around the first hit (as samples_matching.sql)
 _HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them)
@@ -88,6 +89,7 @@ class SearchIndex:
                     last_row INTEGER);
                 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
                     body, sample_id UNINDEXED, tokenize = 'trigram case_sensitive 0', detail = none);
+                CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, row);
                 """
             )
             version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -226,8 +228,14 @@ class SearchIndex:
         con = self._open()
         if con is None:
             return None
-        trigrams = dict.fromkeys(text[i : i + 3] for i in range(len(text) - 2))
-        wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+        trigrams = list(dict.fromkeys(text[i : i + 3].lower() for i in range(len(text) - 2)))
+        try:  # the rarest few trigrams narrow as well as all of them, and merging common ones is what costs
+            marks = ",".join("?" * len(trigrams))
+            counts = dict(con.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", trigrams).fetchall())
+        except sqlite3.Error:
+            counts = {}
+        rarest = sorted(trigrams, key=lambda t: counts.get(t, 0))[:RAREST_TRIGRAMS]
+        wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in rarest)
         # ASCII text: SQLite's lower() (ASCII only) agrees with str.lower() on every match, and runs in C.
         check = "instr(lower(body), ?) > 0" if text.isascii() else "contains_folded(body, ?)"
         sql = f"SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND {check}"
