@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(level(server, 1, len(PAGES), 0, args.timeout))  # warm-up: imports, caches, every page once
         rows = []
         for n in levels:
-            rows.append(asyncio.run(level(server, n, args.loads, args.think, args.timeout)))
+            loads = args.loads * 5 if n == 1 else args.loads  # enough runs for a single session's p95
+            rows.append(asyncio.run(level(server, n, loads, args.think, args.timeout)))
             print(f"{n} sessions done", file=sys.stderr, flush=True)
         base_rss = asyncio.run(hold_open(server, 1))
         held = {n: asyncio.run(hold_open(server, n)) for n in levels if n > 1}

@@ -94,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=REPO / "data" / "demo", help="dataset (default: the demo)")
     parser.add_argument("--rounds", type=int, default=7, help="measured rounds (default 7)")
+    parser.add_argument("--no-index", action="store_true", help="do not build the search index first (slow at 10M)")
     args = parser.parse_args(argv)
     sample_id, family = first_sample(args.data)
     # The search index is built ahead (as after an import), so no background build competes with the pages.
-    subprocess.run([sys.executable, "-m", "evalboard.search", str(args.data)], check=False, cwd=REPO)
+    if not args.no_index:
+        subprocess.run([sys.executable, "-m", "evalboard.search", str(args.data)], check=False, cwd=REPO)
     pages = targets(sample_id, family)
     refs = sorted({0, *(charts for *_, charts in pages)})
 

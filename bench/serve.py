@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# A bench stopped with SIGTERM still runs its `finally` blocks, so the servers it started stop with it.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @dataclass(frozen=True)
