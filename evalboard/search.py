@@ -72,7 +72,9 @@ class SearchIndex:
     # -- files --------------------------------------------------------------------------------
     def _wanted(self) -> dict[str, tuple[str, int, int]]:
         """path → (table, mtime_ns, size) of every file that should be indexed."""
-        return {str(p): (table, m, size) for table in SOURCES for p, m, size in self.store.good_files(table)}
+        # Absolute paths: processes that open the folder by different paths share one index.
+        files = ((table, p.resolve(), m, size) for table in SOURCES for p, m, size in self.store.good_files(table))
+        return {str(p): (table, m, size) for table, p, m, size in files}
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -161,3 +161,17 @@ def test_a_large_update_runs_in_the_background_while_the_scan_answers(dataset, m
     index.wait(timeout=120)
     hits = index.search("override code")
     assert hits is not None and set(hits.rowids) == ids(1)
+
+
+def test_one_index_whatever_path_the_folder_is_opened_by(dataset, monkeypatch):
+    assert found(Store(dataset), "override code") == ids(1)
+    monkeypatch.chdir(dataset.parent)
+    relative = Store(dataset.name)  # the same folder by a relative path
+    index = search.index_for(relative)
+    con = index._open()
+    before = con.execute("SELECT count(*), max(rowid) FROM docs").fetchone()
+    con.close()
+    assert index.ensure() and index.search("override code") is not None
+    con = index._open()
+    assert con.execute("SELECT count(*), max(rowid) FROM docs").fetchone() == before  # nothing re-indexed
+    con.close()
