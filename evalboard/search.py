@@ -40,7 +40,7 @@ INDEX_DIR = ".index"
 INDEX_FILE = "search.sqlite"
 SCHEMA_VERSION = "3"
 MIN_CHARS = 3  # trigram index: shorter text cannot be looked up
-RAREST_TRIGRAMS = 3  # trigrams of the search text looked up; every candidate is then checked for the whole text
+LOOKUP_TRIGRAMS = 8  # trigrams of the search text looked up; every candidate is then checked for the whole text
 INLINE_BYTES = 2**20  # Parquet bytes still to index that a request indexes itself; more goes to a thread
 PASSAGE_BEFORE, PASSAGE_AFTER = 80, 80  # characters around the first hit (as samples_matching.sql)
 _HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them)
@@ -91,7 +91,6 @@ class SearchIndex:
                     last_row INTEGER);
                 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
                     body, sample_id UNINDEXED, tokenize = 'trigram case_sensitive 0', detail = none);
-                CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, row);
                 """
             )
             version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -231,17 +230,11 @@ class SearchIndex:
         if con is None:
             return None
         trigrams = list(dict.fromkeys(text[i : i + 3].lower() for i in range(len(text) - 2)))
-        try:  # the rarest few trigrams narrow as well as all of them, and merging common ones is what costs
-            marks = ",".join("?" * len(trigrams))
-            counts = dict(con.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", trigrams).fetchall())
-        except sqlite3.Error:
-            counts = {}
-        rarest = sorted(trigrams, key=lambda t: counts.get(t, 0))[:RAREST_TRIGRAMS]
-        wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in rarest)
         # ASCII text: SQLite's lower() (ASCII only) agrees with str.lower() on every match, and runs in C.
         check = "instr(lower(body), ?) > 0" if text.isascii() else "contains_folded(body, ?)"
         sql = f"SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND {check}"
         try:
+            wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in _lookup(trigrams))
             rows = con.execute(sql, (wanted, text.lower())).fetchall()
         except sqlite3.Error as exc:
             self.problem = f"index search failed: {exc}"
@@ -274,6 +267,15 @@ class SearchIndex:
             finally:
                 con.close()
         return [_passage(text, [body for *_, body in sorted(bodies.get(sid, []))]) for sid in sample_ids]
+
+
+def _lookup(trigrams: list[str]) -> list[str]:
+    """The trigrams to look up: all of a short text's, or `LOOKUP_TRIGRAMS` spread along a long one (each
+    narrows less than the one before, and merging more document lists costs more than checking candidates)."""
+    if len(trigrams) <= LOOKUP_TRIGRAMS:
+        return trigrams
+    step = (len(trigrams) - 1) / (LOOKUP_TRIGRAMS - 1)
+    return list(dict.fromkeys(trigrams[round(i * step)] for i in range(LOOKUP_TRIGRAMS)))
 
 
 def _contains_folded(body: str | None, needle: str) -> bool:
