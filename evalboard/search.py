@@ -150,7 +150,7 @@ class SearchIndex:
                     con.execute("COMMIT")
                 for path, table, mtime, size in add:
                     self._add_file(con, path, table, mtime, size)
-                if len(add) > 4:  # many new segments: merge them so lookups stay fast
+                if len(add) + len(drop) > 4:  # many new segments or deletions: merge them so lookups stay fast
                     con.execute("INSERT INTO docs(docs) VALUES ('optimize')")
                 self.problem = None
                 return True
