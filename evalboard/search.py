@@ -44,6 +44,7 @@ LOOKUP_TRIGRAMS = 8  # trigrams of the search text looked up; every candidate is
 INLINE_BYTES = 2**20  # Parquet bytes still to index that a request indexes itself; more goes to a thread
 PASSAGE_BEFORE, PASSAGE_AFTER = 80, 80  # characters around the first hit (as samples_matching.sql)
 _HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them)
+_HITS_CACHE_ROWS = 100_000  # … when they found at most this many texts
 # table → query giving (sample_id, body) for one file, and the column the file needs to have
 SOURCES = {"transcripts": ("search_texts", "messages"), "samples": ("search_explanations", "explanation")}
 
@@ -245,7 +246,8 @@ class SearchIndex:
         for rowid, sample_id in rows:
             rowids.setdefault(sample_id, []).append(rowid)
         hits = Hits(self._version, pa.table({"sample_id": pa.array(list(rowids), pa.string())}), rowids)
-        self._hits[key] = hits
+        if len(rows) <= _HITS_CACHE_ROWS:  # a search matching most of the data is not kept: memory stays flat
+            self._hits[key] = hits
         while len(self._hits) > _HITS_CACHE:
             self._hits.popitem(last=False)
         return hits
