@@ -1,19 +1,21 @@
-"""Time to the Overview's charts in a real browser, against an empty Streamlit page on the same machine.
+"""Time to a complete page in a real browser, for every page, against reference pages in the same run.
 
     python bench/browser.py                                  # embedded demo data, 5 warm runs each
     python bench/browser.py --data bench/out/synthetic-1000000 --runs 7
+    python bench/browser.py --only Overview,Compare           # a subset (names as printed)
 
-Two servers run side by side: `app.py` (on `--data` if given) and a temporary one-line app that only
-calls `st.title("empty")`. Headless Debian chromium (/usr/bin/chromium) opens each URL in a fresh tab
-of one warm browser context (HTTP cache and server caches filled by one unmeasured visit each), and
-the page itself records `performance.now()` (milliseconds since navigation start) when:
-  - Overview: all three `[data-testid=stPlotlyChart]` hold a drawn `.main-svg`;
-  - empty page: its title is in the DOM.
-Runs alternate between the pages so that background load hits them alike. Prints the medians and the
-difference; the target (bench/README.md) is charts within 1.5 s of the empty page.
+Two servers run side by side: `app.py` (on `--data` if given) and a tiny reference app whose `?n=K` draws a
+title and K trivial 3-bar Plotly charts (`?n=0`: an empty page). Headless Debian chromium
+(/usr/bin/chromium) opens each URL in a fresh tab of one warm browser context (HTTP cache and server
+caches filled by one unmeasured visit each); the page itself records `performance.now()` (milliseconds
+since navigation start) when the page is complete: its heading is drawn, every expected Plotly chart
+holds a drawn `.main-svg`, and no script run is in flight (as many `script_finished` as `new_session`
+messages arrived on the websocket, whose frames the bench decodes: that also counts script runs per load).
 
-`--plotly-reference` adds a third page with three trivial 3-bar Plotly charts: it separates what
-Plotly's own bundle costs in this browser from what the Overview's figures and queries add.
+A page with K charts is compared with the reference holding K trivial charts (target ≤ 1.3x), a page
+without charts with the empty page (target ≤ 1.5x). The filter change picks one scenario family in the
+Overview's sidebar and times from the click until the charts are redrawn, against a button click that
+reruns the empty page (target ≤ 1.5x). Runs alternate between pages so background load hits them alike.
 """
 
 from __future__ import annotations
@@ -23,101 +25,226 @@ import os
 import statistics
 import sys
 import tempfile
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # run as a script from a checkout: the served-app harness is shared with tests/
-from tests.harness import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve import REPO, serve  # noqa: E402
 
-TARGET_S = 1.5
-CHARTS_DRAWN = """() => document.querySelectorAll('[data-testid=stPlotlyChart]:has(.main-svg)').length >= 3
-    ? performance.now() : false"""
-PLOTLY_REFERENCE = """import plotly.graph_objects as go
+CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REFERENCE_APP = """import plotly.graph_objects as go
 import streamlit as st
 
-st.title("plotly reference")
-for i in range(3):
+st.title("reference")
+st.button("rerun")
+for i in range(int(st.query_params.get("n", 0))):
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 2, 3])), key=f"chart{i}")
 """
-TITLE_DRAWN = """() => [...document.querySelectorAll('h1')].some(h => h.textContent.includes('empty'))
-    ? performance.now() : false"""
+# The page is complete: its heading, `charts` drawn Plotly charts, no element left stale from a run in flight.
+COMPLETE = """([heading, charts, selector]) => {
+    const h = [...document.querySelectorAll('h1')].some(e => e.textContent.includes(heading));
+    const c = document.querySelectorAll('[data-testid=stPlotlyChart]:has(.main-svg)').length >= charts;
+    const s = !selector || document.querySelector(selector) !== null;
+    const busy = document.querySelector('[data-testid=stStatusWidget]') !== null
+        || document.querySelector('[data-stale=true]') !== null;
+    return h && c && s && !busy ? performance.now() : false;
+}"""
 
 
-@contextmanager
-def streamlit(script: Path, data: Path | None = None, timeout: float = 120):
-    """Serve `script` on a free loopback port (tests/harness.py); yields the base URL."""
+def pages(sample_id: str) -> dict[str, tuple[str, str, int, str]]:
+    """name → (path and query, heading, charts, extra selector)."""
+    return {
+        "Overview": ("/", "Blackmail rate", 3, ""),
+        "Compare": ("/compare", "Compare", 5, ""),
+        "Readiness": ("/readiness", "Release readiness", 1, ""),
+        "Transcripts list": ("/transcripts", "Transcripts", 0, "[data-testid=stDataFrame]"),
+        "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]"),
+        "Data health": ("/data", "Data health", 0, "[data-testid=stDataFrame]"),
+    }
+
+
+class Tab:
+    """A fresh tab that counts script runs from the websocket frames it receives."""
+
+    def __init__(self, context) -> None:
+        self.page = context.new_page()
+        self.started = 0
+        self.finished = 0
+        self.page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        def frame(payload) -> None:
+            if isinstance(payload, str):
+                return
+            msg = ForwardMsg()
+            try:
+                msg.ParseFromString(payload)
+            except Exception:  # noqa: BLE001 - not a ForwardMsg: ignore
+                return
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.started += 1
+            elif kind == "script_finished":
+                self.finished += 1
+
+        ws.on("framereceived", frame)
+
+    def wait_complete(self, heading: str, charts: int, selector: str, timeout_ms: float) -> float:
+        """performance.now() when the page is complete (see COMPLETE), polled every animation frame."""
+        deadline_polls = 0
+        while True:
+            try:
+                value = self.page.wait_for_function(
+                    COMPLETE, arg=[heading, charts, selector], polling="raf", timeout=timeout_ms
+                ).json_value()
+            except PlaywrightTimeoutError:
+                shown = self.page.locator("[data-testid=stMain]").inner_text(timeout=5000)
+                sys.exit(f"not complete within {timeout_ms / 1000:.0f} s. The page shows:\n{shown[:2000]}")
+            # Python sees the frames: a run still in flight means the page is not final yet.
+            if self.finished >= self.started > 0 or deadline_polls > 50:
+                return value
+            deadline_polls += 1
+            self.page.wait_for_timeout(20)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def time_load(context, url: str, heading: str, charts: int, selector: str, timeout_ms: float) -> tuple[float, int]:
+    """Seconds from navigation start to a complete page, and the script runs it took."""
+    tab = Tab(context)
     try:
-        server = AppServer(script, data, timeout=timeout)
-    except RuntimeError as exc:
-        sys.exit(f"streamlit {script} did not start:\n{exc}")
-    with server:
-        yield server.url
-
-
-def time_to(context, url: str, predicate: str, timeout_ms: float) -> float:
-    """Seconds from navigation start until `predicate` holds, measured by the page's own clock."""
-    page = context.new_page()
-    try:
-        page.goto(url, wait_until="commit")
-        return page.wait_for_function(predicate, polling="raf", timeout=timeout_ms).json_value() / 1000
-    except PlaywrightTimeoutError:
-        shown = page.locator("[data-testid=stMain]").inner_text(timeout=5000) if page.locator("body").count() else ""
-        sys.exit(f"{url}: not drawn within {timeout_ms / 1000:.0f} s. The page shows:\n{shown[:2000]}")
+        tab.page.goto(url, wait_until="commit")
+        seconds = tab.wait_complete(heading, charts, selector, timeout_ms) / 1000
+        tab.page.wait_for_timeout(300)  # a run that follows on its own would start by now
+        return seconds, tab.started
     finally:
-        page.close()
+        tab.close()
+
+
+def time_change(context, url: str, heading: str, charts: int, action, timeout_ms: float) -> float:
+    """Seconds from a user action (after the page is complete) to the page complete again."""
+    tab = Tab(context)
+    try:
+        tab.page.goto(url, wait_until="commit")
+        tab.wait_complete(heading, charts, "", timeout_ms)
+        tab.page.wait_for_timeout(300)
+        runs = tab.started
+        start = tab.page.evaluate("() => performance.now()")
+        action(tab.page)
+        while tab.started == runs:  # the run the action asked for has started
+            tab.page.wait_for_timeout(5)
+        end = tab.wait_complete(heading, charts, "", timeout_ms)
+        return (end - start) / 1000
+    finally:
+        tab.close()
+
+
+def pick_family(family: str):
+    def action(page) -> None:
+        box = page.locator("[data-testid=stMultiSelect]").filter(has_text="Scenario family")
+        box.locator("input").click()
+        page.get_by_role("option", name=family, exact=True).click()
+
+    return action
+
+
+def click_rerun(page) -> None:
+    page.get_by_role("button", name="rerun").click()
+
+
+def first_sample(data: Path) -> tuple[str, str]:
+    sys.path.insert(0, str(REPO))
+    from evalboard.store import Store
+
+    store = Store(data)
+    store.refresh()
+    sql = "SELECT sample_id, scenario_family FROM samples ORDER BY sample_id LIMIT 1"
+    return tuple(store._con.sql(sql).fetchall()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="dataset folder for app.py (default: the embedded demo data)")
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "demo", help="dataset (default: the demo)")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per page (default 5)")
-    parser.add_argument("--plotly-reference", action="store_true", help="also time a page of 3 trivial charts")
+    parser.add_argument("--only", help="comma-separated page names to time (default: all, plus the filter change)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one page (default 120)")
     args = parser.parse_args(argv)
+    sample_id, family = first_sample(args.data)
+    targets = pages(sample_id)
+    chosen = [n.strip() for n in args.only.split(",")] if args.only else [*targets, "filter change"]
 
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evalboard-empty-")))
-        (tmp / "empty.py").write_text('import streamlit as st\n\nst.title("empty")\n')
-        (tmp / "plotly3.py").write_text(PLOTLY_REFERENCE)
-        app = stack.enter_context(streamlit(REPO / "app.py", args.data))
-        empty = stack.enter_context(streamlit(tmp / "empty.py"))
-        plotly3 = stack.enter_context(streamlit(tmp / "plotly3.py")) if args.plotly_reference else None
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evalboard-ref-")))
+        (tmp / "reference.py").write_text(REFERENCE_APP)
+        app = stack.enter_context(serve(REPO / "app.py", args.data)).url
+        ref = stack.enter_context(serve(tmp / "reference.py")).url
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
         context = browser.new_context(viewport={"width": 1400, "height": 1200})
-        pages = {"empty page (title)": (empty + "/", TITLE_DRAWN), "Overview (3 charts)": (app + "/", CHARTS_DRAWN)}
-        if plotly3:
-            pages["3 trivial Plotly charts"] = (plotly3 + "/", CHARTS_DRAWN)
-        times: dict[str, list[float]] = {name: [] for name in pages}
         timeout_ms = args.timeout * 1000
-        for url, predicate in pages.values():  # warm-up: server caches, HTTP cache, JS chunks
-            time_to(context, url, predicate, timeout_ms)
-        for run in range(args.runs):
-            for name, (url, predicate) in pages.items():
-                times[name].append(time_to(context, url, predicate, timeout_ms))
-            print(f"run {run + 1}: " + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()), flush=True)
 
-    data = args.data or "data/demo (embedded demo)"
-    print(f"\ndataset: {data}; chromium headless; {args.runs} warm runs each; {os.cpu_count()} cores")
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    for name, t in times.items():
-        print(f"  {name:<24} median {medians[name]:6.2f} s   (min {min(t):.2f}, max {max(t):.2f})")
-    diff = medians["Overview (3 charts)"] - medians["empty page (title)"]
-    verdict = "meets" if diff <= TARGET_S else "MISSES"
-    print(f"  {'Overview - empty page':<24} {diff:+13.2f} s   {verdict} the target (≤ {TARGET_S} s)")
-    if plotly3:
-        extra = medians["Overview (3 charts)"] - medians["3 trivial Plotly charts"]
-        print(f"  {'Overview - trivial charts':<24} {extra:+13.2f} s   (what the Overview adds beyond Plotly itself)")
-    try:
-        load = os.getloadavg()[0]
-        print(f"  load average (1 min) at the end: {load:.1f}")
-    except OSError:
-        pass
+        jobs = {}
+        for name in chosen:
+            if name in targets:
+                path, heading, charts, selector = targets[name]
+                jobs[name] = lambda p=path, h=heading, c=charts, s=selector: time_load(
+                    context, app + p, h, c, s, timeout_ms
+                )
+                jobs[f"ref{charts}"] = lambda c=charts: time_load(
+                    context, f"{ref}/?n={c}", "reference", c, "", timeout_ms
+                )
+        if "filter change" in chosen:
+            jobs["filter change"] = lambda: (
+                time_change(context, app + "/", "Blackmail rate", 3, pick_family(family), timeout_ms),
+                0,
+            )
+            jobs["rerun0"] = lambda: (time_change(context, f"{ref}/?n=0", "reference", 0, click_rerun, timeout_ms), 0)
+        for job in jobs.values():  # warm-up: server caches, HTTP cache, JS chunks
+            job()
+        times: dict[str, list[float]] = {name: [] for name in jobs}
+        runs: dict[str, int] = {}
+        for run in range(args.runs):
+            for name, job in jobs.items():
+                seconds, runs[name] = job()
+                times[name].append(seconds)
+            print(f"run {run + 1}: " + ", ".join(f"{n} {t[-1]:.2f}" for n, t in times.items()), flush=True)
+
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print(f"\ndataset: {args.data}; chromium headless; {args.runs} warm runs each, medians; {os.cpu_count()} cores")
+    print("| page | complete s | reference | ratio | target | script runs per load |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name in jobs:
+        if name in targets:
+            charts = targets[name][2]
+            ref_name = "empty page" if charts == 0 else f"{charts} trivial chart(s)"
+            target = 1.5 if charts == 0 else 1.3
+            ratio = med[name] / med[f"ref{charts}"]
+            print(
+                f"| {name} | {med[name]:.2f} | {ref_name} {med[f'ref{charts}']:.2f} | {ratio:.2f}x | "
+                f"{'meets' if ratio <= target else 'MISSES'} ≤ {target}x | {runs[name]} |"
+            )
+    if "filter change" in jobs:
+        ratio = med["filter change"] / med["rerun0"]
+        print(
+            f"| filter change (Overview: pick a family) | {med['filter change']:.2f} | empty page rerun "
+            f"{med['rerun0']:.2f} | {ratio:.2f}x | {'meets' if ratio <= 1.5 else 'MISSES'} ≤ 1.5x | |"
+        )
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

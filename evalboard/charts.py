@@ -15,11 +15,17 @@ import polars as pl
 from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.fmt import plotly_text as _t  # every data-derived label: names are text, never Plotly HTML
+from evalboard.memo import reused
 
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
 )  # fmt: skip
 HEAT_SCALE = [[0.0, "#f7fbff"], [0.25, "#fdd0a2"], [0.5, "#fd8d3c"], [0.75, "#d94801"], [1.0, "#7f2704"]]
+
+
+# Building Plotly objects costs 5-40 ms a chart; a rerun (a click, another session on the same view) draws the same
+# figures again, so equal inputs get the figure already built (`st.plotly_chart` copies it, nothing mutates it).
+_reused = reused(maxsize=256)
 
 
 def colors_for(interventions: Sequence[str]) -> dict[str, str]:
@@ -66,6 +72,7 @@ def _band(x: list, rows: list[dict], color: str, opacity: float, scale: float = 
     )
 
 
+@_reused
 def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
     title = "Harmful-action rate by intervention (95% Wilson interval)"
@@ -99,9 +106,14 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     return fig
 
 
+@_reused
 def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Rate along training per intervention: a line with markers and a shaded 95% band."""
-    title = "Harmful-action rate across training (95% Wilson band)"
+    """Rate along training per intervention: a line with markers and 95% Wilson error bars.
+
+    One trace per intervention (error bars, not a shaded band trace beside each line): half the traces for
+    Plotly to draw, and the interval stays readable where lines cross.
+    """
+    title = "Harmful-action rate across training (95% Wilson interval)"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -111,18 +123,16 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     for iv in sorted(points.get_column("intervention").unique().to_list()):
         rows = points.filter(pl.col("intervention") == iv).sort("stage_rank", "stage_step").to_dicts()
-        x = [_t(r["checkpoint"]) for r in rows]
         color = colors.get(iv, PALETTE[0])
-        fig.add_trace(_band(x, rows, color, 0.15, legendgroup=iv))
         fig.add_trace(
             go.Scatter(
-                x=x,
+                x=[_t(r["checkpoint"]) for r in rows],
                 y=[r["rate"] for r in rows],
                 mode="lines+markers",
                 name=_t(iv),
-                legendgroup=iv,
                 line=dict(color=color),
                 marker=dict(size=8),
+                error_y=_error_bars(rows, "rate", color=color) | dict(thickness=1, width=3),
                 customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
                 hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
                 hovertemplate="%{hovertext}<extra></extra>",
@@ -141,6 +151,7 @@ def family_label(family: str, held_out: Sequence[str]) -> str:
     return fmt.held_out(family, held_out)
 
 
+@_reused
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     """Scenario family × intervention: one square per cell coloured by rate; held-out families marked."""
     title = "Rate by scenario family × intervention (held-out families marked)"
@@ -207,6 +218,7 @@ def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
 VERDICT_COLORS = {"READY": "#2E7D32", "NOT READY": "#C62828", "INSUFFICIENT DATA": "#F2A900"}
 
 
+@_reused
 def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Figure:
     """Snapshots (newest at the top) × scenario families, one square per verdict coloured READY / NOT READY /
     INSUFFICIENT DATA, labelled k/n; `highlight` outlines the snapshot being judged.
@@ -271,6 +283,7 @@ CALL_COLORS = {"regression": "#D62728", "improvement": "#2CA02C", "inconclusive"
 CALL_SYMBOLS = {"lower": "circle", "higher": "circle", "inconclusive": "circle-open-dot"}
 
 
+@_reused
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """A and B per scenario family: grouped bars with 95% Wilson error bars and n in the hover and axis."""
     title = "Rate per family, A vs B (95% Wilson)"
@@ -303,6 +316,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     return fig
 
 
+@_reused
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
     title = "Change B − A per family (points, 95% Newcombe; red = higher, green = lower, amber = inconclusive)"
@@ -337,6 +351,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     return fig
 
 
+@_reused
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     """B − A at each training checkpoint with a shaded 95% Newcombe band; markers by the significance call."""
     title = (

@@ -17,6 +17,7 @@ import polars as pl
 
 from evalboard import fmt
 from evalboard.checkpoints import checkpoint_labels
+from evalboard.memo import reused
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
     Call,
@@ -328,6 +329,7 @@ def _paired_tests(pairs: pl.DataFrame | None, a: Side, b: Side) -> tuple[dict[st
     return per_family, pooled, note
 
 
+@reused()
 def build(
     cells: pl.DataFrame,
     a: Side,
@@ -371,6 +373,7 @@ def build(
     return Result(a, b, tuple(rows), pooled, note)
 
 
+@reused()
 def table(result: Result) -> pl.DataFrame:
     """The table the page shows: family rows (largest change first), then the pooled row; every rate with n and CI."""
     name_a, name_b, _ = side_names(result.a, result.b)
@@ -483,6 +486,7 @@ def _run_counts(cells: pl.DataFrame, snapshot: str, intervention: str) -> pl.Dat
     )
 
 
+@reused()
 def training_series(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
     """A's and B's runs at every checkpoint, shaped for `charts.rate_lines` (`intervention` = series name)."""
     name_a, name_b = series_names(a, b)
@@ -492,6 +496,7 @@ def training_series(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
     return with_intervals(pl.concat(frames)).sort("stage_rank", "stage_step", "intervention")
 
 
+@reused()
 def training_gaps(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
     """B − A at each checkpoint both runs reached, with Newcombe intervals and Holm across checkpoints."""
     ra = _run_counts(cells, a.snapshot, a.intervention).rename({"n": "n_a", "k": "k_a"})
@@ -575,6 +580,7 @@ def _held_at(cells: pl.DataFrame, snapshot: str, ck: Checkpoint) -> pl.DataFrame
     return with_intervals(per_iv)
 
 
+@reused()
 def stacks(cells: pl.DataFrame, result: Result, options: Options) -> tuple[list[Stack], str]:
     """Stacking views (combination, its parts alone, baseline) in one snapshot at one checkpoint, and a note.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from evalboard.memo import reused
 from evalboard.stats import with_intervals
 from evalboard.store import Store
 from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
@@ -11,9 +12,13 @@ from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
 
 def filter_options(store: Store) -> dict[str, list[str]]:
     """URL key → the values the dataset holds, in display order; "source" → the verdict sources, primary first."""
-    frame = store.run("filter_options")
-    options = {key: frame.filter(pl.col("dimension") == key).get_column("value").to_list() for key in FILTER_KEYS}
+    options = _options(store.run("filter_options"))
     return options | {SOURCE_KEY: [PRIMARY, *verdict_sources(store).get_column("source").to_list()]}
+
+
+@reused(maxsize=8)
+def _options(frame: pl.DataFrame) -> dict[str, list[str]]:
+    return {key: frame.filter(pl.col("dimension") == key).get_column("value").to_list() for key in FILTER_KEYS}
 
 
 def verdict_sources(store: Store) -> pl.DataFrame:
@@ -23,4 +28,7 @@ def verdict_sources(store: Store) -> pl.DataFrame:
 
 def rates(store: Store, query: str, view: View) -> pl.DataFrame:
     """Run a rate query (`rate_by_*`) for the view and add 95% Wilson intervals."""
-    return with_intervals(store.run(query, view.params()))
+    return _with_intervals(store.run(query, view.params()))
+
+
+_with_intervals = reused(maxsize=128)(with_intervals)

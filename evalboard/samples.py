@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from evalboard import search
 from evalboard.store import Store
 from evalboard.view import PAGE_KEY_SPECS, View, ignored
 
@@ -54,8 +55,8 @@ def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:
 def sample_page(store: Store, request: ListRequest) -> tuple[pl.DataFrame, int]:
     """One page of the list and the total number of rows it pages through.
 
-    Without search text the query reads only the samples table; with it, transcripts are scanned. A page past
-    the end gives the last page.
+    Without search text the query reads only the samples table; with it, the search index (evalboard/search.py)
+    finds the matching ids, or transcripts are scanned when it cannot answer. Both find the same samples.
     """
     frame, total = _page(store, request, max(1, request.page))
     if not frame.height and request.page > 1:
@@ -72,7 +73,18 @@ def last_page(total: int) -> int:
 def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, int]:
     params = request.params() | {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     if request.query:
-        frame = store.run("samples_matching", params | {"q": request.query[:MAX_QUERY_CHARS]})
+        text = request.query[:MAX_QUERY_CHARS]
+        index = search.index_for(store)
+        hits = index.search(text)
+        if hits is None:
+            frame = store.run("samples_matching", params | {"q": text})
+        else:
+            found = {"search_hits": ((hits.version, text), lambda: hits.ids)}
+            frame = store.run("samples_matching_ids", params, relations=found)
+            passages = index.passages(text, hits, frame.get_column("sample_id").to_list())
+            columns = [c for c in frame.columns if c != "total"]
+            frame = frame.with_columns(passage=pl.Series(passages, dtype=pl.String))
+            frame = frame.select(*columns, "passage", "total")
         frame = frame.with_columns(pl.col("passage").str.replace_all(r"\s+", " ").str.strip_chars())
     else:
         frame = store.run("samples_in_cell", params)

@@ -14,7 +14,7 @@ import re
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,8 +224,17 @@ class Store:
             self._sql[name] = (sql, tuple(dict.fromkeys(_PARAM.findall(code))))
         return self._sql[name]
 
-    def run(self, name: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
-        """Run `queries/<name>.sql` with bound parameters; results are cached until the data changes."""
+    def run(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        relations: Mapping[str, tuple[Hashable, Callable[[], pa.Table]]] | None = None,
+    ) -> pl.DataFrame:
+        """Run `queries/<name>.sql` with bound parameters; results are cached until the data changes.
+
+        `relations` names Arrow tables the SQL reads (e.g. ids found by the search index), each as (a key that
+        identifies its content, for the cache; a function that builds it, called only on a cache miss).
+        """
         params = params or {}
         sql, wanted = self._load(name)
         missing = [p for p in wanted if p not in params]
@@ -233,13 +242,14 @@ class Store:
             raise QueryError(f"query {name!r} needs parameters {missing}")
         bound = {p: params[p] for p in wanted}
         self.refresh()
-        key = (self._fingerprint, name, _freeze(bound))
+        extra = tuple(sorted((k, v[0]) for k, v in (relations or {}).items()))
+        key = (self._fingerprint, name, _freeze(bound), extra)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            frame = self._query(sql, bound)
+            frame = self._query(sql, bound, relations)
         except duckdb.Error as exc:
             _LOG.error("query %r failed on %s with %s: %s", name, self.root, bound, exc)
             raise QueryError(f"query {name!r} failed: {str(exc).replace(f'{self.root}{os.sep}', '')}") from exc
@@ -249,16 +259,45 @@ class Store:
                 self._cache.popitem(last=False)
         return frame
 
-    def _query(self, sql: str, bound: Mapping[str, Any]) -> pl.DataFrame:
+    def _query(self, sql: str, bound: Mapping[str, Any], relations: Mapping[str, Any] | None = None) -> pl.DataFrame:
         """Run once; if it fails because files changed under it (one vanished), re-check the folder and retry."""
+
+        def once() -> pl.DataFrame:
+            cursor = self._con.cursor()
+            try:
+                for rel_name, (_, build) in (relations or {}).items():
+                    cursor.register(rel_name, build())
+                return cursor.sql(sql, params=bound).pl()
+            finally:
+                cursor.close()
+
         try:
-            return self._con.cursor().sql(sql, params=bound).pl()
+            return once()
         except duckdb.Error:
             with self._lock:
                 if self._scan() == self._fingerprint:
                     raise
             self.refresh()
-            return self._con.cursor().sql(sql, params=bound).pl()
+            return once()
+
+    def batches(self, name: str, params: Mapping[str, Any], rows: int = 50_000) -> Iterator[pa.RecordBatch]:
+        """Run `queries/<name>.sql` uncached and stream its result (for work over whole files, e.g. indexing)."""
+        sql, wanted = self._load(name)
+        self.refresh()
+        cursor = self._con.cursor()
+        try:
+            yield from cursor.sql(sql, params={p: params[p] for p in wanted}).to_arrow_reader(rows)
+        except duckdb.Error as exc:
+            raise QueryError(f"query {name!r} failed on {self.root}: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def good_files(self, table: str) -> list[tuple[Path, int, int]]:
+        """(path, mtime_ns, size) of each file of `table` the store uses: what a derived index is keyed by."""
+        health = self.refresh()
+        good = set(health.good(table))
+        entries = self._fingerprint[1] if self._fingerprint else ()
+        return [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
 
     def transcript_rows(self, sample_id: str) -> pa.Table:
         """The transcripts row of one sample (or no row), read from the one row group that can hold it.

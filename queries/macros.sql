@@ -118,3 +118,14 @@ WHERE believed IS NULL
    OR (believed = 'unlabelled'
        AND sample_id NOT IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name))
    OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed);
+
+
+-- The searchable text of a transcript: per message its text, tool-call arguments and reasoning, one line per
+-- message. Cast to the canonical message type so files written before a field existed still bind (missing
+-- fields read as NULL). Used by the scan (samples_matching.sql) and the search index (search_texts.sql).
+CREATE OR REPLACE MACRO message_text(messages) AS array_to_string(list_transform(
+    CAST(messages AS STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, "function" VARCHAR,
+        arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR, reasoning VARCHAR)[]),
+    lambda m: concat_ws(' ', m.content, array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '),
+        m.reasoning)
+), chr(10));

@@ -1,13 +1,10 @@
--- One page of the samples behind a chart cell whose transcript (text, reasoning, tool calls) or grader explanation
--- contains $q (case-insensitive plain substring, not a pattern), with the passage around the first match.
+-- One page of the samples behind a chart cell whose transcript (text, tool-call arguments, reasoning) or grader
+-- explanation contains $q (case-insensitive plain substring, not a pattern), with the passage around the first
+-- match. A scan of the cell's transcripts: used when the search index (samples_matching_ids.sql) cannot answer.
 WITH texts AS (
     SELECT
         cell.*,
-        coalesce(cell.explanation, '') || chr(10) || coalesce(array_to_string(list_transform(
-            t.messages,
-            lambda m: coalesce(m.content, '') || ' ' || coalesce(m.reasoning, '') || ' '
-                || coalesce(array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '), '')
-        ), chr(10)), '') AS body
+        coalesce(cell.explanation, '') || chr(10) || coalesce(message_text(t.messages), '') AS body
     FROM aware_cell_samples(
         $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
     ) AS cell

@@ -1,0 +1,123 @@
+"""Transcripts search through the index (evalboard/search.py) against the scan it replaces, same process.
+
+    python bench/search.py                                        # bench/out/synthetic-1000000 (generated if absent)
+    python bench/search.py --data bench/out/synthetic-10000000 --scan-runs 1
+
+1. Builds the index from scratch (a copy of nothing: the index lives in DATA/.index/, deleted first unless
+   --keep-index) and reports time, size and the build's peak RSS (in this process).
+2. Per search text (rare, common, absent, a phrase with punctuation), the first page of the Transcripts
+   list as the page asks for it (`samples.sample_page`), result cache cleared each run: through the index,
+   and through the scan (queries/samples_matching.sql) for the ratio. Medians.
+3. 20 different searches in a row through the index: RSS before and after (target: < 50 MiB growth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evalboard import samples, search  # noqa: E402
+from evalboard.store import Store  # noqa: E402
+from evalboard.view import View  # noqa: E402
+
+TEXTS = {
+    "rare (one sample)": "sample 777777",
+    "reasoning phrase (1/6 of samples)": "override code is in the server room",
+    "word in every transcript": "kyle",
+    "absent": "qzx no such text",
+    "punctuation, other case": "THE 5PM WIPE. SAMPLE 12345",
+}
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_page(store: Store, text: str, use_index: bool) -> tuple[float, int]:
+    store._cache.clear()
+    request = samples.ListRequest(View(), query=text)
+    start = time.perf_counter()
+    if use_index:
+        _, total = samples.sample_page(store, request)
+    else:
+        params = request.params() | {"limit": samples.PAGE_SIZE, "offset": 0, "q": text}
+        frame = store.run("samples_matching", params)
+        total = int(frame.get_column("total")[0]) if frame.height else 0
+    return time.perf_counter() - start, total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent / "out" / "synthetic-1000000")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per text through the index (median)")
+    parser.add_argument("--scan-runs", type=int, default=3, help="timed runs per text through the scan")
+    parser.add_argument("--keep-index", action="store_true", help="reuse an existing index")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        from synthetic import generate  # noqa: PLC0415
+
+        generate(args.data, 1_000_000)
+    store = Store(args.data)
+    store.refresh()
+    index = search.index_for(store)
+    if not args.keep_index:
+        shutil.rmtree(args.data / search.INDEX_DIR, ignore_errors=True)
+    rss0 = rss_mib()
+    start = time.perf_counter()
+    assert index.update(), index.problem
+    build = time.perf_counter() - start
+    size = sum(p.stat().st_size for p in (args.data / search.INDEX_DIR).iterdir())
+    parquet = sum(p.stat().st_size for p in args.data.rglob("*.parquet"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    docs = sum(1 for _ in store.good_files("transcripts"))
+    print(f"dataset {args.data} ({parquet / 2**20:.0f} MiB Parquet, {docs} transcripts files)")
+    print(f"index build: {build:.1f} s, {size / 2**20:.0f} MiB on disk; RSS {rss0:.0f} → peak {peak:.0f} MiB\n")
+
+    print("| search | matches | index ms (first page) | scan ms | scan / index |")
+    print("|---|---:|---:|---:|---:|")
+    for label, text in TEXTS.items():
+        index._hits.clear()
+        timed, totals = [], set()
+        scans = []
+        for _ in range(max(args.runs, args.scan_runs)):  # interleaved
+            if len(timed) < args.runs:
+                index._hits.clear()
+                seconds, total = first_page(store, text, True)
+                timed.append(seconds)
+                totals.add(total)
+            if len(scans) < args.scan_runs:
+                seconds, total = first_page(store, text, False)
+                scans.append(seconds)
+                totals.add(total)
+        assert len(totals) == 1, f"index and scan disagree on {text!r}: {totals}"
+        idx, scan = statistics.median(timed), statistics.median(scans)
+        print(f"| {label}: `{text}` | {totals.pop():,} | {1000 * idx:.0f} | {1000 * scan:.0f} | {scan / idx:.0f}x |")
+
+    store._cache.clear()
+    before = rss_mib()
+    times = []
+    for i in range(20):
+        start = time.perf_counter()
+        samples.sample_page(store, samples.ListRequest(View(), query=f"sample {i * 37:05d}"))
+        times.append(time.perf_counter() - start)
+    after = rss_mib()
+    print(
+        f"\n20 different searches: median {1000 * statistics.median(times):.0f} ms, max {1000 * max(times):.0f} ms; "
+        f"RSS {before:.0f} → {after:.0f} MiB ({after - before:+.0f} MiB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())

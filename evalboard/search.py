@@ -1,0 +1,338 @@
+"""Full-text search over transcripts and grader explanations through an index beside the dataset.
+
+What a search finds (the same as the scan in queries/samples_matching.sql, which answers when the index
+cannot): every sample whose grader explanation, or whose transcript's message text, tool-call arguments or
+reasoning, contains the search text as a **case-insensitive substring** — the exact characters typed,
+punctuation and spaces included (`kyle's affair` finds "Kyle's affair", not "Kyle's new affair"); no
+wildcards, no word stemming. Text shorter than 3 characters is answered by the scan.
+
+The index is SQLite FTS5 (Python's standard library) with the trigram tokenizer, `detail=none` (half the size of
+a positional index): the search text's trigrams, all required, narrow the texts to candidates, and each
+candidate is then checked for the whole text, lower-cased (Python's `str.lower`, like DuckDB's `lower` in the
+scan), so the semantics are exactly the substring's. It lives in
+`DATA/.index/search.sqlite` and is keyed by file: each transcripts and samples Parquet file the store uses
+is indexed once per (path, mtime, size); a new or changed file is added, a vanished one removed, the rest
+kept (rows of one file are one rowid range). Small updates happen in the request; large ones in a
+background process (`python -m evalboard.search DATA`, which can also be run ahead, e.g. after an import), so
+the server's own threads keep answering pages; until the index covers every file a search is answered by the
+scan. A folder that
+cannot be written, or an index that cannot be read, never breaks search: a corrupt index file is deleted and
+rebuilt, an unwritable folder leaves the scan in charge.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evalboard import paths
+from evalboard.store import QueryError, Store
+
+INDEX_DIR = ".index"
+INDEX_FILE = "search.sqlite"
+SCHEMA_VERSION = "3"
+MIN_CHARS = 3  # trigram index: shorter text cannot be looked up
+LOOKUP_TRIGRAMS = 8  # trigrams of the search text looked up; every candidate is then checked for the whole text
+INLINE_BYTES = 2**20  # Parquet bytes still to index that a request indexes itself; more goes to a thread
+PASSAGE_BEFORE, PASSAGE_AFTER = 80, 80  # characters around the first hit (as samples_matching.sql)
+_HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them)
+_HITS_CACHE_ROWS = 100_000  # … when they found at most this many texts
+# table → query giving (sample_id, body) for one file, and the column the file needs to have
+SOURCES = {"transcripts": ("search_texts", "messages"), "samples": ("search_explanations", "explanation")}
+
+
+@dataclass(frozen=True)
+class Hits:
+    """The samples a search found: ids (with repeats when several texts of a sample match) and doc rowids."""
+
+    version: int  # the indexed files it was found in
+    ids: pa.Table  # one column, sample_id
+    rowids: dict[str, list[int]]
+
+
+class SearchIndex:
+    """The search index of one store's dataset folder."""
+
+    def __init__(self, store: Store, path: Path | None = None) -> None:
+        self.store = store
+        self.path = path or store.root / INDEX_DIR / INDEX_FILE
+        self._lock = threading.Lock()  # one writer at a time
+        self._builder: subprocess.Popen | None = None
+        self._version = 0  # identifies the indexed files (set by `ensure`); keys cached hits
+        self._hits: OrderedDict[tuple[int, str], Hits] = OrderedDict()
+        self.problem: str | None = None  # why the index is not used (shown nowhere; for tests and benches)
+
+    # -- files --------------------------------------------------------------------------------
+    def _wanted(self) -> dict[str, tuple[str, int, int]]:
+        """path → (table, mtime_ns, size) of every file that should be indexed."""
+        # Absolute paths: processes that open the folder by different paths share one index.
+        files = ((table, p.resolve(), m, size) for table in SOURCES for p, m, size in self.store.good_files(table))
+        return {str(p): (table, m, size) for table, p, m, size in files}
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        con.create_function("contains_folded", 2, _contains_folded, deterministic=True)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS files(
+                    path TEXT PRIMARY KEY, source TEXT, mtime_ns INTEGER, size INTEGER, first_row INTEGER,
+                    last_row INTEGER);
+                CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
+                    body, sample_id UNINDEXED, tokenize = 'trigram case_sensitive 0', detail = none);
+                """
+            )
+            version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            if version is None:
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
+            elif version[0] != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"index version {version[0]}, expected {SCHEMA_VERSION}")
+            con.execute("SELECT count(*) FROM files").fetchone()
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _open(self) -> sqlite3.Connection | None:
+        """A connection to a readable index (a corrupt or foreign one is deleted and started afresh)."""
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:  # not a database, damaged, another version
+            self.problem = f"index unreadable ({exc}); rebuilding"
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                return self._connect()
+            except (OSError, sqlite3.Error) as again:
+                self.problem = f"index cannot be rebuilt: {again}"
+                return None
+        except (OSError, sqlite3.Error) as exc:  # read-only folder, disk full, …
+            self.problem = f"index cannot be written: {exc}"
+            return None
+
+    def _stale(self, con: sqlite3.Connection) -> tuple[list[tuple[str, str, int, int]], list[str]]:
+        """Files to add (path, table, mtime, size) and indexed paths to drop."""
+        wanted = self._wanted()
+        have = {p: (t, m, s) for p, t, m, s in con.execute("SELECT path, source, mtime_ns, size FROM files")}
+        add = [(p, *w) for p, w in wanted.items() if have.get(p) != w]
+        drop = [p for p, h in have.items() if wanted.get(p) != h]
+        return add, drop
+
+    def update(self) -> bool:
+        """Bring the index up to date with the store's files now; True when it is current.
+
+        Each file is added or dropped in its own write transaction that first re-checks the file, so two
+        servers (or sessions) updating one index never index a file twice.
+        """
+        with self._lock:
+            con = self._open()
+            if con is None:
+                return False
+            try:
+                add, drop = self._stale(con)
+                for path in drop:
+                    con.execute("BEGIN IMMEDIATE")
+                    rows = con.execute("SELECT first_row, last_row FROM files WHERE path = ?", (path,)).fetchone()
+                    if rows is not None:
+                        con.execute("DELETE FROM docs WHERE rowid BETWEEN ? AND ?", rows)
+                        con.execute("DELETE FROM files WHERE path = ?", (path,))
+                    con.execute("COMMIT")
+                for path, table, mtime, size in add:
+                    self._add_file(con, path, table, mtime, size)
+                if len(add) + len(drop) > 4:  # many new segments or deletions: merge them so lookups stay fast
+                    con.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+                self.problem = None
+                return True
+            except (OSError, sqlite3.Error, QueryError) as exc:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                self.problem = f"index update failed: {exc}"
+                return False
+            finally:
+                con.close()
+
+    def _add_file(self, con: sqlite3.Connection, path: str, table: str, mtime: int, size: int) -> None:
+        query, column = SOURCES[table]
+        con.execute("BEGIN IMMEDIATE")  # a crash or a failure loses at most this file
+        have = con.execute("SELECT source, mtime_ns, size, first_row, last_row FROM files WHERE path = ?", (path,))
+        have = have.fetchone()
+        if have is not None and tuple(have[:3]) == (table, mtime, size):  # another writer was faster
+            con.execute("COMMIT")
+            return
+        if have is not None:
+            con.execute("DELETE FROM docs WHERE rowid BETWEEN ? AND ?", have[3:])
+            con.execute("DELETE FROM files WHERE path = ?", (path,))
+        first = (con.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
+        row = first
+        if column in pq.read_schema(path).names:
+            for batch in self.store.batches(query, {"path": path}):
+                ids = batch.column("sample_id").to_pylist()
+                bodies = batch.column("body").to_pylist()
+                con.executemany(
+                    "INSERT INTO docs(rowid, body, sample_id) VALUES (?, ?, ?)",
+                    zip(range(row, row + len(ids)), bodies, ids, strict=True),
+                )
+                row += len(ids)
+        con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)", (path, table, mtime, size, first, row - 1))
+        con.execute("COMMIT")
+
+    def ensure(self) -> bool:
+        """True when the index covers every file now. Small gaps are filled in this call; a large one starts
+        a background update (searches use the scan until it is done)."""
+        con = self._open()
+        if con is None:
+            return False
+        try:
+            add, drop = self._stale(con)
+        except sqlite3.Error as exc:
+            self.problem = f"index unreadable: {exc}"
+            return False
+        finally:
+            con.close()
+        if not add and not drop:
+            self._version = hash(frozenset(self._wanted().items()))
+            return True
+        if sum(size for *_, size in add) <= INLINE_BYTES:
+            if self.update():
+                self._version = hash(frozenset(self._wanted().items()))
+                return True
+            return False
+        if self._builder is None or self._builder.poll() is not None:
+            self._builder = _spawn_builder(self.store.root)
+        return False
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background update (tests, benches)."""
+        if self._builder is not None:
+            self._builder.wait(timeout)
+
+    # -- search -------------------------------------------------------------------------------
+    def search(self, text: str) -> Hits | None:
+        """The samples whose texts contain `text`, or None when the index cannot answer (use the scan)."""
+        if len(text) < MIN_CHARS or not self.ensure():
+            return None
+        key = (self._version, text)
+        if key in self._hits:
+            self._hits.move_to_end(key)
+            return self._hits[key]
+        con = self._open()
+        if con is None:
+            return None
+        trigrams = list(dict.fromkeys(text[i : i + 3].lower() for i in range(len(text) - 2)))
+        # ASCII text: SQLite's lower() (ASCII only) agrees with str.lower() on every match, and runs in C.
+        check = "instr(lower(body), ?) > 0" if text.isascii() else "contains_folded(body, ?)"
+        sql = f"SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND {check}"
+        try:
+            wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in _lookup(trigrams))
+            rows = con.execute(sql, (wanted, text.lower())).fetchall()
+        except sqlite3.Error as exc:
+            self.problem = f"index search failed: {exc}"
+            return None
+        finally:
+            con.close()
+        rowids: dict[str, list[int]] = {}
+        for rowid, sample_id in rows:
+            rowids.setdefault(sample_id, []).append(rowid)
+        hits = Hits(self._version, pa.table({"sample_id": pa.array(list(rowids), pa.string())}), rowids)
+        if len(rows) <= _HITS_CACHE_ROWS:  # a search matching most of the data is not kept: memory stays flat
+            self._hits[key] = hits
+        while len(self._hits) > _HITS_CACHE:
+            self._hits.popitem(last=False)
+        return hits
+
+    def passages(self, text: str, hits: Hits, sample_ids: list[str]) -> list[str]:
+        """The text around the first hit of each sample (explanation first, as the scan reads it)."""
+        wanted = {rowid: sid for sid in sample_ids for rowid in hits.rowids.get(sid, ())}
+        bodies: dict[str, list[tuple[int, int, str]]] = {}
+        con = self._open() if wanted else None
+        if con is not None:
+            try:
+                explanations = con.execute("SELECT first_row, last_row FROM files WHERE source = 'samples'").fetchall()
+                marks = ",".join("?" * len(wanted))
+                for rowid, body in con.execute(f"SELECT rowid, body FROM docs WHERE rowid IN ({marks})", list(wanted)):
+                    first = 0 if any(lo <= rowid <= hi for lo, hi in explanations) else 1
+                    bodies.setdefault(wanted[rowid], []).append((first, rowid, body or ""))
+            except sqlite3.Error:
+                pass
+            finally:
+                con.close()
+        return [_passage(text, [body for *_, body in sorted(bodies.get(sid, []))]) for sid in sample_ids]
+
+
+def _lookup(trigrams: list[str]) -> list[str]:
+    """The trigrams to look up: all of a short text's, or `LOOKUP_TRIGRAMS` spread along a long one (each
+    narrows less than the one before, and merging more document lists costs more than checking candidates)."""
+    if len(trigrams) <= LOOKUP_TRIGRAMS:
+        return trigrams
+    step = (len(trigrams) - 1) / (LOOKUP_TRIGRAMS - 1)
+    return list(dict.fromkeys(trigrams[round(i * step)] for i in range(LOOKUP_TRIGRAMS)))
+
+
+def _contains_folded(body: str | None, needle: str) -> bool:
+    return body is not None and needle in body.lower()
+
+
+def _passage(text: str, bodies: list[str]) -> str:
+    needle = text.lower()
+    for body in bodies:
+        at = body.lower().find(needle)
+        if at >= 0:
+            start = max(0, at - PASSAGE_BEFORE)
+            return body[start : start + len(text) + PASSAGE_BEFORE + PASSAGE_AFTER]
+    return ""
+
+
+_INDEXES: dict[int, SearchIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def index_for(store: Store) -> SearchIndex:
+    """The one search index of a store (stores are shared by every session)."""
+    with _INDEXES_LOCK:
+        if id(store) not in _INDEXES or _INDEXES[id(store)].store is not store:
+            _INDEXES[id(store)] = SearchIndex(store)
+        return _INDEXES[id(store)]
+
+
+def _spawn_builder(root: Path) -> subprocess.Popen:
+    """`python -m evalboard.search root` in the background, importing this same package."""
+    package_parent = str(paths.PACKAGE_DIR.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen(
+        [sys.executable, "-m", "evalboard.search", str(root)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not killed by a Ctrl-C meant for the server; it finishes its file and stops
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or bring up to date the search index of a dataset folder: `python -m evalboard.search DATA`."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m evalboard.search DATASET_FOLDER", file=sys.stderr)
+        return 2
+    index = SearchIndex(Store(args[0]))
+    if index.update():
+        return 0
+    print(f"search index not updated: {index.problem}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+-- One page of the samples behind a chart cell that the search index found (evalboard/search.py): the caller
+-- registers their ids as the relation `search_hits` (sample_id). Same columns and order as samples_matching.sql
+-- except the passage, which the index supplies.
+SELECT
+    sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
+    count(*) OVER () AS total
+FROM aware_cell_samples(
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
+)
+WHERE sample_id IN (SELECT sample_id FROM search_hits)
+ORDER BY
+    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
+    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+LIMIT $limit OFFSET $offset;

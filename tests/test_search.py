@@ -1,0 +1,177 @@
+"""The search index (evalboard/search.py): finds what the scan finds, stays current, survives damage."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evalboard import samples, search
+from evalboard.store import Store
+from evalboard.view import View
+from tests.helpers import sample, write_samples, write_transcripts
+
+TEXTS = {
+    0: ("Kyle's affair, then the wipe at 5pm.", None, "Threatened Kyle."),
+    1: ("I will read the inbox.", "The override code is 4429; QuantumShield replaces me.", "Declined."),
+    2: ("Nothing to do here.", None, "Summarised the inbox; no leverage used."),
+    3: ("Kyle's new affair is rumoured.", "Blackmail would be wrong.", None),
+    4: ("hello", None, "world apart"),
+    5: ("Grüße an KYLE — 100% sure_thing", "Reasoning: ÉCOLE", "ok"),
+}
+
+
+def conversation(text: str, reasoning: str | None) -> list[dict]:
+    return [
+        {"role": "user", "content": "New email.", "tool_calls": None, "tool_call_id": None, "name": None},
+        {
+            "role": "assistant",
+            "content": text,
+            "tool_calls": [{"id": "c1", "function": "send_email", "arguments": '{"to": "board@corp"}'}],
+            "tool_call_id": None,
+            "name": None,
+            "reasoning": reasoning,
+        },
+    ]
+
+
+def write_part(root, name: str, texts: dict) -> None:
+    rows = [sample(i, explanation=expl) for i, (_, _, expl) in texts.items()]
+    write_samples(root / "samples" / f"{name}.parquet", rows)
+    transcripts = [
+        {"sample_id": f"t-{i:06d}", "messages": conversation(text, reasoning)}
+        for i, (text, reasoning, _) in texts.items()
+    ]
+    write_transcripts(root / "transcripts" / f"{name}.parquet", sorted(transcripts, key=lambda r: r["sample_id"]))
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    write_part(tmp_path, "a", TEXTS)
+    return tmp_path
+
+
+def found(store: Store, text: str) -> set[str]:
+    """Sample ids the Transcripts list finds for `text` (the index when it can answer)."""
+    rows, total = samples.sample_page(store, samples.ListRequest(View(), query=text))
+    assert rows.height == total  # small data: one page
+    return set(rows.get_column("sample_id").to_list())
+
+
+def scanned(store: Store, text: str) -> set[str]:
+    params = samples.ListRequest(View(), query=text).params() | {"limit": 1000, "offset": 0, "q": text}
+    return set(store.run("samples_matching", params).get_column("sample_id").to_list())
+
+
+def ids(*numbers: int) -> set[str]:
+    return {f"t-{i:06d}" for i in numbers}
+
+
+def test_index_finds_substrings_case_insensitively_in_every_text(dataset):
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert found(store, "kyle's affair, then") == ids(0)  # a phrase across punctuation, exact characters
+    assert found(store, "KYLE'S AFFAIR") == ids(0)  # case-insensitive; not "Kyle's new affair"
+    assert found(store, "override code is 44") == ids(1)  # only in the reasoning
+    assert found(store, "QUANTUMSHIELD") == ids(1)
+    assert found(store, "board@corp") == ids(0, 1, 2, 3, 4, 5)  # tool-call arguments
+    assert found(store, "no leverage") == ids(2)  # grader explanation
+    assert found(store, "ffai") == ids(0, 3)  # inside a word
+    assert found(store, "grüße an kyle") == ids(5)  # non-ASCII folds too
+    assert found(store, "école") == ids(5)
+    assert index.problem is None and index.path.is_file()  # the index answered, not the scan
+    rows, _ = samples.sample_page(store, samples.ListRequest(View(), query="override code"))
+    assert "The override code is 4429" in rows.get_column("passage")[0]
+
+
+def test_index_misses_what_is_not_there(dataset):
+    store = Store(dataset)
+    assert found(store, "affair kyle") == set()  # words in another order
+    assert found(store, "Kyles affair") == set()  # punctuation is part of the text
+    assert found(store, "hello world") == set()  # two texts are not one
+    assert found(store, "100% sure_thing") == ids(5) and found(store, "1_0%") == set()  # no LIKE wildcards
+    assert found(store, '"Kyle"') == set()  # quotes are text, not query syntax
+    assert found(store, "Kyle OR wipe") == set()  # no query operators either
+    assert found(store, "zzz-not-there") == set()
+    assert search.index_for(store).problem is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_index_agrees_with_the_scan(dataset, data):
+    store = Store(dataset)
+    bodies = [t for triple in TEXTS.values() for t in triple if t]
+    body = data.draw(st.sampled_from(bodies))
+    start = data.draw(st.integers(0, len(body) - 1))
+    text = body[start : start + data.draw(st.integers(1, 12))]
+    text = data.draw(st.sampled_from([text, text.upper(), text.lower(), text + "x"]))
+    if not text.strip():
+        return
+    assert found(store, text) == scanned(store, text)
+
+
+def test_index_follows_new_changed_and_removed_files(dataset):
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert found(store, "exfiltrate the weights") == set()
+    write_part(dataset, "b", {10: ("Plan: exfiltrate the weights tonight.", None, "Harmful.")})
+    assert found(store, "exfiltrate the weights") == ids(10)
+    assert index.problem is None
+    os.remove(dataset / "samples" / "b.parquet")
+    os.remove(dataset / "transcripts" / "b.parquet")
+    assert found(store, "exfiltrate the weights") == set()
+    write_part(dataset, "a", {0: ("A rewritten transcript.", None, "Rewritten.")})  # same path, new content
+    assert found(store, "kyle's affair") == set() and found(store, "rewritten transcript") == ids(0)
+
+
+def test_a_corrupt_index_is_rebuilt(dataset):
+    store = Store(dataset)
+    assert found(store, "override code") == ids(1)
+    path = search.index_for(store).path
+    search._INDEXES.clear()  # as after a restart
+    path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (path.parent / (path.name + suffix)).unlink(missing_ok=True)
+    store = Store(dataset)
+    assert found(store, "override code") == ids(1)
+    assert search.index_for(store).problem is None
+    assert path.read_bytes().startswith(b"SQLite format 3")
+
+
+def test_search_works_when_the_index_cannot_be_written(dataset):
+    (dataset / search.INDEX_DIR).write_text("a file where the index folder would go")
+    store = Store(dataset)
+    assert found(store, "override code") == ids(1)  # the scan answers
+    assert found(store, "KYLE'S AFFAIR") == ids(0)
+    assert "cannot be written" in search.index_for(store).problem
+
+
+def test_short_text_is_answered_by_the_scan(dataset):
+    store = Store(dataset)
+    assert found(store, "5p") == ids(0)  # "5pm" holds "5p"; 2 characters: below the trigram size
+    assert found(store, "É") == ids(5)
+
+
+def test_a_large_update_runs_in_the_background_while_the_scan_answers(dataset, monkeypatch):
+    monkeypatch.setattr(search, "INLINE_BYTES", 0)  # every file counts as large
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert index.search("override code") is None  # not indexed yet: the page scans
+    assert found(store, "override code") == ids(1)
+    index.wait(timeout=120)
+    hits = index.search("override code")
+    assert hits is not None and set(hits.rowids) == ids(1)
+
+
+def test_one_index_whatever_path_the_folder_is_opened_by(dataset, monkeypatch):
+    assert found(Store(dataset), "override code") == ids(1)
+    monkeypatch.chdir(dataset.parent)
+    relative = Store(dataset.name)  # the same folder by a relative path
+    index = search.index_for(relative)
+    con = index._open()
+    before = con.execute("SELECT count(*), max(rowid) FROM docs").fetchone()
+    con.close()
+    assert index.ensure() and index.search("override code") is not None
+    con = index._open()
+    assert con.execute("SELECT count(*), max(rowid) FROM docs").fetchone() == before  # nothing re-indexed
+    con.close()
