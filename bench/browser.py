@@ -35,16 +35,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve import REPO, serve  # noqa: E402
 
-CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(REPO))
+from tests.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 REFERENCE_APP = """import plotly.graph_objects as go
 import streamlit as st
 
