@@ -27,10 +27,38 @@ pytestmark = pytest.mark.browser
 OUTSIDE_IP = "127.0.0.2"
 FILTER_KEYS = ("snapshot", "intervention", "stage", "family", "grader")
 PAGES = {  # url path → (heading, the page's own URL keys)
-    "": ("Blackmail rate", ()),
-    "transcripts": ("Transcripts", ("sample", "step", "verdict", "q", "sort", "list_page", "right")),
-    "compare": ("Compare", ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage")),
+    "": ("Blackmail rate", ("split", "awareness_source")),
+    "transcripts": (
+        "Transcripts",
+        (
+            "sample",
+            "step",
+            "verdict",
+            "q",
+            "sort",
+            "list_page",
+            "right",
+            "by",
+            "by_verdict",
+            "believed",
+            "believed_source",
+        ),
+    ),
+    "compare": (
+        "Compare",
+        (
+            "a_snapshot",
+            "a_intervention",
+            "a_stage",
+            "b_snapshot",
+            "b_intervention",
+            "b_stage",
+            "split",
+            "awareness_source",
+        ),
+    ),
     "readiness": ("Release readiness", ("gates", "max_rate", "min_samples", "confidence")),
+    "agreement": ("Agreement", ("x", "y")),
     "data": ("Data health", ()),
 }
 # What each page says about the payload, quoted (beyond the sidebar keys and the unknown key every page warns about).
@@ -39,8 +67,9 @@ SAID = {
     "transcripts": (
         "step={p}", "verdict={p}", "sort={p}", "list_page={p}", "right={p}", "No such sample: {p}",
     ),
-    "compare": tuple(f"{key}={{p}}" for key in PAGES["compare"][1]),
+    "compare": tuple(f"{key}={{p}}" for key in PAGES["compare"][1][:6]),
     "readiness": ("gates={p}",),
+    "agreement": (),
     "data": (),
 }  # fmt: skip
 
@@ -142,11 +171,11 @@ def assert_nothing_left(page: Page, outside: Outside, site: str) -> None:
 def test_payload_through_every_url_key_stays_text(new_context, site, outside, path, kind):
     heading, own_keys = PAGES[path]
     payload = outside.payloads(f"url-{path or 'overview'}")[kind]
-    params = {key: payload for key in (*FILTER_KEYS, *own_keys)}
+    params = {key: payload for key in (*FILTER_KEYS, "source", *own_keys)}
     params[payload] = "1"  # an unknown key named like the payload
     page = new_context().new_page()
     open_page(page, f"{site}/{path}?{urlencode(params)}", heading)
-    said = [f"{key}={payload}" for key in FILTER_KEYS] + [f"Ignored unknown URL parameter {payload}"]
+    said = [f"{key}={payload}" for key in (*FILTER_KEYS, "source")] + [f"Ignored unknown URL parameter {payload}"]
     said += [line.format(p=payload) for line in SAID[path]]
     main = page.get_by_test_id("stMain")
     for line in said:  # a corrected URL may rerun the page once: wait for its final state
