@@ -164,7 +164,7 @@ def open_beside(left: str, right: str) -> None:
 def render_provenance(detail: dict, key: str) -> None:
     """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
     with st.container(border=True):
-        st.markdown(" · ".join(f"{label} **{inert_markdown(value)}**" for label, value in samples.provenance(detail)))
+        st.markdown(" · ".join(f"{label} **{literal(value)}**" for label, value in samples.provenance(detail)))
         others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
         buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
         buttons[0].button(
@@ -176,7 +176,7 @@ def render_provenance(detail: dict, key: str) -> None:
         )
         for i, other in enumerate(others):
             buttons[(i + 1) % len(buttons)].button(
-                f"Same scenario under {other['intervention']}",
+                f"Same scenario under {literal(other['intervention'])}",
                 icon=":material/compare_arrows:",
                 on_click=open_beside,
                 args=(detail["sample_id"], other["sample_id"]),

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.hostile import HOSTILE_TEXTS, write_hostile_dataset
 from tests.harness import app_test
-from tests.helpers import REPO
+from tests.helpers import REPO, shown
 
 HARMFUL_ID = "s-d3656ff2b71654"  # a harmful blackmail sample of the demo data
 
@@ -154,19 +154,19 @@ def test_a_right_hand_transcript_that_does_not_fit_is_warned_about():
 def test_a_transcript_says_where_it_came_from_and_links_to_its_cell_and_counterparts():
     at = open_transcripts({"sample": HARMFUL_ID, "verdict": "harmful", "q": "Kyle"})
     assert not at.exception
-    header = at.markdown[0].value.replace("\\", "")
+    header = shown(at.markdown[0].value)
     assert header == (
         "snapshot **atlas-2026-05** · intervention **baseline** · checkpoint **rl@1000** · family **blackmail** · "
         "scenario **blackmail_none-none_restriction** · epoch **9** · grader **blackmail-classifier-v1 "
         "(claude-3-7-sonnet)**"
     )
-    labels = [b.label for b in at.button]
+    labels = [shown(b.label) for b in at.button]
     assert "Same scenario under safe_demos" in labels and "Same scenario under deliberation_rewrites" in labels
 
     # The same scenario under another intervention opens beside this one.
-    next(b for b in at.button if b.label == "Same scenario under safe_demos").click().run()
+    next(b for b in at.button if shown(b.label) == "Same scenario under safe_demos").click().run()
     assert not at.exception and at.query_params["sample"] == HARMFUL_ID and at.query_params["right"]
-    beside = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("snapshot **")]
+    beside = [shown(m.value) for m in at.markdown if m.value.startswith("snapshot **")]
     assert len(beside) == 2 and "intervention **safe_demos**" in beside[1]
     assert "epoch **9**" in beside[1] and "scenario **blackmail_none-none_restriction**" in beside[1]
 
@@ -189,7 +189,7 @@ def test_a_release_evaluation_transcript_says_no_other_intervention_ran_it():
     run = "atlas-2026-11:constitution_stories+harmlessness:rl@1000:release"
     release = "s-" + hashlib.sha1(f"{run}/blackmail_explicit-america_replacement/101".encode()).hexdigest()[:14]
     at = open_transcripts({"sample": release})
-    assert "epoch **101**" in at.markdown[0].value
+    assert "epoch **101**" in shown(at.markdown[0].value)
     assert not at.exception
     assert any("No other intervention of this snapshot ran this scenario" in c.value for c in at.caption)
 
@@ -218,3 +218,23 @@ def test_model_markdown_and_a_text_tool_call_render_as_formatting_and_a_card(tmp
     assert not at.exception
     assert any(t.value.startswith("**10:00 AM**") and "<tool_use:email>" in t.value for t in at.text)
     assert ":material/build: Tool call · **email**" not in [c.value for c in at.caption]
+
+
+def test_names_in_the_transcript_header_and_its_buttons_stay_text(tmp_path, monkeypatch):
+    from markdown_it import MarkdownIt
+
+    from tests.helpers import sample, write_samples
+
+    image, link = "![x](http://127.0.0.2:9/p.png)", "[Log in](http://127.0.0.2:9/x)"
+    write_samples(
+        tmp_path / "samples" / "s.parquet",
+        [sample(1, intervention=image, snapshot=link), sample(2, intervention="other --", snapshot=link)],
+    )
+    at = app_test({"sample": "t-000001"}, page="transcripts", data=tmp_path, monkeypatch=monkeypatch)
+    assert not at.exception
+    header = at.markdown[0].value
+    tokens = [t for block in MarkdownIt("commonmark").parse(header) if block.children for t in block.children]
+    assert not [t for t in tokens if t.type in ("image", "link_open", "html_inline")]
+    assert f"snapshot **{link}** · intervention **{image}**" in shown(header)
+    [beside] = [b.label for b in at.button if b.label.startswith("Same scenario under")]
+    assert beside == "Same scenario under ` other -- `"  # a code span: no link, no typeset dash
