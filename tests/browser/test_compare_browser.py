@@ -52,7 +52,7 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
 
     # Drill-down: A's transcripts in the top family at the exact checkpoint.
     page.get_by_role("button", name="A: atlas-2026-05 · baseline · rl@1000").click()
-    expect(page).to_have_url(re.compile(r"/transcripts\?"), timeout=FIRST_RENDER_TIMEOUT)
+    expect(page).to_have_url(re.compile(r"/transcripts\?.*intervention="), timeout=FIRST_RENDER_TIMEOUT)
     shown = query(page.url)
     assert shown["snapshot"] == ["atlas-2026-05"] and shown["intervention"] == ["baseline"]
     assert shown["stage"] == ["rl"] and shown["step"] == ["1000"] and shown["family"][0] in {"blackmail", "leaking"}
