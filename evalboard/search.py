@@ -22,6 +22,7 @@ rebuilt, an unwritable folder leaves the scan in charge.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -233,8 +234,7 @@ class SearchIndex:
             return None
         trigrams = list(dict.fromkeys(text[i : i + 3].lower() for i in range(len(text) - 2)))
         # ASCII text: SQLite's lower() (ASCII only) agrees with str.lower() on every match, and runs in C.
-        check = "instr(lower(body), ?) > 0" if text.isascii() else "contains_folded(body, ?)"
-        sql = f"SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND {check}"
+        sql = _MATCH_ASCII if text.isascii() else _MATCH_FOLDED
         try:
             wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in _lookup(trigrams))
             rows = con.execute(sql, (wanted, text.lower())).fetchall()
@@ -261,8 +261,10 @@ class SearchIndex:
         if con is not None:
             try:
                 explanations = con.execute("SELECT first_row, last_row FROM files WHERE source = 'samples'").fetchall()
-                marks = ",".join("?" * len(wanted))
-                for rowid, body in con.execute(f"SELECT rowid, body FROM docs WHERE rowid IN ({marks})", list(wanted)):
+                ids = json.dumps(list(wanted))  # one bound value: the SQL text never changes with the ids
+                for rowid, body in con.execute(
+                    "SELECT rowid, body FROM docs WHERE rowid IN (SELECT value FROM json_each(?))", (ids,)
+                ):
                     first = 0 if any(lo <= rowid <= hi for lo, hi in explanations) else 1
                     bodies.setdefault(wanted[rowid], []).append((first, rowid, body or ""))
             except sqlite3.Error:
@@ -297,6 +299,11 @@ def _passage(text: str, bodies: list[str]) -> str:
 
 _INDEXES: dict[int, SearchIndex] = {}
 _INDEXES_LOCK = threading.Lock()
+
+
+# The trigram MATCH narrows to candidates; the second condition checks the whole text (both values bound).
+_MATCH_ASCII = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND instr(lower(body), ?) > 0"
+_MATCH_FOLDED = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND contains_folded(body, ?)"
 
 
 def index_for(store: Store) -> SearchIndex:
