@@ -190,7 +190,7 @@ def render_provenance(detail: dict, key: str) -> None:
 
 
 def render_verdict(detail: dict) -> None:
-    grader = inert_markdown(detail.get("grader") or "unknown grader")
+    grader = literal(detail.get("grader")) if detail.get("grader") else "unknown grader"
     score = "" if detail.get("score") is None else f" · score {detail['score']:.3g}"
     if detail.get("harmful") is True:
         st.error(f"**HARMFUL** · {grader}{score}", icon=":material/gpp_bad:")
@@ -253,7 +253,7 @@ def render_review_form(sample_id: str, primary: bool | None) -> None:
     with st.expander("Review this transcript", icon=":material/rate_review:"):
         signed_in = signed_in_reviewer()
         if signed_in:
-            st.caption(f"Reviewing as {inert_markdown(signed_in)} (signed in).")
+            st.caption(f"Reviewing as {literal(signed_in)} (signed in).")
         else:
             # Widget state is dropped on pages that do not draw the widget: keep the name in a plain key too.
             if "_reviewer" in st.session_state:
