@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from evalboard.view import PAGE_KEYS_BY_PAGE
 from tests.browser.conftest import foreign
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, wait_idle
 from tests.helpers import sample, write_samples
@@ -26,48 +27,22 @@ pytestmark = pytest.mark.browser
 
 OUTSIDE_IP = "127.0.0.2"
 FILTER_KEYS = ("snapshot", "intervention", "stage", "family", "grader")
-PAGES = {  # url path → (heading, the page's own URL keys)
-    "": ("Blackmail rate", ("split", "awareness_source")),
-    "transcripts": (
-        "Transcripts",
-        (
-            "sample",
-            "step",
-            "verdict",
-            "q",
-            "sort",
-            "list_page",
-            "right",
-            "by",
-            "by_verdict",
-            "believed",
-            "believed_source",
-        ),
-    ),
-    "compare": (
-        "Compare",
-        (
-            "a_snapshot",
-            "a_intervention",
-            "a_stage",
-            "b_snapshot",
-            "b_intervention",
-            "b_stage",
-            "split",
-            "awareness_source",
-        ),
-    ),
-    "readiness": ("Release readiness", ("gates", "max_rate", "min_samples", "confidence")),
-    "agreement": ("Agreement", ("x", "y")),
-    "data": ("Data health", ()),
+HEADINGS = {  # url path → heading; each page's own URL keys come from the URL contract (evalboard/view.py)
+    "": "Blackmail rate",
+    "transcripts": "Transcripts",
+    "compare": "Compare",
+    "readiness": "Release readiness",
+    "agreement": "Agreement",
+    "data": "Data health",
 }
+PAGES = {path: (heading, PAGE_KEYS_BY_PAGE.get(path, ())) for path, heading in HEADINGS.items()}
 # What each page says about the payload, quoted (beyond the sidebar keys and the unknown key every page warns about).
 SAID = {
     "": (),
     "transcripts": (
         "step={p}", "verdict={p}", "sort={p}", "list_page={p}", "right={p}", "No such sample: {p}",
     ),
-    "compare": tuple(f"{key}={{p}}" for key in PAGES["compare"][1][:6]),
+    "compare": tuple(f"{key}={{p}}" for key in PAGES["compare"][1] if key.startswith(("a_", "b_"))),
     "readiness": ("gates={p}",),
     "agreement": (),
     "data": (),
