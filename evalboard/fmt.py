@@ -15,7 +15,9 @@ by every page, chart and export (docs/ARCHITECTURE.md). Pure functions, no Strea
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import math
 import re
 import unicodedata
@@ -132,3 +134,43 @@ def checkpoint_from_label(label: str) -> str:
     """'rl@400' → 'RL step 400', 'sft' → 'SFT' (labels as `checkpoints.checkpoint_labels` writes them)."""
     stage, sep, step = label.partition("@")
     return checkpoint(stage, int(step), True) if sep and step.lstrip("-").isdigit() else checkpoint(label, None, False)
+
+
+# --- CSV: every export writes its cells through here ------------------------------------------------------------------
+
+# A cell a spreadsheet would evaluate: a formula (=, +, -, @) or one hidden behind a tab or carriage return.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """`value` as a CSV cell a spreadsheet shows and never runs.
+
+    None is empty, a datetime is ISO 8601, numbers and booleans stay as they are; text that a spreadsheet
+    would read as a formula gets a leading apostrophe (the usual defence against CSV injection), so a
+    reviewer's note or an intervention name such as `=HYPERLINK(…)` stays text.
+    """
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_comment(text: object) -> str:
+    """One `# …` header line of a CSV export: line breaks and other invisible characters shown as escapes, so a
+    name from the data cannot end the comment and start a row of its own."""
+    return "# " + "".join(_visible(ch) for ch in str(text)) + "\n"
+
+
+def csv_text(header: Iterable[object], rows: Iterable[Iterable[object]], comments: Iterable[object] = ()) -> str:
+    """A CSV document: `# ` comment lines, the header, then the rows, every cell through `csv_cell`."""
+    buf = io.StringIO()
+    for line in comments:
+        buf.write(csv_comment(line))
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return buf.getvalue()

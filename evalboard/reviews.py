@@ -8,8 +8,6 @@ sample as verdict source "human" (queries/macros.sql).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import uuid
@@ -21,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.fmt import csv_text
 from evalboard.schema import REVIEW_VERDICTS, REVIEWS
 from evalboard.store import Store
 
@@ -104,13 +103,8 @@ def history(store: Store, sample_id: str) -> pl.DataFrame:
 
 
 def to_csv(frame: pl.DataFrame) -> str:
-    """Reviews as CSV (UTC times in ISO 8601)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.iter_rows():
-        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in row])
-    return buf.getvalue()
+    """Reviews as CSV (UTC times in ISO 8601; notes and names that look like formulas stay text)."""
+    return csv_text(frame.columns, frame.iter_rows())
 
 
 def to_jsonl(frame: pl.DataFrame) -> str:
