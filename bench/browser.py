@@ -13,9 +13,15 @@ holds a drawn `.main-svg`, and no script run is in flight (as many `script_finis
 messages arrived on the websocket, whose frames the bench decodes: that also counts script runs per load).
 
 A page with K charts is compared with the reference holding K trivial charts (target ≤ 1.3x), a page
-without charts with the empty page (target ≤ 1.5x). The filter change picks one scenario family in the
-Overview's sidebar and times from the click until the charts are redrawn, against a button click that
-reruns the empty page (target ≤ 1.5x). Runs alternate between pages so background load hits them alike.
+without charts with the empty page (target ≤ 1.5x). A second reference holds the same kinds of Streamlit
+elements as the page with trivial content (the top navigation of six pages, the sidebar's five
+multiselects and a selectbox, an info notice, K charts, data grids, chat messages): the ratio to it is
+the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
+
+The filter change picks one scenario family in the Overview's sidebar and times from the click until
+the charts are redrawn, against a button click that reruns the empty page (target ≤ 1.5x) and against
+picking a family on the same-elements reference of the Overview. Runs alternate between pages so
+background load hits them alike.
 """
 
 from __future__ import annotations
@@ -39,12 +45,44 @@ sys.path.insert(0, str(REPO))
 from tests.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 REFERENCE_APP = """import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-st.title("reference")
-st.button("rerun")
-for i in range(int(st.query_params.get("n", 0))):
-    st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 2, 3])), key=f"chart{i}")
+q = st.query_params
+FILTERS = ["Snapshot", "Intervention", "Training stage", "Scenario family", "Grader"]
+
+
+def body():
+    st.title("reference")
+    st.button("rerun")
+    bump = 0
+    if q.get("side"):  # the app's sidebar and notice; picking a family changes the charts, as in the app
+        st.sidebar.header("Filters")
+        for name in FILTERS:
+            options = ["a", "b", q.get("family", "c")] if name == "Scenario family" else ["a", "b", "c"]
+            bump += len(st.sidebar.multiselect(name, options, key=name))
+        st.sidebar.selectbox("Verdict source", ["primary", "other"], key="source")
+        st.info("**Synthetic demo data**", icon=":material/science:")
+    for i in range(int(q.get("n", 0))):
+        st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1 + bump, 2, 3])), key=f"chart{i}")
+    for i in range(int(q.get("grid", 0))):
+        st.dataframe(pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), key=f"grid{i}")
+    if q.get("chat"):
+        for role in ("user", "assistant"):
+            with st.chat_message(role):
+                st.write("hello")
+
+
+def other():
+    st.title("other")
+
+
+if q.get("side"):  # with the app's top navigation of six pages
+    pages = [st.Page(body, title="Overview", url_path="overview", default=True)]
+    pages += [st.Page(other, title=t, url_path=t.lower()) for t in ("A", "B", "C", "D", "E")]
+    st.navigation(pages, position="top").run()
+else:
+    body()
 """
 # The page is complete: its heading, `charts` drawn Plotly charts, no element left stale from a run in flight.
 COMPLETE = """([heading, charts, selector]) => {
@@ -57,16 +95,19 @@ COMPLETE = """([heading, charts, selector]) => {
 }"""
 
 
-def pages(sample_id: str) -> dict[str, tuple[str, str, int, str]]:
-    """name → (path and query, heading, charts, extra selector)."""
+def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
+    """name → (path and query, heading, charts, extra selector, the same-elements reference's query)."""
+    grid = "[data-testid=stDataFrame]"
     return {
-        "Overview": ("/", "Blackmail rate", 3, ""),
-        "Compare": ("/compare", "Compare", 5, ""),
-        "Readiness": ("/readiness", "Release readiness", 1, ""),
-        "Transcripts list": ("/transcripts", "Transcripts", 0, "[data-testid=stDataFrame]"),
-        "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]"),
-        "Data health": ("/data", "Data health", 0, "[data-testid=stDataFrame]"),
-    }
+        "Overview": ("/", "Blackmail rate", 3, "", "side=1&n=3"),
+        "Compare": ("/compare", "Compare", 5, "", "side=1&n=5&grid=1"),
+        "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&n=1"),
+        "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&grid=1"),
+        "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",
+                              "side=1&chat=1"),
+        "Agreement": ("/agreement", "Agreement", 0, grid, "side=1&grid=3"),
+        "Data health": ("/data", "Data health", 0, grid, "side=1&grid=3"),
+    }  # fmt: skip
 
 
 class Tab:
@@ -194,12 +235,15 @@ def main(argv: list[str] | None = None) -> int:
         jobs = {}
         for name in chosen:
             if name in targets:
-                path, heading, charts, selector = targets[name]
+                path, heading, charts, selector, same = targets[name]
                 jobs[name] = lambda p=path, h=heading, c=charts, s=selector: time_load(
                     context, app + p, h, c, s, timeout_ms
                 )
                 jobs[f"ref{charts}"] = lambda c=charts: time_load(
                     context, f"{ref}/?n={c}", "reference", c, "", timeout_ms
+                )
+                jobs[f"same:{same}"] = lambda c=charts, q=same, s=selector: time_load(
+                    context, f"{ref}/?{q}", "reference", c, s, timeout_ms
                 )
         if "filter change" in chosen:
             jobs["filter change"] = lambda: (
@@ -207,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
                 0,
             )
             jobs["rerun0"] = lambda: (time_change(context, f"{ref}/?n=0", "reference", 0, click_rerun, timeout_ms), 0)
+            jobs["same filter change"] = lambda: (
+                time_change(context, f"{ref}/?side=1&n=3&family={family}", "reference", 3, pick_family(family),
+                            timeout_ms),
+                0,
+            )  # fmt: skip
         for job in jobs.values():  # warm-up: server caches, HTTP cache, JS chunks
             job()
         times: dict[str, list[float]] = {name: [] for name in jobs}
@@ -219,23 +268,26 @@ def main(argv: list[str] | None = None) -> int:
 
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"\ndataset: {args.data}; chromium headless; {args.runs} warm runs each, medians; {os.cpu_count()} cores")
-    print("| page | complete s | reference | ratio | target | script runs per load |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| page | complete s | reference | ratio | target | same elements, trivial content | ratio | runs per load |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for name in jobs:
         if name in targets:
-            charts = targets[name][2]
+            charts, same = targets[name][2], targets[name][4]
             ref_name = "empty page" if charts == 0 else f"{charts} trivial chart(s)"
             target = 1.5 if charts == 0 else 1.3
             ratio = med[name] / med[f"ref{charts}"]
             print(
                 f"| {name} | {med[name]:.2f} | {ref_name} {med[f'ref{charts}']:.2f} | {ratio:.2f}x | "
-                f"{'meets' if ratio <= target else 'MISSES'} ≤ {target}x | {runs[name]} |"
+                f"{'meets' if ratio <= target else 'MISSES'} ≤ {target}x | `{same}` {med[f'same:{same}']:.2f} | "
+                f"{med[name] / med[f'same:{same}']:.2f}x | {runs[name]} |"
             )
     if "filter change" in jobs:
         ratio = med["filter change"] / med["rerun0"]
+        same = med["same filter change"]
         print(
             f"| filter change (Overview: pick a family) | {med['filter change']:.2f} | empty page rerun "
-            f"{med['rerun0']:.2f} | {ratio:.2f}x | {'meets' if ratio <= 1.5 else 'MISSES'} ≤ 1.5x | |"
+            f"{med['rerun0']:.2f} | {ratio:.2f}x | {'meets' if ratio <= 1.5 else 'MISSES'} ≤ 1.5x | "
+            f"pick a family, 3 charts {same:.2f} | {med['filter change'] / same:.2f}x | |"
         )
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     return 0
