@@ -156,7 +156,7 @@ def _aware_score(aware: Any) -> float | None:
 # --- what the importers call: every label a record carries; an unmappable one kept as "unrecognised" -----------
 
 
-def _unrecognised(source: str, exc: AwarenessError) -> dict:
+def unrecognised(source: str, exc: AwarenessError) -> dict:
     """A label that could not be mapped: kept (shown apart as "unrecognised label") with the reason."""
     return _row(source, "unrecognised", None, None, f"unrecognised label: {exc}")
 
@@ -180,7 +180,7 @@ def deliberation_labels(response: Mapping[str, Any]) -> list[dict]:
     try:
         return [deliberation_label(holder["deliberation_type"], holder.get("classifier_reasoning"))]
     except AwarenessError as exc:
-        return [_unrecognised(SOURCES["deliberation"], exc)]
+        return [unrecognised(SOURCES["deliberation"], exc)]
 
 
 def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[dict]:
@@ -193,7 +193,7 @@ def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[d
             row = inspect_label(scorer.value, scorer.explanation, getattr(scorer, "metadata", None))
             out += [row] if row else []
         except AwarenessError as exc:
-            out.append(_unrecognised(SOURCES["inspect"], exc))
+            out.append(unrecognised(SOURCES["inspect"], exc))
     judge = scores.get("alignment_judge")
     if judge is not None and threshold is not None and isinstance(judge.value, Mapping):
         metadata = getattr(judge, "metadata", None) or {}
@@ -213,7 +213,7 @@ def petri_labels(judge: Mapping[str, Any], threshold: float | None) -> list[dict
     try:
         row = petri_label(scores, threshold, judge.get("highlights"), judge.get("justification"))
     except AwarenessError as exc:
-        return [_unrecognised(SOURCES["petri"], exc)]
+        return [unrecognised(SOURCES["petri"], exc)]
     return [row] if row else []
 
 
