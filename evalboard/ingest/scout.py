@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.ingest.awareness import SOURCES, AwarenessError, scout_label, unrecognised
+from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, SOURCES, AwarenessError, scout_label, unrecognised
 from evalboard.ingest.records import Options
 from evalboard.ingest.writer import DatasetWriter, SourceStats
 
@@ -40,7 +40,6 @@ COLUMNS = (
 BATCH_ROWS = 10_000
 NUMBERS = {1.0: "YES", 0.5: "UNSURE", 0.0: "NO"}  # Scout's own eval_awareness example: value_to_float
 _QUOTED = re.compile(r"\"([^\"\n]{4,}?)\"|“([^”\n]{4,}?)”|(?<!\w)'([^'\n]{4,}?)'(?!\w)")
-EVIDENCE_SEPARATOR = " … "  # between quoted passages of one label (the viewer marks each apart)
 
 
 def is_results_file(path: Path) -> bool:
