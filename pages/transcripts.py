@@ -351,6 +351,12 @@ def clear_believed() -> None:
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
     pages = samples.last_page(total)
+    if bound:
+        st.warning(
+            f"More than {bound:,} texts match — the list shows the matches among the first {bound:,} only. "
+            "Narrow the filters or the search.",
+            icon=":material/filter_alt:",
+        )
     if total:
         listed = rows.with_columns(
             checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
@@ -368,9 +374,12 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             if chosen:
                 open_sample(st.session_state["_listed_ids"][chosen[0]])
 
+        matching = " matching the search" if request.query else ""
+        if bound:
+            matching = f" among the first {bound:,} matching texts"
         st.caption(
-            f"{total:,} sample(s){' matching the search' if request.query else ''}; page {min(request.page, pages)} of "
-            f"{pages:,}. Select a row to read its transcript."
+            f"{total:,} sample(s){matching}; page {min(request.page, pages)} of {pages:,}. "
+            "Select a row to read its transcript."
         )
         st.dataframe(
             listed.select(columns),
@@ -447,7 +456,8 @@ query = controls[1].text_input(
     key="q",
     bind="query-params",
     placeholder="e.g. affair, override code, QuantumShield",
-    help="Case-insensitive substring search. Lists every match, 50 per page, with the passage around the first one.",
+    help="Case-insensitive substring search over transcripts, reasoning, grader explanations and review notes. "
+    "Lists the matches, 50 per page, with the passage around the first one.",
 )
 sort = controls[2].selectbox(
     "Sort by", list(samples.SORTS), format_func=samples.SORTS.get, key="sort", bind="query-params"
@@ -468,6 +478,7 @@ request = samples.ListRequest(
 
 # -- the open transcript(s) above the list ---------------------------------------------------------
 rows, total = samples.sample_page(store, request)
+bound = samples.search_bound(store, request)  # the search stopped collecting: the list is not every match
 if raw_page and "list_page" not in st.session_state:  # a page number from the URL, before its widget exists
     last = samples.last_page(total)
     if url_page is not None and url_page > last:
