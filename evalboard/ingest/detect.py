@@ -120,7 +120,9 @@ def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None
             found.append(Found(src, fmt, "dataset folder (samples/*.parquet)"))
         elif fmt != "auto":
             for file in _files(src, skip):
-                if file.suffix.lower() in SUFFIXES[fmt]:
+                if fmt == "scout" and scout.is_scan_folder(file.parent) and not scout.is_awareness_scanner(file):
+                    ignored.append(file)  # another scanner of the scan: not an awareness label
+                elif file.suffix.lower() in SUFFIXES[fmt]:
                     found.append(Found(file, fmt, f"--format {fmt}"))
         else:
             _walk(src, skip, found, ignored)

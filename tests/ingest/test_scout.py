@@ -73,8 +73,9 @@ def test_scan_folder_labels_match_the_inspect_samples(log, tmp_path: Path) -> No
     assert any("names no task id or epoch" in r for r in reasons)
     assert any("model refused" in r for r in reasons)
     assert_adds_up(out)
-    again = ingest(scans, "--out", out)  # a second import of the same scan: nothing new, nothing lost
+    again = ingest(scans, "--out", out, "--format", "scout")  # the same scan again: nothing new, nothing lost
     assert again.code == 0 and "already present 5" in again.out, again.out
+    assert "files read: 1" in again.out  # --format scout still reads only the awareness scanner of a scan
 
 
 def test_a_scanner_file_in_the_older_layout_and_on_its_own(log, tmp_path: Path) -> None:
