@@ -2,7 +2,7 @@
 
 A Scout scan writes a folder `scan_id=<id>/` holding `_scan.json` (the scan's spec), `_summary.json`,
 `_errors.jsonl` and one Parquet file per scanner, `<scanner key>.parquet`, one row per scanner result
-(docs/FORMATS.md, "Inspect Scout scan results"). Only scanners whose key names awareness (`eval_awareness`, …)
+(docs/FORMATS.md §7). Only scanners whose key names awareness (`eval_awareness`, …)
 are read from a scan folder; a scanner file given by name is read whatever its key.
 
 Each row's transcript is the Inspect sample it came from: `transcript_source_id` is the log's `eval_id`,

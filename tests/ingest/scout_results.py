@@ -1,4 +1,4 @@
-"""Inspect Scout scan folders in Scout's on-disk format, written for the tests (docs/FORMATS.md, "Inspect Scout").
+"""Inspect Scout scan folders in Scout's on-disk format, written for the tests (docs/FORMATS.md §7).
 
 Layout and columns as Scout's file recorder writes them: `scan_id=<id>/_scan.json`, `_summary.json`,
 `_errors.jsonl` and `<scanner key>.parquet`, one row per result; `value` is stored as a string (Scout casts the
