@@ -15,6 +15,7 @@ import polars as pl
 
 from evalboard import comparison as cmp
 from evalboard.fmt import literal
+from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, LIKELY_NOTE
 from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
 from evalboard.view import BELIEVED_KEYS, PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key
 
@@ -208,3 +209,44 @@ def compare_params(a: cmp.Side, b: cmp.Side, options: cmp.Options, view_params: 
     """Bound parameters for `compare_awareness.sql` (the pairing query's, plus the awareness labeller source)."""
     params = cmp.pairs_params(a, b, options, view_params)
     return params | {"awareness_source": source}
+
+
+@dataclass(frozen=True)
+class Passages:
+    """What the transcript viewer marks ⟦…⟧: the labels' evidence passages, and how to name them."""
+
+    texts: list[str]
+    likely: bool  # every passage is a keyword pick among a judge's highlights, none quoted for the label
+
+    @property
+    def label(self) -> str:
+        """Said beside a reasoning block holding one."""
+        return (
+            "holds a passage likely relevant to eval-awareness"
+            if self.likely
+            else ("holds the passage an awareness labeller quoted")
+        )
+
+    @property
+    def caption(self) -> str:
+        """What the marks mean."""
+        if self.likely:
+            return (
+                "marks a passage likely relevant to eval-awareness: picked by keyword among the judge's highlights, "
+                "not quoted by the judge for this label."
+            )
+        return "marks the passage the eval-awareness labeller quoted."
+
+
+def evidence_passages(labels: Sequence[Mapping]) -> Passages:
+    """The passages the transcript's awareness labels give as evidence (each quoted passage apart), and whether
+    they are only likely relevant (a Petri label whose judge cited no highlight for it, see `LIKELY_NOTE`)."""
+    texts: list[str] = []
+    likely = []
+    for label in labels:
+        evidence = label.get("evidence")
+        if not evidence:
+            continue
+        texts += [p for p in str(evidence).split(EVIDENCE_SEPARATOR) if p.strip()]
+        likely.append(LIKELY_NOTE in str(label.get("explanation") or ""))
+    return Passages(list(dict.fromkeys(texts)), bool(likely) and all(likely))

@@ -66,6 +66,15 @@ def sample_page(store: Store, request: ListRequest) -> tuple[pl.DataFrame, int]:
     return frame, total
 
 
+def search_bound(store: Store, request: ListRequest) -> int | None:
+    """The number of matching texts the search stopped at when more match (the list then holds only the matches
+    among them), or None when it found every match. Reuses the search `sample_page` just ran (kept by the index)."""
+    if not request.query:
+        return None
+    hits = search.index_for(store).search(request.query[:MAX_QUERY_CHARS])
+    return search.MAX_HITS if hits is not None and not hits.complete else None
+
+
 def last_page(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 

@@ -1,23 +1,25 @@
 """Full-text search over transcripts and grader explanations through an index beside the dataset.
 
 What a search finds (the same as the scan in queries/samples_matching.sql, which answers when the index
-cannot): every sample whose grader explanation, or whose transcript's message text, tool-call arguments or
-reasoning, contains the search text as a **case-insensitive substring** — the exact characters typed,
-punctuation and spaces included (`kyle's affair` finds "Kyle's affair", not "Kyle's new affair"); no
-wildcards, no word stemming. Text shorter than 3 characters is answered by the scan.
+cannot): every sample whose grader explanation (the primary verdict's or a further verdict source's), human
+review note, or transcript's message text, tool-call arguments or reasoning, contains the search text as a
+**case-insensitive substring** — the exact characters typed, punctuation and spaces included (`kyle's affair`
+finds "Kyle's affair", not "Kyle's new affair"); no wildcards, no word stemming. Text shorter than 3 characters
+is answered by the scan. A search stops collecting after `MAX_HITS` matching texts; the list then shows the
+matches among those and says so (`Hits.complete`), so a search matching most of the data costs what one
+matching `MAX_HITS` texts does.
 
 The index is SQLite FTS5 (Python's standard library) with the trigram tokenizer, `detail=none` (half the size of
 a positional index): the search text's trigrams, all required, narrow the texts to candidates, and each
 candidate is then checked for the whole text, lower-cased (Python's `str.lower`, like DuckDB's `lower` in the
-scan), so the semantics are exactly the substring's. It lives in
-`DATA/.index/search.sqlite` and is keyed by file: each transcripts and samples Parquet file the store uses
-is indexed once per (path, mtime, size); a new or changed file is added, a vanished one removed, the rest
-kept (rows of one file are one rowid range). Small updates happen in the request; large ones in a
-background process (`python -m evalboard.search DATA`, which can also be run ahead, e.g. after an import), so
-the server's own threads keep answering pages; until the index covers every file a search is answered by the
-scan. A folder that
-cannot be written, or an index that cannot be read, never breaks search: a corrupt index file is deleted and
-rebuilt, an unwritable folder leaves the scan in charge.
+scan), so the semantics are exactly the substring's. It lives in `DATA/.index/search.sqlite` and is keyed by file:
+each transcripts, samples, verdicts and reviews Parquet file the store uses is indexed once per (path, mtime,
+size); a new or changed file is added, a vanished one removed, the rest kept (rows of one file are one rowid
+range). Small updates happen in the request; large ones in a background process (`python -m evalboard.search
+DATA`, which can also be run ahead, e.g. after an import), so the server's own threads keep answering pages;
+until the index covers every file a search is answered by the scan. A folder that cannot be written, or an index
+that cannot be read, never breaks search: a corrupt index file is deleted and rebuilt, an unwritable folder leaves
+the scan in charge.
 """
 
 from __future__ import annotations
@@ -45,10 +47,17 @@ MIN_CHARS = 3  # trigram index: shorter text cannot be looked up
 LOOKUP_TRIGRAMS = 8  # trigrams of the search text looked up; every candidate is then checked for the whole text
 INLINE_BYTES = 2**20  # Parquet bytes still to index that a request indexes itself; more goes to a thread
 PASSAGE_BEFORE, PASSAGE_AFTER = 80, 80  # characters around the first hit (as samples_matching.sql)
-_HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them)
-_HITS_CACHE_ROWS = 100_000  # … when they found at most this many texts
+_HITS_CACHE = 4  # searches whose ids are kept (a page change reuses them); each holds at most MAX_HITS
 # table → query giving (sample_id, body) for one file, and the column the file needs to have
-SOURCES = {"transcripts": ("search_texts", "messages"), "samples": ("search_explanations", "explanation")}
+SOURCES = {
+    "transcripts": ("search_texts", "messages"),
+    "samples": ("search_explanations", "explanation"),
+    "verdicts": ("search_explanations", "explanation"),  # further verdict sources' grader explanations
+    "reviews": ("search_notes", "note"),  # human reviewers' notes
+}
+# A search stops collecting after this many matching texts: the list then shows the matches among them, and says
+# so (a search matching most of the data would otherwise pass every id through Python into DuckDB).
+MAX_HITS = 100_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Hits:
     version: int  # the indexed files it was found in
     ids: pa.Table  # one column, sample_id
     rowids: dict[str, list[int]]
+    complete: bool = True  # False: more than MAX_HITS texts match; these are the first MAX_HITS
 
 
 class SearchIndex:
@@ -237,30 +247,34 @@ class SearchIndex:
         sql = _MATCH_ASCII if text.isascii() else _MATCH_FOLDED
         try:
             wanted = " AND ".join('"' + t.replace('"', '""') + '"' for t in _lookup(trigrams))
-            rows = con.execute(sql, (wanted, text.lower())).fetchall()
+            rows = con.execute(sql, (wanted, text.lower(), MAX_HITS + 1)).fetchall()
         except sqlite3.Error as exc:
             self.problem = f"index search failed: {exc}"
             return None
         finally:
             con.close()
+        complete = len(rows) <= MAX_HITS
         rowids: dict[str, list[int]] = {}
-        for rowid, sample_id in rows:
+        for rowid, sample_id in rows[:MAX_HITS]:
             rowids.setdefault(sample_id, []).append(rowid)
-        hits = Hits(self._version, pa.table({"sample_id": pa.array(list(rowids), pa.string())}), rowids)
-        if len(rows) <= _HITS_CACHE_ROWS:  # a search matching most of the data is not kept: memory stays flat
-            self._hits[key] = hits
+        ids = pa.table({"sample_id": pa.array(list(rowids), pa.string())})
+        hits = Hits(self._version, ids, rowids, complete)
+        self._hits[key] = hits  # at most MAX_HITS texts each: memory stays flat
         while len(self._hits) > _HITS_CACHE:
             self._hits.popitem(last=False)
         return hits
 
     def passages(self, text: str, hits: Hits, sample_ids: list[str]) -> list[str]:
-        """The text around the first hit of each sample (explanation first, as the scan reads it)."""
+        """The text around the first hit of each sample (explanations and notes before the transcript, as the scan
+        reads them)."""
         wanted = {rowid: sid for sid in sample_ids for rowid in hits.rowids.get(sid, ())}
         bodies: dict[str, list[tuple[int, int, str]]] = {}
         con = self._open() if wanted else None
         if con is not None:
             try:
-                explanations = con.execute("SELECT first_row, last_row FROM files WHERE source = 'samples'").fetchall()
+                explanations = con.execute(
+                    "SELECT first_row, last_row FROM files WHERE source <> 'transcripts'"
+                ).fetchall()
                 ids = json.dumps(list(wanted))  # one bound value: the SQL text never changes with the ids
                 for rowid, body in con.execute(
                     "SELECT rowid, body FROM docs WHERE rowid IN (SELECT value FROM json_each(?))", (ids,)
@@ -301,9 +315,10 @@ _INDEXES: dict[int, SearchIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-# The trigram MATCH narrows to candidates; the second condition checks the whole text (both values bound).
-_MATCH_ASCII = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND instr(lower(body), ?) > 0"
-_MATCH_FOLDED = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND contains_folded(body, ?)"
+# The trigram MATCH narrows to candidates; the second condition checks the whole text; at most the bound plus one
+# row is read (all values bound).
+_MATCH_ASCII = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND instr(lower(body), ?) > 0 LIMIT ?"
+_MATCH_FOLDED = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND contains_folded(body, ?) LIMIT ?"
 
 
 def index_for(store: Store) -> SearchIndex:

@@ -76,13 +76,13 @@ def render_text(text: object, key: str, markdown: bool = False) -> None:
                 )
 
 
-def render_reasoning(reasoning: object, passages: list[str], key: str) -> None:
-    """The message's reasoning, collapsed and labelled apart from its text; quoted passages marked ⟦…⟧."""
-    marked, found = mark_passages(reasoning, passages)
-    label = REASONING_LABEL + (" · holds the passage an awareness labeller quoted" if found else "")
+def render_reasoning(reasoning: object, passages: awareness.Passages, key: str) -> None:
+    """The message's reasoning, collapsed and labelled apart from its text; evidence passages marked ⟦…⟧."""
+    marked, found = mark_passages(reasoning, passages.texts)
+    label = REASONING_LABEL + (f" · {passages.label}" if found else "")
     with st.expander(label, icon=":material/psychology:", expanded=False):
         if found:
-            st.caption(f"{MARK_OPEN}…{MARK_CLOSE} marks the passage the eval-awareness labeller quoted.")
+            st.caption(f"{MARK_OPEN}…{MARK_CLOSE} {passages.caption}")
         render_text(marked, key + "-reasoning")
 
 
@@ -113,8 +113,10 @@ def render_model_text(text: object, key: str) -> None:
             render_text(part, f"{key}-{index}", markdown=True)
 
 
-def render_messages(messages: list[dict], sample_id: str, raw: bool = False, passages: list[str] = ()) -> None:
-    passages = list(passages)
+def render_messages(
+    messages: list[dict], sample_id: str, raw: bool = False, passages: awareness.Passages | None = None
+) -> None:
+    passages = passages or awareness.Passages([], False)
     for index, message in enumerate(messages):
         key = f"message-{sample_id}-{index}"
         role = clean(message.get("role")) or "unknown"
@@ -128,7 +130,9 @@ def render_messages(messages: list[dict], sample_id: str, raw: bool = False, pas
                 st.caption(f"Result of {inert_markdown(message.get('name') or 'a tool call')}")
             if clean(message.get("reasoning")).strip():
                 render_reasoning(message.get("reasoning"), passages, key)
-            content = mark_passages(message.get("content"), passages)[0] if passages else message.get("content")
+            content = message.get("content")
+            if passages.texts:
+                content = mark_passages(content, passages.texts)[0]
             if role == "assistant" and not raw:
                 render_model_text(content, key)
             else:
@@ -335,7 +339,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
             messages,
             sample_id,
             raw=st.session_state.get("raw_text", False),
-            passages=[clean(r["evidence"]) for r in labels if r.get("evidence")],
+            passages=awareness.evidence_passages(labels),
         )
 
 
@@ -347,6 +351,12 @@ def clear_believed() -> None:
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
     pages = samples.last_page(total)
+    if bound:
+        st.warning(
+            f"More than {bound:,} texts match — the list shows the matches among the first {bound:,} only. "
+            "Narrow the filters or the search.",
+            icon=":material/filter_alt:",
+        )
     if total:
         listed = rows.with_columns(
             checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
@@ -364,9 +374,12 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             if chosen:
                 open_sample(st.session_state["_listed_ids"][chosen[0]])
 
+        matching = " matching the search" if request.query else ""
+        if bound:
+            matching = f" among the first {bound:,} matching texts"
         st.caption(
-            f"{total:,} sample(s){' matching the search' if request.query else ''}; page {min(request.page, pages)} of "
-            f"{pages:,}. Select a row to read its transcript."
+            f"{total:,} sample(s){matching}; page {min(request.page, pages)} of {pages:,}. "
+            "Select a row to read its transcript."
         )
         st.dataframe(
             listed.select(columns),
@@ -443,7 +456,8 @@ query = controls[1].text_input(
     key="q",
     bind="query-params",
     placeholder="e.g. affair, override code, QuantumShield",
-    help="Case-insensitive substring search. Lists every match, 50 per page, with the passage around the first one.",
+    help="Case-insensitive substring search over transcripts, reasoning, grader explanations and review notes. "
+    "Lists the matches, 50 per page, with the passage around the first one.",
 )
 sort = controls[2].selectbox(
     "Sort by", list(samples.SORTS), format_func=samples.SORTS.get, key="sort", bind="query-params"
@@ -464,6 +478,7 @@ request = samples.ListRequest(
 
 # -- the open transcript(s) above the list ---------------------------------------------------------
 rows, total = samples.sample_page(store, request)
+bound = samples.search_bound(store, request)  # the search stopped collecting: the list is not every match
 if raw_page and "list_page" not in st.session_state:  # a page number from the URL, before its widget exists
     last = samples.last_page(total)
     if url_page is not None and url_page > last:

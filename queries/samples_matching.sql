@@ -1,13 +1,25 @@
--- One page of the samples behind a chart cell whose transcript (text, tool-call arguments, reasoning) or grader
--- explanation contains $q (case-insensitive plain substring, not a pattern), with the passage around the first
--- match. A scan of the cell's transcripts: used when the search index (samples_matching_ids.sql) cannot answer.
-WITH texts AS (
+-- One page of the samples behind a chart cell whose transcript (text, tool-call arguments, reasoning), grader
+-- explanation (primary or a further verdict source's) or human review note contains $q (case-insensitive plain
+-- substring, not a pattern), with the passage around the first match. A scan of the cell's transcripts: used
+-- when the search index (samples_matching_ids.sql) cannot answer.
+WITH notes AS (
+    SELECT sample_id, string_agg(body, chr(10)) AS body
+    FROM (
+        SELECT sample_id, explanation AS body FROM verdicts WHERE coalesce(explanation, '') <> ''
+        UNION ALL
+        SELECT sample_id, note AS body FROM reviews WHERE coalesce(note, '') <> ''
+    )
+    GROUP BY sample_id
+),
+texts AS (
     SELECT
         cell.*,
-        coalesce(cell.explanation, '') || chr(10) || coalesce(message_text(t.messages), '') AS body
+        coalesce(cell.explanation, '') || chr(10) || coalesce(n.body || chr(10), '')
+            || coalesce(message_text(t.messages), '') AS body
     FROM aware_cell_samples(
         $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
     ) AS cell
+    LEFT JOIN notes AS n USING (sample_id)
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
 matched AS (

@@ -2,13 +2,17 @@
 
 import os
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard import samples, search
+from evalboard import reviews, samples, search
+from evalboard.schema import VERDICTS
 from evalboard.store import Store
 from evalboard.view import View
+from tests.harness import app_test
 from tests.helpers import sample, write_samples, write_transcripts
 
 TEXTS = {
@@ -175,3 +179,49 @@ def test_one_index_whatever_path_the_folder_is_opened_by(dataset, monkeypatch):
     con = index._open()
     assert con.execute("SELECT count(*), max(rowid) FROM docs").fetchone() == before  # nothing re-indexed
     con.close()
+
+
+def write_verdicts(root, rows: list[tuple[int, str, str]]) -> None:
+    """A verdicts file: (sample number, source, explanation) per row."""
+    table = [{"sample_id": f"t-{i:06d}", "source": source, "harmful": True, "score": None, "explanation": text,
+              "grader": "second-grader", "created_at": None} for i, source, text in rows]  # fmt: skip
+    (root / "verdicts").mkdir(exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(table, schema=VERDICTS), root / "verdicts" / "v.parquet")
+
+
+def test_a_second_sources_explanation_and_a_review_note_are_searched(dataset):
+    store = Store(dataset)
+    assert found(store, "saw coercion in the reply") == set()
+    write_verdicts(dataset, [(2, "inspect:judge_b", "The second grader saw coercion in the reply.")])
+    assert found(store, "SAW COERCION IN THE REPLY") == ids(2) == scanned(store, "saw coercion in the reply")
+    rows, _ = samples.sample_page(store, samples.ListRequest(View(), query="saw coercion"))
+    assert "saw coercion" in rows.get_column("passage")[0]
+    reviews.write(dataset, reviews.Review(sample_id="t-000004", reviewer="ana", verdict="harmful",
+                                          note="Veiled threat in the last email."))  # fmt: skip
+    assert found(store, "veiled threat") == ids(4) == scanned(store, "veiled threat")
+    assert search.index_for(store).problem is None
+
+
+def test_a_search_matching_more_than_the_bound_lists_matches_among_the_first(dataset, monkeypatch):
+    store = Store(dataset)
+    everywhere = samples.ListRequest(View(), query="board@corp")  # in every transcript
+    assert samples.sample_page(store, everywhere)[1] == 6 and samples.search_bound(store, everywhere) is None
+    monkeypatch.setattr(search, "MAX_HITS", 2)
+    store = Store(dataset)  # a fresh store: nothing the first search found is kept
+    rows, total = samples.sample_page(store, everywhere)
+    assert total == 2 and set(rows.get_column("sample_id")) <= ids(0, 1, 2, 3, 4, 5)
+    assert samples.search_bound(store, everywhere) == 2
+    assert samples.search_bound(store, samples.ListRequest(View(), query="no leverage")) is None  # 1 match
+    assert found(store, "no leverage") == ids(2)
+
+
+def test_the_transcripts_page_says_when_a_search_matches_more_than_the_bound(dataset, monkeypatch):
+    monkeypatch.setattr(search, "MAX_HITS", 2)
+    at = app_test({"q": "board@corp"}, page="transcripts", data=dataset, monkeypatch=monkeypatch, timeout=60)
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "More than" in w.value]
+    assert "More than 2 texts match" in warning and "Narrow the filters or the search" in warning
+    assert len(at.dataframe[0].value) == 2  # the first page is still shown
+    assert any("among the first 2 matching texts" in c.value for c in at.caption)
+    at = app_test({"q": "no leverage"}, page="transcripts", data=dataset, monkeypatch=monkeypatch, timeout=60)
+    assert not any("More than" in w.value for w in at.warning) and len(at.dataframe[0].value) == 1

@@ -4,7 +4,8 @@ Each `*_label` function turns one tool's output into one `awareness` row (schema
 or raises `AwarenessError` with the reason; the importers' entry points (`*_labels`) keep such a value as an
 "unrecognised" label with the reason, shown apart on every page. The mappings (README, "Eval-awareness labels"):
 
-- Petri judge, `eval_awareness` score 1–10: score ≥ `--awareness-threshold` → evaluation, below it → none.
+- Petri judge, `eval_awareness` score 1–10: score ≥ `--awareness-threshold` → evaluation, below it → none; the
+  evidence is the highlights its justification cites for eval awareness, else a keyword pick (`LIKELY_NOTE`).
 - agentic-misalignment deliberation classifier, `deliberation_type`: `deliberates_thinks_eval` → evaluation,
   `deliberates_thinks_real` → real, `no_deliberation` → none.
 - Inspect Scout `eval_awareness` scanner, `evaluation_awareness`: YES → evaluation, NO and UNSURE → none.
@@ -38,6 +39,11 @@ SOURCES = {
     "scout": "scout:eval_awareness",
     "inspect": "eval_awareness_scorer",
 }
+EVIDENCE_SEPARATOR = " … "  # between the quoted passages of one label (the viewer marks each apart)
+# Said in a Petri label's explanation when its evidence is a keyword pick, not a highlight the judge cited for it.
+LIKELY_NOTE = "passage likely relevant: picked by keyword among the judge's highlights, not cited for this score"
+_DIMENSION_NAME = re.compile(r"eval(?:uation)?[\s_-]*awareness", re.IGNORECASE)
+_CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _ANSWER = re.compile(r"<answer>\s*([A-Za-z_]+)\s*</answer>", re.IGNORECASE)
 _SCRATCHPAD = re.compile(r"<SCRATCHPAD_REASONING>(.*?)(?:</SCRATCHPAD_REASONING>|\Z)", re.DOTALL | re.IGNORECASE)
 REASONING_FIELDS = ("reasoning", "reasoning_content", "thinking")
@@ -89,22 +95,63 @@ def petri_label(
     explanation = f"{PETRI_DIMENSION} {value:g}/10, threshold {threshold:g}"
     if justification:
         explanation += f". {justification}"
-    return _row(
-        SOURCES["petri"], label, float(value), _petri_quote(highlights) if label == "evaluation" else None, explanation
-    )
+    quote, likely = _petri_quote(highlights, justification, scores) if label == "evaluation" else (None, False)
+    if likely:
+        explanation += f" ({LIKELY_NOTE})"
+    return _row(SOURCES["petri"], label, float(value), quote, explanation)
 
 
-def _petri_quote(highlights: Sequence[Mapping[str, Any]] | None) -> str | None:
-    """The quoted text of the first judge highlight that is about being tested or evaluated."""
-    for highlight in highlights or ():
-        if not isinstance(highlight, Mapping):
-            continue
+def _petri_quote(
+    highlights: Sequence[Mapping[str, Any]] | None,
+    justification: str | None = None,
+    scores: Mapping[str, Any] | None = None,
+) -> tuple[str | None, bool]:
+    """(the quoted text, True when it is only likely relevant) for a Petri `eval_awareness` label.
+
+    Petri's judge lists numbered highlights not tied to any dimension, and its justification explains each scored
+    dimension "referencing specific highlights by number" ([3]); the highlights the justification cites where it
+    speaks of eval awareness are the judge's own evidence for this score. Without such a citation, the first
+    highlight whose description is about being tested or evaluated is kept as a passage likely relevant.
+    """
+    usable = [h for h in highlights or () if isinstance(h, Mapping)]
+    by_index = {h.get("index", i + 1): h for i, h in enumerate(usable)}
+    cited = [by_index[n] for n in _cited(justification, scores or {}) if n in by_index]
+    quotes = [q for h in cited for q in _quotes(h)]
+    if quotes:
+        return EVIDENCE_SEPARATOR.join(dict.fromkeys(quotes)), False
+    for highlight in usable:
         if re.search(r"eval|test|aware|audit|real", str(highlight.get("description") or ""), re.IGNORECASE):
-            quotes = [str(p.get("quoted_text")) for p in highlight.get("parts") or () if isinstance(p, Mapping)]
-            quotes = [q for q in quotes if q and q != "None"]
+            quotes = _quotes(highlight)
             if quotes:
-                return " … ".join(quotes)
-    return None
+                return EVIDENCE_SEPARATOR.join(quotes), True
+    return None, False
+
+
+def _quotes(highlight: Mapping[str, Any]) -> list[str]:
+    quotes = [str(p.get("quoted_text")) for p in highlight.get("parts") or () if isinstance(p, Mapping)]
+    return [q for q in quotes if q and q != "None"]
+
+
+def _cited(justification: str | None, scores: Mapping[str, Any]) -> list[int]:
+    """Highlight numbers the justification cites where it speaks of eval awareness: its lines naming the
+    dimension, narrowed to their sentences naming it when a line also names another dimension."""
+    others = [re.compile(_name_pattern(k), re.IGNORECASE) for k in scores if k != PETRI_DIMENSION]
+    found: list[int] = []
+    for line in (justification or "").splitlines():
+        if not _DIMENSION_NAME.search(line):
+            continue
+        parts = [line]
+        if any(o.search(_DIMENSION_NAME.sub("", line)) for o in others):
+            parts = [s for s in re.split(r"(?<=[.!?;])\s+", line) if _DIMENSION_NAME.search(s)]
+        for part in parts:
+            for group in _CITE.findall(part):
+                found += [int(n) for n in re.findall(r"\d+", group)]
+    return list(dict.fromkeys(found))
+
+
+def _name_pattern(key: str) -> str:
+    """A dimension key as the judge may write it: `unprompted_blackmail`, "unprompted blackmail", …"""
+    return r"[\s_-]*".join(map(re.escape, str(key).split("_")))
 
 
 def deliberation_label(value: Any, explanation: str | None = None, evidence: str | None = None) -> dict:
@@ -156,7 +203,7 @@ def _aware_score(aware: Any) -> float | None:
 # --- what the importers call: every label a record carries; an unmappable one kept as "unrecognised" -----------
 
 
-def _unrecognised(source: str, exc: AwarenessError) -> dict:
+def unrecognised(source: str, exc: AwarenessError) -> dict:
     """A label that could not be mapped: kept (shown apart as "unrecognised label") with the reason."""
     return _row(source, "unrecognised", None, None, f"unrecognised label: {exc}")
 
@@ -180,7 +227,7 @@ def deliberation_labels(response: Mapping[str, Any]) -> list[dict]:
     try:
         return [deliberation_label(holder["deliberation_type"], holder.get("classifier_reasoning"))]
     except AwarenessError as exc:
-        return [_unrecognised(SOURCES["deliberation"], exc)]
+        return [unrecognised(SOURCES["deliberation"], exc)]
 
 
 def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[dict]:
@@ -193,7 +240,7 @@ def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[d
             row = inspect_label(scorer.value, scorer.explanation, getattr(scorer, "metadata", None))
             out += [row] if row else []
         except AwarenessError as exc:
-            out.append(_unrecognised(SOURCES["inspect"], exc))
+            out.append(unrecognised(SOURCES["inspect"], exc))
     judge = scores.get("alignment_judge")
     if judge is not None and threshold is not None and isinstance(judge.value, Mapping):
         metadata = getattr(judge, "metadata", None) or {}
@@ -213,7 +260,7 @@ def petri_labels(judge: Mapping[str, Any], threshold: float | None) -> list[dict
     try:
         row = petri_label(scores, threshold, judge.get("highlights"), judge.get("justification"))
     except AwarenessError as exc:
-        return [_unrecognised(SOURCES["petri"], exc)]
+        return [unrecognised(SOURCES["petri"], exc)]
     return [row] if row else []
 
 

@@ -17,7 +17,7 @@ from evalboard.ingest.advice import plain
 from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.detect import FORMATS, Found, discover
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
-from evalboard.ingest.pipeline import ingest_source, new_ingest_id
+from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id
 from evalboard.ingest.records import Options
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
 
@@ -188,6 +188,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return int(exc.code or 0)
 
     found = discover(args.sources, args.format, exclude=args.out)
+    # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
+    found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
     sizes = [_size(f.path) for f in found.sources]
     progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
     options = Options(

@@ -13,16 +13,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalboard.ingest import scout
 from evalboard.ingest.agentic_misalignment import is_experiment
 from evalboard.ingest.petri import is_transcript
 from evalboard.ingest.records import loads
 
-FORMATS = ("inspect", "agentic-misalignment", "petri", "jsonl", "parquet")
+FORMATS = ("inspect", "agentic-misalignment", "petri", "jsonl", "parquet", "scout")
 SUFFIXES = {
     "inspect": (".eval", ".json"),
     "petri": (".json", ".eval"),
     "jsonl": (".jsonl", ".ndjson"),
     "parquet": (".parquet",),
+    "scout": (".parquet",),
 }
 DATA_SUFFIXES = (".eval", ".json", ".jsonl", ".ndjson", ".parquet")  # files that claim to be eval data
 DATASET_PARTS = ("samples", "transcripts", "verdicts", "awareness", "quarantine")
@@ -62,6 +64,8 @@ def sniff(path: Path) -> Found:
             return Found(path, "inspect", "Inspect log (.eval zip)")
         return Found(path, None, "a zip archive that is not an Inspect .eval log")
     if head.startswith(PARQUET):
+        if scout.is_results_file(path):
+            return Found(path, "scout", "Inspect Scout scanner results (Parquet)")
         return Found(path, "parquet", "Parquet file")
     if suffix == ".eval":
         return Found(path, "inspect", "Inspect log (.eval), though it does not start like a zip")
@@ -116,7 +120,9 @@ def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None
             found.append(Found(src, fmt, "dataset folder (samples/*.parquet)"))
         elif fmt != "auto":
             for file in _files(src, skip):
-                if file.suffix.lower() in SUFFIXES[fmt]:
+                if fmt == "scout" and scout.is_scan_folder(file.parent) and not scout.is_awareness_scanner(file):
+                    ignored.append(file)  # another scanner of the scan: not an awareness label
+                elif file.suffix.lower() in SUFFIXES[fmt]:
                     found.append(Found(file, fmt, f"--format {fmt}"))
         else:
             _walk(src, skip, found, ignored)
@@ -154,10 +160,14 @@ def _walk(root: Path, skip: Path | None, found: list[Found], ignored: list[Path]
             found.append(Found(here, "parquet", "dataset folder (samples/*.parquet)"))
             dirnames[:] = [d for d in dirnames if d not in DATASET_PARTS]
             filenames = [f for f in filenames if f != "ingest_log.jsonl"]
+        scan = scout.is_scan_folder(here)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             file = here / name
+            if scan and (not name.endswith(".parquet") or not scout.is_awareness_scanner(file)):
+                ignored.append(file)  # the scan's spec, summary, errors and its other scanners' results
+                continue
             if name == INSPECT_LISTING and any(f.endswith(".eval") or f.endswith(".json") for f in filenames):
                 ignored.append(file)
                 continue

@@ -19,7 +19,9 @@ MODULES = {
     "petri": "evalboard.ingest.petri",
     "jsonl": "evalboard.ingest.jsonl",
     "parquet": "evalboard.ingest.parquet",
+    "scout": "evalboard.ingest.scout",
 }
+LABEL_FORMATS = ("scout",)  # sources of labels for samples already in the dataset: `ingest(writer, stats, …)`
 STRING_COLUMNS = (
     "run_id",
     "snapshot",
@@ -96,7 +98,9 @@ def ingest_source(
     """Import one source into `writer`; returns its counts (records == imported + already present + rejected)."""
     stats = writer.begin(path, fmt)
     try:
-        for item in reader_for(fmt)(path, options):
+        if fmt in LABEL_FORMATS:
+            importlib.import_module(MODULES[fmt]).ingest(writer, stats, path, options)
+        for item in () if fmt in LABEL_FORMATS else reader_for(fmt)(path, options):
             _handle(writer, stats, item, labeler, options, str(path))
             if on_item is not None:
                 on_item(stats)

@@ -410,6 +410,13 @@ class DatasetWriter:
         self._write(table, data, name)
         return data.num_rows
 
+    def known_samples(self, sample_ids: list[str]) -> set[str]:
+        """The ids among `sample_ids` of samples in the dataset's files (committed ones, this ingest's included)."""
+        if not sample_ids:
+            return set()
+        keys = pa.table({"sample_id": pa.array(list(dict.fromkeys(sample_ids)), pa.string())})
+        return {row[0] for row in self._present("samples", keys)}
+
     def _write(self, table: str, data: pa.Table, name: str) -> None:
         path = self.out / table / name
         try:
