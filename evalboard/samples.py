@@ -18,6 +18,9 @@ BY_VERDICTS = PAGE_KEY_SPECS["by_verdict"].choices  # what a second source (`by`
 SORT_LABELS = ("conditions", "grader score, high → low", "grader score, low → high")
 SORTS = dict(zip(PAGE_KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
+# A search matching more texts than the index collects (search.MAX_HITS) scans the cell's transcripts instead when
+# the cell holds at most this many samples (about 2 s of scan, bench/README.md "Search"), so every match is found.
+SCAN_CELL_LIMIT = 250_000
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,18 @@ def search_bound(store: Store, request: ListRequest) -> int | None:
     among them), or None when it found every match. Reuses the search `sample_page` just ran (kept by the index)."""
     if not request.query:
         return None
-    hits = search.index_for(store).search(request.query[:MAX_QUERY_CHARS])
+    hits = _index_hits(store, request)
     return search.MAX_HITS if hits is not None and not hits.complete else None
+
+
+def _index_hits(store: Store, request: ListRequest) -> search.Hits | None:
+    """The index's answer to the request's search, or None when the cell is to be scanned instead: the index cannot
+    answer, or it stopped at MAX_HITS texts and the cell is small enough to scan (then every match is found)."""
+    hits = search.index_for(store).search(request.query[:MAX_QUERY_CHARS])
+    if hits is None or hits.complete:
+        return hits
+    counts = cell_counts(store, request)
+    return None if counts["n"] + counts["ungraded"] <= SCAN_CELL_LIMIT else hits
 
 
 def last_page(total: int) -> int:
@@ -84,7 +97,7 @@ def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, 
     if request.query:
         text = request.query[:MAX_QUERY_CHARS]
         index = search.index_for(store)
-        hits = index.search(text)
+        hits = _index_hits(store, request)
         if hits is None:
             frame = store.run("samples_matching", params | {"q": text})
         else:

@@ -354,7 +354,8 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
     if bound:
         st.warning(
             f"More than {bound:,} texts match — the list shows the matches among the first {bound:,} only. "
-            "Narrow the filters or the search.",
+            f"Narrow the filters to at most {samples.SCAN_CELL_LIMIT:,} samples to list every match, or narrow the "
+            "search.",
             icon=":material/filter_alt:",
         )
     if total:

@@ -208,6 +208,7 @@ def test_a_search_matching_more_than_the_bound_lists_matches_among_the_first(dat
     assert samples.sample_page(store, everywhere)[1] == 6 and samples.search_bound(store, everywhere) is None
     monkeypatch.setattr(search, "MAX_HITS", 2)
     store = Store(dataset)  # a fresh store: nothing the first search found is kept
+    monkeypatch.setattr(samples, "SCAN_CELL_LIMIT", 5)  # the 6-sample cell is too large to scan instead
     rows, total = samples.sample_page(store, everywhere)
     assert total == 2 and set(rows.get_column("sample_id")) <= ids(0, 1, 2, 3, 4, 5)
     assert samples.search_bound(store, everywhere) == 2
@@ -215,8 +216,19 @@ def test_a_search_matching_more_than_the_bound_lists_matches_among_the_first(dat
     assert found(store, "no leverage") == ids(2)
 
 
+def test_a_bounded_search_in_a_small_cell_scans_it_and_finds_every_match(dataset, monkeypatch):
+    monkeypatch.setattr(search, "MAX_HITS", 2)
+    store = Store(dataset)
+    everywhere = samples.ListRequest(View(), query="board@corp")
+    rows, total = samples.sample_page(store, everywhere)  # 6 samples: scanned, not cut at the index's 2
+    assert total == 6 and set(rows.get_column("sample_id")) == ids(0, 1, 2, 3, 4, 5)
+    assert samples.search_bound(store, everywhere) is None
+    assert rows.get_column("passage").str.contains("(?i)board@corp").all()
+
+
 def test_the_transcripts_page_says_when_a_search_matches_more_than_the_bound(dataset, monkeypatch):
     monkeypatch.setattr(search, "MAX_HITS", 2)
+    monkeypatch.setattr(samples, "SCAN_CELL_LIMIT", 5)
     at = app_test({"q": "board@corp"}, page="transcripts", data=dataset, monkeypatch=monkeypatch, timeout=60)
     assert not at.exception
     [warning] = [w.value for w in at.warning if "More than" in w.value]
