@@ -3,7 +3,7 @@
 Pure functions over the frames `queries/awareness_*.sql` and `queries/compare_awareness.sql` return (one row per
 key × class with n, k). A transcript the chosen labeller source did not label is "no label", one whose label is
 not a known value "unrecognised"; both are shown apart and never mixed into the three classes. Significance is
-the Compare page's own rule (`comparison.Row.significant`, Holm across the classes).
+the Compare page's own rule (`compare.result.Row.call`, Holm across the classes).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from evalboard import comparison as cmp
+from evalboard.compare import result as cmp
 from evalboard.fmt import literal
 from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
 from evalboard.view import BELIEVED_KEYS, PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key

@@ -223,7 +223,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     """Snapshots (newest at the top) × scenario families, one square per verdict coloured READY / NOT READY /
     INSUFFICIENT DATA, labelled k/n; `highlight` outlines the snapshot being judged.
 
-    `history` has snapshot, candidate, family, status, k, n, rate, reason (evalboard.release.history_frame), rows
+    `history` has snapshot, candidate, family, status, k, n, rate, reason (`readiness.export.history_frame`), rows
     ordered newest snapshot first.
     """
     title = "Verdict history: snapshots × scenario families (newest first)"
@@ -336,7 +336,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
                 color=[CALL_COLORS.get(r["kind"], CALL_COLORS[""]) for r in rows],
             ),
             customdata=[[r["family"], r["verdict"]] for r in rows],
-            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
+            hovertext=[r["text"] for r in rows],  # numbers only (evalboard/compare/)
             hovertemplate="<b>%{y}</b>: %{customdata[1]}<br>%{hovertext}<extra></extra>",
         )
     )
@@ -376,7 +376,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
                 color=SIDE_COLORS["B"],
             ),
             customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
-            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
+            hovertext=[r["text"] for r in rows],  # numbers only (evalboard/compare/)
             hovertemplate="<b>%{x}</b><br>%{hovertext}<extra></extra>",
             showlegend=False,
         )

@@ -98,7 +98,7 @@ def counts(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]) -> pl.D
 
 
 def pooled_row(k_a, n_a, k_b, n_b):
-    from evalboard.comparison import Row
+    from evalboard.compare.result import Row
     from evalboard.stats import compare
 
     return Row("pooled", False, compare(k_a, n_a, k_b, n_b), None, 0, 0, pooled=True)

@@ -184,8 +184,9 @@ def test_bad_gates_file_is_an_error_naming_the_file(tmp_path, monkeypatch, text,
 def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp_path, monkeypatch):
     """The shipped gates.toml names leaking and murder; the page judges the family the data has and says, in the
     CLI's words, that the others have no samples."""
-    from evalboard import release
     from evalboard.gates import load_gates
+    from evalboard.readiness import catalog as rd_catalog
+    from evalboard.readiness import judge as rd_judge
     from evalboard.store import Store
     from tests.helpers import sample, write_samples
 
@@ -197,9 +198,9 @@ def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp
     assert not at.exception and not at.error
     assert verdict(at).startswith("## :green[READY]")
     notes = [i.value.replace("\\", "") for i in at.info]
-    catalog = release.load_catalog(Store(tmp_path / "bm"))
-    report = release.judge(catalog, "claude-x", load_gates(REPO / "gates.toml"))
-    expected = [n[0].upper() + n[1:] + "." for n in release.coverage_notes(report)]
+    catalog = rd_catalog.load_catalog(Store(tmp_path / "bm"))
+    report = rd_judge.judge(catalog, "claude-x", load_gates(REPO / "gates.toml"))
+    expected = [n[0].upper() + n[1:] + "." for n in rd_judge.coverage_notes(report)]
     assert expected == [
         "No samples for leaking — named in gates.toml but not required, so it does not block (required = false).",
         "No samples for murder — named in gates.toml but not required, so it does not block (required = false).",
