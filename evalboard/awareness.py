@@ -15,8 +15,9 @@ import polars as pl
 
 from evalboard.compare import result as cmp
 from evalboard.fmt import literal
+from evalboard.samples import BELIEVED_KEYS
 from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
-from evalboard.view import BELIEVED_KEYS, PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key
+from evalboard.view import PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key
 
 # URL keys: `split=awareness` splits the page's rates (absent: no split); `awareness_source` names the labeller
 # whose labels split them (default: the one with most labels).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evalboard import links
 from evalboard.view import FILTER_KEYS, View
 
 
@@ -43,3 +44,10 @@ def narrowed(view: View, cell: Mapping[str, Any]) -> dict[str, list[str]]:
     values = {key: list(vals) for key, vals in view.to_query_params().items()}
     values.update({key: list(vals) for key, vals in cell.items() if key in FILTER_KEYS})
     return values
+
+
+def transcripts_state(view: View, cell: Mapping[str, Any], **keys: object) -> dict[str, str | list[str]]:
+    """The Transcripts page's state for a clicked cell (`links.transcripts`): the view narrowed to it, the cell's
+    own Transcripts keys (step, believed) and `keys`."""
+    own = {key: value for key, value in cell.items() if key not in FILTER_KEYS}
+    return links.transcripts(narrowed(view, cell), **own, **keys)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from evalboard.view import SPLIT_KEYS
+
+# The Overview's own URL keys: the eval-awareness split (docs/ARCHITECTURE.md, "The URL contract").
+URL_KEYS = SPLIT_KEYS
+
 HEAVY_CHECKPOINT = 2.0  # a checkpoint with more than this many times an intervention's median n is called out
 
 

@@ -12,6 +12,12 @@ from evalboard import search
 from evalboard.store import Store
 from evalboard.view import PAGE_KEY_SPECS, View, ignored
 
+# The Transcripts page's URL keys (docs/ARCHITECTURE.md, "The URL contract"): the sample shown and the one beside it,
+# the list's checkpoint step, verdict, search text, sort and page, a second source's verdict (`by`, `by_verdict`: one
+# cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
+# widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
+BELIEVED_KEYS = ("believed", "believed_source")
+URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
 PAGE_SIZE = 50
 VERDICTS = PAGE_KEY_SPECS["verdict"].choices  # the URL contract (view.py) declares the values
 BY_VERDICTS = PAGE_KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells

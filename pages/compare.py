@@ -77,7 +77,7 @@ st.caption(
     "families (Holm). A shared link restores both sides."
 )
 
-for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cmp.URL_KEYS}, options):
+for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cmp.SIDE_KEYS}, options):
     st.warning(warning, icon=":material/warning:")
 
 defaults = options.default_sides()
@@ -152,8 +152,13 @@ if split:
             key=f"compare_believed_{name}",
             on_click=open_transcripts,
             args=(
-                cmp_export.transcript_params(side, options, None, view.to_query_params())
-                | {awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+                cmp_export.transcript_params(
+                    side,
+                    options,
+                    None,
+                    view.to_query_params(),
+                    **{awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+                ),
             ),
         )
 

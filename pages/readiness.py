@@ -1,11 +1,9 @@
 """Readiness: can this snapshot ship? The overall verdict, one verdict per scenario family under the gates file,
 the drill-down to harmful transcripts, exports for a release note, and the verdict history across snapshots."""
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
-
 import streamlit as st
 
-from evalboard import charts
+from evalboard import charts, links
 from evalboard.fmt import literal, sentence
 from evalboard.gates import GatesError, load_gates
 from evalboard.readiness import catalog as rd_catalog
@@ -101,13 +99,16 @@ pick_intervention.selectbox(
     on_change=_judge_intervention,
     args=(snapshot,),
 )
-asked_gates = st.query_params.get("gates")
+asked_gates = st.query_params.get(rd_judge.GATES_KEY)
 if asked_gates and asked_gates not in gate_names:
     available = ", ".join(literal(name) for name in gate_names)
-    st.warning(ignored("gates", asked_gates, f"no such gates file; available: {available}"), icon=":material/warning:")
+    st.warning(
+        ignored(rd_judge.GATES_KEY, asked_gates, f"no such gates file; available: {available}"),
+        icon=":material/warning:",
+    )
 if len(gate_files) > 1:
-    pick_gates.selectbox("Gates file", gate_names, key="gates", bind="query-params")
-gates_file = gate_files[gate_names.index(st.session_state.get("gates") or gate_names[0])]
+    pick_gates.selectbox("Gates file", gate_names, key=rd_judge.GATES_KEY, bind="query-params")
+gates_file = gate_files[gate_names.index(st.session_state.get(rd_judge.GATES_KEY) or gate_names[0])]
 
 overrides_set = any(st.query_params.get(key) for key in rd_judge.OVERRIDE_KEYS)
 with st.expander(":material/tune: What-if: override the gate for every family", expanded=overrides_set):
@@ -201,10 +202,9 @@ md_col.download_button(
 with st.expander("Release-note summary (Markdown) and a link to this verdict"):
     link = {"snapshot": report.candidate.snapshot, "intervention": report.candidate.intervention, **overrides}
     if gates_file != gate_files[0]:
-        link["gates"] = gates_file.name
-    scheme, netloc, path, _, _ = urlsplit(st.context.url or "")
+        link[rd_judge.GATES_KEY] = gates_file.name
     st.caption("This link pins the snapshot, the intervention and any override:")
-    st.code(urlunsplit((scheme, netloc, path, urlencode(link), "")), language=None, wrap_lines=True)
+    st.code(links.link(st.context.url or "", "readiness", link), language=None, wrap_lines=True)
     st.code(markdown, language="markdown", wrap_lines=True)
 
 # --- history -------------------------------------------------------------------------------------------------

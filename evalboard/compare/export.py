@@ -6,8 +6,8 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlencode
 
+from evalboard import links
 from evalboard.compare.result import Options, Result, Side
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
@@ -28,28 +28,27 @@ def url_params(a: Side, b: Side) -> dict[str, str]:
 
 def share_link(base_url: str, filter_params: Mapping[str, Sequence[str]], a: Side, b: Side) -> str:
     """An absolute link to this comparison: the sidebar filters plus every A/B key."""
-    query = urlencode({**{k: list(v) for k, v in filter_params.items()}, **url_params(a, b)}, doseq=True)
-    return f"{base_url.split('?', 1)[0]}?{query}"
+    return links.link(base_url, "compare", {**filter_params, **url_params(a, b)})
 
 
 def transcript_params(
-    side: Side, options: Options, family: str | None, filter_params: Mapping[str, Sequence[str]]
+    side: Side, options: Options, family: str | None, filter_params: Mapping[str, Sequence[str]], **keys: object
 ) -> dict[str, str | list[str]]:
-    """Query params for /transcripts showing one side's samples (one family, or the view's families)."""
+    """The Transcripts page's state showing one side's samples (one family, or the view's families), with any
+    further Transcripts `keys` (`links.transcripts`)."""
     ck = options.checkpoint(side.checkpoint)
     assert ck is not None
-    params: dict[str, str | list[str]] = {
+    filters: dict[str, str | list[str]] = {
         "snapshot": side.snapshot,
         "intervention": side.intervention,
         "stage": ck.stage,
-        "step": str(ck.step),
     }
     families = [family] if family else list(filter_params.get("family", []))
     if families:
-        params["family"] = families
+        filters["family"] = families
     if filter_params.get("grader"):
-        params["grader"] = list(filter_params["grader"])
-    return params
+        filters["grader"] = list(filter_params["grader"])
+    return links.transcripts(filters, step=ck.step, **keys)
 
 
 def _num(x: float | None) -> str:

@@ -25,7 +25,7 @@ from evalboard.stats import (
     holm_adjust,
     mcnemar_p,
 )
-from evalboard.view import PRIMARY, ignored
+from evalboard.view import PRIMARY, SPLIT_KEYS, ignored
 
 SIDES = ("a", "b")
 
@@ -33,7 +33,8 @@ SIDES = ("a", "b")
 FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
 
 
-URL_KEYS = tuple(f"{side}_{field}" for side in SIDES for field in FIELDS)
+SIDE_KEYS = tuple(f"{side}_{field}" for side in SIDES for field in FIELDS)  # the six A/B keys, checked against the data
+URL_KEYS = (*SIDE_KEYS, *SPLIT_KEYS)  # the Compare page's own URL keys: both sides, and the eval-awareness split
 
 
 POOLED = "all families (pooled)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from evalboard import fmt
+from evalboard import fmt, links
 from evalboard.gates import (
     Gates,
 )
@@ -43,16 +43,10 @@ class Candidate:
         """'atlas-2026-11 · constitution_stories+harmlessness · rl@1000'."""
         return f"{self.snapshot} · {self.intervention} · {self.checkpoint}"
 
-    def transcripts_link(self, family: str) -> dict[str, str]:
-        """Query parameters of /transcripts showing this candidate's harmful transcripts of one family."""
-        return {
-            "snapshot": self.snapshot,
-            "intervention": self.intervention,
-            "stage": self.training_stage,
-            "step": str(self.stage_step),
-            "family": family,
-            "verdict": "harmful",
-        }
+    def transcripts_link(self, family: str) -> dict[str, str | list[str]]:
+        """The Transcripts page's state showing this candidate's harmful transcripts of one family."""
+        filters = {"snapshot": self.snapshot, "intervention": self.intervention, "stage": self.training_stage}
+        return links.transcripts(filters | {"family": family}, step=self.stage_step, verdict="harmful")
 
 
 @dataclass(frozen=True)

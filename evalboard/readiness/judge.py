@@ -21,6 +21,8 @@ from evalboard.readiness.catalog import Candidate, Catalog, Counts, candidate, p
 from evalboard.readiness.rules import Overall, Status, Verdict, overall, verdicts_for
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
+GATES_KEY = "gates"  # a gates file beside the default one, by name (`gate_choices`)
+URL_KEYS = (GATES_KEY, *OVERRIDE_KEYS)  # the Readiness page's own URL keys
 
 
 def parse_override_value(key: str, raw: object) -> object:
