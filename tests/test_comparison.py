@@ -15,7 +15,7 @@ from evalboard.compare import frames as cmp_frames
 from evalboard.compare import result as cmp
 from evalboard.compare import stacking as cmp_stacking
 from evalboard.compare import text as cmp_text
-from evalboard.stats import compare
+from evalboard.stats import compare, format_rate
 from evalboard.store import Store
 from tests.helpers import sample, write_samples
 
@@ -324,3 +324,34 @@ def test_links_carry_the_exact_view():
         "http://h:1/compare?family=a&family=b&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
         "&b_snapshot=s1&b_intervention=fix&b_stage=rl"
     )
+
+
+@pytest.mark.parametrize("held_out", [(), ("sabotage",)])
+def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
+    store = make_store(
+        tmp_path,
+        cell("s1", "baseline", "blackmail", 12, 50),
+        cell("s1", "fix", "blackmail", 3, 50, hours=1),
+        cell("s1", "baseline", "sabotage", 10, 50),
+        cell("s1", "fix", "sabotage", 9, 50, hours=1),
+        cell("s1", "baseline", "leaking", 0, 20),
+        cell("s1", "fix", "murder", 4, 20, hours=1),  # one side only: "no samples on A"
+    )
+    result = run(store, A, B, held_out=held_out)
+    table = cmp_text.table(result).to_dicts()
+    text = cmp_export.to_csv(result, {})
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
+    assert len(table) == len(rows) == len(result.rows) + 1
+    for shown, written, domain in zip(table, rows, [*result.rows, result.pooled], strict=True):
+        c = domain.comparison
+        assert shown["family"] == domain.label and written["family"] == domain.family
+        assert written["held_out"] == str(domain.family in held_out and not domain.pooled)
+        assert shown["verdict"] == written["verdict"] and written["call"] == domain.call.value
+        assert (int(written["a_k"]), int(written["a_n"]), int(written["b_k"]), int(written["b_n"])) == (
+            c.a.k, c.a.n, c.b.k, c.b.n
+        )  # fmt: skip
+        _, a_col, b_col, *_ = shown  # family, A's rate, B's rate, …
+        assert (shown[a_col], shown[b_col]) == (format_rate(c.a.k, c.a.n), format_rate(c.b.k, c.b.n))
+    forest = cmp_frames.diffs_frame(result).to_dicts()
+    with_samples = [(t, r) for t, r in zip(table, rows, strict=True) if r["diff"] != ""]
+    assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from evalboard import links
 from evalboard.compare.result import Options, Result, Side
+from evalboard.compare.text import table_rows
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
 )
@@ -76,13 +77,14 @@ def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: 
          "fisher_p_holm", "significant", "regression", "verdict", "call", "mcnemar_pairs", "mcnemar_a_only",
          "mcnemar_b_only", "mcnemar_p", "mcnemar_p_holm"]
     )  # fmt: skip
-    for row in (*result.rows, result.pooled):
+    for shown in table_rows(result):  # the page's table rows, in its order
+        row = shown.row
         c, p = row.comparison, row.paired
         writer.writerow(
             [row.family, row.held_out, row.pooled, c.a.k, c.a.n, _num(c.a.rate), _num(c.a.lo), _num(c.a.hi),
              row.ungraded_a, c.b.k, c.b.n, _num(c.b.rate), _num(c.b.lo), _num(c.b.hi), row.ungraded_b, _num(c.diff),
              _num(c.diff_lo), _num(c.diff_hi), _num(c.ratio.estimate), _num(c.ratio.lo), _num(c.ratio.hi),
-             _num(c.p_value), _num(c.p_holm), row.significant, row.regression, row.verdict(), row.call.value,
+             _num(c.p_value), _num(c.p_holm), row.significant, row.regression, shown.verdict, row.call.value,
              p.pairs if p else "", p.a_only if p else "", p.b_only if p else "", _num(p.p) if p else "",
              _num(p.p_holm) if p else ""]
         )  # fmt: skip

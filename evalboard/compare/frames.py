@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from evalboard.compare.result import Result, Side, run_counts
-from evalboard.compare.text import series_names
+from evalboard.compare.text import series_names, table_rows
 from evalboard.memo import reused
 from evalboard.stats import (
     format_points,
@@ -27,8 +27,8 @@ def rates_frame(result: Result) -> pl.DataFrame:
 def diffs_frame(result: Result) -> pl.DataFrame:
     """B − A per family and pooled with Newcombe intervals and the page's call (for `charts.difference_forest`)."""
     out = []
-    for row in (*result.rows, result.pooled):
-        c = row.comparison
+    for shown in table_rows(result):  # the table's rows, in its order
+        row, c = shown.row, shown.row.comparison
         if c.has_samples:
             out.append(
                 {
@@ -36,7 +36,7 @@ def diffs_frame(result: Result) -> pl.DataFrame:
                     "diff": c.diff,
                     "lo": c.diff_lo,
                     "hi": c.diff_hi,
-                    "verdict": row.verdict(),
+                    "verdict": shown.verdict,
                     "pooled": row.pooled,
                     "kind": row.kind,
                     "call": row.call.value,

@@ -3,6 +3,8 @@ from `compare.result` (every claim follows `Row.call`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from evalboard import fmt
@@ -30,32 +32,69 @@ def side_names(a: Side, b: Side) -> tuple[str, str, str]:
     return name_a, name_b, " ".join(context)
 
 
-@reused()
-def table(result: Result) -> pl.DataFrame:
-    """The table the page shows: family rows (largest change first), then the pooled row; every rate with n and CI."""
-    name_a, name_b, _ = side_names(result.a, result.b)
-    col_a, col_b = (f"A: {name_a}", f"B: {name_b}") if name_a != name_b else ("A", "B")
+@dataclass(frozen=True)
+class TableRow:
+    """One row of Compare's table, worked out once: the domain row (its numbers) and its words. The table, the CSV
+    and the forest plot's frame all render these rows."""
+
+    row: Row
+    label: str  # the family as shown: 'sabotage (held-out)', or the pooled row's name
+    rate_a: str
+    rate_b: str
+    change: str  # B − A with its interval
+    ratio: str
+    verdict: str
+    test: str
+    paired: str
+    kind: str  # 'regression', 'improvement', 'inconclusive', 'pooled' or '' (the shading)
+
+
+def table_rows(result: Result) -> list[TableRow]:
+    """Family rows (largest change first), then the pooled row."""
     out = []
     for row in (*result.rows, result.pooled):
         c = row.comparison
         out.append(
-            {
-                "family": row.label,
-                col_a: format_rate(c.a.k, c.a.n),
-                col_b: format_rate(c.b.k, c.b.n),
-                "B − A": format_points(c.diff, c.diff_lo, c.diff_hi) if c.has_samples else "no samples",
-                "A/B": c.ratio.describe(),
-                "verdict": row.verdict(),
-                "test": row.test_text(),
-                **({"paired test": row.paired.describe() if row.paired else "–"} if result.paired else {}),
-            }
+            TableRow(
+                row,
+                row.label,
+                format_rate(c.a.k, c.a.n),
+                format_rate(c.b.k, c.b.n),
+                format_points(c.diff, c.diff_lo, c.diff_hi) if c.has_samples else "no samples",  # type: ignore[arg-type]
+                c.ratio.describe(),
+                row.verdict(),
+                row.test_text(),
+                row.paired.describe() if row.paired else "–",
+                "pooled" if row.pooled else row.kind,
+            )
         )
+    return out
+
+
+@reused()
+def table(result: Result) -> pl.DataFrame:
+    """The table the page shows, one line per `table_rows` row; every rate with n and CI."""
+    name_a, name_b, _ = side_names(result.a, result.b)
+    col_a, col_b = (f"A: {name_a}", f"B: {name_b}") if name_a != name_b else ("A", "B")
+    out = [
+        {
+            "family": r.label,
+            col_a: r.rate_a,
+            col_b: r.rate_b,
+            "B − A": r.change,
+            "A/B": r.ratio,
+            "verdict": r.verdict,
+            "test": r.test,
+            **({"paired test": r.paired} if result.paired else {}),
+        }
+        for r in table_rows(result)
+    ]
     return pl.DataFrame(out)
 
 
 def row_kinds(result: Result) -> list[str]:
     """Per table row: 'regression', 'improvement', 'inconclusive', 'pooled' or '' (for highlighting)."""
-    return [*(r.kind for r in result.rows), "pooled"]
+    return [r.kind for r in table_rows(result)]
 
 
 def _pct(k: int, n: int) -> str:
