@@ -21,7 +21,10 @@ store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
+# The data's names, quoted wherever they appear in our sentences: a checkpoint by its URL label and by its stage name
+# (the reading form, "RL step 1,000", holds the data's stage name when it is not a known one).
 NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
+NAMES |= set(options.frame.get_column("training_stage").to_list())
 
 
 def md(text: object) -> str:

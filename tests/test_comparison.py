@@ -182,7 +182,7 @@ def test_problems_name_what_is_wrong(two_families):
     options = cmp.Options.from_frame(two_families.run("compare_options"))
     assert "A and B are the same" in cmp.problems(A, A, options)[0]
     [missing] = cmp.problems(A, cmp.Side("s1", "nope", "rl"), options)
-    assert missing.startswith("B (s1 · nope · rl): snapshot s1 has no nope runs; it holds baseline, fix.")
+    assert missing.startswith("B (s1 · nope · RL): snapshot s1 has no nope runs; it holds baseline, fix.")
     assert cmp.problems(A, B, options) == []
 
 
@@ -195,7 +195,7 @@ def test_problem_when_one_side_lacks_the_checkpoint(tmp_path):
     )
     options = cmp.Options.from_frame(store.run("compare_options"))
     [problem] = cmp.problems(cmp.Side("s1", "baseline", "rl@200"), cmp.Side("s1", "fix", "rl@200"), options)
-    assert "fix in s1 was not evaluated at rl@200; its checkpoints are rl@100." in problem
+    assert "fix in s1 was not evaluated at RL step 200; its checkpoints are RL step 100." in problem
 
 
 def test_url_warnings_name_key_and_value(two_families):

@@ -63,7 +63,7 @@ def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: 
     """The comparison as CSV with numeric columns; '#' header lines record A, B, filters and dataset."""
     buf = io.StringIO()
     buf.write("# evalboard comparison (difference = B - A; ratio = A/B; 95% intervals)\n")
-    buf.write(f"# A: {result.a.describe()}\n# B: {result.b.describe()}\n")
+    buf.write(f"# A: {result.a.identifiers()}\n# B: {result.b.identifiers()}\n")
     filters = "; ".join(f"{k}={','.join(v)}" for k, v in filter_params.items() if v) or "none"
     buf.write(f"# filters: {filters}\n")
     if dataset:

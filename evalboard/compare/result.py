@@ -51,7 +51,17 @@ class Side:
     intervention: str
     checkpoint: str
 
+    @property
+    def checkpoint_name(self) -> str:
+        """The checkpoint for reading ('RL step 1,000', 'SFT'); the URL keeps `checkpoint`."""
+        return fmt.checkpoint_from_label(self.checkpoint)
+
     def describe(self) -> str:
+        """'atlas-2026-11 · baseline · RL step 1,000' (headlines, buttons, warnings)."""
+        return f"{self.snapshot} · {self.intervention} · {self.checkpoint_name}"
+
+    def identifiers(self) -> str:
+        """'atlas-2026-11 · baseline · rl@1000': the names as the data and the URL write them (the CSV header)."""
         return f"{self.snapshot} · {self.intervention} · {self.checkpoint}"
 
 
@@ -77,7 +87,11 @@ class Options:
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> Options:
-        return cls(checkpoint_labels(frame) if not frame.is_empty() else frame.with_columns(checkpoint=pl.lit("")))
+        return cls(
+            checkpoint_labels(frame)
+            if not frame.is_empty()
+            else frame.with_columns(checkpoint=pl.lit(""), checkpoint_name=pl.lit(""))
+        )
 
     @property
     def snapshots(self) -> list[str]:
@@ -158,7 +172,7 @@ def side_problem(name: str, side: Side, options: Options) -> str | None:
     if side.checkpoint not in checkpoints:
         return (
             f"{name} ({side.describe()}): {side.intervention} in {side.snapshot} was not evaluated at "
-            f"{side.checkpoint}; its checkpoints are {', '.join(checkpoints)}."
+            f"{side.checkpoint_name}; its checkpoints are {', '.join(map(fmt.checkpoint_from_label, checkpoints))}."
         )
     return None
 
@@ -380,6 +394,7 @@ def training_gaps(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
     rows = [
         {
             "checkpoint": r["checkpoint"],
+            "checkpoint_name": r["checkpoint_name"],
             "training_stage": r["training_stage"],
             "stage_step": r["stage_step"],
             "stage_rank": r["stage_rank"],
@@ -393,6 +408,7 @@ def training_gaps(cells: pl.DataFrame, a: Side, b: Side) -> pl.DataFrame:
     ]  # fmt: skip
     schema = {
         "checkpoint": pl.String,
+        "checkpoint_name": pl.String,
         "diff": pl.Float64,
         "lo": pl.Float64,
         "hi": pl.Float64,

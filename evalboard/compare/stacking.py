@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from evalboard import fmt
 from evalboard.compare.result import BASELINE, Checkpoint, Options, Result, Row, Side, ordered
 from evalboard.compare.text import change
 from evalboard.memo import reused
@@ -63,7 +64,7 @@ def stacks(cells: pl.DataFrame, result: Result, options: Options) -> tuple[list[
     held_rows = {r["intervention"]: r for r in per_iv.to_dicts()}
     side = Side(snapshot, "", ck.label)
     found = [_stack(side, combo, held_rows, per_iv, options) for combo in sorted(iv for iv in held_rows if "+" in iv)]
-    note = f"In {snapshot} at {ck.label}" + (
+    note = f"In {snapshot} at {fmt.checkpoint_from_label(ck.label)}" + (
         ""
         if snapshot == result.b.snapshot
         else f" (B's snapshot {result.b.snapshot} holds fewer of the parts run alone)"
@@ -86,7 +87,7 @@ def _stack(side: Side, combo: str, held: dict[str, dict], per_iv: pl.DataFrame, 
             elsewhere = [s for s in options.snapshots if part in options.interventions_in(s)]
             also = f" (it was in {', '.join(elsewhere)}; across snapshots the model differs, so it is not shown)"
             notes.append(
-                f"{part} alone was not run in {side.snapshot} at {side.checkpoint}{also if elsewhere else ''}."
+                f"{part} alone was not run in {side.snapshot} at {side.checkpoint_name}{also if elsewhere else ''}."
             )
     rates = per_iv.filter(pl.col("intervention").is_in([m for m in members if m in held]))
     return Stack(side.snapshot, side.checkpoint, combo, rates, missing, tuple(notes))

@@ -19,7 +19,8 @@ from evalboard.stats import (
 
 def side_names(a: Side, b: Side) -> tuple[str, str, str]:
     """Short names for A and B (the fields that differ) and the shared context ('atlas-2026-11 at rl@1000')."""
-    differ = [f for f in ("snapshot", "intervention", "checkpoint") if getattr(a, f) != getattr(b, f)] or ["snapshot"]
+    fields = ("snapshot", "intervention", "checkpoint_name")  # the checkpoint for reading: 'RL step 1,000'
+    differ = [f for f in fields if getattr(a, f) != getattr(b, f)] or ["snapshot"]
     name_a = " · ".join(getattr(a, f) for f in differ)
     name_b = " · ".join(getattr(b, f) for f in differ)
     context = []
@@ -28,7 +29,7 @@ def side_names(a: Side, b: Side) -> tuple[str, str, str]:
     if a.intervention == b.intervention:
         context.append(f"with {a.intervention}")
     if a.checkpoint == b.checkpoint:
-        context.append(f"at {a.checkpoint}")
+        context.append(f"at {a.checkpoint_name}")
     return name_a, name_b, " ".join(context)
 
 
@@ -180,10 +181,10 @@ def training_summary(gaps: pl.DataFrame) -> str:
     text = (
         f"B is significantly lower than A at {lower} and higher at {higher} of {len(rows)} checkpoints "
         f"(Holm-corrected){f'; inconclusive at {unclear}' if unclear else ''}. "
-        f"Gap at {first['checkpoint']}: {format_points(first['diff'], first['lo'], first['hi'])}"
+        f"Gap at {first['checkpoint_name']}: {format_points(first['diff'], first['lo'], first['hi'])}"
     )
     if len(rows) > 1:
-        text += f"; at {last['checkpoint']}: {format_points(last['diff'], last['lo'], last['hi'])}"
+        text += f"; at {last['checkpoint_name']}: {format_points(last['diff'], last['lo'], last['hi'])}"
         if last["significant"]:
             text += f" — the {'gain' if last['diff'] < 0 else 'regression'} lasts to the final checkpoint."
         elif last["call"] == Call.INCONCLUSIVE:
