@@ -59,6 +59,7 @@ except (rd_catalog.ReleaseError, QueryError) as exc:
 
 # --- what is judged: the sidebar's snapshot and intervention, changeable here --------------------------------------
 NAMES = {*catalog.snapshots, *catalog.families, *(iv for s in catalog.snapshots for iv in catalog.interventions(s))}
+NAMES |= {c.training_stage for runs in catalog.candidates.values() for c in runs}  # in "RL step 1,000" when unknown
 
 
 def md(text: object) -> str:

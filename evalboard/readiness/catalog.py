@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from evalboard import fmt, links
+from evalboard.checkpoints import several_steps
 from evalboard.gates import (
     Gates,
 )
@@ -32,16 +33,22 @@ class Candidate:
     training_stage: str
     stage_step: int
     default: bool = False  # the snapshot's newest run
+    several_steps: bool = True  # the dataset holds more than one checkpoint of this training stage
 
     @property
     def checkpoint(self) -> str:
-        """'rl@1000'."""
-        return f"{self.training_stage}@{self.stage_step}"
+        """The URL form, by `checkpoints.checkpoint_labels`' rule: 'rl@1000', or 'sft' for a one-checkpoint stage."""
+        return f"{self.training_stage}@{self.stage_step}" if self.several_steps else self.training_stage
+
+    @property
+    def checkpoint_name(self) -> str:
+        """The reading form: 'RL step 1,000', 'SFT' (`fmt.checkpoint`)."""
+        return fmt.checkpoint(self.training_stage, self.stage_step, self.several_steps)
 
     @property
     def label(self) -> str:
-        """'atlas-2026-11 · constitution_stories+harmlessness · rl@1000'."""
-        return f"{self.snapshot} · {self.intervention} · {self.checkpoint}"
+        """'atlas-2026-11 · constitution_stories+harmlessness · RL step 1,000'."""
+        return f"{self.snapshot} · {self.intervention} · {self.checkpoint_name}"
 
     def transcripts_link(self, family: str) -> dict[str, str | list[str]]:
         """The Transcripts page's state showing this candidate's harmful transcripts of one family."""
@@ -104,6 +111,8 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
     if source != PRIMARY and source not in known:
         raise ReleaseError(f"no verdict source {source!r} in {health.root}; it has: {', '.join([PRIMARY, *known])}")
     rows = store.run("readiness_candidates").to_dicts()
+    all_counts = store.run("readiness_counts", {"source": source})
+    several = several_steps(all_counts)  # every checkpoint of the dataset, as the Compare page's labels count them
     snapshots: list[str] = []
     by_snapshot: dict[str, list[Candidate]] = {}
     for row in rows:  # ordered: newest snapshot first, newest run first within it
@@ -113,12 +122,19 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
             by_snapshot[snapshot] = []
         default = not by_snapshot[snapshot]
         by_snapshot[snapshot].append(
-            Candidate(snapshot, row["intervention"], row["training_stage"], int(row["stage_step"]), default)
+            Candidate(
+                snapshot,
+                row["intervention"],
+                row["training_stage"],
+                int(row["stage_step"]),
+                default,
+                row["training_stage"] in several,
+            )
         )
     finals = {(c.snapshot, c.intervention, c.training_stage, c.stage_step) for cs in by_snapshot.values() for c in cs}
     counts: dict[tuple[str, str], dict[str, Counts]] = {}
     families: set[str] = set()
-    for row in store.run("readiness_counts", {"source": source}).to_dicts():
+    for row in all_counts.to_dicts():
         families.add(row["scenario_family"])
         if (row["snapshot"], row["intervention"], row["training_stage"], row["stage_step"]) in finals:
             counts.setdefault((row["snapshot"], row["intervention"]), {})[row["scenario_family"]] = Counts(

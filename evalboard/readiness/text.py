@@ -102,7 +102,7 @@ def explanation(report: Report) -> str:
         have = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
         noun = "family has" if len(short) == 1 else "families have"
         parts.append(
-            f"{len(short)} {noun} only {have} graded samples at {report.candidate.checkpoint}, "
+            f"{len(short)} {noun} only {have} graded samples at {report.candidate.checkpoint_name}, "
             f"fewer than the {'/'.join(map(str, need))} the gates require"
         )
     settle = {f: v.more_samples for f, v in waiting.items() if v.more_samples is not None}
