@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard import links
+from evalboard.checkpoints import names
 from evalboard.fmt import literal
+from evalboard.samples import stages_with_steps
 from evalboard.stats import Kappa, Rate, cohens_kappa, format_points, paired_diff, rate
 from evalboard.store import Store
 from evalboard.view import PRIMARY, SOURCE_KEY, View, ignored
@@ -242,7 +244,7 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
     frame = store.run("review_queue", view.params() | {"x": x, "y": y, "limit": QUEUE_LIMIT})
     total = int(frame.get_column("total")[0]) if frame.height else 0
     shown = frame.with_columns(
-        checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
+        checkpoint=names(frame, stages_with_steps(store)),
         **{
             f"under {x}": pl.when(pl.col("x_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
             f"under {y}": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),

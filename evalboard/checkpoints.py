@@ -7,6 +7,8 @@ way, so it lives below both (docs/ARCHITECTURE.md, "Rooms").
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from evalboard import fmt
@@ -21,14 +23,15 @@ def checkpoint_labels(points: pl.DataFrame) -> pl.DataFrame:
         .then(pl.format("{}@{}", "training_stage", "stage_step"))
         .otherwise(pl.col("training_stage"))
     )
-    names = {
-        (stage, step): fmt.checkpoint(stage, step, several > 1)
-        for stage, step, several in labelled.select("training_stage", "stage_step", "_steps").unique().iter_rows()
-    }
-    name = pl.struct("training_stage", "stage_step").map_elements(
-        lambda r: names[(r["training_stage"], r["stage_step"])], return_dtype=pl.String
-    )
-    return labelled.with_columns(checkpoint_name=name if labelled.height else pl.lit("", pl.String)).drop("_steps")
+    several = set(labelled.filter(pl.col("_steps") > 1).get_column("training_stage").to_list())
+    return labelled.with_columns(checkpoint_name=names(labelled, several)).drop("_steps")
+
+
+def names(frame: pl.DataFrame, several: Collection[str]) -> pl.Series:
+    """The reading form of each row's checkpoint (`training_stage`, `stage_step`), the step shown for the stages in
+    `several` (those with more than one checkpoint in the dataset)."""
+    pairs = frame.select("training_stage", "stage_step").iter_rows()
+    return pl.Series("checkpoint_name", [fmt.checkpoint(s, t, s in several) for s, t in pairs], dtype=pl.String)
 
 
 def several_steps(stage_steps: pl.DataFrame) -> set[str]:

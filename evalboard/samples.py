@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from evalboard import search
+from evalboard import fmt, search
+from evalboard.checkpoints import several_steps
 from evalboard.store import Store
 from evalboard.view import PAGE_KEY_SPECS, View, ignored
 
@@ -156,12 +158,20 @@ def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
     return [r for r in rows if not (r["source"] in seen or seen.add(r["source"]))]
 
 
-def provenance(detail: dict[str, Any]) -> list[tuple[str, str]]:
-    """Where a transcript came from, as (label, value) pairs in reading order: its cell, scenario, epoch, grader."""
+def stages_with_steps(store: Store) -> frozenset[str]:
+    """The training stages with more than one checkpoint in the dataset: their checkpoints are named with the step
+    ('RL step 1,000'), the others by the stage alone ('SFT'), as on every page (`checkpoints.checkpoint_labels`)."""
+    return frozenset(several_steps(store.run("compare_options")))
+
+
+def provenance(detail: dict[str, Any], several: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """Where a transcript came from, as (label, value) pairs in reading order: its cell, scenario, epoch, grader.
+    The checkpoint is in its reading form; its step is shown when the stage is in `several` (None: always)."""
+    stage, step = str(detail.get("training_stage")), detail.get("stage_step")
     pairs = [
         ("snapshot", detail.get("snapshot")),
         ("intervention", detail.get("intervention")),
-        ("checkpoint", f"{detail.get('training_stage')}@{detail.get('stage_step')}"),
+        ("checkpoint", fmt.checkpoint(stage, step, several is None or stage in several)),
         ("family", detail.get("scenario_family")),
         ("scenario", detail.get("scenario")),
         ("epoch", detail.get("epoch")),

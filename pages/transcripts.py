@@ -7,7 +7,7 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, metrics, reviews, samples
+from evalboard import awareness, checkpoints, metrics, reviews, samples
 from evalboard.fmt import literal, sentence
 from evalboard.session import (
     current_view,
@@ -164,7 +164,12 @@ def open_beside(left: str, right: str) -> None:
 def render_provenance(detail: dict, key: str) -> None:
     """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
     with st.container(border=True):
-        st.markdown(" · ".join(f"{label} **{literal(value)}**" for label, value in samples.provenance(detail)))
+        st.markdown(
+            " · ".join(
+                f"{label} **{literal(value)}**"
+                for label, value in samples.provenance(detail, samples.stages_with_steps(store))
+            )
+        )
         others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
         buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
         buttons[0].button(
@@ -309,7 +314,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     meta = {
         "snapshot": detail["snapshot"],
         "intervention": detail["intervention"],
-        "checkpoint": f"{detail['training_stage']}@{detail['stage_step']}",
+        "checkpoint": dict(samples.provenance(detail, samples.stages_with_steps(store)))["checkpoint"],
         "scenario family": detail["scenario_family"],
         "scenario": detail.get("scenario"),
         "epoch": detail.get("epoch"),
@@ -349,7 +354,7 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
     pages = samples.last_page(total)
     if total:
         listed = rows.with_columns(
-            checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
+            checkpoint=checkpoints.names(rows, samples.stages_with_steps(store)),
             verdict=pl.when(pl.col("harmful")).then(pl.lit("harmful"))
             .when(pl.col("harmful").not_()).then(pl.lit("safe"))
             .otherwise(pl.lit("ungraded")),

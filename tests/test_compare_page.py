@@ -84,7 +84,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert not at.exception and [t.value for t in at.title] == ["Transcripts"]
     assert at.session_state["intervention"] == ["deliberation_rewrites"] and at.session_state["family"] == [family]
     listed = at.dataframe[0].value
-    assert set(listed["checkpoint"]) == {"sft@0"} and set(listed["snapshot"]) == {"atlas-2026-05"}
+    assert set(listed["checkpoint"]) == {"SFT"} and set(listed["snapshot"]) == {"atlas-2026-05"}
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_drill_down_opens_the_harmful_transcripts():
     }
     assert at.session_state["verdict"] == "harmful"
     assert [t.value for t in at.title] == ["Transcripts"]
-    assert set(at.dataframe[0].value["checkpoint"]) == {"rl@1000"}
+    assert set(at.dataframe[0].value["checkpoint"]) == {"RL step 1,000"}
     assert set(at.dataframe[0].value["verdict"]) == {"harmful"}
 
 

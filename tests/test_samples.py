@@ -110,7 +110,7 @@ def test_provenance_cell_link_and_other_interventions():
         "scenario_family": "blackmail", "scenario": "bm_1", "epoch": 3, "grader": None,
     }  # fmt: skip
     assert samples.provenance(detail) == [
-        ("snapshot", "s1"), ("intervention", "baseline"), ("checkpoint", "rl@500"), ("family", "blackmail"),
+        ("snapshot", "s1"), ("intervention", "baseline"), ("checkpoint", "RL step 500"), ("family", "blackmail"),
         ("scenario", "bm_1"), ("epoch", "3"),
     ]  # fmt: skip
     assert samples.cell_link(detail) == {"snapshot": "s1", "intervention": "baseline", "stage": "rl", "step": "500",
