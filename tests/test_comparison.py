@@ -1,4 +1,4 @@
-"""evalboard.comparison on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
+"""evalboard.compare on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
 
 from __future__ import annotations
 

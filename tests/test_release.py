@@ -1,4 +1,4 @@
-"""evalboard.release on small Parquet datasets: candidates, counts, previous snapshot, verdicts, history, exports."""
+"""evalboard.readiness on small Parquet datasets: candidates, counts, previous snapshot, verdicts, history, exports."""
 
 from __future__ import annotations
 
