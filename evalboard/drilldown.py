@@ -1,4 +1,4 @@
-"""From a click on an Overview chart to the filters of the Transcripts page (pure, unit-tested).
+"""From a click on an Overview chart, or a transcript, to the state of the Transcripts page (pure, unit-tested).
 
 Each chart puts its cell key in the points' `customdata` (see charts.py); a click keeps the current
 view and narrows it to that cell.
@@ -51,3 +51,16 @@ def transcripts_state(view: View, cell: Mapping[str, Any], **keys: object) -> di
     own Transcripts keys (step, believed) and `keys`."""
     own = {key: value for key, value in cell.items() if key not in FILTER_KEYS}
     return links.transcripts(narrowed(view, cell), **own, **keys)
+
+
+def cell_of(detail: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """The Transcripts page's state listing every transcript of a sample's cell (any verdict)."""
+    filters = {
+        "snapshot": detail["snapshot"],
+        "intervention": detail["intervention"],
+        "stage": detail["training_stage"],
+    }
+    filters |= {"family": detail["scenario_family"]}
+    if detail.get("grader") is not None:
+        filters["grader"] = detail["grader"]
+    return links.transcripts(filters, step=detail["stage_step"], verdict="all")

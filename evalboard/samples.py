@@ -180,21 +180,6 @@ def provenance(detail: dict[str, Any], several: Collection[str] | None = None) -
     return [(label, str(value)) for label, value in pairs if value is not None]
 
 
-def cell_link(detail: dict[str, Any]) -> dict[str, str]:
-    """The Transcripts page's filters that list every transcript of the sample's cell (any verdict)."""
-    link = {
-        "snapshot": detail["snapshot"],
-        "intervention": detail["intervention"],
-        "stage": detail["training_stage"],
-        "step": str(detail["stage_step"]),
-        "family": detail["scenario_family"],
-        "verdict": "all",
-    }
-    if detail.get("grader") is not None:
-        link["grader"] = detail["grader"]
-    return link
-
-
 def other_interventions(others: pl.DataFrame, detail: dict[str, Any]) -> list[dict[str, Any]]:
     """From `counterparts`: the same scenario, epoch and checkpoint under the snapshot's other interventions."""
     rows = others.filter(

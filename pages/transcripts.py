@@ -7,7 +7,7 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, checkpoints, metrics, reviews, samples
+from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
 from evalboard.fmt import literal, sentence
 from evalboard.session import (
     current_view,
@@ -142,7 +142,7 @@ def render_messages(messages: list[dict], sample_id: str, raw: bool = False, pas
                     render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
 
 
-def open_cell(link: dict[str, str]) -> None:
+def open_cell(link: dict[str, str | list[str]]) -> None:
     """Button callback: list every transcript of a cell here (any verdict, no search, first page).
 
     This page's own widgets are bound to the URL, so they are set through session state; `step` is a plain key."""
@@ -176,7 +176,7 @@ def render_provenance(detail: dict, key: str) -> None:
             "All transcripts in this cell",
             icon=":material/table_rows:",
             on_click=open_cell,
-            args=(samples.cell_link(detail),),
+            args=(drilldown.cell_of(detail),),
             key=f"cell-{key}",
         )
         for i, other in enumerate(others):
