@@ -12,7 +12,7 @@ import pyarrow as pa
 from evalboard import fmt, search
 from evalboard.checkpoints import several_steps
 from evalboard.store import Store
-from evalboard.view import PAGE_KEY_SPECS, View, ignored
+from evalboard.view import INT64_MAX, KeySpec, View, ignored
 
 # The Transcripts page's URL keys (docs/ARCHITECTURE.md, "The URL contract"): the sample shown and the one beside it,
 # the list's checkpoint step, verdict, search text, sort and page, a second source's verdict (`by`, `by_verdict`: one
@@ -20,12 +20,27 @@ from evalboard.view import PAGE_KEY_SPECS, View, ignored
 # widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
 BELIEVED_KEYS = ("believed", "believed_source")
 URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
+# What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
+# are checked against the data, or are free text).
+KEY_SPECS: dict[str, KeySpec] = {
+    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
+    "by_verdict": KeySpec(choices=("harmful", "safe")),
+    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
+    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
+    "list_page": KeySpec(low=1, high=10**9),
+    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+}
 PAGE_SIZE = 50
-VERDICTS = PAGE_KEY_SPECS["verdict"].choices  # the URL contract (view.py) declares the values
-BY_VERDICTS = PAGE_KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells
+VERDICTS = KEY_SPECS["verdict"].choices
+BY_VERDICTS = KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells
 SORT_LABELS = ("conditions", "grader score, high → low", "grader score, low → high")
-SORTS = dict(zip(PAGE_KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
+SORTS = dict(zip(KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
+
+
+def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
+    """Validate one of the Transcripts page's keys by its spec: (value or None, warning or None)."""
+    return KEY_SPECS[key].check(key, raw)
 
 
 @dataclass(frozen=True)

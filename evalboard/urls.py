@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from evalboard import agreement, overview, samples
 from evalboard.compare import result as compare
 from evalboard.readiness import judge as readiness
-from evalboard.view import View
+from evalboard.view import SPLIT_SPECS, KeySpec, View
 
 PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "": overview.URL_KEYS,
@@ -19,6 +19,8 @@ PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "readiness": readiness.URL_KEYS,
 }
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
+# What the keys accept where it does not depend on the data, from the same declarations.
+PAGE_KEY_SPECS: dict[str, KeySpec] = SPLIT_SPECS | samples.KEY_SPECS
 
 
 def read_view(

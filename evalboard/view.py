@@ -102,7 +102,7 @@ def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, st
 # The eval-awareness split (evalboard/awareness.py), a control Overview and Compare share like the sidebar's: whether
 # to split rates, and by which labeller's labels. Both screens list these among their own keys (overview.URL_KEYS,
 # compare.result.URL_KEYS); the contract of every page's keys is gathered in evalboard/urls.py.
-SPLIT_KEYS = ("split", "awareness_source")
+SPLIT_KEYS = ("split", "awareness_source")  # what `split` accepts: SPLIT_SPECS below
 
 
 def ignored(key: str, value: str, reason: str) -> str:
@@ -139,22 +139,10 @@ class KeySpec:
 
 INT64_MAX = 2**63 - 1
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
-# Page keys whose valid values do not depend on the data (keys checked against the data are checked where
-# that data is: the sidebar filters above, Compare's sides, Readiness's gates files and overrides).
-PAGE_KEY_SPECS: dict[str, KeySpec] = {
-    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
-    "by_verdict": KeySpec(choices=("harmful", "safe")),
-    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
-    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
-    "list_page": KeySpec(low=1, high=10**9),
-    "split": KeySpec(choices=("awareness",)),
-    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
-}
-
-
-def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
-    """Validate one page URL key by its spec: (value or None, warning or None)."""
-    return PAGE_KEY_SPECS[key].check(key, raw)
+# What the split's key accepts (a key whose values do not depend on the data has a spec beside its declaration;
+# the others are checked where that data is: the sidebar filters above, Compare's sides, Readiness's gates files
+# and overrides, the sources and labellers). `urls.PAGE_KEY_SPECS` gathers every screen's specs.
+SPLIT_SPECS: dict[str, KeySpec] = {"split": KeySpec(choices=("awareness",))}
 
 
 def landing_snapshot(params: Mapping[str, str | Sequence[str]], snapshots: Sequence[str]) -> str | None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
 from evalboard.fmt import literal, sentence
+from evalboard.samples import page_key
 from evalboard.session import (
     current_view,
     end_page,
@@ -35,7 +36,7 @@ from evalboard.transcript_text import (
     safe_markdown,
     split_tool_uses,
 )
-from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored, page_key
+from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored
 
 ensure_entrypoint()
 store = get_store()

@@ -269,6 +269,6 @@ def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
 
 
 def test_the_believed_spec_lists_exactly_the_classes():
-    from evalboard.view import PAGE_KEY_SPECS
+    from evalboard.urls import PAGE_KEY_SPECS
 
     assert PAGE_KEY_SPECS["believed"].choices == (*aw.CLASSES, *aw.APART)
