@@ -34,6 +34,11 @@ def names(frame: pl.DataFrame, several: Collection[str]) -> pl.Series:
     return pl.Series("checkpoint_name", [fmt.checkpoint(s, t, s in several) for s, t in pairs], dtype=pl.String)
 
 
+def url_label(stage: str, step: int, several: bool) -> str:
+    """One checkpoint's URL form, the rule of `checkpoint_labels`: 'rl@1000', or 'sft' when the stage has one."""
+    return f"{stage}@{step}" if several else stage
+
+
 def several_steps(stage_steps: pl.DataFrame) -> set[str]:
     """The stages with more than one checkpoint among `stage_steps` (training_stage, stage_step rows): their URL
     labels carry the step."""

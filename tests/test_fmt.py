@@ -64,3 +64,18 @@ def test_every_module_uses_the_one_formatter():
     assert charts.family_label("sabotage", ["sabotage"]) == fmt.held_out("sabotage", ["sabotage"])
     assert rd_text._about(1234) == "about 1,300 more" and rd_rules._count(1234) == "about 1,300"
     assert cmp_text._pct(1, 3) == "33.3% (n=3)"
+
+
+def test_one_checkpoint_rule_in_both_forms():
+    import polars as pl
+
+    from evalboard.checkpoints import checkpoint_labels, url_label
+
+    points = pl.DataFrame({"training_stage": ["sft", "rl", "rl"], "stage_step": [0, 200, 1000]})
+    labelled = checkpoint_labels(points).sort("training_stage", "stage_step").to_dicts()
+    several = {"rl"}
+    for row in labelled:
+        stage, step = row["training_stage"], row["stage_step"]
+        assert row["checkpoint"] == url_label(stage, step, stage in several)
+        assert row["checkpoint_name"] == fmt.checkpoint(stage, step, stage in several)
+        assert fmt.checkpoint_from_label(row["checkpoint"]) == row["checkpoint_name"]

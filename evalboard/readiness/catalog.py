@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from evalboard import fmt, links
-from evalboard.checkpoints import several_steps
+from evalboard.checkpoints import several_steps, url_label
 from evalboard.gates import (
     Gates,
 )
@@ -38,7 +38,7 @@ class Candidate:
     @property
     def checkpoint(self) -> str:
         """The URL form, by `checkpoints.checkpoint_labels`' rule: 'rl@1000', or 'sft' for a one-checkpoint stage."""
-        return f"{self.training_stage}@{self.stage_step}" if self.several_steps else self.training_stage
+        return url_label(self.training_stage, self.stage_step, self.several_steps)
 
     @property
     def checkpoint_name(self) -> str:
