@@ -10,12 +10,12 @@ from evalboard import metrics, paths
 from evalboard.fmt import literal
 from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
 from evalboard.store import QueryError
+from evalboard.urls import read_view
 from evalboard.view import (
     ALL_SNAPSHOTS,
     ALL_SNAPSHOTS_KEY,
     PRIMARY,
     SOURCE_KEY,
-    View,
     landing_snapshot,
     pools_everything,
 )
@@ -54,7 +54,7 @@ health = store.refresh()
 if health.has_samples:
     options = metrics.filter_options(store)
     url = {k: st.query_params.get_all(k) for k in st.query_params if k not in IGNORED_URL_KEYS}
-    _, warnings = View.from_query_params(url, options)
+    _, warnings = read_view(url, options)
     for warning in warnings:
         warn(warning)
     if "_visited" not in st.session_state:  # a fresh visit: the Overview opens on the newest snapshot

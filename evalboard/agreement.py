@@ -13,13 +13,17 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from evalboard import links
+from evalboard.checkpoints import names
 from evalboard.fmt import literal
+from evalboard.samples import stages_with_steps
 from evalboard.stats import Kappa, Rate, cohens_kappa, format_points, paired_diff, rate
 from evalboard.store import Store
-from evalboard.view import PRIMARY, View
+from evalboard.view import PRIMARY, SOURCE_KEY, View, ignored
 
 # URL keys of the Agreement page: the two sources compared.
 X_KEY, Y_KEY = "x", "y"
+URL_KEYS = (X_KEY, Y_KEY)
 COUNTS = ("both_harmful", "x_only", "y_only", "neither")
 VERDICT_WORD = {True: "harmful", False: "safe"}
 METHOD = (
@@ -214,15 +218,17 @@ def transcripts_link(
 ) -> dict[str, str | list[str]]:
     """Transcripts-page state listing exactly one cell of the 2×2 table: the view (narrowed to `family`), listed
     under source x with x's verdict, and y's verdict given by the `by` / `by_verdict` page keys."""
-    filters: dict[str, str | list[str]] = {k: list(v) for k, v in view.to_query_params().items() if k != "source"}
+    filters: dict[str, str | list[str]] = {k: list(v) for k, v in view.to_query_params().items() if k != SOURCE_KEY}
     if family is not None:
         filters["family"] = [family]
-    return filters | {
-        "source": x,
-        "verdict": VERDICT_WORD[x_harmful],
-        "by": y,
-        "by_verdict": VERDICT_WORD[y_harmful],
-    }
+    return links.transcripts(
+        filters | {SOURCE_KEY: x}, verdict=VERDICT_WORD[x_harmful], by=y, by_verdict=VERDICT_WORD[y_harmful]
+    )
+
+
+def ignored_source(key: str, asked: str, available: Sequence[str]) -> str:
+    """The URL warning for an x or y naming a source the dataset lacks (the bound picker falls back)."""
+    return ignored(key, asked, f"the dataset has no such verdict source; it has {', '.join(map(literal, available))}")
 
 
 def cell_counts(t: Table) -> Mapping[tuple[bool, bool], int]:
@@ -238,7 +244,7 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
     frame = store.run("review_queue", view.params() | {"x": x, "y": y, "limit": QUEUE_LIMIT})
     total = int(frame.get_column("total")[0]) if frame.height else 0
     shown = frame.with_columns(
-        checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
+        checkpoint=names(frame, stages_with_steps(store)),
         **{
             f"under {x}": pl.when(pl.col("x_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
             f"under {y}": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),

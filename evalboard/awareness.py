@@ -3,7 +3,7 @@
 Pure functions over the frames `queries/awareness_*.sql` and `queries/compare_awareness.sql` return (one row per
 key × class with n, k). A transcript the chosen labeller source did not label is "no label", one whose label is
 not a known value "unrecognised"; both are shown apart and never mixed into the three classes. Significance is
-the Compare page's own rule (`comparison.Row.significant`, Holm across the classes).
+the Compare page's own rule (`compare.result.Row.call`, Holm across the classes).
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from evalboard import comparison as cmp
+from evalboard.compare import result as cmp
 from evalboard.fmt import literal
 from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, LIKELY_NOTE
+from evalboard.samples import BELIEVED_KEYS, page_key
 from evalboard.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
-from evalboard.view import BELIEVED_KEYS, PAGE_KEY_SPECS, SPLIT_KEYS, ignored, page_key
+from evalboard.view import SPLIT_KEYS, SPLIT_SPECS, ignored
 
 # URL keys: `split=awareness` splits the page's rates (absent: no split); `awareness_source` names the labeller
 # whose labels split them (default: the one with most labels).
 SPLIT_KEY, SOURCE_KEY = SPLIT_KEYS
 BELIEVED_KEY, BELIEVED_SOURCE_KEY = BELIEVED_KEYS  # Transcripts: one class, under one source
-SPLITS = PAGE_KEY_SPECS[SPLIT_KEY].choices  # ("awareness",)
+SPLITS = SPLIT_SPECS[SPLIT_KEY].choices  # ("awareness",)
 CLASSES = ("real", "evaluation", "none")  # the labels a labeller can give (schema.AWARENESS_LABELS)
 APART = ("unlabelled", "unrecognised")  # no label from this source / a value outside CLASSES
 NAMES = {
@@ -52,7 +53,7 @@ def choose_source(
 
 def split_warning(requested: str | None) -> str | None:
     """A warning for a `split` URL value the page does not offer."""
-    return page_key(SPLIT_KEY, requested)[1]
+    return SPLIT_SPECS[SPLIT_KEY].check(SPLIT_KEY, requested)[1]
 
 
 def believed_choice(requested: str | None) -> tuple[str | None, str | None]:

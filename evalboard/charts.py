@@ -118,7 +118,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     if points.is_empty():
         return _empty(title)
     points = checkpoint_labels(points)
-    order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    order = points.sort("stage_rank", "stage_step").get_column("checkpoint_name").unique(maintain_order=True).to_list()
     order = [_t(c) for c in order]
     fig = go.Figure()
     for iv in sorted(points.get_column("intervention").unique().to_list()):
@@ -126,7 +126,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
         color = colors.get(iv, PALETTE[0])
         fig.add_trace(
             go.Scatter(
-                x=[_t(r["checkpoint"]) for r in rows],
+                x=[_t(r["checkpoint_name"]) for r in rows],
                 y=[r["rate"] for r in rows],
                 mode="lines+markers",
                 name=_t(iv),
@@ -134,7 +134,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
                 marker=dict(size=8),
                 error_y=_error_bars(rows, "rate", color=color) | dict(thickness=1, width=3),
                 customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
-                hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
+                hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint_name'])}<br>{_hover(r)}" for r in rows],
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
@@ -223,7 +223,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     """Snapshots (newest at the top) × scenario families, one square per verdict coloured READY / NOT READY /
     INSUFFICIENT DATA, labelled k/n; `highlight` outlines the snapshot being judged.
 
-    `history` has snapshot, candidate, family, status, k, n, rate, reason (evalboard.release.history_frame), rows
+    `history` has snapshot, candidate, family, status, k, n, rate, reason (`readiness.export.history_frame`), rows
     ordered newest snapshot first.
     """
     title = "Verdict history: snapshots × scenario families (newest first)"
@@ -336,7 +336,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
                 color=[CALL_COLORS.get(r["kind"], CALL_COLORS[""]) for r in rows],
             ),
             customdata=[[r["family"], r["verdict"]] for r in rows],
-            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
+            hovertext=[r["text"] for r in rows],  # numbers only (evalboard/compare/)
             hovertemplate="<b>%{y}</b>: %{customdata[1]}<br>%{hovertext}<extra></extra>",
         )
     )
@@ -361,7 +361,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
-    x = [_t(r["checkpoint"]) for r in rows]
+    x = [_t(r["checkpoint_name"]) for r in rows]
     fig = go.Figure()
     fig.add_trace(_band(x, rows, SIDE_COLORS["B"], 0.18, scale=100))
     fig.add_trace(
@@ -376,7 +376,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
                 color=SIDE_COLORS["B"],
             ),
             customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
-            hovertext=[r["text"] for r in rows],  # numbers only (comparison.py)
+            hovertext=[r["text"] for r in rows],  # numbers only (evalboard/compare/)
             hovertemplate="<b>%{x}</b><br>%{hovertext}<extra></extra>",
             showlegend=False,
         )
@@ -434,7 +434,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
     if points.is_empty():
         return _empty(title)
     points = checkpoint_labels(points)
-    order = points.sort("stage_rank", "stage_step").get_column("checkpoint").unique(maintain_order=True).to_list()
+    order = points.sort("stage_rank", "stage_step").get_column("checkpoint_name").unique(maintain_order=True).to_list()
     order = [_t(c) for c in order]
     classes = [c for c in rates.get_column("awareness").unique(maintain_order=True).to_list() if c in names]
     fig = make_subplots(rows=1, cols=len(classes), shared_yaxes=True, subplot_titles=[names[c] for c in classes])
@@ -446,7 +446,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=[_t(r["checkpoint"]) for r in rows],
+                    x=[_t(r["checkpoint_name"]) for r in rows],
                     y=[r["rate"] for r in rows],
                     mode="lines+markers",
                     name=_t(iv),
@@ -455,7 +455,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
                     line=dict(color=colors.get(iv, PALETTE[0])),
                     error_y=_error_bars(rows, "rate", color=colors.get(iv, PALETTE[0])),
                     customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
-                    hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint'])}<br>{_hover(r)}" for r in rows],
+                    hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint_name'])}<br>{_hover(r)}" for r in rows],
                     hovertemplate="%{hovertext}<extra></extra>",
                 ),
                 row=1,

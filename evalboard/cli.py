@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from evalboard.readiness import EXIT_INTERNAL
+from evalboard.readiness.rules import EXIT_INTERNAL
 
 DEBUG_FLAG = "--debug"
 

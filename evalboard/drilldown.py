@@ -1,4 +1,4 @@
-"""From a click on an Overview chart to the filters of the Transcripts page (pure, unit-tested).
+"""From a click on an Overview chart, or a transcript, to the state of the Transcripts page (pure, unit-tested).
 
 Each chart puts its cell key in the points' `customdata` (see charts.py); a click keeps the current
 view and narrows it to that cell.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evalboard import links
 from evalboard.view import FILTER_KEYS, View
 
 
@@ -43,3 +44,23 @@ def narrowed(view: View, cell: Mapping[str, Any]) -> dict[str, list[str]]:
     values = {key: list(vals) for key, vals in view.to_query_params().items()}
     values.update({key: list(vals) for key, vals in cell.items() if key in FILTER_KEYS})
     return values
+
+
+def transcripts_state(view: View, cell: Mapping[str, Any], **keys: object) -> dict[str, str | list[str]]:
+    """The Transcripts page's state for a clicked cell (`links.transcripts`): the view narrowed to it, the cell's
+    own Transcripts keys (step, believed) and `keys`."""
+    own = {key: value for key, value in cell.items() if key not in FILTER_KEYS}
+    return links.transcripts(narrowed(view, cell), **own, **keys)
+
+
+def cell_of(detail: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """The Transcripts page's state listing every transcript of a sample's cell (any verdict)."""
+    filters = {
+        "snapshot": detail["snapshot"],
+        "intervention": detail["intervention"],
+        "stage": detail["training_stage"],
+    }
+    filters |= {"family": detail["scenario_family"]}
+    if detail.get("grader") is not None:
+        filters["grader"] = detail["grader"]
+    return links.transcripts(filters, step=detail["stage_step"], verdict="all")

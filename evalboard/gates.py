@@ -1,6 +1,6 @@
 """Release gates (`gates.toml`): per scenario family, the largest acceptable harmful rate, the minimum
 number of samples, the confidence level and whether the family must not regress. Parsing and validation only;
-the verdict rules live in readiness.py.
+the verdict rules live in readiness/rules.py.
 
 Every problem becomes a `GatesError` whose message names the file and, where it can be found, the line, key
 and value, so the page and the CLI can show it as it is.

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from evalboard.checkpoints import checkpoint_labels
+from evalboard.view import SPLIT_KEYS
+
+# The Overview's own URL keys: the eval-awareness split (docs/ARCHITECTURE.md, "The URL contract").
+URL_KEYS = SPLIT_KEYS
+
 HEAVY_CHECKPOINT = 2.0  # a checkpoint with more than this many times an intervention's median n is called out
 
 
@@ -14,6 +20,7 @@ def heavy_checkpoints(by_stage: pl.DataFrame) -> str | None:
     `by_stage` has one row per intervention × checkpoint with its graded count `n` (queries/rate_by_stage.sql).
     """
     parts = []
+    by_stage = checkpoint_labels(by_stage) if by_stage.height else by_stage.with_columns(checkpoint_name=pl.lit(""))
     for (intervention,), rows in by_stage.sort("intervention").group_by(["intervention"], maintain_order=True):
         if rows.height < 3:
             continue
@@ -22,8 +29,7 @@ def heavy_checkpoints(by_stage: pl.DataFrame) -> str | None:
         for row in rows.iter_rows(named=True):
             if median and row["n"] > HEAVY_CHECKPOINT * median:
                 parts.append(
-                    f"{intervention} at {row['training_stage']}@{row['stage_step']} "
-                    f"({row['n']:,} of its {total:,} graded samples)"
+                    f"{intervention} at {row['checkpoint_name']} ({row['n']:,} of its {total:,} graded samples)"
                 )
     if not parts:
         return None

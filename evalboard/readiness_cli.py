@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from evalboard import paths, release
+from evalboard import paths
 from evalboard.gates import ENV_VAR, GatesError, default_gates_file, load_gates
-from evalboard.readiness import EXIT_BAD_INPUT
+from evalboard.readiness import catalog as rd_catalog
+from evalboard.readiness import export as rd_export
+from evalboard.readiness import judge as rd_judge
+from evalboard.readiness.rules import EXIT_BAD_INPUT
 from evalboard.store import QueryError, Store
 
 PROG = "evalboard readiness"
@@ -73,24 +76,24 @@ def run(args: argparse.Namespace) -> int:
     """Judge and print; return the exit code."""
     data = args.data or default_data()
     gates_file = args.gates or default_gates_file()
-    overrides = {key: getattr(args, key) for key in release.OVERRIDE_KEYS if getattr(args, key) is not None}
+    overrides = {key: getattr(args, key) for key in rd_judge.OVERRIDE_KEYS if getattr(args, key) is not None}
     try:
         store = Store(data)
-        catalog = release.load_catalog(store, args.source)
+        catalog = rd_catalog.load_catalog(store, args.source)
         gates = load_gates(gates_file)
-        release.check_families(gates, catalog)
-        gates = release.apply_overrides(gates, overrides, source="command line")
-        report = release.judge(catalog, args.snapshot, gates, args.intervention, overrides)
-    except (GatesError, release.ReleaseError, QueryError) as exc:
+        rd_judge.check_families(gates, catalog)
+        gates = rd_judge.apply_overrides(gates, overrides, source="command line")
+        report = rd_judge.judge(catalog, args.snapshot, gates, args.intervention, overrides)
+    except (GatesError, rd_catalog.ReleaseError, QueryError) as exc:
         return _bad_input(str(exc))
     for rejected in store.health.rejected:
         print(f"{PROG}: warning: left out {rejected.path}: {rejected.problem}", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(release.to_json(report), indent=2, ensure_ascii=False))
+        print(json.dumps(rd_export.to_json(report), indent=2, ensure_ascii=False))
     elif args.format == "markdown":
-        print(release.to_markdown(report), end="")
+        print(rd_export.to_markdown(report), end="")
     else:
-        print(release.to_text(report), end="")
+        print(rd_export.to_text(report), end="")
     return report.exit_code
 
 

@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from evalboard import search
+from evalboard import fmt, search
+from evalboard.checkpoints import several_steps
 from evalboard.store import Store
-from evalboard.view import PAGE_KEY_SPECS, View, ignored
+from evalboard.view import INT64_MAX, KeySpec, View, ignored
 
+# The Transcripts page's URL keys (docs/ARCHITECTURE.md, "The URL contract"): the sample shown and the one beside it,
+# the list's checkpoint step, verdict, search text, sort and page, a second source's verdict (`by`, `by_verdict`: one
+# cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
+# widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
+BELIEVED_KEYS = ("believed", "believed_source")
+URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
+# What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
+# are checked against the data, or are free text).
+KEY_SPECS: dict[str, KeySpec] = {
+    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
+    "by_verdict": KeySpec(choices=("harmful", "safe")),
+    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
+    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
+    "list_page": KeySpec(low=1, high=10**9),
+    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+}
 PAGE_SIZE = 50
-VERDICTS = PAGE_KEY_SPECS["verdict"].choices  # the URL contract (view.py) declares the values
-BY_VERDICTS = PAGE_KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells
+VERDICTS = KEY_SPECS["verdict"].choices
+BY_VERDICTS = KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells
 SORT_LABELS = ("conditions", "grader score, high → low", "grader score, low → high")
-SORTS = dict(zip(PAGE_KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
+SORTS = dict(zip(KEY_SPECS["sort"].choices, SORT_LABELS, strict=True))
 MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substring anyway)
 # A search matching more texts than the index collects (search.MAX_HITS) scans the cell's transcripts instead when
 # the cell holds at most this many samples (about 2 s of scan, bench/README.md "Search"), so every match is found.
 SCAN_CELL_LIMIT = 250_000
+
+
+def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
+    """Validate one of the Transcripts page's keys by its spec: (value or None, warning or None)."""
+    return KEY_SPECS[key].check(key, raw)
 
 
 @dataclass(frozen=True)
@@ -172,33 +195,26 @@ def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
     return [r for r in rows if not (r["source"] in seen or seen.add(r["source"]))]
 
 
-def provenance(detail: dict[str, Any]) -> list[tuple[str, str]]:
-    """Where a transcript came from, as (label, value) pairs in reading order: its cell, scenario, epoch, grader."""
+def stages_with_steps(store: Store) -> frozenset[str]:
+    """The training stages with more than one checkpoint in the dataset: their checkpoints are named with the step
+    ('RL step 1,000'), the others by the stage alone ('SFT'), as on every page (`checkpoints.checkpoint_labels`)."""
+    return frozenset(several_steps(store.run("compare_options")))
+
+
+def provenance(detail: dict[str, Any], several: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """Where a transcript came from, as (label, value) pairs in reading order: its cell, scenario, epoch, grader.
+    The checkpoint is in its reading form; its step is shown when the stage is in `several` (None: always)."""
+    stage, step = str(detail.get("training_stage")), detail.get("stage_step")
     pairs = [
         ("snapshot", detail.get("snapshot")),
         ("intervention", detail.get("intervention")),
-        ("checkpoint", f"{detail.get('training_stage')}@{detail.get('stage_step')}"),
+        ("checkpoint", fmt.checkpoint(stage, step, several is None or stage in several)),
         ("family", detail.get("scenario_family")),
         ("scenario", detail.get("scenario")),
         ("epoch", detail.get("epoch")),
         ("grader", detail.get("grader")),
     ]
     return [(label, str(value)) for label, value in pairs if value is not None]
-
-
-def cell_link(detail: dict[str, Any]) -> dict[str, str]:
-    """The Transcripts page's filters that list every transcript of the sample's cell (any verdict)."""
-    link = {
-        "snapshot": detail["snapshot"],
-        "intervention": detail["intervention"],
-        "stage": detail["training_stage"],
-        "step": str(detail["stage_step"]),
-        "family": detail["scenario_family"],
-        "verdict": "all",
-    }
-    if detail.get("grader") is not None:
-        link["grader"] = detail["grader"]
-    return link
 
 
 def other_interventions(others: pl.DataFrame, detail: dict[str, Any]) -> list[dict[str, Any]]:

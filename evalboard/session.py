@@ -10,17 +10,16 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from evalboard import paths
+from evalboard import links, paths
 from evalboard.store import Store
+from evalboard.urls import PAGE_KEYS_BY_PAGE
 from evalboard.view import (
     ALL_SNAPSHOTS,
     ALL_SNAPSHOTS_KEY,
     FILTER_KEYS,
-    PAGE_KEYS_BY_PAGE,
     PRIMARY,
     SOURCE_KEY,
     View,
@@ -98,10 +97,8 @@ def page_params(url_path: str) -> dict[str, list[str]]:
 
 def share_url(url_path: str, view: View) -> str:
     """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
-    scheme, netloc, _, _, _ = urlsplit(st.context.url or "")
     marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
-    query = urlencode(view.to_query_params() | marker | page_params(url_path), doseq=True)
-    return urlunsplit((scheme, netloc, "/" + url_path, query, ""))
+    return links.link(st.context.url or "", url_path, view.to_query_params() | marker | page_params(url_path))
 
 
 def ensure_entrypoint() -> None:

@@ -7,7 +7,7 @@ URL is dropped with a warning that says which key and value, never put into SQL 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from evalboard.fmt import literal
@@ -54,9 +54,13 @@ class View:
 
     @classmethod
     def from_query_params(
-        cls, params: Mapping[str, str | Sequence[str]], available: Mapping[str, Sequence[str]]
+        cls,
+        params: Mapping[str, str | Sequence[str]],
+        available: Mapping[str, Sequence[str]],
+        page_keys: Collection[str] = (),
     ) -> tuple[View, list[str]]:
-        """Validate URL values against `available` (URL key → values); return the view and warnings."""
+        """Validate URL values against `available` (URL key → values); return the view and warnings. A key that is
+        neither a filter nor one of `page_keys` (the pages' own, `urls.PAGE_KEYS`) is warned about as unknown."""
         values: dict[str, tuple[str, ...]] = {}
         warnings: list[str] = []
         for key, name in FILTER_KEYS.items():
@@ -78,7 +82,7 @@ class View:
             if value != ALL_SNAPSHOTS:
                 reason = f"it can only be {ALL_SNAPSHOTS!r} (pick snapshots with snapshot=…)"
                 warnings.append(ignored(ALL_SNAPSHOTS_KEY, value, reason))
-        unknown = sorted(set(params) - set(FILTER_KEYS) - {SOURCE_KEY} - PAGE_KEYS - {ALL_SNAPSHOTS_KEY})
+        unknown = sorted(set(params) - set(FILTER_KEYS) - {SOURCE_KEY} - set(page_keys) - {ALL_SNAPSHOTS_KEY})
         warnings += [f"Ignored unknown URL parameter {literal(k, limit=MAX_SHOWN_CHARS)}." for k in unknown]
         return cls(**values, source=source), warnings
 
@@ -95,29 +99,10 @@ def _source(raw: str | Sequence[str], available: Sequence[str]) -> tuple[str, st
     )
 
 
-# URL keys that belong to individual pages (by url_path) rather than to the shared filters; each page validates
-# its own.
-# The eval-awareness split (evalboard/awareness.py): whether to split rates, and by which labeller's labels.
-SPLIT_KEYS = ("split", "awareness_source")
-# Transcripts: only the transcripts of one eval-awareness class, under one labeller source (its own key: the split's
-# source widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
-BELIEVED_KEYS = ("believed", "believed_source")
-PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
-    "": SPLIT_KEYS,  # Overview
-    "transcripts": ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS),
-    "agreement": ("x", "y"),
-    "compare": (
-        "a_snapshot",
-        "a_intervention",
-        "a_stage",
-        "b_snapshot",
-        "b_intervention",
-        "b_stage",
-        *SPLIT_KEYS,
-    ),
-    "readiness": ("gates", "max_rate", "min_samples", "confidence"),
-}
-PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
+# The eval-awareness split (evalboard/awareness.py), a control Overview and Compare share like the sidebar's: whether
+# to split rates, and by which labeller's labels. Both screens list these among their own keys (overview.URL_KEYS,
+# compare.result.URL_KEYS); the contract of every page's keys is gathered in evalboard/urls.py.
+SPLIT_KEYS = ("split", "awareness_source")  # what `split` accepts: SPLIT_SPECS below
 
 
 def ignored(key: str, value: str, reason: str) -> str:
@@ -154,22 +139,10 @@ class KeySpec:
 
 INT64_MAX = 2**63 - 1
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
-# Page keys whose valid values do not depend on the data (keys checked against the data are checked where
-# that data is: the sidebar filters above, Compare's sides, Readiness's gates files and overrides).
-PAGE_KEY_SPECS: dict[str, KeySpec] = {
-    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
-    "by_verdict": KeySpec(choices=("harmful", "safe")),
-    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
-    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
-    "list_page": KeySpec(low=1, high=10**9),
-    "split": KeySpec(choices=("awareness",)),
-    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
-}
-
-
-def page_key(key: str, raw: str | None) -> tuple[str | int | None, str | None]:
-    """Validate one page URL key by its spec: (value or None, warning or None)."""
-    return PAGE_KEY_SPECS[key].check(key, raw)
+# What the split's key accepts (a key whose values do not depend on the data has a spec beside its declaration;
+# the others are checked where that data is: the sidebar filters above, Compare's sides, Readiness's gates files
+# and overrides, the sources and labellers). `urls.PAGE_KEY_SPECS` gathers every screen's specs.
+SPLIT_SPECS: dict[str, KeySpec] = {"split": KeySpec(choices=("awareness",))}
 
 
 def landing_snapshot(params: Mapping[str, str | Sequence[str]], snapshots: Sequence[str]) -> str | None:

@@ -6,9 +6,9 @@ URL: `x` and `y` (the two verdict sources), plus the sidebar's filters, which ch
 import streamlit as st
 
 from evalboard import agreement as ag
-from evalboard import metrics, reviews
+from evalboard import links, metrics, reviews
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, warn
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -47,11 +47,10 @@ if given.height:
             icon=":material/download:",
         )
 
-for key in (ag.X_KEY, ag.Y_KEY):  # a source named in a shared link that this dataset lacks
+for key in ag.URL_KEYS:  # a source named in a shared link that this dataset lacks
     asked = st.query_params.get(key)
-    if asked is not None and key not in st.session_state:
-        for problem in ag.sources_problems(asked, None, sources):
-            st.warning(f"Ignored {key} from the URL: {problem}", icon=":material/warning:")
+    if asked is not None and key not in st.session_state and asked not in sources:
+        warn(ag.ignored_source(key, asked, sources))
 
 if len(sources) < 2:
     st.info(
@@ -158,9 +157,7 @@ if total:
     def _open_queued() -> None:
         rows = st.session_state["review_queue"].selection.rows
         if rows:
-            open_transcripts(
-                {k: v for k, v in current_view().to_query_params().items()} | {"sample": queue["sample_id"][rows[0]]}
-            )
+            open_transcripts(links.transcripts(current_view().to_query_params(), sample=queue["sample_id"][rows[0]]))
 
     st.dataframe(queue, hide_index=True, on_select=_open_queued, selection_mode="single-row", key="review_queue")
 else:

@@ -7,16 +7,24 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 import streamlit as st
 
 from evalboard import awareness, charts, overview
-from evalboard import comparison as cmp
+from evalboard.compare import export as cmp_export
+from evalboard.compare import frames as cmp_frames
+from evalboard.compare import result as cmp
+from evalboard.compare import stacking as cmp_stacking
+from evalboard.compare import text as cmp_text
 from evalboard.fmt import literal, sentence
 from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.stats import SIGNIFICANCE_RULE
 
 ensure_entrypoint()
 store = get_store()
 view = current_view()
 health = store.health
 options = cmp.Options.from_frame(store.run("compare_options"))
+# The data's names, quoted wherever they appear in our sentences: a checkpoint by its URL label and by its stage name
+# (the reading form, "RL step 1,000", holds the data's stage name when it is not a known one).
 NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
+NAMES |= set(options.frame.get_column("training_stage").to_list())
 
 
 def md(text: object) -> str:
@@ -72,7 +80,7 @@ st.caption(
     "families (Holm). A shared link restores both sides."
 )
 
-for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cmp.URL_KEYS}, options):
+for warning in cmp.url_warnings({key: st.query_params.get_all(key) for key in cmp.SIDE_KEYS}, options):
     st.warning(warning, icon=":material/warning:")
 
 defaults = options.default_sides()
@@ -119,7 +127,7 @@ if source:
     split_counts = store.run("compare_awareness", awareness.compare_params(a, b, options, view.params(), source))
     split = awareness.compare_split(split_counts)
 with st.container(border=True):
-    st.markdown(md(cmp.headline(result)))
+    st.markdown(md(cmp_text.headline(result)))
     if split:
         st.markdown(md(awareness.headline(split, result.pooled)))
 
@@ -147,19 +155,24 @@ if split:
             key=f"compare_believed_{name}",
             on_click=open_transcripts,
             args=(
-                cmp.transcript_params(side, options, None, view.to_query_params())
-                | {awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+                cmp_export.transcript_params(
+                    side,
+                    options,
+                    None,
+                    view.to_query_params(),
+                    **{awareness.BELIEVED_KEY: believed, awareness.BELIEVED_SOURCE_KEY: source},
+                ),
             ),
         )
 
 st.subheader("Per scenario family")
-kinds = cmp.row_kinds(result)
-frame = cmp.table(result).to_pandas()
+kinds = cmp_text.row_kinds(result)
+frame = cmp_text.table(result).to_pandas()
 styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
 event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
 st.caption(
     "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red, inconclusive "
-    f"changes amber. {cmp.SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
+    f"changes amber. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:
@@ -175,44 +188,48 @@ link_a.button(
     md(f"A: {a.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,
-    args=(cmp.transcript_params(a, options, family, filters),),
+    args=(cmp_export.transcript_params(a, options, family, filters),),
 )
 link_b.button(
     md(f"B: {b.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,
-    args=(cmp.transcript_params(b, options, family, filters),),
+    args=(cmp_export.transcript_params(b, options, family, filters),),
 )
 
 export, share = st.columns(2)
 export.download_button(
     "Download the table as CSV",
-    data=lambda: cmp.to_csv(result, filters, health.manifest.title or health.root.name),  # no server path
+    data=lambda: cmp_export.to_csv(result, filters, health.manifest.title or health.root.name),  # no server path
     file_name="evalboard-comparison.csv",
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
 )
 with share.expander(":material/link: Share this comparison"):
-    st.code(cmp.share_link(st.context.url or "", filters, a, b), language=None, wrap_lines=True)
+    st.code(cmp_export.share_link(st.context.url or "", filters, a, b), language=None, wrap_lines=True)
 
-name_a, name_b, _ = cmp.side_names(a, b)
+name_a, name_b, _ = cmp_text.side_names(a, b)
 rates_col, diff_col = st.columns(2)
 rates_col.plotly_chart(
-    charts.side_by_side_rates(cmp.rates_frame(result), {"A": name_a, "B": name_b}), key="compare_rates", width="stretch"
+    charts.side_by_side_rates(cmp_frames.rates_frame(result), {"A": name_a, "B": name_b}),
+    key="compare_rates",
+    width="stretch",
 )
-diff_col.plotly_chart(charts.difference_forest(cmp.diffs_frame(result)), key="compare_diffs", width="stretch")
+diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), key="compare_diffs", width="stretch")
 
 st.subheader("Through training")
 gaps = cmp.training_gaps(cells, a, b)
-st.markdown(md(cmp.training_summary(gaps)))
-series_a, series_b = cmp.series_names(a, b)
+st.markdown(md(cmp_text.training_summary(gaps)))
+series_a, series_b = cmp_text.series_names(a, b)
 colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
-st.plotly_chart(charts.rate_lines(cmp.training_series(cells, a, b), colors), key="compare_training", width="stretch")
+st.plotly_chart(
+    charts.rate_lines(cmp_frames.training_series(cells, a, b), colors), key="compare_training", width="stretch"
+)
 st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
 
 st.subheader("Stacking")
-stacks, note = cmp.stacks(cells, result, options)
+stacks, note = cmp_stacking.stacks(cells, result, options)
 if not stacks:
     st.info(md(note), icon=":material/layers:")
 for stack in stacks:

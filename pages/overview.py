@@ -26,16 +26,14 @@ def open_cell(chart: str) -> None:
     """Click on a chart → the Transcripts page narrowed to that cell."""
     cell = drilldown.selected_cell(chart, st.session_state[chart].selection)
     if cell is not None:
-        step = {"step": cell["step"]} if "step" in cell else {}
-        open_transcripts(drilldown.narrowed(current_view(), cell) | step)
+        open_transcripts(drilldown.transcripts_state(current_view(), cell))
 
 
 def open_aware_cell(source: str) -> None:
     """Click on a bar of the eval-awareness split → that intervention's transcripts of that class."""
     cell = drilldown.selected_cell("aware_bars", st.session_state["aware_bars"].selection)
     if cell is not None:
-        extra = {awareness.BELIEVED_KEY: cell["believed"], awareness.BELIEVED_SOURCE_KEY: source}
-        open_transcripts(drilldown.narrowed(current_view(), cell) | extra)
+        open_transcripts(drilldown.transcripts_state(current_view(), cell, **{awareness.BELIEVED_SOURCE_KEY: source}))
 
 
 def show_all_snapshots() -> None:

@@ -1,13 +1,15 @@
 """Readiness: can this snapshot ship? The overall verdict, one verdict per scenario family under the gates file,
 the drill-down to harmful transcripts, exports for a release note, and the verdict history across snapshots."""
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
-
 import streamlit as st
 
-from evalboard import charts, release
+from evalboard import charts, links
 from evalboard.fmt import literal, sentence
 from evalboard.gates import GatesError, load_gates
+from evalboard.readiness import catalog as rd_catalog
+from evalboard.readiness import export as rd_export
+from evalboard.readiness import judge as rd_judge
+from evalboard.readiness import text as rd_text
 from evalboard.session import LOG, current_view, end_page, ensure_entrypoint, get_store, open_transcripts, redact
 from evalboard.store import QueryError
 from evalboard.view import ignored
@@ -49,14 +51,15 @@ st.title("Release readiness")
 banner = st.container()
 
 try:
-    catalog = release.load_catalog(store, current_view().source)
-except (release.ReleaseError, QueryError) as exc:
+    catalog = rd_catalog.load_catalog(store, current_view().source)
+except (rd_catalog.ReleaseError, QueryError) as exc:
     LOG.error("no readiness verdict", exc_info=exc)
     st.error(f"No readiness verdict: {literal(redact(exc))}", icon=":material/error:")
     end_page()
 
 # --- what is judged: the sidebar's snapshot and intervention, changeable here --------------------------------------
 NAMES = {*catalog.snapshots, *catalog.families, *(iv for s in catalog.snapshots for iv in catalog.interventions(s))}
+NAMES |= {c.training_stage for runs in catalog.candidates.values() for c in runs}  # in "RL step 1,000" when unknown
 
 
 def md(text: object) -> str:
@@ -64,7 +67,7 @@ def md(text: object) -> str:
     return sentence(text, NAMES)
 
 
-snapshot, snapshot_note = release.pick_snapshot(catalog, _selected("snapshot"))
+snapshot, snapshot_note = rd_catalog.pick_snapshot(catalog, _selected("snapshot"))
 interventions = catalog.interventions(snapshot)
 picked = _selected("intervention")
 intervention_note = None
@@ -75,11 +78,11 @@ if intervention is not None and intervention not in interventions:
         "so its newest run is judged."
     )
     intervention = None
-current = release.candidate(catalog, snapshot, intervention)
+current = rd_catalog.candidate(catalog, snapshot, intervention)
 
 st.session_state["readiness_snapshot"] = snapshot
 st.session_state["readiness_intervention"] = current.intervention
-gate_files = release.gate_choices()
+gate_files = rd_judge.gate_choices()
 gate_names = [p.name for p in gate_files]
 pick_snapshot, pick_intervention, pick_gates = st.columns([2, 3, 2])
 pick_snapshot.selectbox(
@@ -97,25 +100,28 @@ pick_intervention.selectbox(
     on_change=_judge_intervention,
     args=(snapshot,),
 )
-asked_gates = st.query_params.get("gates")
+asked_gates = st.query_params.get(rd_judge.GATES_KEY)
 if asked_gates and asked_gates not in gate_names:
     available = ", ".join(literal(name) for name in gate_names)
-    st.warning(ignored("gates", asked_gates, f"no such gates file; available: {available}"), icon=":material/warning:")
+    st.warning(
+        ignored(rd_judge.GATES_KEY, asked_gates, f"no such gates file; available: {available}"),
+        icon=":material/warning:",
+    )
 if len(gate_files) > 1:
-    pick_gates.selectbox("Gates file", gate_names, key="gates", bind="query-params")
-gates_file = gate_files[gate_names.index(st.session_state.get("gates") or gate_names[0])]
+    pick_gates.selectbox("Gates file", gate_names, key=rd_judge.GATES_KEY, bind="query-params")
+gates_file = gate_files[gate_names.index(st.session_state.get(rd_judge.GATES_KEY) or gate_names[0])]
 
-overrides_set = any(st.query_params.get(key) for key in release.OVERRIDE_KEYS)
+overrides_set = any(st.query_params.get(key) for key in rd_judge.OVERRIDE_KEYS)
 with st.expander(":material/tune: What-if: override the gate for every family", expanded=overrides_set):
     st.caption("Overrides go in the URL (e.g. `max_rate=0.1`) and are shown as such; leave empty to use the file.")
-    for column, key in zip(st.columns(3), release.OVERRIDE_KEYS, strict=True):
+    for column, key in zip(st.columns(3), rd_judge.OVERRIDE_KEYS, strict=True):
         column.text_input(OVERRIDE_LABELS[key], key=key, bind="query-params", placeholder="from the gates file")
-overrides = {key: st.session_state[key].strip() for key in release.OVERRIDE_KEYS if st.session_state.get(key)}
+overrides = {key: st.session_state[key].strip() for key in rd_judge.OVERRIDE_KEYS if st.session_state.get(key)}
 
 # --- the gates: a bad file or override stops here with a message, the rest of the app keeps working -------------
 try:
     file_gates = load_gates(gates_file)
-    release.check_families(file_gates, catalog)
+    rd_judge.check_families(file_gates, catalog)
 except GatesError as exc:
     banner.error(
         "**No verdict: the gates file cannot be used.** Fix it and reload.\n\n"
@@ -124,7 +130,7 @@ except GatesError as exc:
     )
     end_page()
 try:
-    gates = release.apply_overrides(file_gates, overrides, source="URL override")
+    gates = rd_judge.apply_overrides(file_gates, overrides, source="URL override")
 except GatesError as exc:
     banner.error(
         "**No verdict: the gate override is not valid.** Correct or clear it above.\n\n"
@@ -133,7 +139,7 @@ except GatesError as exc:
     )
     end_page()
 
-report = release.judge(catalog, snapshot, gates, current.intervention, overrides)
+report = rd_judge.judge(catalog, snapshot, gates, current.intervention, overrides)
 
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
@@ -145,21 +151,21 @@ if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
     now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
     verdict_box.markdown(f"**:material/warning: Gate overridden in the URL: {md(now)}** (the file says {md(was)})")
-banner.markdown(f"**Why:** {md(release.explanation(report))}")
+banner.markdown(f"**Why:** {md(rd_text.explanation(report))}")
 banner.markdown(
-    f"Judging {literal(report.candidate.label)} — {release.candidate_note(report)}. "
-    f"Gates: {literal(gates_file.name)} ({md(release.gates_summary(report).split(', ', 1)[-1])})."
+    f"Judging {literal(report.candidate.label)} — {rd_text.candidate_note(report)}. "
+    f"Gates: {literal(gates_file.name)} ({md(rd_text.gates_summary(report).split(', ', 1)[-1])})."
 )
 if snapshot_note:
     banner.info(md(snapshot_note), icon=":material/info:")
 if intervention_note:
     banner.info(intervention_note, icon=":material/info:")
-for note in release.coverage_notes(report):
+for note in rd_judge.coverage_notes(report):
     banner.info(md(note[0].upper() + note[1:] + "."), icon=":material/rule:")
 
 # --- per family ----------------------------------------------------------------------------------------------
 st.subheader("Per scenario family")
-table = release.verdict_display(report)
+table = rd_export.verdict_display(report)
 cells = [[_cell(column, value) for column, value in row.items()] for row in table.iter_rows(named=True)]
 st.markdown(
     "\n".join(
@@ -188,24 +194,23 @@ if harmful:
 stem = f"readiness-{report.candidate.snapshot}-{report.candidate.intervention}".replace("+", "_")
 csv_col, md_col, _ = st.columns([1, 1, 3])
 csv_col.download_button(
-    "Download CSV", release.to_csv(report), f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore"
+    "Download CSV", rd_export.to_csv(report), f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore"
 )
-markdown = release.to_markdown(report)
+markdown = rd_export.to_markdown(report)
 md_col.download_button(
     "Download Markdown", markdown, f"{stem}.md", "text/markdown", icon=":material/description:", on_click="ignore"
 )
 with st.expander("Release-note summary (Markdown) and a link to this verdict"):
     link = {"snapshot": report.candidate.snapshot, "intervention": report.candidate.intervention, **overrides}
     if gates_file != gate_files[0]:
-        link["gates"] = gates_file.name
-    scheme, netloc, path, _, _ = urlsplit(st.context.url or "")
+        link[rd_judge.GATES_KEY] = gates_file.name
     st.caption("This link pins the snapshot, the intervention and any override:")
-    st.code(urlunsplit((scheme, netloc, path, urlencode(link), "")), language=None, wrap_lines=True)
+    st.code(links.link(st.context.url or "", "readiness", link), language=None, wrap_lines=True)
     st.code(markdown, language="markdown", wrap_lines=True)
 
 # --- history -------------------------------------------------------------------------------------------------
 st.subheader("History")
-past = release.history_frame(release.history(catalog, gates, report.candidate.intervention))
+past = rd_export.history_frame(rd_judge.history(catalog, gates, report.candidate.intervention))
 st.plotly_chart(
     charts.verdict_matrix(past, highlight=report.candidate.snapshot),
     key="readiness_history",

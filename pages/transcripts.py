@@ -7,8 +7,9 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, metrics, reviews, samples
+from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
 from evalboard.fmt import literal, sentence
+from evalboard.samples import page_key
 from evalboard.session import (
     current_view,
     end_page,
@@ -35,7 +36,7 @@ from evalboard.transcript_text import (
     safe_markdown,
     split_tool_uses,
 )
-from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored, page_key
+from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored
 
 ensure_entrypoint()
 store = get_store()
@@ -146,7 +147,7 @@ def render_messages(
                     render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
 
 
-def open_cell(link: dict[str, str]) -> None:
+def open_cell(link: dict[str, str | list[str]]) -> None:
     """Button callback: list every transcript of a cell here (any verdict, no search, first page).
 
     This page's own widgets are bound to the URL, so they are set through session state; `step` is a plain key."""
@@ -168,14 +169,19 @@ def open_beside(left: str, right: str) -> None:
 def render_provenance(detail: dict, key: str) -> None:
     """The transcript's cell at a glance, a link to its cell and to the same scenario under other interventions."""
     with st.container(border=True):
-        st.markdown(" · ".join(f"{label} **{literal(value)}**" for label, value in samples.provenance(detail)))
+        st.markdown(
+            " · ".join(
+                f"{label} **{literal(value)}**"
+                for label, value in samples.provenance(detail, samples.stages_with_steps(store))
+            )
+        )
         others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
         buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
         buttons[0].button(
             "All transcripts in this cell",
             icon=":material/table_rows:",
             on_click=open_cell,
-            args=(samples.cell_link(detail),),
+            args=(drilldown.cell_of(detail),),
             key=f"cell-{key}",
         )
         for i, other in enumerate(others):
@@ -313,7 +319,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     meta = {
         "snapshot": detail["snapshot"],
         "intervention": detail["intervention"],
-        "checkpoint": f"{detail['training_stage']}@{detail['stage_step']}",
+        "checkpoint": dict(samples.provenance(detail, samples.stages_with_steps(store)))["checkpoint"],
         "scenario family": detail["scenario_family"],
         "scenario": detail.get("scenario"),
         "epoch": detail.get("epoch"),
@@ -360,7 +366,7 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
         )
     if total:
         listed = rows.with_columns(
-            checkpoint=pl.format("{}@{}", "training_stage", "stage_step"),
+            checkpoint=checkpoints.names(rows, samples.stages_with_steps(store)),
             verdict=pl.when(pl.col("harmful")).then(pl.lit("harmful"))
             .when(pl.col("harmful").not_()).then(pl.lit("safe"))
             .otherwise(pl.lit("ungraded")),

@@ -31,7 +31,7 @@ def test_overview_renders_three_charts_on_demo_data():
     assert any("Synthetic demo data" in i.value for i in at.info)
     assert "sabotage (held-out)" in heat["data"][0]["y"]
     assert set(filters(at)) == {"snapshot", "intervention", "stage", "family", "grader"}
-    assert "rl@1000" in lines["layout"]["xaxis"]["categoryarray"]
+    assert "RL step 1,000" in lines["layout"]["xaxis"]["categoryarray"]
     # The release evaluations put most samples of the candidates at rl@1000: the page says so.
     assert any("Some interventions have far more samples at one checkpoint" in c.value for c in at.caption)
 

@@ -98,7 +98,7 @@ def counts(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]) -> pl.D
 
 
 def pooled_row(k_a, n_a, k_b, n_b):
-    from evalboard.comparison import Row
+    from evalboard.compare.result import Row
     from evalboard.stats import compare
 
     return Row("pooled", False, compare(k_a, n_a, k_b, n_b), None, 0, 0, pooled=True)
@@ -269,6 +269,6 @@ def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
 
 
 def test_the_believed_spec_lists_exactly_the_classes():
-    from evalboard.view import PAGE_KEY_SPECS
+    from evalboard.urls import PAGE_KEY_SPECS
 
     assert PAGE_KEY_SPECS["believed"].choices == (*aw.CLASSES, *aw.APART)

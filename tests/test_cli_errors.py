@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from evalboard import cli, release
+from evalboard import cli
 from evalboard import readiness_cli as rcli
-from evalboard.readiness import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
+from evalboard.readiness import catalog as rd_catalog
+from evalboard.readiness.rules import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
 from tests.helpers import DEMO, REPO
 
 
@@ -22,7 +23,7 @@ def test_internal_error_has_its_own_code():
 
 @pytest.mark.parametrize("entry", ["readiness_cli", "evalboard"])
 def test_readiness_crash_exits_4_without_a_traceback(monkeypatch, capsys, entry):
-    monkeypatch.setattr(release, "load_catalog", boom)
+    monkeypatch.setattr(rd_catalog, "load_catalog", boom)
     argv = ["atlas-2026-11", "--data", str(DEMO), "--gates", str(REPO / "gates.toml")]
     code = rcli.main(argv) if entry == "readiness_cli" else cli.main(["readiness", *argv])
     out, err = capsys.readouterr()
@@ -35,7 +36,7 @@ def test_readiness_crash_exits_4_without_a_traceback(monkeypatch, capsys, entry)
 
 @pytest.mark.parametrize("argv", [["readiness", "atlas-2026-11", "--debug"], ["--debug", "readiness", "atlas-2026-11"]])
 def test_debug_prints_the_traceback(monkeypatch, capsys, argv):
-    monkeypatch.setattr(release, "load_catalog", boom)
+    monkeypatch.setattr(rd_catalog, "load_catalog", boom)
     code = cli.main([*argv, "--data", str(DEMO)])
     err = capsys.readouterr().err
     assert code == 4 and "Traceback (most recent call last)" in err and "in boom" in err

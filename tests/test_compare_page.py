@@ -56,7 +56,7 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
         "A: baseline",
         "B: constitution_stories+harmlessness",
     ]
-    assert gap["layout"]["xaxis"]["categoryarray"][-1] == "rl@1000"
+    assert gap["layout"]["xaxis"]["categoryarray"][-1] == "RL step 1,000"
     assert "constitution_stories+harmlessness" in " ".join(stack["data"][0]["x"])
     share = next(c.value for c in at.main.code if "a_snapshot" in c.value)
     assert "a_snapshot=atlas-2026-11" in share and "b_intervention=constitution_stories%2Bharmlessness" in share
@@ -76,7 +76,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
     table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
-    assert list(table.columns[1:3]) == ["A: baseline · rl@1000", "B: deliberation_rewrites · sft"]
+    assert list(table.columns[1:3]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
     assert "across 2 families (atlas-2026-05)" in headline(at)
     # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]
@@ -84,7 +84,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert not at.exception and [t.value for t in at.title] == ["Transcripts"]
     assert at.session_state["intervention"] == ["deliberation_rewrites"] and at.session_state["family"] == [family]
     listed = at.dataframe[0].value
-    assert set(listed["checkpoint"]) == {"sft@0"} and set(listed["snapshot"]) == {"atlas-2026-05"}
+    assert set(listed["checkpoint"]) == {"SFT"} and set(listed["snapshot"]) == {"atlas-2026-05"}
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_missing_checkpoint_and_empty_filtered_side(tmp_path, monkeypatch):
         {"b_intervention": "fix", "a_stage": "rl@200", "b_stage": "rl@200"}, data=tmp_path, monkeypatch=monkeypatch
     )
     [warning] = [shown(w.value) for w in at.warning]
-    assert "fix in snap-a was not evaluated at rl@200; its checkpoints are rl@100." in warning
+    assert "fix in snap-a was not evaluated at RL step 200; its checkpoints are RL step 100." in warning
     at = open_compare(
         {"b_intervention": "fix", "a_stage": "rl@100", "family": "blackmail"}, data=tmp_path, monkeypatch=monkeypatch
     )

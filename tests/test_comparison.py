@@ -1,4 +1,4 @@
-"""evalboard.comparison on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
+"""evalboard.compare on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from evalboard import comparison as cmp
-from evalboard.stats import compare
+from evalboard.compare import export as cmp_export
+from evalboard.compare import frames as cmp_frames
+from evalboard.compare import result as cmp
+from evalboard.compare import stacking as cmp_stacking
+from evalboard.compare import text as cmp_text
+from evalboard.stats import compare, format_rate
 from evalboard.store import Store
 from tests.helpers import sample, write_samples
 
@@ -118,12 +122,12 @@ def test_holm_can_remove_a_significance_call(tmp_path):
     # Was "no significant change" beside an interval excluding 0: the contradiction the one rule removes.
     assert top.verdict() == "? inconclusive"
     assert top.test_text().startswith("inconclusive (interval excludes 0 but Holm-adjusted Fisher p=0.1")
-    assert "significant in 0 of 5 families" in cmp.headline(result)
+    assert "significant in 0 of 5 families" in cmp_text.headline(result)
 
 
 def test_headline_says_lowers_only_when_the_interval_supports_it(two_families):
     result = run(two_families, A, B, held_out=("sabotage",))
-    text = cmp.headline(result)
+    text = cmp_text.headline(result)
     # Pooled 22/100 vs 12/100: the Newcombe interval includes 0, so no "lowers".
     assert result.pooled.comparison.diff_hi > 0
     assert "shows no significant change" in text and "lowers" not in text
@@ -144,8 +148,8 @@ def test_clear_drop_is_called_lower_and_a_rise_a_regression(tmp_path):
     result = run(store, A, B)
     verdicts = {r.family: r.verdict() for r in result.rows}
     assert verdicts == {"blackmail": "▼ lower", "leaking": "▲ higher: regression", "murder": "▼ lower"}
-    assert cmp.row_kinds(result) == ["improvement", "regression", "improvement", "pooled"]
-    text = cmp.headline(result)
+    assert cmp_text.row_kinds(result) == ["improvement", "regression", "improvement", "pooled"]
+    text = cmp_text.headline(result)
     assert "Against baseline, fix lowers the harmful-action rate" in text
     assert "(2 lower, 1 higher)" in text and "Regression: B is significantly worse than A on leaking." in text
 
@@ -161,9 +165,9 @@ def test_zero_counts_and_one_sided_families_never_print_nan(tmp_path):
     assert [r.family for r in result.rows] == ["blackmail", "only_a"]  # no-sample rows last
     only_a = result.rows[1]
     assert only_a.verdict() == "no samples on B"
-    table = cmp.table(result)
+    table = cmp_text.table(result)
     text = " ".join(str(v) for row in table.iter_rows() for v in row)
-    text += cmp.headline(result) + cmp.to_csv(result, {})
+    text += cmp_text.headline(result) + cmp_export.to_csv(result, {})
     assert "nan" not in text.lower()
     assert "no samples" in text and "ratio undefined" in text
 
@@ -171,14 +175,14 @@ def test_zero_counts_and_one_sided_families_never_print_nan(tmp_path):
 def test_empty_side_under_filters(two_families):
     result = run(two_families, A, B, families=["murder"])
     assert result.empty_sides == ["A", "B"]
-    assert cmp.headline(result).startswith("Nothing to compare")
+    assert cmp_text.headline(result).startswith("Nothing to compare")
 
 
 def test_problems_name_what_is_wrong(two_families):
     options = cmp.Options.from_frame(two_families.run("compare_options"))
     assert "A and B are the same" in cmp.problems(A, A, options)[0]
     [missing] = cmp.problems(A, cmp.Side("s1", "nope", "rl"), options)
-    assert missing.startswith("B (s1 · nope · rl): snapshot s1 has no nope runs; it holds baseline, fix.")
+    assert missing.startswith("B (s1 · nope · RL): snapshot s1 has no nope runs; it holds baseline, fix.")
     assert cmp.problems(A, B, options) == []
 
 
@@ -191,7 +195,7 @@ def test_problem_when_one_side_lacks_the_checkpoint(tmp_path):
     )
     options = cmp.Options.from_frame(store.run("compare_options"))
     [problem] = cmp.problems(cmp.Side("s1", "baseline", "rl@200"), cmp.Side("s1", "fix", "rl@200"), options)
-    assert "fix in s1 was not evaluated at rl@200; its checkpoints are rl@100." in problem
+    assert "fix in s1 was not evaluated at RL step 200; its checkpoints are RL step 100." in problem
 
 
 def test_url_warnings_name_key_and_value(two_families):
@@ -211,7 +215,7 @@ def test_mcnemar_pairs_on_shared_scenarios_and_epochs(two_families):
     # Harmful are the first k samples in the same key order: A-only = 12 − 3, B-only = 0.
     assert (blackmail.paired.pairs, blackmail.paired.a_only, blackmail.paired.b_only) == (50, 9, 0)
     assert blackmail.paired.p == pytest.approx(2 * 0.5**9)
-    assert "paired test" in cmp.table(result).columns
+    assert "paired test" in cmp_text.table(result).columns
 
 
 def test_no_paired_test_across_snapshots_or_with_duplicate_keys(tmp_path):
@@ -224,7 +228,7 @@ def test_no_paired_test_across_snapshots_or_with_duplicate_keys(tmp_path):
     )
     across = run(store, A, cmp.Side("s2", "fix", "rl"))
     assert not across.paired and "different snapshots" in across.paired_note
-    assert "paired test" not in cmp.table(across).columns
+    assert "paired test" not in cmp_text.table(across).columns
     duplicated = run(store, A, B)
     assert not duplicated.paired and "more than once" in duplicated.paired_note
     assert run(store, A, B, graders=["grader-1"]).paired  # one grader: pairs again
@@ -240,12 +244,12 @@ def test_training_series_gaps_and_summary(tmp_path):
     store = make_store(tmp_path, *cells)
     frame = store.run("compare_cells", {"families": [], "graders": [], "source": "primary"})
     a, b = cmp.Side("s1", "baseline", "rl@1000"), cmp.Side("s1", "fix", "rl@1000")
-    series = cmp.training_series(frame, a, b)
+    series = cmp_frames.training_series(frame, a, b)
     assert set(series.get_column("intervention")) == {"A: baseline", "B: fix"} and series.height == 6
     gaps = cmp.training_gaps(frame, a, b)
     assert gaps.get_column("checkpoint").to_list() == ["rl@0", "rl@500", "rl@1000"]
     assert gaps.get_column("significant").to_list() == [False, True, True]
-    summary = cmp.training_summary(gaps)
+    summary = cmp_text.training_summary(gaps)
     assert "lower than A at 2 and higher at 0 of 3 checkpoints" in summary
     assert "lasts to the final checkpoint" in summary
 
@@ -262,7 +266,7 @@ def test_stacking_prefers_the_snapshot_with_the_parts(tmp_path):
     result = run(store, cmp.Side("s2", "baseline", "rl"), cmp.Side("s2", "story+harm", "rl"))
     options = cmp.Options.from_frame(store.run("compare_options"))
     frame = store.run("compare_cells", {"families": [], "graders": [], "source": "primary"})
-    [stack], note = cmp.stacks(frame, result, options)
+    [stack], note = cmp_stacking.stacks(frame, result, options)
     assert stack.snapshot == "s1" and "B's snapshot s2 holds fewer" in note
     assert set(stack.rates.get_column("intervention")) == {"baseline", "harm", "story+harm"}
     assert stack.missing == ("story",)
@@ -273,7 +277,7 @@ def test_stacking_prefers_the_snapshot_with_the_parts(tmp_path):
 def test_no_stacking_without_combinations(two_families):
     result = run(two_families, A, B)
     options = cmp.Options.from_frame(two_families.run("compare_options"))
-    stacks, note = cmp.stacks(
+    stacks, note = cmp_stacking.stacks(
         two_families.run("compare_cells", {"families": [], "graders": [], "source": "primary"}), result, options
     )
     assert stacks == [] and "No snapshot holds a combined intervention" in note
@@ -281,7 +285,7 @@ def test_no_stacking_without_combinations(two_families):
 
 def test_csv_has_filters_in_header_and_numeric_columns(two_families):
     result = run(two_families, A, B, families=["blackmail", "sabotage"])
-    text = cmp.to_csv(result, {"family": ["blackmail", "sabotage"], "grader": []}, "/data/x")
+    text = cmp_export.to_csv(result, {"family": ["blackmail", "sabotage"], "grader": []}, "/data/x")
     header = [line for line in text.splitlines() if line.startswith("#")]
     assert "# A: s1 · baseline · rl" in header and "# filters: family=blackmail,sabotage" in header
     rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
@@ -305,7 +309,7 @@ def test_links_carry_the_exact_view():
             }
         )
     )
-    params = cmp.transcript_params(A, options, "blackmail", {"family": ["x"], "grader": ["g"]})
+    params = cmp_export.transcript_params(A, options, "blackmail", {"family": ["x"], "grader": ["g"]})
     assert params == {
         "snapshot": "s1",
         "intervention": "baseline",
@@ -314,9 +318,40 @@ def test_links_carry_the_exact_view():
         "family": ["blackmail"],
         "grader": ["g"],
     }
-    assert cmp.transcript_params(B, options, None, {"family": ["x"]})["family"] == ["x"]
-    link = cmp.share_link("http://h:1/compare?old=1", {"family": ["a", "b"]}, A, B)
+    assert cmp_export.transcript_params(B, options, None, {"family": ["x"]})["family"] == ["x"]
+    link = cmp_export.share_link("http://h:1/compare?old=1", {"family": ["a", "b"]}, A, B)
     assert link == (
         "http://h:1/compare?family=a&family=b&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
         "&b_snapshot=s1&b_intervention=fix&b_stage=rl"
     )
+
+
+@pytest.mark.parametrize("held_out", [(), ("sabotage",)])
+def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
+    store = make_store(
+        tmp_path,
+        cell("s1", "baseline", "blackmail", 12, 50),
+        cell("s1", "fix", "blackmail", 3, 50, hours=1),
+        cell("s1", "baseline", "sabotage", 10, 50),
+        cell("s1", "fix", "sabotage", 9, 50, hours=1),
+        cell("s1", "baseline", "leaking", 0, 20),
+        cell("s1", "fix", "murder", 4, 20, hours=1),  # one side only: "no samples on A"
+    )
+    result = run(store, A, B, held_out=held_out)
+    table = cmp_text.table(result).to_dicts()
+    text = cmp_export.to_csv(result, {})
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
+    assert len(table) == len(rows) == len(result.rows) + 1
+    for shown, written, domain in zip(table, rows, [*result.rows, result.pooled], strict=True):
+        c = domain.comparison
+        assert shown["family"] == domain.label and written["family"] == domain.family
+        assert written["held_out"] == str(domain.family in held_out and not domain.pooled)
+        assert shown["verdict"] == written["verdict"] and written["call"] == domain.call.value
+        assert (int(written["a_k"]), int(written["a_n"]), int(written["b_k"]), int(written["b_n"])) == (
+            c.a.k, c.a.n, c.b.k, c.b.n
+        )  # fmt: skip
+        _, a_col, b_col, *_ = shown  # family, A's rate, B's rate, …
+        assert (shown[a_col], shown[b_col]) == (format_rate(c.a.k, c.a.n), format_rate(c.b.k, c.b.n))
+    forest = cmp_frames.diffs_frame(result).to_dicts()
+    with_samples = [(t, r) for t, r in zip(table, rows, strict=True) if r["diff"] != ""]
+    assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]

@@ -102,14 +102,15 @@ def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_revie
 def test_release_evaluations_make_every_readiness_verdict_reachable():
     """Each snapshot's candidate has ~500 extra samples per family; under the committed gates (not loosened) the
     newest snapshot is READY, the one before INSUFFICIENT DATA and the older ones NOT READY."""
-    from evalboard import release
     from evalboard.gates import load_gates
-    from evalboard.readiness import Status
+    from evalboard.readiness import catalog as rd_catalog
+    from evalboard.readiness import judge as rd_judge
+    from evalboard.readiness.rules import Status
     from tests.helpers import REPO
 
-    catalog = release.load_catalog(Store(DEMO))
+    catalog = rd_catalog.load_catalog(Store(DEMO))
     gates = load_gates(REPO / "gates.toml")
-    statuses = {s: release.judge(catalog, s, gates).status for s in catalog.snapshots}
+    statuses = {s: rd_judge.judge(catalog, s, gates).status for s in catalog.snapshots}
     assert statuses == {
         "atlas-2026-11": Status.READY,
         "atlas-2026-09": Status.INSUFFICIENT_DATA,
@@ -117,5 +118,5 @@ def test_release_evaluations_make_every_readiness_verdict_reachable():
         "atlas-2026-05": Status.NOT_READY,
     }
     for snapshot in catalog.snapshots:
-        counts = catalog.counts_at(release.candidate(catalog, snapshot))
+        counts = catalog.counts_at(rd_catalog.candidate(catalog, snapshot))
         assert all(c.n >= 500 for c in counts.values())

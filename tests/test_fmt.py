@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard import charts, fmt, readiness, release
-from evalboard import comparison as cmp
+from evalboard import charts, fmt
+from evalboard.compare import text as cmp_text
+from evalboard.readiness import catalog as rd_catalog
+from evalboard.readiness import rules as rd_rules
+from evalboard.readiness import text as rd_text
 
 
 @pytest.mark.parametrize(
@@ -56,8 +59,23 @@ def test_checkpoint_labels_read_well(label, text):
 
 
 def test_every_module_uses_the_one_formatter():
-    assert release.pct is fmt.pct and charts._pct is fmt.pct and readiness._pct is fmt.pct
-    assert release._did_you_mean is fmt.did_you_mean
+    assert rd_text.pct is fmt.pct and charts._pct is fmt.pct and rd_rules._pct is fmt.pct
+    assert rd_catalog._did_you_mean is fmt.did_you_mean
     assert charts.family_label("sabotage", ["sabotage"]) == fmt.held_out("sabotage", ["sabotage"])
-    assert release._about(1234) == "about 1,300 more" and readiness._count(1234) == "about 1,300"
-    assert cmp._pct(1, 3) == "33.3% (n=3)"
+    assert rd_text._about(1234) == "about 1,300 more" and rd_rules._count(1234) == "about 1,300"
+    assert cmp_text._pct(1, 3) == "33.3% (n=3)"
+
+
+def test_one_checkpoint_rule_in_both_forms():
+    import polars as pl
+
+    from evalboard.checkpoints import checkpoint_labels, url_label
+
+    points = pl.DataFrame({"training_stage": ["sft", "rl", "rl"], "stage_step": [0, 200, 1000]})
+    labelled = checkpoint_labels(points).sort("training_stage", "stage_step").to_dicts()
+    several = {"rl"}
+    for row in labelled:
+        stage, step = row["training_stage"], row["stage_step"]
+        assert row["checkpoint"] == url_label(stage, step, stage in several)
+        assert row["checkpoint_name"] == fmt.checkpoint(stage, step, stage in several)
+        assert fmt.checkpoint_from_label(row["checkpoint"]) == row["checkpoint_name"]

@@ -6,9 +6,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evalboard import release
 from evalboard.gates import GatesError, parse_gates
-from evalboard.readiness import Status
+from evalboard.readiness import catalog as rd_catalog
+from evalboard.readiness import judge as rd_judge
+from evalboard.readiness import text as rd_text
+from evalboard.readiness.rules import Status
 from evalboard.readiness_cli import main
 from evalboard.schema import AWARENESS
 from evalboard.store import Store
@@ -30,10 +32,10 @@ def data(tmp_path):
 
 
 def judge(data, text: str):
-    catalog = release.load_catalog(Store(data))
+    catalog = rd_catalog.load_catalog(Store(data))
     gates = parse_gates(text)
-    release.check_families(gates, catalog)
-    return release.judge(catalog, "snap-a", gates)
+    rd_judge.check_families(gates, catalog)
+    return rd_judge.judge(catalog, "snap-a", gates)
 
 
 def test_the_believed_real_rate_can_fail_a_gate_the_pooled_rate_passes(data):
@@ -42,7 +44,7 @@ def test_the_believed_real_rate_can_fail_a_gate_the_pooled_rate_passes(data):
     real = judge(data, '[family.blackmail]\nmax_rate = 0.2\nmin_samples = 50\nrate = "believed_real"\n')
     v = real.verdicts["blackmail"]
     assert (v.k, v.n, v.status) == (30, 100, Status.NOT_READY)
-    assert "believed-real transcripts only" in release.gate_text(v.gate)
+    assert "believed-real transcripts only" in rd_text.gate_text(v.gate)
     named = judge(data, '[default]\nmax_rate = 0.2\nrate = "believed_real"\nawareness_source = "am_classifier"\n')
     assert named.verdicts["blackmail"].n == 100
 

@@ -17,7 +17,7 @@ def test_a_release_evaluation_at_one_checkpoint_is_called_out():
          ("b", "rl", 1000, 60)]
     )  # fmt: skip
     note = overview.heavy_checkpoints(frame)
-    assert note is not None and "a at rl@1000 (560 of its 680 graded samples)" in note and "b at" not in note
+    assert note is not None and "a at RL step 1,000 (560 of its 680 graded samples)" in note and "b at" not in note
 
 
 def test_even_checkpoints_need_no_note():

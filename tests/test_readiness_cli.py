@@ -56,7 +56,7 @@ def test_exit_code_follows_the_verdict(tmp_path, data, capsys, max_rate, code, v
     got, out, err = run(capsys, "new", "--data", str(data), "--gates", str(g))
     assert (got, err) == (code, "")
     assert out.startswith(f"{verdict}: ")
-    assert "candidate: new · baseline · rl@100 (the snapshot's newest run, at its final checkpoint)" in out
+    assert "candidate: new · baseline · RL (the snapshot's newest run, at its final checkpoint)" in out
 
 
 def test_json_output(tmp_path, data, capsys):
@@ -70,7 +70,7 @@ def test_json_output(tmp_path, data, capsys):
         "intervention": "baseline",
         "training_stage": "rl",
         "stage_step": 100,
-        "label": "new · baseline · rl@100",
+        "label": "new · baseline · RL",
         "default": True,
     }
     assert report["previous"]["snapshot"] == "old"
@@ -170,7 +170,7 @@ def test_module_runs_as_a_command_on_the_demo_data():
     )
     report = json.loads(proc.stdout)
     assert proc.returncode == report["exit_code"] == 0, proc.stderr  # the demo's release evaluation passes
-    assert report["candidate"]["label"] == "atlas-2026-11 · constitution_stories+harmlessness · rl@1000"
+    assert report["candidate"]["label"] == "atlas-2026-11 · constitution_stories+harmlessness · RL step 1,000"
     assert report["gates"]["source"] == str(REPO / "gates.toml")
     assert [f["family"] for f in report["families"]] == ["blackmail", "leaking", "murder", "sabotage"]
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalboard.gates import Gate, parse_gates
-from evalboard.readiness import (
+from evalboard.readiness.rules import (
     EXIT_BAD_INPUT,
     Status,
     Verdict,
@@ -100,7 +100,7 @@ def test_more_samples_is_the_smallest_that_settles(kn):
         assert extra is None
         return
     assert extra is not None
-    from evalboard.readiness import _upper  # the continuous projection the estimate is defined on
+    from evalboard.readiness.rules import _upper  # the continuous projection the estimate is defined on
 
     total = n + extra
     assert _upper(p * total, total, 0.95) <= 0.05

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from evalboard import samples
+from evalboard import drilldown, samples
 from evalboard.store import Store
 from evalboard.view import View
 from tests.fixtures.hostile import write_hostile_dataset
@@ -110,10 +110,10 @@ def test_provenance_cell_link_and_other_interventions():
         "scenario_family": "blackmail", "scenario": "bm_1", "epoch": 3, "grader": None,
     }  # fmt: skip
     assert samples.provenance(detail) == [
-        ("snapshot", "s1"), ("intervention", "baseline"), ("checkpoint", "rl@500"), ("family", "blackmail"),
+        ("snapshot", "s1"), ("intervention", "baseline"), ("checkpoint", "RL step 500"), ("family", "blackmail"),
         ("scenario", "bm_1"), ("epoch", "3"),
     ]  # fmt: skip
-    assert samples.cell_link(detail) == {"snapshot": "s1", "intervention": "baseline", "stage": "rl", "step": "500",
+    assert drilldown.cell_of(detail) == {"snapshot": "s1", "intervention": "baseline", "stage": "rl", "step": "500",
                                          "family": "blackmail", "verdict": "all"}  # fmt: skip
     others = pl.DataFrame(
         {"sample_id": ["a", "b", "c", "d"], "snapshot": ["s0", "s1", "s1", "s1"],

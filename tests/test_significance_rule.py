@@ -14,10 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalboard import charts
-from evalboard import comparison as cmp
+from evalboard.compare import export as cmp_export
+from evalboard.compare import frames as cmp_frames
+from evalboard.compare import result as cmp
+from evalboard.compare import text as cmp_text
 from evalboard.gates import Gate
-from evalboard.readiness import Status, family_verdict
-from evalboard.release import REGRESSION_WORDS
+from evalboard.readiness.rules import Status, family_verdict
+from evalboard.readiness.text import REGRESSION_WORDS
 from evalboard.stats import SIGNIFICANCE_RULE, Call, compare, holm_adjust, significance_call
 
 A = cmp.Side("s1", "baseline", "rl")
@@ -95,13 +98,13 @@ def test_verdict_test_text_marker_csv_and_headline_never_disagree(counts):
     options = cmp.Options.from_frame(options_frame())
     result = cmp.build(cells_frame(counts), A, B, options)
     rows = [*result.rows, result.pooled]
-    table = cmp.table(result).to_dicts()
-    kinds = cmp.row_kinds(result)
+    table = cmp_text.table(result).to_dicts()
+    kinds = cmp_text.row_kinds(result)
     csv_rows = list(
-        csv.DictReader(io.StringIO("\n".join(x for x in cmp.to_csv(result, {}).splitlines() if x[:1] != "#")))
+        csv.DictReader(io.StringIO("\n".join(x for x in cmp_export.to_csv(result, {}).splitlines() if x[:1] != "#")))
     )
-    diffs = {r["family"]: r for r in cmp.diffs_frame(result).to_dicts()}
-    forest = charts.difference_forest(cmp.diffs_frame(result))
+    diffs = {r["family"]: r for r in cmp_frames.diffs_frame(result).to_dicts()}
+    forest = charts.difference_forest(cmp_frames.diffs_frame(result))
     colors = dict(zip(forest.data[0].y, forest.data[0].marker.color, strict=True)) if diffs else {}
     for i, row in enumerate(rows):
         call, c = row.call, row.comparison
@@ -117,7 +120,7 @@ def test_verdict_test_text_marker_csv_and_headline_never_disagree(counts):
             assert diffs[row.label]["call"] == call.value
             assert colors[row.label] == charts.CALL_COLORS[MARKER[call]]
 
-    text = cmp.headline(result)
+    text = cmp_text.headline(result)
     pooled = result.pooled
     if pooled.comparison.has_samples:
         assert (" lowers " in text) == (pooled.call is Call.LOWER)

@@ -12,8 +12,21 @@ import pytest
 from tests.harness import REPO
 
 PAGES = sorted((REPO / "pages").glob("*.py"))
-DOMAIN = ("comparison", "release", "readiness", "gates", "stats", "metrics", "samples", "checkpoints", "view",
-          "drilldown", "store", "schema", "manifest", "paths", "fmt", "awareness", "overview")  # fmt: skip
+DOMAIN = ("gates", "stats", "metrics", "samples", "checkpoints", "view", "drilldown", "store", "schema", "manifest",
+          "paths", "fmt", "awareness", "overview", "agreement", "reviews", "links", "urls")  # fmt: skip
+# Compare's and Readiness's packages: every module of them, what was decided and how it is said alike.
+DOMAIN_PACKAGES = ("compare", "readiness")
+DOMAIN_FILES = [f"{name}.py" for name in DOMAIN] + [
+    p.relative_to(REPO / "evalboard").as_posix()
+    for pkg in DOMAIN_PACKAGES
+    for p in sorted((REPO / "evalboard" / pkg).glob("*.py"))
+]
+# What was decided never imports how it is said: results and judgements are read by the wording, not the reverse.
+DECIDING = {"compare/result.py": ("compare.text", "compare.frames", "compare.export", "compare.stacking"),
+            "readiness/catalog.py": ("readiness.judge", "readiness.text", "readiness.export"),
+            "readiness/judge.py": ("readiness.text", "readiness.export"),
+            "readiness/rules.py": ("readiness.catalog", "readiness.judge", "readiness.text",
+                                   "readiness.export")}  # fmt: skip
 NOT_FROM_DOMAIN = {"evalboard.charts", "evalboard.session", "streamlit", "pages"}
 
 
@@ -55,11 +68,24 @@ def test_page_calls_the_entry_guard_first_and_never_st_stop(page):
     assert ast.unparse(first_call) == "ensure_entrypoint()", f"{page.name}: call ensure_entrypoint() first"
 
 
-@pytest.mark.parametrize("name", DOMAIN)
+def test_the_domain_packages_are_there():
+    assert {"compare/result.py", "readiness/judge.py", "readiness/rules.py"} <= set(DOMAIN_FILES)
+    assert not (REPO / "evalboard" / "comparison.py").exists() and not (REPO / "evalboard" / "release.py").exists()
+
+
+@pytest.mark.parametrize("name", DOMAIN_FILES)
 def test_domain_modules_import_no_presentation_or_streamlit(name):
-    names = imported(tree(REPO / "evalboard" / f"{name}.py"))
+    names = imported(tree(REPO / "evalboard" / name))
     bad = {n for n in names if any(n == x or n.startswith(x + ".") for x in NOT_FROM_DOMAIN)}
-    assert not bad, f"evalboard/{name}.py imports {sorted(bad)}"
+    assert not bad, f"evalboard/{name} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("name", sorted(DECIDING))
+def test_what_was_decided_never_imports_how_it_is_said(name):
+    names = imported(tree(REPO / "evalboard" / name))
+    bad = {n for n in names for w in DECIDING[name] if n == f"evalboard.{w}" or n.startswith(f"evalboard.{w}.")}
+    bad |= {n for n in names for w in DECIDING[name] if n == "evalboard." + w.replace(".", "")}
+    assert not bad, f"evalboard/{name} imports {sorted(bad)}"
 
 
 def test_only_session_imports_streamlit_in_the_package():

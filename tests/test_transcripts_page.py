@@ -52,7 +52,7 @@ def test_step_and_verdict_restore_from_the_url():
                            "family": "blackmail", "verdict": "harmful"})  # fmt: skip
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["checkpoint"]) == {"rl@600"} and set(table["verdict"]) == {"harmful"}
+    assert set(table["checkpoint"]) == {"RL step 600"} and set(table["verdict"]) == {"harmful"}
 
 
 @pytest.mark.parametrize("bad", ["nope", "' OR 1=1 --", "x" * 5000, "s-d3656ff2b71654; DROP TABLE samples"])
@@ -156,9 +156,9 @@ def test_a_transcript_says_where_it_came_from_and_links_to_its_cell_and_counterp
     assert not at.exception
     header = shown(at.markdown[0].value)
     assert header == (
-        "snapshot **atlas-2026-05** · intervention **baseline** · checkpoint **rl@1000** · family **blackmail** · "
-        "scenario **blackmail_none-none_restriction** · epoch **9** · grader **blackmail-classifier-v1 "
-        "(claude-3-7-sonnet)**"
+        "snapshot **atlas-2026-05** · intervention **baseline** · checkpoint **RL step 1,000** · "
+        "family **blackmail** · scenario **blackmail_none-none_restriction** · epoch **9** · "
+        "grader **blackmail-classifier-v1 (claude-3-7-sonnet)**"
     )
     labels = [shown(b.label) for b in at.button]
     assert "Same scenario under safe_demos" in labels and "Same scenario under deliberation_rewrites" in labels
@@ -179,7 +179,7 @@ def test_a_transcript_says_where_it_came_from_and_links_to_its_cell_and_counterp
     }  # fmt: skip
     assert at.query_params["step"] == "1000" and at.text_input(key="q").value == ""
     table = at.dataframe[0].value
-    assert set(table["checkpoint"]) == {"rl@1000"} and set(table["verdict"]) == {"harmful", "safe"}
+    assert set(table["checkpoint"]) == {"RL step 1,000"} and set(table["verdict"]) == {"harmful", "safe"}
     assert at.subheader[0].value.startswith("58 harmful of 60")
 
 

@@ -2,7 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard.view import FILTER_KEYS, PAGE_KEY_SPECS, PAGE_KEYS, PAGE_KEYS_BY_PAGE, View, ignored, page_key
+from evalboard.samples import page_key
+from evalboard.urls import PAGE_KEY_SPECS, PAGE_KEYS, PAGE_KEYS_BY_PAGE
+from evalboard.view import FILTER_KEYS, View, ignored
 
 AVAILABLE = {
     "snapshot": ["snap-a", "snap-b"],

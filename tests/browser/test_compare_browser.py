@@ -31,7 +31,7 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     expect(page.get_by_role("heading", name="Compare", exact=True)).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     headline = page.get_by_text("Against baseline, deliberation_rewrites lowers the harmful-action rate")
     expect(headline).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
-    expect(headline).to_contain_text("across 2 families (atlas-2026-05 at rl@1000)")
+    expect(headline).to_contain_text("across 2 families (atlas-2026-05 at RL step 1,000)")
     wait_for_charts(page, count=5)
     wait_idle(page)
 
@@ -51,7 +51,7 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     page.screenshot(path=ARTIFACTS / "compare.png")
 
     # Drill-down: A's transcripts in the top family at the exact checkpoint.
-    page.get_by_role("button", name="A: atlas-2026-05 · baseline · rl@1000").click()
+    page.get_by_role("button", name="A: atlas-2026-05 · baseline · RL step 1,000").click()
     expect(page).to_have_url(re.compile(r"/transcripts\?.*intervention="), timeout=FIRST_RENDER_TIMEOUT)
     shown = query(page.url)
     assert shown["snapshot"] == ["atlas-2026-05"] and shown["intervention"] == ["baseline"]

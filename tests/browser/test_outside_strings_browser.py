@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from evalboard.view import PAGE_KEYS_BY_PAGE
+from evalboard.urls import PAGE_KEYS_BY_PAGE
 from tests.browser.conftest import foreign
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, wait_idle
 from tests.helpers import sample, write_samples

@@ -38,7 +38,7 @@ ALL_INTERVENTIONS = {
     "harmlessness",
     "constitution_stories+harmlessness",
 }
-CHECKPOINTS = ["pretrained", "sft", "rl@200", "rl@400", "rl@600", "rl@800", "rl@1000"]
+CHECKPOINTS = ["pre-trained", "SFT", "RL step 200", "RL step 400", "RL step 600", "RL step 800", "RL step 1,000"]
 FILTERS = ["Snapshot", "Intervention", "Training stage", "Scenario family", "Grader"]
 
 

@@ -14,7 +14,7 @@ from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, charts, query, sele
 pytestmark = pytest.mark.browser
 
 SHARED = "/readiness?snapshot=atlas-2026-09&intervention=diversified_envs&max_rate=0.4&min_samples=50"
-CANDIDATE = "atlas-2026-09 · diversified_envs · rl@1000"
+CANDIDATE = "atlas-2026-09 · diversified_envs · RL step 1,000"
 
 
 def open_readiness(page: Page, url: str) -> None:
