@@ -1,6 +1,16 @@
-"""Suite-wide test ordering."""
+"""Suite-wide test settings: Hypothesis profiles and test ordering."""
+
+import os
 
 import pytest
+from hypothesis import settings
+
+# Property tests check what is computed, never how fast: no per-example deadline (a loaded 2-core machine can take
+# longer than Hypothesis's default 200 ms for one example, which would fail a correct test). On CI the examples are
+# derived from each test, so a run is reproducible; locally they are random, to keep finding new cases.
+settings.register_profile("evalboard", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "evalboard")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
