@@ -145,17 +145,26 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: object) -> object:
     """`value` as a CSV cell a spreadsheet shows and never runs.
 
-    None is empty, a datetime is ISO 8601, numbers and booleans stay as they are; text that a spreadsheet
-    would read as a formula gets a leading apostrophe (the usual defence against CSV injection), so a
-    reviewer's note or an intervention name such as `=HYPERLINK(…)` stays text.
+    None is empty, a datetime is ISO 8601, numbers (also written as text, "-0.031") and booleans stay as they
+    are; any other text that a spreadsheet would read as a formula gets a leading apostrophe (the usual defence
+    against CSV injection), so a reviewer's note or an intervention name such as `=HYPERLINK(…)` stays text.
     """
     if value is None:
         return ""
     if hasattr(value, "isoformat") and not isinstance(value, str):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
         return "'" + value
     return value
+
+
+def _is_number(text: str) -> bool:
+    """A plain number written as text ("-0.031", "1e-05"): a spreadsheet reads it as that number, nothing more."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text
 
 
 def csv_comment(text: object) -> str:

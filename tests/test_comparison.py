@@ -355,3 +355,12 @@ def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
     forest = cmp_frames.diffs_frame(result).to_dicts()
     with_samples = [(t, r) for t, r in zip(table, rows, strict=True) if r["diff"] != ""]
     assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]
+
+
+def test_csv_names_from_the_data_stay_text_and_header_lines_stay_comments(two_families):
+    result = run(two_families, A, B)
+    text = cmp_export.to_csv(result, {"family": ['=HYPERLINK("http://127.0.0.2")', "x\nevil,row"]})
+    assert '# filters: family==HYPERLINK("http://127.0.0.2"),x\\nevil,row' in text.splitlines()
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
+    assert [r["family"] for r in rows] == ["blackmail", "sabotage", cmp.POOLED]
+    assert all(float(r["diff"]) == pytest.approx(float(r["b_rate"]) - float(r["a_rate"]), abs=1e-5) for r in rows)

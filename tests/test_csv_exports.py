@@ -14,8 +14,10 @@ from tests.helpers import sample, write_samples
 
 def test_formula_looking_text_stays_text_and_numbers_stay_numbers():
     assert csv_cell('=HYPERLINK("http://127.0.0.2/x","click")').startswith("'=")
-    for start in ("+1", "-cmd", "@SUM(A1)", "\t=1", "\r=1"):
+    for start in ("+cmd", "-cmd", "@SUM(A1)", "\t=1", "\r=1"):
         assert csv_cell(start) == "'" + start
+    assert csv_cell("-0.031") == "-0.031" and csv_cell("1e-05") == "1e-05" and csv_cell("-inf") == "-inf"
+    assert csv_cell(" -1") == " -1" and csv_cell("-1 ") == "'-1 "
     assert csv_cell(-0.5) == -0.5 and csv_cell(3) == 3 and csv_cell(True) is True
     assert csv_cell(None) == "" and csv_cell("baseline") == "baseline"
     assert csv_cell(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00+00:00"

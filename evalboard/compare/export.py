@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping, Sequence
 
 from evalboard import links
 from evalboard.compare.result import Options, Result, Side
 from evalboard.compare.text import table_rows
+from evalboard.fmt import csv_text
 from evalboard.stats import (
     SIGNIFICANCE_RULE,
 )
@@ -61,26 +60,25 @@ def _num(x: float | None) -> str:
 
 def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: str = "") -> str:
     """The comparison as CSV with numeric columns; '#' header lines record A, B, filters and dataset."""
-    buf = io.StringIO()
-    buf.write("# evalboard comparison (difference = B - A; ratio = A/B; 95% intervals)\n")
-    buf.write(f"# A: {result.a.identifiers()}\n# B: {result.b.identifiers()}\n")
     filters = "; ".join(f"{k}={','.join(v)}" for k, v in filter_params.items() if v) or "none"
-    buf.write(f"# filters: {filters}\n")
-    if dataset:
-        buf.write(f"# dataset: {dataset}\n")
-    buf.write(f"# {result.paired_note}\n")
-    buf.write(f"# significance: {SIGNIFICANCE_RULE}\n")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["family", "held_out", "pooled", "a_k", "a_n", "a_rate", "a_lo", "a_hi", "a_ungraded", "b_k", "b_n", "b_rate",
-         "b_lo", "b_hi", "b_ungraded", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi", "fisher_p",
-         "fisher_p_holm", "significant", "regression", "verdict", "call", "mcnemar_pairs", "mcnemar_a_only",
-         "mcnemar_b_only", "mcnemar_p", "mcnemar_p_holm"]
-    )  # fmt: skip
+    comments = [
+        "evalboard comparison (difference = B - A; ratio = A/B; 95% intervals)",
+        f"A: {result.a.identifiers()}",
+        f"B: {result.b.identifiers()}",
+        f"filters: {filters}",
+        *([f"dataset: {dataset}"] if dataset else []),
+        result.paired_note,
+        f"significance: {SIGNIFICANCE_RULE}",
+    ]
+    header = ["family", "held_out", "pooled", "a_k", "a_n", "a_rate", "a_lo", "a_hi", "a_ungraded", "b_k", "b_n",
+              "b_rate", "b_lo", "b_hi", "b_ungraded", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi",
+              "fisher_p", "fisher_p_holm", "significant", "regression", "verdict", "call", "mcnemar_pairs",
+              "mcnemar_a_only", "mcnemar_b_only", "mcnemar_p", "mcnemar_p_holm"]  # fmt: skip
+    rows = []
     for shown in table_rows(result):  # the page's table rows, in its order
         row = shown.row
         c, p = row.comparison, row.paired
-        writer.writerow(
+        rows.append(
             [row.family, row.held_out, row.pooled, c.a.k, c.a.n, _num(c.a.rate), _num(c.a.lo), _num(c.a.hi),
              row.ungraded_a, c.b.k, c.b.n, _num(c.b.rate), _num(c.b.lo), _num(c.b.hi), row.ungraded_b, _num(c.diff),
              _num(c.diff_lo), _num(c.diff_hi), _num(c.ratio.estimate), _num(c.ratio.lo), _num(c.ratio.hi),
@@ -88,4 +86,4 @@ def to_csv(result: Result, filter_params: Mapping[str, Sequence[str]], dataset: 
              p.pairs if p else "", p.a_only if p else "", p.b_only if p else "", _num(p.p) if p else "",
              _num(p.p_holm) if p else ""]
         )  # fmt: skip
-    return buf.getvalue()
+    return csv_text(header, rows, comments)

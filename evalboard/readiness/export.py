@@ -3,14 +3,13 @@ table, CSV, Markdown, JSON and text; and the history frame."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
 
+from evalboard.fmt import csv_text
 from evalboard.gates import (
     absence_note,
 )
@@ -133,12 +132,7 @@ def verdict_display(report: Report) -> pl.DataFrame:
 def to_csv(report: Report) -> str:
     """The verdict table as CSV (numbers unformatted, empty where undefined)."""
     frame = verdict_frame(report)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.iter_rows():
-        writer.writerow(["" if x is None else x for x in row])
-    return out.getvalue()
+    return csv_text(frame.columns, frame.iter_rows())
 
 
 def _md(text: str) -> str:
