@@ -175,3 +175,14 @@ def test_n_is_distinct_graded_ids_for_any_split_of_files(tmp_path_factory, split
     repeated = len({i for i, _ in again})
     assert sum(d.ids for d in store.health.duplicates) >= repeated
     assert bool(store.health.duplicates) == bool(again)
+
+
+def test_a_page_sees_a_file_added_between_its_runs(tmp_path, monkeypatch):
+    from tests.harness import app_test
+
+    write_samples(tmp_path / "samples" / "a.parquet", [sample(i) for i in range(10)])
+    at = app_test(page="data_health", data=tmp_path, monkeypatch=monkeypatch, timeout=60)
+    assert not at.exception and at.metric[0].value == "10"
+    write_samples(tmp_path / "samples" / "b.parquet", [sample(100 + i) for i in range(5)])
+    at.run()
+    assert not at.exception and at.metric[0].value == "15"
