@@ -285,12 +285,21 @@ class Store:
             log = self.root / INGEST_LOG
             health = Health(self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None)
             good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
-            health = dataclasses.replace(health, duplicates=self._find_duplicates(entries, good_samples))
+            try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
+                health = dataclasses.replace(health, duplicates=self._find_duplicates(entries, good_samples))
+                rollups = self._use_rollups and not health.duplicates
+            except duckdb.Error as exc:  # queries will name the file; the next change of the files tries again
+                _LOG.warning("cannot check %s for repeated sample ids: %s", self.root, exc)
+                self._dup_key, rollups = None, False
             for table in TABLES:
                 column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
                 dedupe = table == "samples" and bool(health.duplicates)
                 self._con.execute(_view_sql(table, health.good(table), column_sets, dedupe))
-            self._build_counts(entries, good_samples, bool(health.duplicates))
+            try:
+                self._build_counts(entries, good_samples, rollups)
+            except duckdb.Error as exc:
+                _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
+                self._build_counts(entries, good_samples, False)
             for name in MACROS:  # macros bind to the views, so they follow them
                 self._con.execute(self._load(name)[0])
             self._fingerprint, self._health = fingerprint, health
@@ -354,10 +363,10 @@ class Store:
     def _rollup_sql(self, source: str) -> str:
         return self._load(ROLLUP_QUERY)[0].replace("rollup_source", f"{source} AS rollup_source")
 
-    def _build_counts(self, entries: tuple, good: list[tuple[FileStatus, FileCheck]], duplicates: bool) -> None:
-        """Define `sample_counts`: the union of the good files' rollups, or the same counts by a scan of `samples`
-        when rollups are off or some sample id occurs twice (a per-file count cannot leave the second copy out)."""
-        if not self._use_rollups or duplicates or not good:
+    def _build_counts(self, entries: tuple, good: list[tuple[FileStatus, FileCheck]], rollups: bool) -> None:
+        """Define `sample_counts`: the union of the good files' rollups, or (`rollups` False: turned off, or some
+        sample id occurs twice, which a per-file count cannot leave out) the same counts by a scan of `samples`."""
+        if not rollups or not good:
             self._rollups.clear()
             self._con.execute(f"CREATE OR REPLACE VIEW sample_counts AS {self._rollup_sql('samples')}")
             return

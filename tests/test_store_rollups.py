@@ -186,3 +186,16 @@ def test_a_page_sees_a_file_added_between_its_runs(tmp_path, monkeypatch):
     write_samples(tmp_path / "samples" / "b.parquet", [sample(100 + i) for i in range(5)])
     at.run()
     assert not at.exception and at.metric[0].value == "15"
+
+
+def test_a_file_with_damaged_data_pages_does_not_break_refresh(dataset):
+    from evalboard.store import QueryError
+
+    path = dataset / "samples" / "part-1.parquet"
+    data = bytearray(path.read_bytes())
+    data[4:200] = b"\xff" * 196  # the footer still validates; the data pages do not decode
+    path.write_bytes(bytes(data))
+    store = Store(dataset)
+    assert len(store.health.good("samples")) == 5  # refresh reads the files for rollups: it must not raise
+    with pytest.raises(QueryError):  # the damaged column (sample_id, the first) is named where it is read
+        store.run("sample_detail", {"sample_id": "t-000100"})
