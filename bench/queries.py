@@ -202,8 +202,14 @@ SCAN_QUERIES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "
 PAGE_AGGREGATES = {
     "sidebar": [("filter_options", lambda v: {})],
     "Overview": [(q, lambda v: v.params()) for q in ("rate_by_intervention", "rate_by_stage", "rate_by_family")],
-    "Compare": [("compare_cells", lambda v: {k: v.params()[k] for k in ("families", "graders", "source")})],
-    "Readiness": [("readiness_counts", lambda v: {"source": v.params()["source"]})],
+    "Compare": [
+        ("compare_options", lambda v: {}),
+        ("compare_cells", lambda v: {k: v.params()[k] for k in ("families", "graders", "source")}),
+    ],
+    "Readiness": [
+        ("readiness_candidates", lambda v: {}),
+        ("readiness_counts", lambda v: {"source": v.params()["source"]}),
+    ],
     "Data health": [("dataset_totals", lambda v: {})],
 }
 

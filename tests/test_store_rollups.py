@@ -26,6 +26,8 @@ ROLLED_UP = (
     "readiness_counts",
     "filter_options",
     "dataset_totals",
+    "readiness_candidates",
+    "compare_options",
 )
 VIEWS = [
     View(),
@@ -48,7 +50,7 @@ def _scan_queries(tmp_path):
 
 def _params(name: str, view: View) -> dict:
     params = view.params()
-    if name in ("filter_options", "dataset_totals"):
+    if name in ("filter_options", "dataset_totals", "readiness_candidates", "compare_options"):
         return {}
     if name in ("compare_cells",):
         return {k: params[k] for k in ("families", "graders", "source")}
