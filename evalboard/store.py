@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -155,28 +156,37 @@ def _view_sql(table: str, files: list[Path], column_sets: set[frozenset[str]], d
 def _duplicates_sql(files: list[Path], column_sets: set[frozenset[str]]) -> str:
     """CREATE the table of sample rows to leave out: every row of an id but its first, by file path order then row.
 
-    One scan of the sample_id column to find ids seen twice (usually none), then only those ids' rows are ranked.
+    Reads only the rows whose id hashes to a value in `_duplicate_hashes` (found by `_repeated_hashes`), so a hash
+    collision between different ids is told apart here and never counts as a duplicate.
     """
     paths = "[" + ", ".join(_sql_literal(str(p)) for p in files) + "]"
     src = _read_parquet(files, column_sets, ", filename = true, file_row_number = true")
     return f"""
 CREATE OR REPLACE TABLE _duplicate_rows AS
-WITH ids AS (
-    SELECT sample_id FROM {_read_parquet(files, column_sets)} WHERE sample_id IS NOT NULL
-), twice AS (
-    -- Group 64-bit hashes first (cheaper than strings: 1.6 vs 2.2 s at 10M), then check the few candidates exactly.
-    SELECT sample_id FROM ids
-    WHERE hash(sample_id) IN (SELECT hash(sample_id) FROM ids GROUP BY ALL HAVING count(*) > 1)
-    GROUP BY sample_id HAVING count(*) > 1
-)
 SELECT sample_id, filename, file_row_number
 FROM (
     SELECT sample_id, filename, file_row_number,
         row_number() OVER (PARTITION BY sample_id ORDER BY list_position({paths}, filename), file_row_number) AS nth
     FROM {src}
-    WHERE sample_id IN (SELECT sample_id FROM twice)
+    WHERE hash(sample_id) IN (SELECT h FROM _duplicate_hashes)
 )
 WHERE nth > 1"""
+
+
+def _repeated_hashes(con: duckdb.DuckDBPyConnection, files: list[Path]) -> np.ndarray:
+    """64-bit hashes of sample_id that occur more than once across `files` (usually none).
+
+    One file at a time into a sorted array: 0.7 s and ~270 MiB at 10M ids, where a GROUP BY over every id took
+    1.6-3.8 s and ~1 GiB (bench/README.md, "Aggregates with per-file rollups").
+    """
+    parts = [
+        con.execute(
+            f"SELECT hash(sample_id) AS h FROM read_parquet([{_sql_literal(str(p))}]) WHERE sample_id IS NOT NULL"
+        ).fetchnumpy()["h"]
+        for p in files
+    ]
+    hashes = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
 
 
 class Store:
@@ -193,6 +203,7 @@ class Store:
         self._runs = threading.local()  # per script thread: when its current run started (see refresh)
         self._scanned_at: float | None = None
         self._con = duckdb.connect(":memory:")
+        self._con.execute("SET enable_progress_bar = false")  # the refresh's one-off scans would draw one on stdout
         self._lock = threading.RLock()
         self._validated: dict[tuple[Path, int, int], FileCheck] = {}
         # Good transcripts files → their row groups' sample_id ranges (None: no statistics).
@@ -340,8 +351,8 @@ class Store:
         return dups
 
     def _duplicate_rows(self, key: tuple, files: list[Path], column_sets: set[frozenset[str]]) -> None:
-        """Fill `_duplicate_rows`, from DATA/.index/ when this set of files was checked before (the query reads every
-        sample id: ~2 s at 10M), else by the query, saving its (usually empty) result there."""
+        """Fill `_duplicate_rows`, from DATA/.index/ when this set of files was checked before (the check reads every
+        sample id: ~0.7 s at 10M), else by the check, saving its (usually empty) result there."""
         name = "|".join(f"{p.relative_to(self.root)}|{m}|{size}" for p, m, size in key)
         cached = self.root / ROLLUP_DIR / f"duplicates-{hashlib.sha256(name.encode()).hexdigest()[:32]}.parquet"
         with contextlib.suppress(Exception):  # absent or damaged: run the query
@@ -354,6 +365,11 @@ class Store:
             finally:
                 self._con.unregister("_duplicate_arrow")
             return
+        self._con.register("_hash_arrow", pa.table({"h": _repeated_hashes(self._con, files)}))
+        try:
+            self._con.execute("CREATE OR REPLACE TABLE _duplicate_hashes AS SELECT h FROM _hash_arrow")
+        finally:
+            self._con.unregister("_hash_arrow")
         self._con.execute(_duplicates_sql(files, column_sets))
         rows = self._con.sql("SELECT * FROM _duplicate_rows").to_arrow_table()
         relative = [str(Path(f).relative_to(self.root)) for f in rows.column("filename").to_pylist()]
