@@ -49,7 +49,7 @@ def source_label(source: str) -> str:
 page = st.navigation(PAGES, position="top")
 begin_warnings()
 store = get_store()
-health = store.refresh()
+health = store.refresh(new_run=True)  # the rest of this run reuses this folder scan
 
 if health.has_samples:
     options = metrics.filter_options(store)

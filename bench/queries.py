@@ -197,6 +197,72 @@ def transcript_lookup(root: Path, runs: int) -> tuple[float, float] | None:
     return median_time(fetch_ours, runs), median_time(fetch, runs)
 
 
+SCAN_QUERIES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "scan_queries"
+# The aggregate queries of Overview, Compare, Readiness and the sidebar, as the pages call them.
+PAGE_AGGREGATES = {
+    "sidebar": [("filter_options", lambda v: {})],
+    "Overview": [(q, lambda v: v.params()) for q in ("rate_by_intervention", "rate_by_stage", "rate_by_family")],
+    "Compare": [
+        ("compare_options", lambda v: {}),
+        ("compare_cells", lambda v: {k: v.params()[k] for k in ("families", "graders", "source")}),
+    ],
+    "Readiness": [
+        ("readiness_candidates", lambda v: {}),
+        ("readiness_counts", lambda v: {"source": v.params()["source"]}),
+    ],
+    "Data health": [("dataset_totals", lambda v: {})],
+}
+
+
+def aggregates(root: Path, runs: int) -> int:
+    """Each page's aggregate queries uncached: per-file rollups (today) vs the scan (tests/fixtures/scan_queries),
+    interleaved run by run; plus what a fresh store pays once (validation, duplicate-id check, rollup build)."""
+    import shutil
+    import tempfile
+
+    from evalboard.paths import QUERIES_DIR
+    from evalboard.store import ROLLUP_DIR
+
+    scan_dir = Path(tempfile.mkdtemp(prefix="scan-queries-"))
+    shutil.copytree(QUERIES_DIR, scan_dir, dirs_exist_ok=True)
+    for sql in SCAN_QUERIES.glob("*.sql"):
+        shutil.copy(sql, scan_dir / sql.name)
+    shutil.rmtree(root / ROLLUP_DIR, ignore_errors=True)
+    t0 = time.perf_counter()
+    rolled = Store(root)
+    rolled.refresh()
+    first = time.perf_counter() - t0
+    fresh = median_time(lambda: Store(root).refresh(), runs)  # rollups and duplicate check read from .index
+    plain = median_time(lambda: Store(root, rollups=False).refresh(), runs)
+    scan = Store(root, queries_dir=scan_dir, rollups=False)
+    scan.refresh()
+    n = sum(t.num_rows for t in rolled._rollups.values())
+    print(
+        f"fresh Store: first ever {first * 1000:.0f} ms (validate + duplicate ids + build rollups, {n:,} rollup rows); "
+        f"again {fresh * 1000:.0f} ms (from {ROLLUP_DIR}); without rollups {plain * 1000:.0f} ms"
+    )
+    print(f"{'page [view]':<24} {'rollups ms':>10} {'scan ms':>9} {'scan/rollups':>12}")
+    for page, calls in PAGE_AGGREGATES.items():
+        for label, view in VIEWS.items():
+            if label == "filtered" and page in ("sidebar", "Data health", "Readiness"):
+                continue
+            times = {"rollups": [], "scan": []}
+            for _ in range(runs):
+                for kind, store in (("rollups", rolled), ("scan", scan)):
+                    store._cache.clear()
+                    t0 = time.perf_counter()
+                    frames = [store.run(q, params(view)) for q, params in calls]
+                    times[kind].append(time.perf_counter() - t0)
+                    if kind == "rollups":
+                        got = frames
+                    elif not all(a.equals(b) for a, b in zip(got, frames, strict=True)):
+                        print(f"WARNING: {page} [{label}] differs between rollups and scan", file=sys.stderr)
+            r, c = statistics.median(times["rollups"]), statistics.median(times["scan"])
+            print(f"{page + ' [' + label + ']':<24} {fmt_ms(r):>10} {fmt_ms(c):>9} {c / r:12.1f}")
+    shutil.rmtree(scan_dir, ignore_errors=True)
+    return 0
+
+
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
@@ -210,14 +276,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-runs", type=int, default=3, help="timed pandas runs per query (default 3)")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
     parser.add_argument("--queries-dir", type=Path, help="run the store over another queries/ folder (experiments)")
+    parser.add_argument(
+        "--aggregates",
+        action="store_true",
+        help="only: each page's aggregate queries, rollups vs scan, and the store's one-off costs",
+    )
     args = parser.parse_args(argv)
 
     root = ensure_dataset(args.samples, args.out or synthetic.default_out(args.samples), args.reuse, True)
+    if args.aggregates:
+        print(
+            f"duckdb {duckdb.__version__}, load {os.getloadavg()[0]:.1f}; {args.samples:,} samples; "
+            f"median of {args.runs}"
+        )
+        return aggregates(root, args.runs)
     files = sorted((root / "samples").glob("*.parquet"))
     src = "read_parquet([" + ", ".join(f"'{p}'" for p in files) + "])"
     store_kwargs = {"queries_dir": args.queries_dir} if args.queries_dir else {}
+    # The pre-rollup filter_options (a scan of samples), with `samples` → read_parquet.
     BASELINE["filter_options"] = (
-        Store(root, **store_kwargs)._load("filter_options")[0].replace("FROM samples", "FROM {src} {where}")
+        (SCAN_QUERIES / "filter_options.sql").read_text().replace("FROM samples", "FROM {src} {where}")
     )
     cases = [(name, label) for name in QUERIES for label in (("all",) if name == "filter_options" else VIEWS)]
 

@@ -8,11 +8,14 @@ restart and a corrupt file never takes the rest of the dataset down. It never im
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import logging
 import os
 import re
 import stat
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +34,10 @@ from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, validate_file
 
 MACROS = ("macros",)  # queries that define macros over the views
+ROLLUP_QUERY = "sample_rollup"  # per-file counts the aggregate queries read (docs/ARCHITECTURE.md, "Rollups")
+ROLLUP_VERSION = 1  # bump when sample_rollup.sql changes: cached rollup files are keyed by it
+ROLLUP_DIR = Path(".index") / "rollups"
+RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CACHE_SIZE = 256
 INGEST_LOG = "ingest_log.jsonl"
@@ -51,6 +59,14 @@ class FileStatus:
 
 
 @dataclass(frozen=True)
+class DuplicateFile:
+    """A good samples file holding sample ids already seen earlier (in an earlier file by path order, or above)."""
+
+    path: Path
+    ids: int  # distinct ids whose row in this file is not counted
+
+
+@dataclass(frozen=True)
 class Health:
     """What the store found in the folder: used files, rejected files, the manifest."""
 
@@ -60,6 +76,7 @@ class Health:
     manifest: Manifest = field(default_factory=Manifest)
     manifest_problem: str | None = None
     ingest_log: Path | None = None  # written by `evalboard ingest`, one JSON line per imported source
+    duplicates: tuple[DuplicateFile, ...] = ()  # rows left out so each sample id counts once
 
     def good(self, table: str) -> list[Path]:
         return [f.path for f in self.files if f.table == table and f.ok]
@@ -104,28 +121,89 @@ def _ddl_type(t: pa.DataType) -> str:
     raise TypeError(f"no DuckDB type for {t}")
 
 
-def _view_sql(table: str, files: list[Path], column_sets: set[frozenset[str]]) -> str:
-    """CREATE VIEW over the good files, with NULL columns for canonical columns none of them has."""
-    schema = TABLES[table]
-    present = set().union(*column_sets)
-    cols = [f.name if f.name in present else f"CAST(NULL AS {_ddl_type(f.type)}) AS {f.name}" for f in schema]
-    if files:
-        # union_by_name costs a little on every scan: only ask for it when the files' columns differ.
-        by_name = ", union_by_name = true" if len(column_sets) > 1 else ""
-        source = f"read_parquet([{', '.join(_sql_literal(str(p)) for p in files)}]{by_name})"
+def _columns(table: str, present: set[str] | frozenset[str]) -> list[str]:
+    """The canonical columns of `table`, NULL (typed) where none of the files has one."""
+    return [f.name if f.name in present else f"CAST(NULL AS {_ddl_type(f.type)}) AS {f.name}" for f in TABLES[table]]
+
+
+def _read_parquet(files: list[Path], column_sets: set[frozenset[str]], extra: str = "") -> str:
+    # union_by_name costs a little on every scan: only ask for it when the files' columns differ.
+    by_name = ", union_by_name = true" if len(column_sets) > 1 else ""
+    return f"read_parquet([{', '.join(_sql_literal(str(p)) for p in files)}]{by_name}{extra})"
+
+
+def _view_sql(table: str, files: list[Path], column_sets: set[frozenset[str]], dedupe: bool = False) -> str:
+    """CREATE VIEW over the good files, with NULL columns for canonical columns none of them has.
+
+    `dedupe`: leave out the rows listed in `_duplicate_rows` (a sample id seen before; docs/ARCHITECTURE.md,
+    "Each sample id counts once").
+    """
+    cols = _columns(table, set().union(*column_sets))
+    if files and dedupe:
+        source = (
+            f"{_read_parquet(files, column_sets, ', filename = true, file_row_number = true')} AS r "
+            "ANTI JOIN _duplicate_rows AS d ON d.filename = r.filename AND d.file_row_number = r.file_row_number"
+        )
+        cols = [c if " AS " in c else f"r.{c}" for c in cols]
         where = ""
+    elif files:
+        source, where = _read_parquet(files, column_sets), ""
     else:
         source, where = "(SELECT 1)", " WHERE false"
     return f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(cols)} FROM {source}{where}"
 
 
+def _duplicates_sql(files: list[Path], column_sets: set[frozenset[str]]) -> str:
+    """CREATE the table of sample rows to leave out: every row of an id but its first, by file path order then row.
+
+    Reads only the rows whose id hashes to a value in `_duplicate_hashes` (found by `_repeated_hashes`), so a hash
+    collision between different ids is told apart here and never counts as a duplicate.
+    """
+    paths = "[" + ", ".join(_sql_literal(str(p)) for p in files) + "]"
+    src = _read_parquet(files, column_sets, ", filename = true, file_row_number = true")
+    return f"""
+CREATE OR REPLACE TABLE _duplicate_rows AS
+SELECT sample_id, filename, file_row_number
+FROM (
+    SELECT sample_id, filename, file_row_number,
+        row_number() OVER (PARTITION BY sample_id ORDER BY list_position({paths}, filename), file_row_number) AS nth
+    FROM {src}
+    WHERE hash(sample_id) IN (SELECT h FROM _duplicate_hashes)
+)
+WHERE nth > 1"""
+
+
+def _repeated_hashes(con: duckdb.DuckDBPyConnection, files: list[Path]) -> np.ndarray:
+    """64-bit hashes of sample_id that occur more than once across `files` (usually none).
+
+    One file at a time into a sorted array: 0.7 s and ~270 MiB at 10M ids, where a GROUP BY over every id took
+    1.6-3.8 s and ~1 GiB (bench/README.md, "Aggregates with per-file rollups").
+    """
+    parts = [
+        con.execute(
+            f"SELECT hash(sample_id) AS h FROM read_parquet([{_sql_literal(str(p))}]) WHERE sample_id IS NOT NULL"
+        ).fetchnumpy()["h"]
+        for p in files
+    ]
+    hashes = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+
 class Store:
     """Read-only access to one dataset folder (`samples/`, `transcripts/`, optional `dataset.toml`)."""
 
-    def __init__(self, root: Path | str, queries_dir: Path = QUERIES_DIR) -> None:
+    def __init__(self, root: Path | str, queries_dir: Path = QUERIES_DIR, rollups: bool = True) -> None:
+        """`rollups=False`: aggregate queries scan the samples instead of reading per-file rollups (for tests)."""
         self.root = Path(root)
         self.queries_dir = queries_dir
+        self._use_rollups = rollups
+        self._rollups: dict[tuple[Path, int, int], pa.Table] = {}  # per good samples file: its counts
+        self._dup_key: tuple | None = None  # the good samples files (path, mtime, size) duplicates were found for
+        self._dups: tuple[DuplicateFile, ...] = ()
+        self._runs = threading.local()  # per script thread: when its current run started (see refresh)
+        self._scanned_at: float | None = None
         self._con = duckdb.connect(":memory:")
+        self._con.execute("SET enable_progress_bar = false")  # the refresh's one-off scans would draw one on stdout
         self._lock = threading.RLock()
         self._validated: dict[tuple[Path, int, int], FileCheck] = {}
         # Good transcripts files → their row groups' sample_id ranges (None: no statistics).
@@ -182,9 +260,27 @@ class Store:
             _LOG.warning("left out %s: %s", path, check.problem.reason)
         return FileStatus(path, table, check.rows, problem), check
 
-    def refresh(self) -> Health:
-        """Re-check the folder; rebuild the views if any file changed. Cheap when nothing did."""
+    def refresh(self, new_run: bool = False) -> Health:
+        """Re-check the folder; rebuild the views if any file changed. Cheap when nothing did.
+
+        `new_run=True` marks the start of a script run (app.py, first thing): the folder is scanned now and
+        the rest of that run, in the same thread, reuses the scan instead of listing the folder again on every
+        query. A run never sees a file set older than its own start; other callers scan every time.
+        """
         with self._lock:
+            now = time.monotonic()
+            if new_run:
+                self._runs.started = now
+            else:
+                started = getattr(self._runs, "started", None)
+                if (
+                    started is not None
+                    and self._scanned_at is not None
+                    and self._scanned_at >= started
+                    and now - started < RUN_SCAN_TTL
+                ):
+                    return self._health
+            self._scanned_at = now
             fingerprint = self._scan()
             if fingerprint == self._fingerprint:
                 return self._health
@@ -199,9 +295,22 @@ class Store:
             manifest, manifest_problem = load_manifest(self.root)
             log = self.root / INGEST_LOG
             health = Health(self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None)
+            good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
+            try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
+                health = dataclasses.replace(health, duplicates=self._find_duplicates(entries, good_samples))
+                rollups = self._use_rollups and not health.duplicates
+            except duckdb.Error as exc:  # queries will name the file; the next change of the files tries again
+                _LOG.warning("cannot check %s for repeated sample ids: %s", self.root, exc)
+                self._dup_key, rollups = None, False
             for table in TABLES:
                 column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
-                self._con.execute(_view_sql(table, health.good(table), column_sets))
+                dedupe = table == "samples" and bool(health.duplicates)
+                self._con.execute(_view_sql(table, health.good(table), column_sets, dedupe))
+            try:
+                self._build_counts(entries, good_samples, rollups)
+            except duckdb.Error as exc:
+                _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
+                self._build_counts(entries, good_samples, False)
             for name in MACROS:  # macros bind to the views, so they follow them
                 self._con.execute(self._load(name)[0])
             self._fingerprint, self._health = fingerprint, health
@@ -211,6 +320,99 @@ class Store:
     @property
     def health(self) -> Health:
         return self.refresh()
+
+    # -- each sample id once; rollups ----------------------------------------------------------
+    @staticmethod
+    def _keys(entries: tuple, good: list[tuple[FileStatus, FileCheck]]) -> list[tuple[Path, int, int]]:
+        paths = {st.path for st, _ in good}
+        return [(p, m, size) for t, p, m, size, _ in entries if t == "samples" and p in paths]
+
+    def _find_duplicates(self, entries: tuple, good: list[tuple[FileStatus, FileCheck]]) -> tuple[DuplicateFile, ...]:
+        """Sample ids that occur more than once across the good samples files (one query, rerun only when they change).
+
+        Fills `_duplicate_rows` (the rows the samples view leaves out) and returns, per file, how many ids it repeats.
+        """
+        key = tuple(self._keys(entries, good))
+        if key == self._dup_key:
+            return self._dups
+        files = [st.path for st, _ in good]
+        dups: tuple[DuplicateFile, ...] = ()
+        if files:
+            self._duplicate_rows(key, files, {c.columns for _, c in good})
+            counts = dict(
+                self._con.execute(
+                    "SELECT filename, count(DISTINCT sample_id) FROM _duplicate_rows GROUP BY filename"
+                ).fetchall()
+            )
+            dups = tuple(DuplicateFile(p, counts[str(p)]) for p in files if str(p) in counts)
+            if dups:
+                _LOG.warning("%d samples files repeat sample ids; each id is counted once", len(dups))
+        self._dup_key, self._dups = key, dups
+        return dups
+
+    def _duplicate_rows(self, key: tuple, files: list[Path], column_sets: set[frozenset[str]]) -> None:
+        """Fill `_duplicate_rows`, from DATA/.index/ when this set of files was checked before (the check reads every
+        sample id: ~0.7 s at 10M), else by the check, saving its (usually empty) result there."""
+        name = "|".join(f"{p.relative_to(self.root)}|{m}|{size}" for p, m, size in key)
+        cached = self.root / ROLLUP_DIR / f"duplicates-{hashlib.sha256(name.encode()).hexdigest()[:32]}.parquet"
+        with contextlib.suppress(Exception):  # absent or damaged: run the query
+            rows = pq.read_table(cached)
+            paths = {str(p.relative_to(self.root)): str(p) for p in files}
+            rows = rows.set_column(1, "filename", pa.array([paths[f] for f in rows.column("filename").to_pylist()]))
+            self._con.register("_duplicate_arrow", rows)
+            try:
+                self._con.execute("CREATE OR REPLACE TABLE _duplicate_rows AS SELECT * FROM _duplicate_arrow")
+            finally:
+                self._con.unregister("_duplicate_arrow")
+            return
+        self._con.register("_hash_arrow", pa.table({"h": _repeated_hashes(self._con, files)}))
+        try:
+            self._con.execute("CREATE OR REPLACE TABLE _duplicate_hashes AS SELECT h FROM _hash_arrow")
+        finally:
+            self._con.unregister("_hash_arrow")
+        self._con.execute(_duplicates_sql(files, column_sets))
+        rows = self._con.sql("SELECT * FROM _duplicate_rows").to_arrow_table()
+        relative = [str(Path(f).relative_to(self.root)) for f in rows.column("filename").to_pylist()]
+        _save(rows.set_column(1, "filename", pa.array(relative, pa.string())), cached)
+        _prune(cached.parent, "duplicates-*.parquet", {cached})
+
+    def _rollup_sql(self, source: str) -> str:
+        return self._load(ROLLUP_QUERY)[0].replace("rollup_source", f"{source} AS rollup_source")
+
+    def _build_counts(self, entries: tuple, good: list[tuple[FileStatus, FileCheck]], rollups: bool) -> None:
+        """Define `sample_counts`: the union of the good files' rollups, or (`rollups` False: turned off, or some
+        sample id occurs twice, which a per-file count cannot leave out) the same counts by a scan of `samples`."""
+        if not rollups or not good:
+            self._rollups.clear()
+            self._con.execute(f"CREATE OR REPLACE VIEW sample_counts AS {self._rollup_sql('samples')}")
+            return
+        columns = {st.path: c.columns for st, c in good}
+        keys = self._keys(entries, good)
+        known = self._rollups
+        self._rollups = {key: known[key] if key in known else self._rollup(*key, columns[key[0]]) for key in keys}
+        _prune(self.root / ROLLUP_DIR, "rollup-*.parquet", {self._rollup_path(*key) for key in keys})
+        union = pa.concat_tables(list(self._rollups.values()), promote_options="permissive")
+        self._con.register("_rollup_arrow", union)
+        try:
+            self._con.execute("CREATE OR REPLACE TABLE _rollup AS SELECT * FROM _rollup_arrow")
+        finally:
+            self._con.unregister("_rollup_arrow")
+        self._con.execute("CREATE OR REPLACE VIEW sample_counts AS SELECT * FROM _rollup")
+
+    def _rollup_path(self, path: Path, mtime: int, size: int) -> Path:
+        name = f"{ROLLUP_VERSION}|{path.relative_to(self.root)}|{mtime}|{size}"
+        return self.root / ROLLUP_DIR / f"rollup-{hashlib.sha256(name.encode()).hexdigest()[:32]}.parquet"
+
+    def _rollup(self, path: Path, mtime: int, size: int, columns: frozenset[str]) -> pa.Table:
+        """One samples file's counts: read from DATA/.index/rollups/ if built before, else built and saved there
+        (kept in memory only when the folder is read-only)."""
+        cached = self._rollup_path(path, mtime, size)
+        with contextlib.suppress(Exception):  # absent, or damaged: build it again
+            return pq.read_table(cached)
+        select = f"(SELECT {', '.join(_columns('samples', columns))} FROM read_parquet([{_sql_literal(str(path))}]))"
+        table = self._con.sql(self._rollup_sql(select)).to_arrow_table()
+        _save(table, cached)
+        return table
 
     # -- queries -------------------------------------------------------------------------------
     def _load(self, name: str) -> tuple[str, tuple[str, ...]]:
@@ -337,6 +539,27 @@ class Store:
         return self._open_files[path]
 
 
+def _save(table: pa.Table, path: Path) -> None:
+    """Write a derived table beside the data (temporary name, then rename); a read-only folder keeps it in memory."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _LOG.info("%s kept in memory only: %s", path.name, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _prune(folder: Path, pattern: str, keep: set[Path]) -> None:
+    """Remove derived files of files that changed or went away (another store rebuilds what it still needs)."""
+    with contextlib.suppress(OSError):
+        for path in folder.glob(pattern):
+            if path not in keep:
+                path.unlink(missing_ok=True)
+
+
 def _problem(what: str, exc: OSError) -> str:
     return f"{what} ({exc.strerror or type(exc).__name__})"
 
@@ -355,4 +578,4 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-__all__ = ["FileStatus", "Health", "QueryError", "Store", "SAMPLES", "TRANSCRIPTS"]
+__all__ = ["DuplicateFile", "FileStatus", "Health", "QueryError", "Store", "SAMPLES", "TRANSCRIPTS"]

@@ -42,6 +42,17 @@ if health.rejected:
 else:
     st.success("Every Parquet file in the folder is readable and fits the schema.", icon=":material/check_circle:")
 
+if health.duplicates:
+    st.subheader("Repeated sample ids")
+    for d in health.duplicates:
+        name = literal(d.path.relative_to(health.root))
+        st.warning(
+            f"{name} (samples): {d.ids:,} sample ids in this file already appear in a file before it (by path) or "
+            "higher up in it. Each transcript counts once, from its first row; these rows are left out of every "
+            "count. Remove the copy to silence this.",
+            icon=":material/content_copy:",
+        )
+
 st.subheader("Files")
 files = pl.DataFrame(
     {

@@ -8,9 +8,9 @@ SELECT
     stage_step,
     stage_rank(training_stage) AS stage_rank,
     scenario_family,
-    count(harmful) AS n,
-    count(*) FILTER (WHERE harmful) AS k,
-    count(*) - count(harmful) AS ungraded
-FROM view_samples([], [], [], $families, $graders, $source)
+    sum(n)::BIGINT AS n,
+    sum(k)::BIGINT AS k,
+    (sum(total) - sum(n))::BIGINT AS ungraded
+FROM view_counts([], [], [], $families, $graders, $source)
 GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family
 ORDER BY snapshot, intervention, stage_rank, stage_step, scenario_family;

@@ -7,9 +7,9 @@ SELECT
     training_stage,
     stage_step,
     stage_rank(training_stage) AS stage_rank,
-    count(harmful) AS n,
-    max(max(created_at)) OVER (PARTITION BY snapshot, intervention) AS last_created,
-    max(max(created_at)) OVER (PARTITION BY snapshot) AS snapshot_created
-FROM samples
+    sum(n)::BIGINT AS n,
+    max(max(last_at)) OVER (PARTITION BY snapshot, intervention) AS last_created,
+    max(max(last_at)) OVER (PARTITION BY snapshot) AS snapshot_created
+FROM sample_counts
 GROUP BY snapshot, intervention, training_stage, stage_step
 ORDER BY snapshot_created, snapshot, last_created, intervention, stage_rank, stage_step, training_stage;

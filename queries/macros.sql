@@ -63,6 +63,28 @@ FROM (
 ) AS s
 LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id;
 
+-- Counts of the samples in the view under source `src`, per snapshot × intervention × stage × step × family × grader
+-- (n graded, k harmful, total rows; first_at/last_at their created_at range). The primary verdict reads
+-- `sample_counts` (the store's per-file rollups, or the same counts by a scan where rollups cannot be used); any
+-- other source is counted from view_samples. The bound `src` empties one branch before any file is read.
+-- Aggregate queries sum these (cast back to BIGINT, the type count() gives). docs/ARCHITECTURE.md, "Rollups".
+CREATE OR REPLACE MACRO view_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
+SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader, n, k, total, first_at, last_at
+FROM sample_counts
+WHERE src = 'primary'
+  AND (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
+  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
+  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
+  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
+  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader))
+UNION ALL
+SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader,
+    count(harmful) AS n, count(*) FILTER (WHERE harmful) AS k, count(*) AS total,
+    min(created_at) AS first_at, max(created_at) AS last_at
+FROM view_samples(snapshots, interventions, stages, families, graders, src)
+WHERE src <> 'primary'
+GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family, grader;
+
 -- The verdict of any source, primary included, per sample it graded or has a row for (one row per sample).
 CREATE OR REPLACE MACRO any_verdict(src) AS TABLE
 SELECT sample_id, harmful FROM samples WHERE src = 'primary'

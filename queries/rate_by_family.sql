@@ -2,8 +2,8 @@
 SELECT
     scenario_family,
     intervention,
-    count(harmful) AS n,
-    count(*) FILTER (WHERE harmful) AS k
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
+    sum(n)::BIGINT AS n,
+    sum(k)::BIGINT AS k
+FROM view_counts($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY scenario_family, intervention
 ORDER BY scenario_family, intervention;

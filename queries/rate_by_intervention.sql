@@ -2,9 +2,9 @@
 -- n counts graded samples only; ungraded ones (harmful IS NULL) are reported apart.
 SELECT
     intervention,
-    count(harmful) AS n,
-    count(*) FILTER (WHERE harmful) AS k,
-    count(*) - count(harmful) AS ungraded
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
+    sum(n)::BIGINT AS n,
+    sum(k)::BIGINT AS k,
+    (sum(total) - sum(n))::BIGINT AS ungraded
+FROM view_counts($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY intervention
 ORDER BY intervention;

@@ -5,8 +5,8 @@ SELECT
     training_stage,
     stage_step,
     stage_rank(training_stage) AS stage_rank,
-    count(harmful) AS n,
-    count(*) FILTER (WHERE harmful) AS k
-FROM view_samples($snapshots, $interventions, $stages, $families, $graders, $source)
+    sum(n)::BIGINT AS n,
+    sum(k)::BIGINT AS k
+FROM view_counts($snapshots, $interventions, $stages, $families, $graders, $source)
 GROUP BY intervention, training_stage, stage_step
 ORDER BY stage_rank, stage_step, training_stage, intervention;

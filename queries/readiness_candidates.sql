@@ -9,8 +9,8 @@ WITH checkpoints AS (
         training_stage,
         stage_step,
         stage_rank(training_stage) AS stage_rank,
-        max(created_at) AS last_sample
-    FROM samples
+        max(last_at) AS last_sample
+    FROM sample_counts
     GROUP BY snapshot, intervention, training_stage, stage_step
 ),
 ranked AS (

@@ -7,9 +7,9 @@ SELECT
     training_stage,
     stage_step,
     scenario_family,
-    count(harmful) AS n,
-    count(*) FILTER (WHERE harmful) AS k,
-    count(*) - count(harmful) AS ungraded
-FROM view_samples([], [], [], [], [], $source)
+    sum(n)::BIGINT AS n,
+    sum(k)::BIGINT AS k,
+    (sum(total) - sum(n))::BIGINT AS ungraded
+FROM view_counts([], [], [], [], [], $source)
 GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family
 ORDER BY snapshot, intervention, training_stage, stage_step, scenario_family;
