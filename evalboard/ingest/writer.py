@@ -98,7 +98,8 @@ def reason_key(reason: str) -> str:
     return reason.split("'", 1)[0].split(" (first seen", 1)[0].strip()[:120]
 
 
-def _query(name: str) -> str:
+def query_text(name: str) -> str:
+    """The text of `queries/<name>.sql` (run with bound parameters by the ingest code's own connections)."""
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
@@ -432,7 +433,7 @@ class DatasetWriter:
         self._con.register("batch", keys)
         try:
             params = {"files": files} | ({"ingest": self.ingest_id + "-"} if name == "ingest_present_ids" else {})
-            return self._con.execute(_query(name), params).fetchall()
+            return self._con.execute(query_text(name), params).fetchall()
         finally:
             self._con.unregister("batch")
 
