@@ -122,11 +122,17 @@ def _handle(
     stats.records += 1
     row = item.row
     row.setdefault("source", source)
+    read_id = row.get("sample_id")
     try:
         messages = labeler.apply(row, item.ctx, item.keys, item.messages)
     except LabelError as exc:
         writer.reject(item.position, str(exc), _raw(item))
         return
+    if item.extra and row.get("sample_id") != read_id:  # `--map/--set sample_id`: its verdicts and labels follow
+        for rows in item.extra.values():
+            for extra_row in rows:
+                if extra_row.get("sample_id") == read_id:
+                    extra_row["sample_id"] = row.get("sample_id")
     if "harmful" not in row:
         if not options.ungraded_ok:
             writer.reject(item.position, MISSING_VERDICT, _raw(item))
