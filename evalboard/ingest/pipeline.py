@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest import columnar, jsonl
 from evalboard.ingest.labels import Labeler, LabelError
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
@@ -33,6 +34,7 @@ STRING_COLUMNS = (
     "source",
 )
 BOOL_COLUMNS = ("harmful", "classifier_verdict")
+COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
 
 
 def reader_for(fmt: str) -> Callable[[Path, Options], Iterator[Item]]:
@@ -96,16 +98,56 @@ def ingest_source(
     """Import one source into `writer`; returns its counts (records == imported + already present + rejected)."""
     stats = writer.begin(path, fmt)
     try:
-        for item in reader_for(fmt)(path, options):
-            _handle(writer, stats, item, labeler, options, str(path))
-            if on_item is not None:
-                on_item(stats)
+        if fmt == "jsonl" and COLUMNAR and columnar.eligible(labeler):
+            _jsonl_batches(writer, stats, path, options, labeler, on_item)
+        else:
+            for item in reader_for(fmt)(path, options):
+                _handle(writer, stats, item, labeler, options, str(path))
+                if on_item is not None:
+                    on_item(stats)
     except WriteError:
         raise
     except Exception as exc:  # a reader failing mid-file: what was read stays, the unread rest is unknowable
         where = f"after record {stats.records}" if stats.records else "file"
         writer.reject_file(f"{type(exc).__name__}: {exc}", None, where)
     return writer.end()
+
+
+def _jsonl_batches(
+    writer: DatasetWriter,
+    stats: SourceStats,
+    path: Path,
+    options: Options,
+    labeler: Labeler,
+    on_item: Callable[[SourceStats], None] | None,
+) -> None:
+    """A JSONL file batch by batch through Arrow; a batch the columnar path cannot vouch for goes line by line
+    through `jsonl.parse_line` and `_handle`, exactly as the per-record reader would."""
+    count = 0
+    for first, lines, consumed in columnar.batches(path):
+        converted = None
+        if all(line.strip() for line in lines):
+            try:
+                converted = columnar.convert(lines, first, str(path), labeler, options.ungraded_ok)
+            except columnar.Fallback:
+                converted = None
+        if converted is not None:
+            samples, transcripts, positions = converted
+            stats.records += samples.num_rows
+            count += samples.num_rows
+            writer.add_table(samples, transcripts, positions)
+        else:
+            for number, line in enumerate(lines, first):
+                if line.strip():
+                    count += 1
+                    item = jsonl.parse_line(line.strip(), f"line {number}")
+                    _handle(writer, stats, item, labeler, options, str(path))
+        if options.progress is not None:
+            options.progress(consumed)
+        if on_item is not None:
+            on_item(stats)
+    if count == 0:
+        _handle(writer, stats, Rejected("file", "empty file: no records", records=0), labeler, options, str(path))
 
 
 def _handle(
