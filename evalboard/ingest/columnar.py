@@ -14,6 +14,7 @@ a runs manifest or `--set conditions.<key>` read every record in Python.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,9 @@ PARSE_SCHEMA = pa.schema(
 )
 
 
+BLANK = re.compile(rb"(?:^|\n)[ \t\r\f\v]*(?:\n|$)")
+
+
 class Fallback(Exception):
     """This batch needs the per-record path (the reason is for debugging only)."""
 
@@ -51,26 +55,38 @@ def eligible(labeler: Labeler) -> bool:
 
 
 def batches(path: Path, lines: int | None = None, size: int | None = None) -> Iterator[tuple[int, list[bytes], int]]:
-    """(first line number, up to `lines` raw lines or about `size` bytes, bytes consumed so far) of a file."""
+    """(first line number, up to `lines` raw lines without their newline, bytes consumed so far) of a file,
+    read `size` bytes at a time (a longer line is read whole)."""
     lines, size = lines or LINES, size or BATCH_BYTES
-    number, pending, held = 1, [], 0
+    number, rest, consumed = 1, b"", 0
     with path.open("rb") as fh:
-        for line in fh:
-            pending.append(line)
-            held += len(line)
-            if len(pending) >= lines or held >= size:
-                yield number, pending, fh.tell()
-                number += len(pending)
-                pending, held = [], 0
-        if pending:
-            yield number, pending, fh.tell()
+        while True:
+            block = fh.read(size)
+            data = rest + block
+            if not data:
+                return
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut == 0:  # no line end yet: read on
+                rest = data
+                continue
+            chunk, rest = data[:cut], data[cut:]
+            consumed += len(chunk)
+            parts = chunk.split(b"\n")
+            if chunk.endswith(b"\n"):
+                parts.pop()
+            for start in range(0, len(parts), lines):
+                group = parts[start : start + lines]
+                yield number, group, consumed
+                number += len(group)
 
 
 def convert(
     raw: list[bytes], first: int, source: str, labeler: Labeler, ungraded_ok: bool
 ) -> tuple[pa.Table, pa.Table, list[str]]:
     """(samples, transcripts, positions) of a batch of non-blank lines; raises Fallback when unsure."""
-    data = b"".join(raw)
+    data = b"\n".join(raw)
+    if BLANK.search(data):  # blank lines are skipped record by record
+        raise Fallback("a blank line")
     try:
         parsed = pj.read_json(
             io.BytesIO(data),

@@ -125,12 +125,10 @@ def _jsonl_batches(
     through `jsonl.parse_line` and `_handle`, exactly as the per-record reader would."""
     count = 0
     for first, lines, consumed in columnar.batches(path):
-        converted = None
-        if all(line.strip() for line in lines):
-            try:
-                converted = columnar.convert(lines, first, str(path), labeler, options.ungraded_ok)
-            except columnar.Fallback:
-                converted = None
+        try:
+            converted = columnar.convert(lines, first, str(path), labeler, options.ungraded_ok)
+        except columnar.Fallback:
+            converted = None
         if converted is not None:
             samples, transcripts, positions = converted
             stats.records += samples.num_rows

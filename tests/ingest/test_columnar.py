@@ -169,3 +169,24 @@ def test_clean_batches_take_the_columnar_path_and_one_bad_line_only_its_batch(tm
     [bad] = quarantine(out)
     assert bad["position"] == "line 5" and "harmful must be true/false/null" in bad["reason"]
     assert len(samples(out)) == 7
+
+
+@given(
+    lines=st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x")), max_size=20),
+    end=st.booleans(),
+    per=st.integers(1, 4),
+    size=st.integers(1, 30),
+)
+def test_batches_return_every_line_once_with_its_number(lines: list[bytes], end: bool, per: int, size: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.jsonl"
+        data = b"\n".join(lines) + (b"\n" if end else b"")
+        path.write_bytes(data)
+        want = data.split(b"\n")
+        if data.endswith(b"\n") or not data:
+            want.pop()  # what `for line in file` would give, without the newlines
+        got: list[bytes] = []
+        for first, group, _ in columnar.batches(path, lines=per, size=size):
+            assert first == len(got) + 1 and 0 < len(group) <= per
+            got += group
+        assert got == want
