@@ -25,8 +25,8 @@ import pyarrow.json as pj
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
 from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 
-LINES = 20_000  # lines per batch: one Arrow parse, one staged part
-BATCH_BYTES = 32 * 1024 * 1024  # of lines per batch (as the writer bounds its batches)
+LINES = 10_000  # lines per batch: one Arrow parse, one staged part
+READ_BYTES = 8 * 1024 * 1024  # read at a time (a bigger read costs more memory than it saves time)
 MESSAGES = pa.list_(MESSAGE)
 MESSAGE_FIELDS = {"role", "content", "tool_call_id", "name", "reasoning"}  # anything else: per-record path
 STRING = ("run_id", "snapshot", "intervention", "training_stage", "scenario_family", "scenario", "grader")
@@ -51,29 +51,26 @@ def eligible(labeler: Labeler) -> bool:
 
 
 def batches(path: Path, lines: int | None = None, size: int | None = None) -> Iterator[tuple[int, list[bytes], int]]:
-    """(first line number, up to `lines` raw lines without their newline, bytes consumed so far) of a file,
-    read `size` bytes at a time (a longer line is read whole)."""
-    lines, size = lines or LINES, size or BATCH_BYTES
-    number, rest, consumed = 1, b"", 0
+    """(first line number, `lines` raw lines without their newline, bytes consumed so far) of a file, read
+    `size` bytes at a time; the last batch holds the rest."""
+    lines, size = lines or LINES, size or READ_BYTES
+    number, rest, pending, consumed = 1, b"", [], 0
     with path.open("rb") as fh:
-        while True:
-            block = fh.read(size)
-            data = rest + block
-            if not data:
-                return
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if cut == 0:  # no line end yet: read on
-                rest = data
-                continue
-            chunk, rest = data[:cut], data[cut:]
-            consumed += len(chunk)
-            parts = chunk.split(b"\n")
-            if chunk.endswith(b"\n"):
-                parts.pop()
-            for start in range(0, len(parts), lines):
-                group = parts[start : start + lines]
-                yield number, group, consumed
-                number += len(group)
+        while block := fh.read(size):
+            parts = (rest + block).split(b"\n")
+            rest = parts.pop()  # the unfinished last line (b"" after a newline)
+            consumed += len(block)
+            pending.extend(parts)
+            while len(pending) >= lines:
+                group, pending = pending[:lines], pending[lines:]
+                yield number, group, consumed - len(rest)
+                number += lines
+        if rest:
+            pending.append(rest)
+        for start in range(0, len(pending), lines):
+            group = pending[start : start + lines]
+            yield number, group, consumed
+            number += len(group)
 
 
 def convert(
