@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
+from evalboard.ingest.writer import query_text
 from evalboard.schema import SAMPLES, validate_file
 
 BATCH = 10_000
@@ -55,6 +56,6 @@ def _read_file(path: Path, transcripts: list[str], prefix: str) -> Iterator[Item
 
 def _transcripts(files: list[str], ids: list[Any]) -> dict[str, Any]:
     """Messages for `ids` from the dataset's transcripts files."""
-    query = "SELECT sample_id, messages FROM read_parquet($files) WHERE list_contains($ids, sample_id)"
     with duckdb.connect() as con:
-        return dict(con.execute(query, {"files": files, "ids": [i for i in ids if i is not None]}).fetchall())
+        params = {"files": files, "ids": [i for i in ids if i is not None]}
+        return dict(con.execute(query_text("ingest_transcripts"), params).fetchall())

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest import columnar, jsonl
 from evalboard.ingest.labels import Labeler, LabelError
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
@@ -35,6 +36,7 @@ STRING_COLUMNS = (
     "source",
 )
 BOOL_COLUMNS = ("harmful", "classifier_verdict")
+COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
 
 
 def reader_for(fmt: str) -> Callable[[Path, Options], Iterator[Item]]:
@@ -100,16 +102,54 @@ def ingest_source(
     try:
         if fmt in LABEL_FORMATS:
             importlib.import_module(MODULES[fmt]).ingest(writer, stats, path, options)
-        for item in () if fmt in LABEL_FORMATS else reader_for(fmt)(path, options):
-            _handle(writer, stats, item, labeler, options, str(path))
-            if on_item is not None:
-                on_item(stats)
+        elif fmt == "jsonl" and COLUMNAR and columnar.eligible(labeler):
+            _jsonl_batches(writer, stats, path, options, labeler, on_item)
+        else:
+            for item in reader_for(fmt)(path, options):
+                _handle(writer, stats, item, labeler, options, str(path))
+                if on_item is not None:
+                    on_item(stats)
     except WriteError:
         raise
     except Exception as exc:  # a reader failing mid-file: what was read stays, the unread rest is unknowable
         where = f"after record {stats.records}" if stats.records else "file"
         writer.reject_file(f"{type(exc).__name__}: {exc}", None, where)
     return writer.end()
+
+
+def _jsonl_batches(
+    writer: DatasetWriter,
+    stats: SourceStats,
+    path: Path,
+    options: Options,
+    labeler: Labeler,
+    on_item: Callable[[SourceStats], None] | None,
+) -> None:
+    """A JSONL file batch by batch through Arrow; a batch the columnar path cannot vouch for goes line by line
+    through `jsonl.parse_line` and `_handle`, exactly as the per-record reader would."""
+    count = 0
+    for first, lines, consumed in columnar.batches(path):
+        try:
+            converted = columnar.convert(lines, first, str(path), labeler, options.ungraded_ok)
+        except columnar.Fallback:
+            converted = None
+        if converted is not None:
+            samples, transcripts, positions = converted
+            stats.records += samples.num_rows
+            count += samples.num_rows
+            writer.add_table(samples, transcripts, positions)
+        else:
+            for number, line in enumerate(lines, first):
+                if line.strip():
+                    count += 1
+                    item = jsonl.parse_line(line.strip(), f"line {number}")
+                    _handle(writer, stats, item, labeler, options, str(path))
+        if options.progress is not None:
+            options.progress(consumed)
+        if on_item is not None:
+            on_item(stats)
+    if count == 0:
+        _handle(writer, stats, Rejected("file", "empty file: no records", records=0), labeler, options, str(path))
 
 
 def _handle(
@@ -126,11 +166,17 @@ def _handle(
     stats.records += 1
     row = item.row
     row.setdefault("source", source)
+    read_id = row.get("sample_id")
     try:
         messages = labeler.apply(row, item.ctx, item.keys, item.messages)
     except LabelError as exc:
         writer.reject(item.position, str(exc), _raw(item))
         return
+    if item.extra and row.get("sample_id") != read_id:  # `--map/--set sample_id`: its verdicts and labels follow
+        for rows in item.extra.values():
+            for extra_row in rows:
+                if extra_row.get("sample_id") == read_id:
+                    extra_row["sample_id"] = row.get("sample_id")
     if "harmful" not in row:
         if not options.ungraded_ok:
             writer.reject(item.position, MISSING_VERDICT, _raw(item))

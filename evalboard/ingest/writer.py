@@ -98,7 +98,8 @@ def reason_key(reason: str) -> str:
     return reason.split("'", 1)[0].split(" (first seen", 1)[0].strip()[:120]
 
 
-def _query(name: str) -> str:
+def query_text(name: str) -> str:
+    """The text of `queries/<name>.sql` (run with bound parameters by the ingest code's own connections)."""
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
@@ -193,8 +194,9 @@ class DatasetWriter:
         """Buffer one accepted row, its transcript and its rows for further tables (`extra`: table → rows,
         each with the sample's id); writes a batch when the buffer is full. Duplicates are settled at write."""
         sid = row["sample_id"]
-        if sid in self._positions:  # the same id twice in one batch: the first one wins
-            self.reject(position, f"duplicate sample_id {sid!r} (first seen at {self._positions[sid]})", row)
+        first = self._positions.get(sid) or self._window.get(sid)  # this batch, or one staged before it
+        if first is not None:  # the first one wins
+            self.reject(position, f"duplicate sample_id {sid!r} (first seen at {first})", row)
             return
         self._rows.append(row)
         self._positions[sid] = position
@@ -305,6 +307,18 @@ class DatasetWriter:
         if len(tx_ids) < len(transcripts):  # a sample whose transcript cannot be stored is rejected whole
             bad = pa.array(sorted({t["sample_id"] for t in transcripts} - tx_ids), pa.string())
             samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=bad)))
+        self._stage_batch(samples, tx, positions, extra)
+
+    def add_table(self, samples: pa.Table, transcripts: pa.Table, positions: list[str]) -> None:
+        """Stage an already canonical batch (distinct ids, `positions` in row order) after what is buffered;
+        duplicates against earlier batches and the disk are settled as for `add`."""
+        self.flush()
+        ids = samples["sample_id"].to_pylist()
+        self._stage_batch(samples, transcripts, dict(zip(ids, positions, strict=True)), {})
+
+    def _stage_batch(
+        self, samples: pa.Table, tx: pa.Table, positions: dict[str, str], extra: dict[str, list[dict[str, Any]]]
+    ) -> None:
         repeated = [sid for sid in samples["sample_id"].to_pylist() if sid in self._window]
         for sid in repeated:  # staged earlier in this window: the first one wins
             self.reject(positions[sid], f"duplicate sample_id {sid!r} (first seen at {self._window[sid]})")
@@ -439,7 +453,7 @@ class DatasetWriter:
         self._con.register("batch", keys)
         try:
             params = {"files": files} | ({"ingest": self.ingest_id + "-"} if name == "ingest_present_ids" else {})
-            return self._con.execute(_query(name), params).fetchall()
+            return self._con.execute(query_text(name), params).fetchall()
         finally:
             self._con.unregister("batch")
 

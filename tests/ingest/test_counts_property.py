@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from evalboard.ingest import columnar
+from tests.ingest.test_columnar import simple
 from tests.ingest.test_jsonl import row
 from tests.ingest.util import ingest, ingest_log, quarantine, samples
 
@@ -35,6 +37,14 @@ def _jsonl(ids: list[int], bad: int) -> bytes:
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
+def _fast_jsonl(ids: list[int], bad: int) -> bytes:
+    """Lines the columnar path takes, with `bad` broken lines spread among them (so one batch holds both)."""
+    lines = [json.dumps(simple(i)) for i in ids]
+    for k in range(bad):
+        lines.insert((k * 3) % (len(lines) + 1), "{broken")
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
 def _corrupt(data: bytes, log: Path, index: int) -> bytes:
     with zipfile.ZipFile(log) as zf:
         info = [i for i in zf.infolist() if i.filename.startswith("samples/")][index]
@@ -47,6 +57,7 @@ def _corrupt(data: bytes, log: Path, index: int) -> bytes:
 
 FILE = st.one_of(
     st.tuples(st.just("jsonl"), st.lists(st.integers(0, 30), max_size=6), st.integers(0, 3)),
+    st.tuples(st.just("fast"), st.lists(st.integers(0, 30), max_size=8), st.integers(0, 3)),
     st.tuples(st.just("eval"), st.sampled_from(["good", "corrupt", "truncated"]), st.integers(0, EVAL_SAMPLES - 1)),
     st.tuples(st.just("odd"), st.none(), st.none()),
 )
@@ -54,15 +65,18 @@ FILE = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=st.lists(FILE, min_size=1, max_size=6), twice=st.booleans())
-def test_imported_plus_quarantined_is_records_in(eval_log: Path, files: list[tuple], twice: bool) -> None:
+def test_imported_plus_quarantined_is_records_in(
+    eval_log: Path, files: list[tuple], twice: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(columnar, "LINES", 3)  # several JSONL batches per file, some with a broken line
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "src", Path(tmp) / "out"
         src.mkdir()
         known, unknown = 0, 0
         data = eval_log.read_bytes()
         for n, (kind, a, b) in enumerate(files):
-            if kind == "jsonl":
-                (src / f"f{n}.jsonl").write_bytes(_jsonl(a, b))
+            if kind in ("jsonl", "fast"):
+                (src / f"f{n}.jsonl").write_bytes((_jsonl if kind == "jsonl" else _fast_jsonl)(a, b))
                 known += len(a) + b
             elif kind == "eval":
                 body = {"good": data, "corrupt": _corrupt(data, eval_log, b), "truncated": data[:-200]}[a]

@@ -70,3 +70,19 @@ def test_single_file_wrong_schema_and_corrupt_files(tmp_path: Path, out: Path) -
     assert "missing column 'snapshot'" in reasons["wrong.parquet"]
     assert reasons["empty.parquet"] == "empty file: no rows"
     assert_adds_up(out)
+
+
+def test_dataset_folder_ids_are_bound_not_spliced(tmp_path: Path, out: Path) -> None:
+    """Transcripts are joined by a query in queries/ with the ids bound: a quote in an id is just a character."""
+    src = tmp_path / "src"
+    (src / "samples").mkdir(parents=True)
+    (src / "transcripts").mkdir()
+    rows = canonical_rows(2)
+    rows[0]["sample_id"] = "p0'); SELECT 1; --"
+    pq.write_table(pa.Table.from_pylist(rows, schema=SAMPLES), src / "samples" / "a.parquet")
+    tx = [{"sample_id": r["sample_id"], "messages": [{"role": "user", "content": r["sample_id"]}]} for r in rows]
+    pq.write_table(pa.Table.from_pylist(tx, schema=TRANSCRIPTS), src / "transcripts" / "a.parquet")
+    result = ingest(src, "--out", out)
+    assert result.code == 0, result
+    assert transcript(out, rows[0]["sample_id"])[0]["content"] == rows[0]["sample_id"]
+    assert "SELECT" not in (Path(__file__).parents[2] / "evalboard" / "ingest" / "parquet.py").read_text()
