@@ -127,6 +127,14 @@ def timestamp(value: Any) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def timestamp_or_none(value: Any) -> datetime | None:
+    """`timestamp`, but None for a value that is no timestamp (an optional field of a label file)."""
+    try:
+        return timestamp(value)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None
+
+
 def conditions(values: Mapping[str, Any] | None) -> dict[str, str]:
     """Scalar entries of a metadata mapping as strings (nested values as JSON)."""
     out: dict[str, str] = {}

@@ -18,7 +18,6 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, SOURCES, AwarenessError, scout_label, unrecognised
-from evalboard.ingest.records import Options
+from evalboard.ingest.records import Options, timestamp_or_none
 from evalboard.ingest.writer import DatasetWriter, SourceStats
 
 SCAN_SPEC = "_scan.json"
@@ -125,7 +124,7 @@ def label(row: Mapping[str, Any]) -> dict:
     except AwarenessError as exc:
         out = unrecognised(source, exc)
     out["source"] = source
-    out["created_at"] = _time(row.get("timestamp"))
+    out["created_at"] = timestamp_or_none(row.get("timestamp"))
     return out
 
 
@@ -152,18 +151,6 @@ def _explanation(row: Mapping[str, Any]) -> str | None:
     if extra:
         text = f"{text} ({'; '.join(extra)})" if text else "; ".join(extra)
     return text or None
-
-
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def rows(path: Path) -> Iterator[list[dict[str, Any]]]:

@@ -9,32 +9,18 @@ A value that cannot become a verdict is kept with `harmful` NULL and its score, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.ingest.records import VerdictError, verdict
+from evalboard.ingest.records import VerdictError, timestamp_or_none, verdict
 from evalboard.schema import VERDICTS
 
 FOLDER = "verdicts"
 AM_RAW = "classifier_raw"  # agentic-misalignment's judge yes/no before the final rule (needed emails, keywords)
 RESERVED = ("primary", "human")  # source names the app gives a meaning of its own
-
-
-def _time(value: Any) -> datetime | None:
-    """A UTC timestamp from an ISO string or datetime (naive = UTC); None when absent or unreadable."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def _row(sample_id: str, source: str, harmful: bool | None, **rest: Any) -> dict[str, Any]:
@@ -59,7 +45,7 @@ def agentic_misalignment(sample_id: str, response: Mapping[str, Any]) -> list[di
         common = {
             "grader": cls.get("classifier_model"),
             "explanation": cls.get("classifier_reasoning"),
-            "created_at": _time(cls.get("classified_at")),
+            "created_at": timestamp_or_none(cls.get("classified_at")),
         }
         raw = cls.get("classifier_verdict")
         if isinstance(raw, bool):
