@@ -45,9 +45,15 @@ def clickable_chart(figure, key: str) -> None:
 
 
 def quoted(table: pl.DataFrame) -> pl.DataFrame:
-    """st.table reads every cell as Markdown: names from the data go in quoted."""
+    """st.table reads every cell as Markdown: names from the data go in quoted.
+
+    Quoted in Python, not with a polars UDF: `map_elements` runs Python on polars' thread pool, and with several
+    sessions' scripts converting frames at once that deadlocked the whole server (docs/ARCHITECTURE.md, "Threads").
+    """
     names = [c for c in ("intervention", "scenario_family") if c in table.columns]
-    return table.with_columns(pl.col(c).map_elements(literal, return_dtype=pl.String) for c in names)
+    return table.with_columns(
+        pl.Series(c, [literal(v) for v in table.get_column(c).to_list()], dtype=pl.String) for c in names
+    )
 
 
 health = store.health

@@ -5,6 +5,7 @@ resolves the app's paths."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,12 @@ def test_one_module_resolves_the_app_paths():
         if "__file__" in p.read_text(encoding="utf-8")
     ]
     assert resolving == ["evalboard/paths.py"]
+
+
+def test_no_python_callbacks_on_polars_thread_pool():
+    """`map_elements`/`map_batches` run Python on polars' thread pool; with several sessions' scripts using polars at
+    once that deadlocked the whole server (docs/ARCHITECTURE.md, "Threads"). The app's code never uses them."""
+    code = [REPO / "app.py", *PAGES, *sorted((REPO / "evalboard").rglob("*.py"))]
+    call = re.compile(r"\.map_(elements|batches)\(")
+    used = [str(p.relative_to(REPO)) for p in code if call.search(p.read_text())]
+    assert used == []
