@@ -1,7 +1,7 @@
 """Benchmark the Overview's queries (bench/README.md) as ratios against baselines run in the same process.
 
     python bench/queries.py                        # 1,000,000 samples, generated into bench/out/
-    python bench/queries.py --samples 10000000     # the §8 target size
+    python bench/queries.py --samples 10000000     # the 10M-sample size the aggregates are judged at
     python bench/queries.py --samples 10000000 --reuse   # keep an existing dataset
 
 For each Overview query (`rate_by_intervention`, `rate_by_stage`, `rate_by_family`, `filter_options`),
