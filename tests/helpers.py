@@ -56,3 +56,16 @@ def write_transcripts(path: Path, rows: list[dict]) -> Path:
 def shown(markdown: str) -> str:
     """Roughly what a reader sees of the app's Markdown: escapes and code-span fences removed."""
     return re.sub(r"(`+) ?(.*?) ?\1", r"\2", markdown).replace("\\", "")
+
+
+def damage_data_pages(path: Path, column: int = 0) -> None:
+    """Scramble the data pages of one column of a Parquet file but keep its footer: the file opens, lists its
+    columns and row counts, and fails only when that column's values are read (bit rot, a bad copy)."""
+    import pyarrow.parquet as pq
+
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(column)
+    data = bytearray(path.read_bytes())
+    start = chunk.data_page_offset
+    for i in range(start + 8, start + chunk.total_compressed_size - 2):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))

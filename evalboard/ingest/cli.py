@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             progress.finish_file(stats)
     except WriteError as exc:
         err.write(f"evalboard ingest: error: {exc}\n")
+        partial = writer.abandon(exc)
+        stopped(err, results, None if any(s is partial for s in results) else partial, args.out)
         return 1
     finally:
         writer.close()
@@ -229,6 +231,21 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
     imported = sum(s.imported + s.already_present for s in results)
     return 0 if imported else 1
+
+
+def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | None, out: Path) -> None:
+    """What an ingest stopped by a write failure left in the dataset, and how to finish it."""
+    done = sum(s.imported for s in results)
+    if results:
+        stream.write(f"  {len(results)} file(s) before it were imported in full ({done:,} records).\n")
+    if partial is not None:
+        stream.write(
+            f"  {partial.source}: {partial.imported:,} of its records were written before it stopped; "
+            "the rest of this file and any files after it were not imported.\n"
+        )
+    stream.write(
+        f"  Fix the cause and run the same command again: records already in {out} are skipped, not doubled.\n"
+    )
 
 
 def summary(

@@ -9,23 +9,31 @@ Layout (docs/FORMATS.md, "Rules every importer follows"):
     <out>/.ingest.lock                                         held (flock) by the one ingest writing here
 
 One dataset, one writer: the lock is taken before anything is read from the folder and held until the
-end, so a second ingest waits. De-duplication happens under the lock, per batch, in DuckDB (a semi-join
-of the batch's keys against the key column of the Parquet files on disk), so memory does not grow with
-the dataset. Every part is written to a temporary name in its own folder and renamed into place,
-transcripts and further tables before samples, so a reader never sees a half-written file nor a sample
-without its transcript.
+end, so a second ingest waits. Converted batches wait in memory (at most `PENDING_BYTES` of Arrow data or
+`DEDUPE_ROWS` ids); then one DuckDB query settles them against the disk (a semi-join of their ids with
+the key column of the Parquet files, bounded by the ids' range so Parquet statistics skip most files), so
+memory does not grow with the dataset and each part is written once. Every part is written to a
+temporary name in its own folder and renamed into place, transcripts and further tables before samples,
+so a reader never sees a half-written file nor a sample without its transcript.
+
+A failure inside the writer that is not the disk's (a damaged existing file breaking the de-duplication
+query, say) is raised as `WriteError` too: the ingest stops with a message instead of being taken for a
+reader error, and nothing still waiting is published.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -38,9 +46,10 @@ from evalboard.store import QUERIES_DIR
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that
-# Staged ids checked against the disk in one query: each check scans the dataset's sample_id column, so
-# fewer, larger checks; the window costs only its ids (and positions) in memory, the rows are on disk.
+# Pending ids checked against the disk in one query: a check whose ids are scattered scans the dataset's
+# sample_id column, so fewer, larger checks — bounded by the memory the waiting batches hold.
 DEDUPE_ROWS = 250_000
+PENDING_BYTES = 64 * 1024 * 1024
 TRANSCRIPT_ROW_GROUP = 2_048  # small row groups: one transcript is fetched by row-group pruning
 MESSAGES = pa.list_(MESSAGE)
 LOCK_NAME = ".ingest.lock"
@@ -55,16 +64,37 @@ UNKNOWN = "unknown"  # the record count of a file that could not be opened far e
 
 
 @dataclass
-class _Staged:
-    """One batch written under hidden names: table -> temporary path, and its rows for further tables."""
+class _Pending:
+    """One converted batch waiting for its de-duplication: its part name, tables and further tables' rows."""
 
     name: str
-    tmp: dict[str, Path]
+    samples: pa.Table
+    transcripts: pa.Table
     extra: dict[str, list[dict[str, Any]]]
 
 
 class WriteError(RuntimeError):
-    """The dataset folder could not be written (disk full, permissions): stops the ingest."""
+    """The dataset could not be written or checked (disk full, permissions, a damaged file): stops the ingest."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _stops_ingest(method: Callable[P, R]) -> Callable[P, R]:
+    """Any failure inside the writer stops the ingest as a `WriteError` (never taken for the reader's)."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except WriteError:
+            raise
+        except Exception as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise WriteError(f"the writer failed ({what}); nothing still pending was written") from exc
+
+    return guarded
 
 
 @dataclass
@@ -144,8 +174,9 @@ class DatasetWriter:
         self._part = 0
         self._source: str = ""
         self._file_sources: dict[str, str] = {}  # part file name -> source, for duplicate messages
-        self._staged: list[_Staged] = []  # parts written under hidden names, waiting for `_commit`
-        self._window: dict[str, str] = {}  # sample_id -> position, for the staged parts
+        self._pending: list[_Pending] = []  # converted batches waiting for `_commit`
+        self._pending_bytes = 0
+        self._window: dict[str, str] = {}  # sample_id -> position, for the pending batches
         # The semi-join's build side is one window of ids; no progress bar on the user's terminal.
         self._con = duckdb.connect(config={"memory_limit": "256MB"})
         self._con.execute("SET enable_progress_bar = false")
@@ -183,6 +214,7 @@ class DatasetWriter:
         self.stats = SourceStats(str(source), fmt, started_at=_now())
         return self.stats
 
+    @_stops_ingest
     def add(
         self,
         row: dict[str, Any],
@@ -194,7 +226,7 @@ class DatasetWriter:
         """Buffer one accepted row, its transcript and its rows for further tables (`extra`: table → rows,
         each with the sample's id); writes a batch when the buffer is full. Duplicates are settled at write."""
         sid = row["sample_id"]
-        first = self._positions.get(sid) or self._window.get(sid)  # this batch, or one staged before it
+        first = self._positions.get(sid) or self._window.get(sid)  # this batch, or one pending before it
         if first is not None:  # the first one wins
             self.reject(position, f"duplicate sample_id {sid!r} (first seen at {first})", row)
             return
@@ -208,6 +240,7 @@ class DatasetWriter:
         if len(self._rows) >= self.batch_rows or self._bytes >= self.batch_bytes:
             self.flush()
 
+    @_stops_ingest
     def end(self) -> SourceStats:
         """Flush and commit the rest of this source and append its line to the ingest log."""
         self.flush()
@@ -219,6 +252,27 @@ class DatasetWriter:
             commonest = stats.reasons.most_common(1)[0][0]
             if stats.problem is None or reason_key(stats.problem) != commonest:
                 stats.problem = commonest
+        self._log(stats)
+        return stats
+
+    def abandon(self, error: WriteError) -> SourceStats | None:
+        """After a `WriteError`: drop what is pending and log the source being written as stopped — what was
+        committed counts, the rest of the file is an unknown count — so the ingest log still adds up. Best
+        effort (the disk may be what failed); returns that source's counts, or None when none was open."""
+        stats, self.stats = self.stats, None
+        self._rows, self._transcripts, self._positions, self._extra, self._bytes = [], [], {}, {}, 0
+        self._pending, self._window, self._pending_bytes = [], {}, 0
+        if stats is None:
+            return None
+        stats.records = stats.imported + stats.already_present + stats.rejected
+        stats.unknown_count = True
+        stats.problem = f"stopped: {error}"
+        stats.finished_at = _now()
+        with contextlib.suppress(WriteError):
+            self._log(stats)
+        return stats
+
+    def _log(self, stats: SourceStats) -> None:
         log = {"ingest_id": self.ingest_id, **{k: v for k, v in asdict(stats).items() if k != "reasons"}}
         if stats.rejected or stats.unknown_count:
             log["quarantine"] = str(self.quarantine_path)
@@ -227,7 +281,6 @@ class DatasetWriter:
                 fh.write(json.dumps(log) + "\n")
         except OSError as exc:
             raise WriteError(f"cannot write the ingest log in {self.out}: {exc}") from exc
-        return stats
 
     # -- rejects ----------------------------------------------------------------------------
     def reject(self, position: str, reason: str, raw: Any = None) -> None:
@@ -275,11 +328,8 @@ class DatasetWriter:
 
     def close(self) -> None:
         """Close the quarantine file and release the dataset's lock (batches are flushed by `end`); parts
-        still staged (an ingest stopped by an error) are removed, never published."""
-        for part in self._staged:
-            for tmp in part.tmp.values():
-                tmp.unlink(missing_ok=True)
-        self._staged = []
+        still pending (an ingest stopped by an error) are dropped, never published."""
+        self._pending, self._window, self._pending_bytes = [], {}, 0
         if self._quarantine is not None:
             self._quarantine.close()
             self._quarantine = None
@@ -293,9 +343,10 @@ class DatasetWriter:
             self._lock = None
 
     # -- batches ----------------------------------------------------------------------------
+    @_stops_ingest
     def flush(self) -> None:
-        """Stage the buffered batch: one hidden part per table. Staged parts are de-duplicated against the
-        disk together (`_commit`) once `dedupe_rows` ids are staged or the source ends, then renamed into place."""
+        """Convert the buffered rows into a pending batch; pending batches are de-duplicated against the disk
+        together (`_commit`) once `dedupe_rows` ids or `PENDING_BYTES` wait, or the source ends."""
         if not self._rows:
             return
         rows, transcripts, positions, extra = self._rows, self._transcripts, self._positions, self._extra
@@ -307,20 +358,21 @@ class DatasetWriter:
         if len(tx_ids) < len(transcripts):  # a sample whose transcript cannot be stored is rejected whole
             bad = pa.array(sorted({t["sample_id"] for t in transcripts} - tx_ids), pa.string())
             samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=bad)))
-        self._stage_batch(samples, tx, positions, extra)
+        self._hold(samples, tx, positions, extra)
 
+    @_stops_ingest
     def add_table(self, samples: pa.Table, transcripts: pa.Table, positions: list[str]) -> None:
-        """Stage an already canonical batch (distinct ids, `positions` in row order) after what is buffered;
+        """Add an already canonical batch (distinct ids, `positions` in row order) after what is buffered;
         duplicates against earlier batches and the disk are settled as for `add`."""
         self.flush()
         ids = samples["sample_id"].to_pylist()
-        self._stage_batch(samples, transcripts, dict(zip(ids, positions, strict=True)), {})
+        self._hold(samples, transcripts, dict(zip(ids, positions, strict=True)), {})
 
-    def _stage_batch(
+    def _hold(
         self, samples: pa.Table, tx: pa.Table, positions: dict[str, str], extra: dict[str, list[dict[str, Any]]]
     ) -> None:
         repeated = [sid for sid in samples["sample_id"].to_pylist() if sid in self._window]
-        for sid in repeated:  # staged earlier in this window: the first one wins
+        for sid in repeated:  # pending from an earlier batch: the first one wins
             self.reject(positions[sid], f"duplicate sample_id {sid!r} (first seen at {self._window[sid]})")
         if repeated:
             samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=pa.array(repeated))))
@@ -331,32 +383,18 @@ class DatasetWriter:
             self._window[sid] = positions[sid]
         name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
         self._part += 1
-        tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
-        staged = _Staged(name, {}, extra)
-        if tx.num_rows:
-            staged.tmp["transcripts"] = self._stage("transcripts", tx.sort_by("sample_id"), name)
-        staged.tmp["samples"] = self._stage("samples", samples, name)
-        self._staged.append(staged)
-        if len(self._window) >= self.dedupe_rows:
+        if tx.num_rows and (repeated or tx.num_rows != samples.num_rows):
+            tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
+        self._pending.append(_Pending(name, samples, tx, extra))
+        self._pending_bytes += samples.nbytes + tx.nbytes
+        if len(self._window) >= self.dedupe_rows or self._pending_bytes >= PENDING_BYTES:
             self._commit()
 
-    def _stage(self, table: str, data: pa.Table, name: str) -> Path:
-        path = self.out / table / f".{name}.{os.getpid()}.staged"
-        try:
-            path.parent.mkdir(exist_ok=True)
-            pq.write_table(
-                data, path, compression="zstd", row_group_size=TRANSCRIPT_ROW_GROUP if table == "transcripts" else None
-            )
-        except OSError as exc:
-            path.unlink(missing_ok=True)
-            raise WriteError(f"cannot write {table}/{name} in {self.out}: {exc}") from exc
-        return path
-
     def _commit(self) -> None:
-        """De-duplicate the staged window against the disk in one DuckDB query, then publish its parts."""
-        staged, window = self._staged, self._window
-        self._staged, self._window = [], {}
-        if not staged:
+        """De-duplicate the pending batches against the disk in one DuckDB query, then write their parts."""
+        pending, window = self._pending, self._window
+        self._pending, self._window, self._pending_bytes = [], {}, 0
+        if not pending:
             return
         assert self.stats is not None
         found = self._present("samples", pa.table({"sample_id": pa.array(list(window), pa.string())}))
@@ -369,48 +407,27 @@ class DatasetWriter:
                 self.stats.already_present += 1
             drop.add(sid)
         del window
-        for part in staged:
-            samples_tmp = part.tmp["samples"]
-            meta = pq.read_metadata(samples_tmp)
-            rows = meta.num_rows
-            if drop:
-                ids = pq.read_table(samples_tmp, columns=["sample_id"])["sample_id"]
-                gone = pa.array(sorted(drop.intersection(ids.to_pylist())), pa.string())
-                if len(gone):  # rewrite the staged parts without the ids already on disk
-                    for table, tmp in list(part.tmp.items()):
-                        data = pq.read_table(tmp)
-                        data = data.filter(pc.invert(pc.is_in(data["sample_id"], value_set=gone)))
-                        tmp.unlink()
-                        if data.num_rows or table == "samples":
-                            part.tmp[table] = self._stage(table, data, part.name)
-                        else:
-                            del part.tmp[table]
-                    rows = pq.read_metadata(part.tmp["samples"]).num_rows
-            if rows == 0:
-                for tmp in part.tmp.values():
-                    tmp.unlink(missing_ok=True)
+        gone = pa.array(sorted(drop), pa.string())
+        for part in pending:
+            samples, tx = part.samples, part.transcripts
+            if len(gone):
+                samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=gone)))
+                if tx.num_rows:
+                    tx = tx.filter(pc.invert(pc.is_in(tx["sample_id"], value_set=gone)))
+            if samples.num_rows == 0:
                 continue
-            keep = pq.read_table(part.tmp["samples"], columns=["sample_id", "harmful"])
             for table, extra_rows in part.extra.items():
-                ext = self._extra_table(table, extra_rows, keep["sample_id"])
+                ext = self._extra_table(table, extra_rows, samples["sample_id"])
                 if ext is not None and ext.num_rows:
                     self._write(table, ext, part.name)
-            for table in ("transcripts", "samples"):  # samples last: a visible sample has its transcript
-                if table in part.tmp:
-                    self._publish(table, part.tmp[table], part.name)
-            self.stats.imported += rows
-            self.stats.ungraded += keep["harmful"].null_count
+            if tx.num_rows:  # samples last: a visible sample has its transcript
+                self._write("transcripts", tx.sort_by("sample_id"), part.name)
+            self._write("samples", samples, part.name)
+            self.stats.imported += samples.num_rows
+            self.stats.ungraded += samples["harmful"].null_count
             self.stats.files.append(part.name)
 
-    def _publish(self, table: str, tmp: Path, name: str) -> None:
-        path = self.out / table / name
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise WriteError(f"cannot write {table}/{name} in {self.out}: {exc}") from exc
-        self._files[table].append(str(path))
-        self._file_sources[name] = self._source
-
+    @_stops_ingest
     def write_rows(self, table: str, rows: list[dict[str, Any]]) -> int:
         """Write rows of a further table (verdicts, awareness) on their own, de-duplicated on the table's key;
         returns how many were new. Rows that do not fit the schema are quarantined."""
@@ -424,6 +441,7 @@ class DatasetWriter:
         self._write(table, data, name)
         return data.num_rows
 
+    @_stops_ingest
     def known_samples(self, sample_ids: list[str]) -> set[str]:
         """The ids among `sample_ids` of samples in the dataset's files (committed ones, this ingest's included)."""
         if not sample_ids:
@@ -452,10 +470,27 @@ class DatasetWriter:
         name = "ingest_present_ids" if KEYS[table] == ("sample_id",) else "ingest_present_keys"
         self._con.register("batch", keys)
         try:
-            params = {"files": files} | ({"ingest": self.ingest_id + "-"} if name == "ingest_present_ids" else {})
+            params: dict[str, Any] = {"files": files}
+            if name == "ingest_present_ids":  # the ids' range lets Parquet statistics skip files and row groups
+                bounds = pc.min_max(keys["sample_id"]).as_py()
+                params |= {"ingest": self.ingest_id + "-", "lo": bounds["min"], "hi": bounds["max"]}
             return self._con.execute(query_text(name), params).fetchall()
+        except duckdb.Error as exc:
+            raise WriteError(self._damaged(table, files, exc)) from exc
         finally:
             self._con.unregister("batch")
+
+    def _damaged(self, table: str, files: list[str], exc: Exception) -> str:
+        """Why the de-duplication query failed, naming the existing file that cannot be read, if one is."""
+        for path in files:
+            try:
+                pq.read_table(path, columns=list(KEYS[table]))
+            except Exception as bad:  # any reader failure names the file
+                return (
+                    f"cannot check for duplicates: the existing file {path} is damaged ({type(bad).__name__}: {bad}); "
+                    f"move it out of {self.out} (the Data health page lists it) and run the same command again"
+                )
+        return f"cannot check for duplicates in {self.out}: {type(exc).__name__}: {exc}"
 
     def _extra_table(self, table: str, rows: list[dict[str, Any]], keep: pa.Array | None) -> pa.Table | None:
         """A further table's rows (for the kept samples), first per key, without keys already on disk."""

@@ -1,5 +1,5 @@
 """Paths where a record could slip between imported and quarantined: a file gone between the walk and its
-reading, and a dataset folder that cannot be written after the lock is taken."""
+reading, a dataset folder that cannot be written after the lock is taken, an existing file that cannot be read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from evalboard.ingest import cli
+from tests.helpers import damage_data_pages
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import assert_adds_up, ingest, ingest_log, quarantine, samples
 
@@ -58,3 +59,24 @@ def test_a_write_failure_after_the_lock_stops_loudly_and_publishes_nothing(tmp_p
     assert ingest(src, "--out", out).code == 0  # the lock was released
     assert len(samples(out)) == 5 and len(quarantine(out)) == 1
     assert_adds_up(out)
+
+
+def test_a_damaged_existing_file_stops_the_ingest_and_names_it(tmp_path: Path, out: Path) -> None:
+    """The de-duplication query cannot read an existing file (its footer reads, its data does not): that is the
+    writer failing, not the source — the ingest stops with exit 1, names the file, publishes nothing of the
+    source, logs it as stopped with an unknown rest, and releases the lock."""
+    assert ingest(lines(tmp_path / "a.jsonl", range(50)), "--out", out).code == 0
+    [existing] = (out / "samples").glob("*.parquet")
+    damage_data_pages(existing)
+    src = lines(tmp_path / "b.jsonl", range(40, 80))
+    result = ingest(src, "--out", out)
+    assert result.code == 1
+    assert f"the existing file {existing} is damaged" in result.err and "run the same command again" in result.err
+    assert f"{src}: 0 of its records were written" in result.err
+    assert list((out / "samples").glob("*.parquet")) == [existing] and not list(out.rglob("*.tmp"))
+    last = ingest_log(out)[-1]
+    assert last["source"] == str(src) and last["problem"].startswith("stopped: cannot check for duplicates")
+    assert (last["records"], last["imported"], last["unknown_count"]) == (0, 0, True)
+    existing.rename(tmp_path / "aside.parquet")
+    again = ingest(src, "--out", out)  # the lock was released
+    assert again.code == 0 and "imported 40" in again.out
