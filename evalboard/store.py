@@ -206,6 +206,9 @@ class Store:
         self._con.execute("SET enable_progress_bar = false")  # the refresh's one-off scans would draw one on stdout
         self._lock = threading.RLock()
         self._validated: dict[tuple[Path, int, int], FileCheck] = {}
+        # Files whose footer reads but whose data does not (found when a query over them fails): left out.
+        self._damaged: dict[tuple[Path, int, int], str] = {}
+        self._read_whole: set[tuple[Path, int, int]] = set()  # files read to the end without an error
         # Good transcripts files → their row groups' sample_id ranges (None: no statistics).
         self._id_ranges: dict[Path, tuple[tuple[str, str], ...] | None] = {}
         self._open_files: dict[Path, pq.ParquetFile] = {}
@@ -286,7 +289,9 @@ class Store:
                 return self._health
             exists, entries, _ = fingerprint
             checked = [
-                self._check(table, p, m, s) if problem is None else _unusable(table, p, problem)
+                _unusable(table, p, problem or self._damaged[(p, m, s)])
+                if problem is not None or (p, m, s) in self._damaged
+                else self._check(table, p, m, s)
                 for table, p, m, s, problem in entries
             ]
             files = tuple(status for status, _ in checked)
@@ -299,7 +304,9 @@ class Store:
             try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
                 health = dataclasses.replace(health, duplicates=self._find_duplicates(entries, good_samples))
                 rollups = self._use_rollups and not health.duplicates
-            except duckdb.Error as exc:  # queries will name the file; the next change of the files tries again
+            except duckdb.Error as exc:
+                if self._find_damage(entries, ("samples",)):  # a file with bad data pages: again without it
+                    return self._rebuild()
                 _LOG.warning("cannot check %s for repeated sample ids: %s", self.root, exc)
                 self._dup_key, rollups = None, False
             for table in TABLES:
@@ -309,6 +316,8 @@ class Store:
             try:
                 self._build_counts(entries, good_samples, rollups)
             except duckdb.Error as exc:
+                if self._find_damage(entries, ("samples",)):
+                    return self._rebuild()
                 _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
                 self._build_counts(entries, good_samples, False)
             for name in MACROS:  # macros bind to the views, so they follow them
@@ -316,6 +325,36 @@ class Store:
             self._fingerprint, self._health = fingerprint, health
             self._cache.clear()
             return health
+
+    def _rebuild(self) -> Health:
+        """Check the folder again now (after a file was found damaged), whatever this run scanned before."""
+        self._scanned_at = self._fingerprint = None
+        return self.refresh()
+
+    def _find_damage(self, entries: tuple, tables: tuple[str, ...]) -> bool:
+        """Read each usable file of `tables` not read whole before, row group by row group; a file whose data
+        cannot be read (its footer can: bit rot, a bad copy) is marked damaged and left out from then on.
+        Only called after a query failed, so a dataset without damage is read whole at most once."""
+        found = False
+        for table, path, mtime, size, problem in entries:
+            key = (path, mtime, size)
+            check = self._validated.get(key)
+            if table not in tables or problem or key in self._damaged or key in self._read_whole:
+                continue
+            if check is None or check.problem:
+                continue
+            try:
+                parquet = pq.ParquetFile(path)
+                for group in range(parquet.num_row_groups):
+                    parquet.read_row_group(group)
+            except Exception as exc:  # whatever the reader raises, this file's data cannot be read
+                reason = f"damaged data: the file opens but its contents cannot be read ({type(exc).__name__}: {exc})"
+                self._damaged[key] = " ".join(reason.split())
+                _LOG.warning("left out %s: %s", path, self._damaged[key])
+                found = True
+            else:
+                self._read_whole.add(key)
+        return found
 
     @property
     def health(self) -> Health:
@@ -477,9 +516,10 @@ class Store:
             return once()
         except duckdb.Error:
             with self._lock:
-                if self._scan() == self._fingerprint:
+                fingerprint = self._scan()
+                if fingerprint == self._fingerprint and not self._find_damage(fingerprint[1], TABLES):
                     raise
-            self.refresh()
+                self._rebuild()  # files changed under it, or one was found damaged and is now left out
             return once()
 
     def batches(self, name: str, params: Mapping[str, Any], rows: int = 50_000) -> Iterator[pa.RecordBatch]:

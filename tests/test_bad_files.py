@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from evalboard.store import Store
 from evalboard.view import View
-from tests.helpers import REPO, sample, write_samples, write_transcripts
+from tests.helpers import REPO, damage_data_pages, sample, write_samples, write_transcripts
 
 APP = str(REPO / "app.py")
 PAGES = ["pages/overview.py", "pages/transcripts.py", "pages/compare.py", "pages/readiness.py", "pages/data_health.py"]
@@ -130,3 +130,50 @@ def test_transcript_opens_beside_bad_transcript_files(broken_dataset):
     at.switch_page("pages/transcripts.py").run()
     assert not at.exception
     assert any("hello" in t.value for t in at.text)
+
+
+def add_damaged(root: Path) -> list[str]:
+    """A samples file and a transcripts file whose footers read but whose data pages do not (bit rot)."""
+    extra = [sample(500 + i) for i in range(5)]
+    write_samples(root / "samples" / "rotten.parquet", extra)
+    messages = [{"role": "user", "content": "rotten", "tool_calls": None, "tool_call_id": None, "name": None}]
+    rows = [{"sample_id": r["sample_id"], "messages": messages} for r in extra]
+    write_transcripts(root / "transcripts" / "rotten.parquet", rows)
+    for table in ("samples", "transcripts"):
+        damage_data_pages(root / table / "rotten.parquet")
+    return ["samples/rotten.parquet", "transcripts/rotten.parquet"]
+
+
+def test_a_file_with_damaged_data_pages_is_named_and_left_out(tmp_path):
+    """Its footer passes the file check, so DuckDB meets the damage inside a query: the store reads the files
+    whole to find which one it is, names it on Data health and answers without it."""
+    root = good_dataset(tmp_path)
+    add_damaged(root)
+    store = Store(root)
+    assert store.run("rate_by_intervention", View().params()).get_column("n").sum() == 80
+    rejected = {str(f.path.relative_to(root)): f.problem for f in store.health.rejected}
+    assert list(rejected) == ["samples/rotten.parquet"] and rejected["samples/rotten.parquet"].startswith(
+        "damaged data: the file opens but its contents cannot be read"
+    )
+    # the transcripts file is found when a query first reads its messages
+    frame = store._query("SELECT count(*) AS n, sum(len(messages)) AS m FROM transcripts", {})
+    assert frame.row(0) == (80, 80)
+    assert {str(f.path.relative_to(root)) for f in store.health.rejected} == {
+        "samples/rotten.parquet",
+        "transcripts/rotten.parquet",
+    }
+
+
+def test_every_page_stays_up_beside_a_file_with_damaged_data_pages(tmp_path, monkeypatch):
+    root = good_dataset(tmp_path)
+    bad = add_damaged(root)
+    monkeypatch.setenv("EVALBOARD_DATA", str(root))
+    for page in PAGES:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        if page != PAGES[0]:
+            at.switch_page(page).run()
+        assert not at.exception, page
+        assert any("could not be read and are left out" in w.value for w in at.warning), page
+    errors = [e.value for e in at.error]  # the last page is Data health
+    assert any(e.startswith(f"` {bad[0]} `") and "damaged data" in e for e in errors), errors
