@@ -14,7 +14,10 @@ a runs manifest or `--set conditions.<key>` read every record in Python.
 from __future__ import annotations
 
 import io
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +28,8 @@ import pyarrow.json as pj
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
 from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 
-LINES = 10_000  # lines per batch: one Arrow parse, one staged part
+LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
+WORKERS = min(2, os.cpu_count() or 1)  # batches parsed at once (more threads only contend on a small machine)
 READ_BYTES = 8 * 1024 * 1024  # read at a time (a bigger read costs more memory than it saves time)
 MESSAGES = pa.list_(MESSAGE)
 MESSAGE_FIELDS = {"role", "content", "tool_call_id", "name", "reasoning"}  # anything else: per-record path
@@ -71,6 +75,35 @@ def batches(path: Path, lines: int | None = None, size: int | None = None) -> It
             group = pending[start : start + lines]
             yield number, group, consumed
             number += len(group)
+
+
+def converted(
+    path: Path, source: str, labeler: Labeler, ungraded_ok: bool, workers: int = WORKERS
+) -> Iterator[tuple[int, list[bytes], int, tuple[pa.Table, pa.Table, list[str]] | None]]:
+    """(first line, lines, bytes consumed, `convert`'s result or None when the batch needs the per-record path)
+    for each batch of a file, in order. Batches are parsed `workers` at a time on threads (Arrow's JSON parser
+    and compute release the GIL), at most `workers` batches ahead of the caller."""
+
+    def one(batch: tuple[int, list[bytes], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
+        try:
+            return convert(batch[1], batch[0], source, labeler, ungraded_ok)
+        except Fallback:
+            return None
+
+    if workers <= 1:
+        for batch in batches(path):
+            yield (*batch, one(batch))
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="ingest-jsonl") as pool:
+        ahead: deque[tuple[tuple[int, list[bytes], int], Future]] = deque()
+        for batch in batches(path):
+            ahead.append((batch, pool.submit(one, batch)))
+            if len(ahead) > workers:
+                done, future = ahead.popleft()
+                yield (*done, future.result())
+        while ahead:
+            done, future = ahead.popleft()
+            yield (*done, future.result())
 
 
 def convert(

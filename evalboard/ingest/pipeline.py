@@ -128,11 +128,7 @@ def _jsonl_batches(
     """A JSONL file batch by batch through Arrow; a batch the columnar path cannot vouch for goes line by line
     through `jsonl.parse_line` and `_handle`, exactly as the per-record reader would."""
     count = 0
-    for first, lines, consumed in columnar.batches(path):
-        try:
-            converted = columnar.convert(lines, first, str(path), labeler, options.ungraded_ok)
-        except columnar.Fallback:
-            converted = None
+    for first, lines, consumed, converted in columnar.converted(path, str(path), labeler, options.ungraded_ok):
         if converted is not None:
             samples, transcripts, positions = converted
             stats.records += samples.num_rows

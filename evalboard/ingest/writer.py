@@ -49,7 +49,7 @@ BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cos
 # Pending ids checked against the disk in one query: a check whose ids are scattered scans the dataset's
 # sample_id column, so fewer, larger checks — bounded by the memory the waiting batches hold.
 DEDUPE_ROWS = 250_000
-PENDING_BYTES = 64 * 1024 * 1024
+PENDING_BYTES = 32 * 1024 * 1024
 TRANSCRIPT_ROW_GROUP = 2_048  # small row groups: one transcript is fetched by row-group pruning
 MESSAGES = pa.list_(MESSAGE)
 LOCK_NAME = ".ingest.lock"
@@ -65,9 +65,8 @@ UNKNOWN = "unknown"  # the record count of a file that could not be opened far e
 
 @dataclass
 class _Pending:
-    """One converted batch waiting for its de-duplication: its part name, tables and further tables' rows."""
+    """One converted batch waiting for its de-duplication: its tables and its further tables' rows."""
 
-    name: str
     samples: pa.Table
     transcripts: pa.Table
     extra: dict[str, list[dict[str, Any]]]
@@ -381,17 +380,15 @@ class DatasetWriter:
         keep = samples["sample_id"]
         for sid in keep.to_pylist():
             self._window[sid] = positions[sid]
-        name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
-        self._part += 1
         if tx.num_rows and (repeated or tx.num_rows != samples.num_rows):
             tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
-        self._pending.append(_Pending(name, samples, tx, extra))
+        self._pending.append(_Pending(samples, tx, extra))
         self._pending_bytes += samples.nbytes + tx.nbytes
         if len(self._window) >= self.dedupe_rows or self._pending_bytes >= PENDING_BYTES:
             self._commit()
 
     def _commit(self) -> None:
-        """De-duplicate the pending batches against the disk in one DuckDB query, then write their parts."""
+        """De-duplicate the pending batches against the disk in one DuckDB query, then write them as one part."""
         pending, window = self._pending, self._window
         self._pending, self._window, self._pending_bytes = [], {}, 0
         if not pending:
@@ -408,24 +405,30 @@ class DatasetWriter:
             drop.add(sid)
         del window
         gone = pa.array(sorted(drop), pa.string())
+        samples = pa.concat_tables([part.samples for part in pending])  # one part file per commit, not per batch
+        tx = pa.concat_tables([part.transcripts for part in pending])
+        extra: dict[str, list[dict[str, Any]]] = {}
         for part in pending:
-            samples, tx = part.samples, part.transcripts
-            if len(gone):
-                samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=gone)))
-                if tx.num_rows:
-                    tx = tx.filter(pc.invert(pc.is_in(tx["sample_id"], value_set=gone)))
-            if samples.num_rows == 0:
-                continue
-            for table, extra_rows in part.extra.items():
-                ext = self._extra_table(table, extra_rows, samples["sample_id"])
-                if ext is not None and ext.num_rows:
-                    self._write(table, ext, part.name)
-            if tx.num_rows:  # samples last: a visible sample has its transcript
-                self._write("transcripts", tx.sort_by("sample_id"), part.name)
-            self._write("samples", samples, part.name)
-            self.stats.imported += samples.num_rows
-            self.stats.ungraded += samples["harmful"].null_count
-            self.stats.files.append(part.name)
+            for table, rows in part.extra.items():
+                extra.setdefault(table, []).extend(rows)
+        if len(gone):
+            samples = samples.filter(pc.invert(pc.is_in(samples["sample_id"], value_set=gone)))
+            if tx.num_rows:
+                tx = tx.filter(pc.invert(pc.is_in(tx["sample_id"], value_set=gone)))
+        if samples.num_rows == 0:
+            return
+        name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
+        self._part += 1
+        for table, extra_rows in extra.items():
+            ext = self._extra_table(table, extra_rows, samples["sample_id"])
+            if ext is not None and ext.num_rows:
+                self._write(table, ext, name)
+        if tx.num_rows:  # samples last: a visible sample has its transcript
+            self._write("transcripts", tx.sort_by("sample_id"), name)
+        self._write("samples", samples, name)
+        self.stats.imported += samples.num_rows
+        self.stats.ungraded += samples["harmful"].null_count
+        self.stats.files.append(name)
 
     @_stops_ingest
     def write_rows(self, table: str, rows: list[dict[str, Any]]) -> int:

@@ -138,7 +138,7 @@ def test_batches_write_several_parts_with_sorted_transcripts(tmp_path: Path, out
     from evalboard.ingest.pipeline import ingest_source
     from evalboard.ingest.records import Options
 
-    writer = DatasetWriter(out, "test", batch_rows=4)
+    writer = DatasetWriter(out, "test", batch_rows=4, dedupe_rows=4)  # a part per commit
     stats = ingest_source(writer, src, "jsonl", Options(), Labeler())
     writer.close()
     assert stats.imported == 10 and len(stats.files) == 3
