@@ -191,3 +191,21 @@ def test_batches_return_every_line_once_with_its_number(lines: list[bytes], end:
             assert first == len(got) + 1 and 0 < len(group) <= per
             got += group
         assert got == want
+
+
+def test_batches_parsed_on_threads_come_back_in_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`converted` parses batches ahead on threads; the caller still gets them in order, fallbacks in place."""
+    monkeypatch.setattr(columnar, "LINES", 3)
+    kinds = (["good"] * 5 + ["harmful as text"]) * 5
+    src = write(tmp_path / "a.jsonl", kinds)
+    runs = []
+    for workers in (1, 2, 3):
+        runs.append(
+            [
+                (first, len(lines), None if result is None else result[2])
+                for first, lines, _, result in columnar.converted(src, str(src), Labeler(), False, workers=workers)
+            ]
+        )
+    assert runs[0] == runs[1] == runs[2]
+    assert {result is None for _, _, result in runs[0]} == {True, False}
+    assert [first for first, _, _ in runs[0]] == list(range(1, len(kinds) + 1, columnar.LINES))
