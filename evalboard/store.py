@@ -39,6 +39,9 @@ ROLLUP_VERSION = 1  # bump when sample_rollup.sql changes: cached rollup files a
 ROLLUP_DIR = Path(".index") / "rollups"
 RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# A call of view_counts whose verdict source is the bound $source: with $source = 'primary' it gives exactly what
+# primary_counts gives, without binding the other-source branch (queries/macros.sql).
+_VIEW_COUNTS = re.compile(r"\bview_counts\(([^()]*,\s*\$source\s*)\)")
 _CACHE_SIZE = 256
 INGEST_LOG = "ingest_log.jsonl"
 _LOG = logging.getLogger(__name__)
@@ -213,6 +216,7 @@ class Store:
         self._health = Health(self.root, exists=False)
         self._cache: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
         self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._primary_sql: dict[str, str | None] = {}  # query name → its text for $source = 'primary', if it differs
 
     # -- files ---------------------------------------------------------------------------------
     def _scan(self) -> tuple:
@@ -424,7 +428,15 @@ class Store:
             sql = path.read_text(encoding="utf-8")
             code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
             self._sql[name] = (sql, tuple(dict.fromkeys(_PARAM.findall(code))))
+            primary = _VIEW_COUNTS.sub(r"primary_counts(\1)", sql)
+            self._primary_sql[name] = primary if primary != sql else None
         return self._sql[name]
+
+    def _sql_for(self, name: str, bound: Mapping[str, Any]) -> str:
+        """The text to run: for the primary verdict, view_counts(…, $source) read as primary_counts(…, $source)."""
+        sql = self._load(name)[0]
+        primary = self._primary_sql[name] if bound.get("source") == "primary" else None
+        return primary or sql
 
     def run(
         self,
@@ -451,7 +463,7 @@ class Store:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            frame = self._query(sql, bound, relations)
+            frame = self._query(self._sql_for(name, bound), bound, relations)
         except duckdb.Error as exc:
             _LOG.error("query %r failed on %s with %s: %s", name, self.root, bound, exc)
             raise QueryError(f"query {name!r} failed: {str(exc).replace(f'{self.root}{os.sep}', '')}") from exc

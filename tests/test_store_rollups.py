@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, VERDICTS
-from evalboard.store import ROLLUP_DIR, Store
+from evalboard.store import ROLLUP_DIR, QueryError, Store
 from evalboard.view import View
 from tests.helpers import REPO, sample, write_samples
 
@@ -206,3 +206,20 @@ def test_a_file_with_damaged_data_pages_does_not_break_refresh(dataset):
     assert len(store.health.good("samples")) == 5  # refresh reads the files for rollups: it must not raise
     with pytest.raises(QueryError):  # the damaged column (sample_id, the first) is named where it is read
         store.run("sample_detail", {"sample_id": "t-000100"})
+
+
+def test_the_primary_verdict_never_binds_the_other_source_branch(dataset):
+    """view_counts(…, $source) runs as primary_counts for 'primary' (the other branch's binding costs ~7 ms)."""
+    store = Store(dataset)
+    want = {name: store.run(name, _params(name, View())) for name in ROLLED_UP}
+    rewritten = {name for name in ROLLED_UP if store._primary_sql.get(name)}
+    assert rewritten == {"rate_by_intervention", "rate_by_stage", "rate_by_family", "compare_cells", "readiness_counts"}
+    # Make the other-source branch unbindable: the primary verdict must still answer, identically; another must not.
+    store._con.execute("CREATE TABLE gone(x INTEGER)")
+    store._con.execute("CREATE OR REPLACE MACRO view_samples(a, b, c, d, e, f) AS TABLE SELECT * FROM gone")
+    store._con.execute("DROP TABLE gone")
+    store._cache.clear()
+    for name in ROLLED_UP:
+        assert store.run(name, _params(name, View())).equals(want[name]), name
+    with pytest.raises(QueryError):
+        store.run("rate_by_intervention", View(source="judge-2").params())
