@@ -200,9 +200,9 @@ class SearchIndex:
         con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)", (path, table, mtime, size, first, row - 1))
         con.execute("COMMIT")
 
-    def ensure(self) -> bool:
+    def ensure(self, background: bool = True) -> bool:
         """True when the index covers every file now. Small gaps are filled in this call; a large one starts
-        a background update (searches use the scan until it is done)."""
+        a background update (searches use the scan until it is done), unless `background` is False."""
         con = self._open()
         if con is None:
             return False
@@ -221,7 +221,7 @@ class SearchIndex:
                 self._version = hash(frozenset(self._wanted().items()))
                 return True
             return False
-        if self._builder is None or self._builder.poll() is not None:
+        if background and (self._builder is None or self._builder.poll() is not None):
             self._builder = _spawn_builder(self.store.root)
         return False
 
@@ -341,6 +341,17 @@ def _spawn_builder(root: Path) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # not killed by a Ctrl-C meant for the server; it finishes its file and stops
     )
+
+
+def prepare(root: Path | str) -> None:
+    """Bring what the pages derive from a dataset folder up to date, e.g. right after `evalboard ingest`, so the
+    first page view after an import does not pay for it: the per-file rollups and the repeated-id check
+    (`Store.refresh`, saved in DATA/.index/rollups/), and this index when the new text is as small as a request
+    would index itself (`INLINE_BYTES`). A larger gap is left to the background update the first search starts
+    (or to `python -m evalboard.search DATA`), so an import never waits minutes for it."""
+    store = Store(root)
+    store.refresh()
+    SearchIndex(store).ensure(background=False)
 
 
 def main(argv: list[str] | None = None) -> int:
