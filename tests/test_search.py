@@ -260,3 +260,33 @@ def test_an_import_leaves_rollups_and_a_small_index_ready(tmp_path):
     finally:
         con.close()
     assert index.search("NOTE 3").ids.column("sample_id").to_pylist() == ["s3"]
+
+
+def test_common_trigrams_are_not_looked_up(dataset):
+    """Each transcript holds "board@corp" (tool-call arguments): its trigrams narrow nothing, so a text holding rarer
+    ones looks up only those; a text of common trigrams only looks up one. The matches stay the scan's."""
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert index.ensure()
+    con = index._open()
+    try:
+        chosen = search._choose(con, ["boa", "oar", "ard", "wip", "ipe"])
+        assert chosen == ["wip", "ipe"]
+        assert search._choose(con, ["boa", "oar", "ard"]) == ["boa"]
+    finally:
+        con.close()
+    assert found(store, "wipe at 5pm") == scanned(store, "wipe at 5pm") == ids(0)
+    assert found(store, "board@corp") == scanned(store, "board@corp") == ids(0, 1, 2, 3, 4, 5)
+
+
+def test_the_ids_bound_as_a_list_give_the_same_page_as_the_join_alone(dataset, monkeypatch):
+    store = Store(dataset)
+    assert search.index_for(store).ensure()
+    for text in ("board@corp", "kyle", "no leverage"):
+        request = samples.ListRequest(View(), query=text)
+        with_list = samples.sample_page(store, request)
+        monkeypatch.setattr(samples, "ID_LIST_MAX", 0)  # many ids: only the join
+        store._cache.clear()
+        without = samples.sample_page(store, request)
+        monkeypatch.undo()
+        assert with_list[1] == without[1] > 0 and with_list[0].equals(without[0]), text
