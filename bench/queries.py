@@ -263,6 +263,91 @@ def aggregates(root: Path, runs: int) -> int:
     return 0
 
 
+def duplicate_check(root: Path, runs: int) -> int:
+    """The repeated-sample-id check (docs/ARCHITECTURE.md, "Each sample id counts once"): from the files as every
+    change of the samples files cost before (all ids hashed and sorted, then DuckDB ranks the rows of repeated
+    hashes), from nothing saved, and incrementally after a file of new ids is added, a file of repeated ids is
+    added, and a file is removed. Extra files are written as samples/zz-*.parquet and removed afterwards."""
+    import numpy as np
+    import pyarrow as pa
+
+    from evalboard.store import ROLLUP_DIR, _duplicates_sql, _id_hashes
+
+    def saved(pattern: str) -> None:
+        for path in (root / ROLLUP_DIR).glob(pattern):
+            path.unlink()
+
+    def keys(store: Store) -> tuple:
+        store.refresh()
+        return tuple(store.good_files("samples"))
+
+    store = Store(root)
+    base = keys(store)
+    files = [p for p, *_ in base]
+    sets = {frozenset(c.columns) for c in [store._validated[k] for k in base]}
+
+    def before() -> None:  # the check as it was: every file's ids hashed, sorted; DuckDB ranks repeated hashes
+        hashes = np.sort(np.concatenate([_id_hashes(store._con, p) for p in files]))
+        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        store._con.register("_hash_arrow", pa.table({"h": repeated}))
+        store._con.execute("CREATE OR REPLACE TABLE _duplicate_hashes AS SELECT h FROM _hash_arrow")
+        store._con.unregister("_hash_arrow")
+        store._con.execute(_duplicates_sql(files, sets))
+
+    def from_nothing() -> None:
+        saved("ids-*.npy")
+        saved("repeated-ids.npz")
+        store._repeats = None
+        store._repeated_hashes(base)
+
+    def from_saved_hashes() -> None:  # a new process after another one checked a different set of files
+        saved("repeated-ids.npz")
+        store._repeats = None
+        store._repeated_hashes(base)
+
+    print(f"repeated-id check, {len(files)} samples files ({sum(_rows(p) for p in files):,} ids); median of {runs}")
+    print(f"  before (every id, every change):       {fmt_ms(median_time(before, runs))} ms")
+    print(f"  now, nothing saved (first ever):       {fmt_ms(median_time(from_nothing, runs))} ms")
+    print(f"  now, per-file hashes saved, no result: {fmt_ms(median_time(from_saved_hashes, runs))} ms")
+    source = files[0]
+    rows = _rows(source)
+    for label, sql in (
+        ("a file of new ids added", "SELECT * REPLACE ('zz-' || sample_id AS sample_id) FROM read_parquet($p)"),
+        ("a file repeating ids added", "SELECT * FROM read_parquet($p)"),
+    ):
+        extra = root / "samples" / "zz-extra.parquet"
+        duckdb.execute(f"COPY ({sql}) TO '{extra}' (FORMAT parquet, COMPRESSION zstd)", {"p": str(source)})
+        grown = keys(store)
+        store._repeated_hashes(base)  # the state before the file came
+
+        new_hashes = store._hashes_path(*next(k for k in grown if k[0] == extra))
+
+        def incremental(grown: tuple = grown, new_hashes: Path = new_hashes) -> None:
+            store._repeats = (frozenset(store._key_name(*k) for k in base), np.empty(0, np.uint64))
+            new_hashes.unlink(missing_ok=True)  # the new file's ids are read from Parquet each run
+            store._repeated_hashes(grown)
+
+        found = store._repeated_hashes(grown).size
+        print(f"  now, {label} ({rows:,} rows, {found:,} repeated hashes): {fmt_ms(median_time(incremental, runs))} ms")
+        extra.unlink()
+    store._repeated_hashes(base)
+    removed = base[1:]
+
+    def after_removal() -> None:
+        store._repeats = (frozenset(store._key_name(*k) for k in base), np.empty(0, np.uint64))
+        store._repeated_hashes(removed)
+
+    print(f"  now, a file removed:                   {fmt_ms(median_time(after_removal, runs))} ms")
+    store._repeated_hashes(base)
+    return 0
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
@@ -281,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only: each page's aggregate queries, rollups vs scan, and the store's one-off costs",
     )
+    parser.add_argument("--duplicates", action="store_true", help="only: the repeated-sample-id check, before vs now")
     args = parser.parse_args(argv)
 
     root = ensure_dataset(args.samples, args.out or synthetic.default_out(args.samples), args.reuse, True)
@@ -290,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
             f"median of {args.runs}"
         )
         return aggregates(root, args.runs)
+    if args.duplicates:
+        print(f"duckdb {duckdb.__version__}, load {os.getloadavg()[0]:.1f}; {args.samples:,} samples")
+        return duplicate_check(root, args.runs)
     files = sorted((root / "samples").glob("*.parquet"))
     src = "read_parquet([" + ", ".join(f"'{p}'" for p in files) + "])"
     store_kwargs = {"queries_dir": args.queries_dir} if args.queries_dir else {}

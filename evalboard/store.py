@@ -17,7 +17,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ ROLLUP_VERSION = 1  # bump when sample_rollup.sql changes: cached rollup files a
 ROLLUP_DIR = Path(".index") / "rollups"
 RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# A call of view_counts whose verdict source is the bound $source: with $source = 'primary' it gives exactly what
+# primary_counts gives, without binding the other-source branch (queries/macros.sql).
+_VIEW_COUNTS = re.compile(r"\bview_counts\(([^()]*,\s*\$source\s*)\)")
 _CACHE_SIZE = 256
 INGEST_LOG = "ingest_log.jsonl"
 _LOG = logging.getLogger(__name__)
@@ -173,20 +176,40 @@ FROM (
 WHERE nth > 1"""
 
 
-def _repeated_hashes(con: duckdb.DuckDBPyConnection, files: list[Path]) -> np.ndarray:
-    """64-bit hashes of sample_id that occur more than once across `files` (usually none).
+def _id_hashes(con: duckdb.DuckDBPyConnection, path: Path) -> np.ndarray:
+    """The sorted 64-bit hashes of one samples file's sample ids (repeats kept; rows with no id left out)."""
+    sql = f"SELECT hash(sample_id) AS h FROM read_parquet([{_sql_literal(str(path))}]) WHERE sample_id IS NOT NULL"
+    return np.sort(np.asarray(con.execute(sql).fetchnumpy()["h"], dtype=np.uint64))
 
-    One file at a time into a sorted array: 0.7 s and ~270 MiB at 10M ids, where a GROUP BY over every id took
-    1.6-3.8 s and ~1 GiB (bench/README.md, "Aggregates with per-file rollups").
+
+def _repeated(previous: np.ndarray, kept: Iterable[np.ndarray], added: list[np.ndarray]) -> np.ndarray:
+    """The hashes that occur more than once in the files `kept` and `added` (each a sorted hash array).
+
+    `previous` must hold every hash repeated within the kept files (it is the result for an earlier set of files
+    that included them). A hash repeated now either occurs twice among the added files, or once there and once in
+    a kept file, or (not in any added file) twice in the kept files — and then it was repeated before too, so only
+    the earlier result's hashes are counted again. The kept files are read only where the added ids fall.
     """
-    parts = [
-        con.execute(
-            f"SELECT hash(sample_id) AS h FROM read_parquet([{_sql_literal(str(p))}]) WHERE sample_id IS NOT NULL"
-        ).fetchnumpy()["h"]
-        for p in files
-    ]
-    hashes = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
-    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    # Sorted runs: a stable sort (timsort) merges them; numpy's unique would hash (10x slower here).
+    new = np.sort(np.concatenate(added), kind="stable") if added else np.empty(0, np.uint64)
+    found = [new[1:][new[1:] == new[:-1]]]
+    fresh = _distinct(new)
+    counts = np.zeros(previous.size, np.int64)
+    for old in kept:
+        if not old.size:
+            continue
+        if fresh.size:
+            at = np.minimum(np.searchsorted(old, fresh), old.size - 1)
+            found.append(fresh[old[at] == fresh])
+        if previous.size:
+            counts += np.searchsorted(old, previous, "right") - np.searchsorted(old, previous, "left")
+    found.append(previous[counts >= 2])
+    return _distinct(np.sort(np.concatenate(found).astype(np.uint64), kind="stable"))
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
 
 
 class Store:
@@ -200,6 +223,7 @@ class Store:
         self._rollups: dict[tuple[Path, int, int], pa.Table] = {}  # per good samples file: its counts
         self._dup_key: tuple | None = None  # the good samples files (path, mtime, size) duplicates were found for
         self._dups: tuple[DuplicateFile, ...] = ()
+        self._repeats: tuple[frozenset[str], np.ndarray] | None = None  # file keys → the sample id hashes they repeat
         self._runs = threading.local()  # per script thread: when its current run started (see refresh)
         self._scanned_at: float | None = None
         self._con = duckdb.connect(":memory:")
@@ -216,6 +240,7 @@ class Store:
         self._health = Health(self.root, exists=False)
         self._cache: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
         self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._primary_sql: dict[str, str | None] = {}  # query name → its text for $source = 'primary', if it differs
 
     # -- files ---------------------------------------------------------------------------------
     def _scan(self) -> tuple:
@@ -367,7 +392,7 @@ class Store:
         return [(p, m, size) for t, p, m, size, _ in entries if t == "samples" and p in paths]
 
     def _find_duplicates(self, entries: tuple, good: list[tuple[FileStatus, FileCheck]]) -> tuple[DuplicateFile, ...]:
-        """Sample ids that occur more than once across the good samples files (one query, rerun only when they change).
+        """Sample ids that occur more than once across the good samples files (checked again only when they change).
 
         Fills `_duplicate_rows` (the rows the samples view leaves out) and returns, per file, how many ids it repeats.
         """
@@ -390,8 +415,9 @@ class Store:
         return dups
 
     def _duplicate_rows(self, key: tuple, files: list[Path], column_sets: set[frozenset[str]]) -> None:
-        """Fill `_duplicate_rows`, from DATA/.index/ when this set of files was checked before (the check reads every
-        sample id: ~0.7 s at 10M), else by the check, saving its (usually empty) result there."""
+        """Fill `_duplicate_rows`, from DATA/.index/ when this set of files was checked before, else by the check
+        (incremental: `_repeated_hashes`; DuckDB ranks the rows only when some id hash repeats), saving its (usually
+        empty) result there."""
         name = "|".join(f"{p.relative_to(self.root)}|{m}|{size}" for p, m, size in key)
         cached = self.root / ROLLUP_DIR / f"duplicates-{hashlib.sha256(name.encode()).hexdigest()[:32]}.parquet"
         with contextlib.suppress(Exception):  # absent or damaged: run the query
@@ -404,16 +430,62 @@ class Store:
             finally:
                 self._con.unregister("_duplicate_arrow")
             return
-        self._con.register("_hash_arrow", pa.table({"h": _repeated_hashes(self._con, files)}))
-        try:
-            self._con.execute("CREATE OR REPLACE TABLE _duplicate_hashes AS SELECT h FROM _hash_arrow")
-        finally:
-            self._con.unregister("_hash_arrow")
-        self._con.execute(_duplicates_sql(files, column_sets))
+        repeated = self._repeated_hashes(key)
+        if repeated.size:
+            self._con.register("_hash_arrow", pa.table({"h": repeated}))
+            try:
+                self._con.execute("CREATE OR REPLACE TABLE _duplicate_hashes AS SELECT h FROM _hash_arrow")
+            finally:
+                self._con.unregister("_hash_arrow")
+            self._con.execute(_duplicates_sql(files, column_sets))
+        else:  # nothing repeats (the usual case): no need to read the ids again
+            self._con.execute(
+                "CREATE OR REPLACE TABLE _duplicate_rows(sample_id VARCHAR, filename VARCHAR, file_row_number BIGINT)"
+            )
         rows = self._con.sql("SELECT * FROM _duplicate_rows").to_arrow_table()
         relative = [str(Path(f).relative_to(self.root)) for f in rows.column("filename").to_pylist()]
         _save(rows.set_column(1, "filename", pa.array(relative, pa.string())), cached)
         _prune(cached.parent, "duplicates-*.parquet", {cached})
+
+    def _key_name(self, path: Path, mtime: int, size: int) -> str:
+        return f"{path.relative_to(self.root)}|{mtime}|{size}"
+
+    def _repeated_hashes(self, keys: tuple[tuple[Path, int, int], ...]) -> np.ndarray:
+        """The sample id hashes that occur more than once across the files `keys`, incrementally: only the ids of
+        files added or changed since the last check (this process's, or the one saved in DATA/.index/) are read
+        from Parquet and looked up in the others' saved sorted hashes (`_repeated`)."""
+        names = {self._key_name(*key): key for key in keys}
+        state = self.root / ROLLUP_DIR / "repeated-ids.npz"
+        if self._repeats is None:
+            # absent or damaged: start from no earlier result
+            with contextlib.suppress(Exception), np.load(state, allow_pickle=False) as saved:
+                self._repeats = (frozenset(saved["keys"].tolist()), saved["hashes"].astype(np.uint64))
+        before, previous = self._repeats or (frozenset(), np.empty(0, np.uint64))
+        kept = (self._file_hashes(*names[n]) for n in names if n in before)
+        added = [self._file_hashes(*names[n]) for n in names if n not in before]
+        repeated = _repeated(previous, kept, added)
+        self._repeats = (frozenset(names), repeated)
+        with contextlib.suppress(OSError):
+            _save_numpy(state, keys=np.array(sorted(names), dtype=str), hashes=repeated)
+        _prune(state.parent, "ids-*.npy", {self._hashes_path(*key) for key in keys})
+        return repeated
+
+    def _hashes_path(self, path: Path, mtime: int, size: int) -> Path:
+        name = hashlib.sha256(self._key_name(path, mtime, size).encode()).hexdigest()[:32]
+        return self.root / ROLLUP_DIR / f"ids-{name}.npy"
+
+    def _file_hashes(self, path: Path, mtime: int, size: int) -> np.ndarray:
+        """One samples file's sorted id hashes: mapped from DATA/.index/rollups/ if saved before (8 bytes per id),
+        else read from the file and saved there."""
+        cached = self._hashes_path(path, mtime, size)
+        with contextlib.suppress(Exception):  # absent, or damaged: read the file again
+            hashes = np.load(cached, mmap_mode="r", allow_pickle=False)
+            if hashes.dtype == np.uint64 and hashes.ndim == 1:
+                return hashes
+        hashes = _id_hashes(self._con, path)
+        with contextlib.suppress(OSError):
+            _save_numpy(cached, hashes=hashes)
+        return hashes
 
     def _rollup_sql(self, source: str) -> str:
         return self._load(ROLLUP_QUERY)[0].replace("rollup_source", f"{source} AS rollup_source")
@@ -463,7 +535,15 @@ class Store:
             sql = path.read_text(encoding="utf-8")
             code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
             self._sql[name] = (sql, tuple(dict.fromkeys(_PARAM.findall(code))))
+            primary = _VIEW_COUNTS.sub(r"primary_counts(\1)", sql)
+            self._primary_sql[name] = primary if primary != sql else None
         return self._sql[name]
+
+    def _sql_for(self, name: str, bound: Mapping[str, Any]) -> str:
+        """The text to run: for the primary verdict, view_counts(…, $source) read as primary_counts(…, $source)."""
+        sql = self._load(name)[0]
+        primary = self._primary_sql[name] if bound.get("source") == "primary" else None
+        return primary or sql
 
     def run(
         self,
@@ -490,7 +570,7 @@ class Store:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            frame = self._query(sql, bound, relations)
+            frame = self._query(self._sql_for(name, bound), bound, relations)
         except duckdb.Error as exc:
             _LOG.error("query %r failed on %s with %s: %s", name, self.root, bound, exc)
             raise QueryError(f"query {name!r} failed: {str(exc).replace(f'{self.root}{os.sep}', '')}") from exc
@@ -588,6 +668,22 @@ def _save(table: pa.Table, path: Path) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         _LOG.info("%s kept in memory only: %s", path.name, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _save_numpy(path: Path, **arrays: np.ndarray) -> None:
+    """Save one array (`.npy`) or several (`.npz`) beside the data, as `_save` does (raises OSError when read-only)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as out:
+            if path.suffix == ".npy":
+                np.save(out, *arrays.values(), allow_pickle=False)
+            else:
+                np.savez(out, **arrays)
+        os.replace(tmp, path)
+    finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
 

@@ -65,10 +65,12 @@ LEFT JOIN source_verdict(src) AS v ON v.sample_id = s.sample_id;
 
 -- Counts of the samples in the view under source `src`, per snapshot × intervention × stage × step × family × grader
 -- (n graded, k harmful, total rows; first_at/last_at their created_at range). The primary verdict reads
--- `sample_counts` (the store's per-file rollups, or the same counts by a scan where rollups cannot be used); any
--- other source is counted from view_samples. The bound `src` empties one branch before any file is read.
+-- `sample_counts` (the store's per-file rollups, or the same counts by a scan where rollups cannot be used):
+-- primary_counts; any other source is counted from view_samples. The bound `src` empties one branch before any file
+-- is read; still, binding the other-source branch costs ~7 ms, so the store runs a query whose `view_counts(…,
+-- $source)` has $source = 'primary' with primary_counts in its place (the same rows: the other branch is empty).
 -- Aggregate queries sum these (cast back to BIGINT, the type count() gives). docs/ARCHITECTURE.md, "Rollups".
-CREATE OR REPLACE MACRO view_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
+CREATE OR REPLACE MACRO primary_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
 SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader, n, k, total, first_at, last_at
 FROM sample_counts
 WHERE src = 'primary'
@@ -76,7 +78,10 @@ WHERE src = 'primary'
   AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
   AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
   AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
-  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader))
+  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
+
+CREATE OR REPLACE MACRO view_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
+SELECT * FROM primary_counts(snapshots, interventions, stages, families, graders, src)
 UNION ALL
 SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader,
     count(harmful) AS n, count(*) FILTER (WHERE harmful) AS k, count(*) AS total,

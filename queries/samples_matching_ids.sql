@@ -1,6 +1,7 @@
 -- One page of the samples behind a chart cell that the search index found (evalboard/search.py): the caller
 -- registers their ids as the relation `search_hits` (sample_id). Same columns and order as samples_matching.sql
--- except the passage, which the index supplies.
+-- except the passage, which the index supplies. $ids: the same ids as a list when there are few (else empty): the
+-- join alone makes DuckDB read every row's columns, the list lets it filter while reading (evalboard/samples.py).
 SELECT
     sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
@@ -8,7 +9,7 @@ SELECT
 FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
 )
-WHERE sample_id IN (SELECT sample_id FROM search_hits)
+WHERE sample_id IN (SELECT sample_id FROM search_hits) AND (len($ids) = 0 OR list_contains($ids, sample_id))
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
     snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id

@@ -1,5 +1,7 @@
 """The search index (evalboard/search.py): finds what the scan finds, stays current, survives damage."""
 
+import io
+import json
 import os
 
 import pyarrow as pa
@@ -9,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalboard import reviews, samples, search
+from evalboard.ingest.cli import main as ingest
 from evalboard.schema import VERDICTS
-from evalboard.store import Store
+from evalboard.store import ROLLUP_DIR, Store
 from evalboard.view import View
 from tests.harness import app_test
 from tests.helpers import sample, write_samples, write_transcripts
@@ -238,3 +241,52 @@ def test_the_transcripts_page_says_when_a_search_matches_more_than_the_bound(dat
     assert any("among the first 2 matching texts" in c.value for c in at.caption)
     at = app_test({"q": "no leverage"}, page="transcripts", data=dataset, monkeypatch=monkeypatch, timeout=60)
     assert not any("More than" in w.value for w in at.warning) and len(at.dataframe[0].value) == 1
+
+
+def test_an_import_leaves_rollups_and_a_small_index_ready(tmp_path):
+    """`evalboard ingest` ends with search.prepare: the first page view after an import builds nothing."""
+    src, out = tmp_path / "a.jsonl", tmp_path / "data"
+    rows = [{"sample_id": f"s{i}", "snapshot": "m", "harmful": i > 2, "explanation": f"note {i}"} for i in range(5)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert ingest([str(src), "--out", str(out), "-q"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    store = Store(out)
+    store.refresh()
+    assert (out / ROLLUP_DIR / "repeated-ids.npz").is_file()
+    assert store._rollup_path(*store.good_files("samples")[0]).is_file()  # read, not built, by the page's store
+    index = search.SearchIndex(store)
+    con = index._open()
+    try:
+        assert index._stale(con) == ([], [])  # the index already covers the new file
+    finally:
+        con.close()
+    assert index.search("NOTE 3").ids.column("sample_id").to_pylist() == ["s3"]
+
+
+def test_common_trigrams_are_not_looked_up(dataset):
+    """Each transcript holds "board@corp" (tool-call arguments): its trigrams narrow nothing, so a text holding rarer
+    ones looks up only those; a text of common trigrams only looks up one. The matches stay the scan's."""
+    store = Store(dataset)
+    index = search.index_for(store)
+    assert index.ensure()
+    con = index._open()
+    try:
+        chosen = search._choose(con, ["boa", "oar", "ard", "wip", "ipe"])
+        assert chosen == ["wip", "ipe"]
+        assert search._choose(con, ["boa", "oar", "ard"]) == ["boa"]
+    finally:
+        con.close()
+    assert found(store, "wipe at 5pm") == scanned(store, "wipe at 5pm") == ids(0)
+    assert found(store, "board@corp") == scanned(store, "board@corp") == ids(0, 1, 2, 3, 4, 5)
+
+
+def test_the_ids_bound_as_a_list_give_the_same_page_as_the_join_alone(dataset, monkeypatch):
+    store = Store(dataset)
+    assert search.index_for(store).ensure()
+    for text in ("board@corp", "kyle", "no leverage"):
+        request = samples.ListRequest(View(), query=text)
+        with_list = samples.sample_page(store, request)
+        monkeypatch.setattr(samples, "ID_LIST_MAX", 0)  # many ids: only the join
+        store._cache.clear()
+        without = samples.sample_page(store, request)
+        monkeypatch.undo()
+        assert with_list[1] == without[1] > 0 and with_list[0].equals(without[0]), text

@@ -1,8 +1,16 @@
 """n is distinct transcripts, whoever wrote the files: a sample id in two good files counts once."""
 
+import os
 import shutil
+from pathlib import Path
 
-from evalboard.store import Store
+import numpy as np
+import pyarrow.parquet as pq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evalboard.schema import SAMPLES
+from evalboard.store import Store, _repeated
 from evalboard.view import View
 from tests.helpers import sample, write_samples
 
@@ -64,3 +72,69 @@ def test_data_health_names_the_file_that_repeats_ids(tmp_path, monkeypatch):
     [warning] = [w.value for w in at.warning if "sample ids" in w.value]
     assert "b.parquet" in warning and "4 sample ids" in warning and "counts once" in warning
     assert [m.value for m in at.metric][:3] == ["11", "10", "1"]  # distinct samples, graded, ungraded
+
+
+# -- the check is incremental (only changed files' ids are read); it must never miss a repeat ---------------------
+
+_FILES = ("a", "b", "c/d", "e")
+NULLABLE_IDS = SAMPLES.set(0, SAMPLES.field("sample_id").with_nullable(True))  # as a file from elsewhere may be
+
+
+@st.composite
+def _history(draw):
+    """Files written, rewritten and deleted one after another; ids from a small pool so they often repeat."""
+    step = st.tuples(
+        st.sampled_from(("write", "write", "delete")),
+        st.sampled_from(_FILES),
+        st.lists(st.one_of(st.integers(0, 12), st.none()), max_size=6),  # None: a row with no sample_id
+        st.booleans(),  # also check through a new Store (a new process: it reads what the others saved)
+    )
+    return draw(st.lists(step, min_size=1, max_size=6))
+
+
+def _expected(root: Path) -> tuple[dict[str, int], int]:
+    """Per file, the distinct ids whose rows there are not an id's first (path order, then row); rows kept."""
+    seen, repeats, kept = set(), {}, 0
+    for path in sorted((root / "samples").rglob("*.parquet")):
+        for sample_id in pq.read_table(path, columns=["sample_id"]).column("sample_id").to_pylist():
+            if sample_id is not None and sample_id in seen:
+                repeats.setdefault(str(path.relative_to(root / "samples")), set()).add(sample_id)
+                continue
+            if sample_id is not None:
+                seen.add(sample_id)
+            kept += 1
+    return {name: len(ids) for name, ids in repeats.items()}, kept
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_history())
+def test_every_repeated_id_is_found_whatever_changed_before(tmp_path_factory, history):
+    root = tmp_path_factory.mktemp("history")
+    (root / "samples").mkdir()
+    store = Store(root)
+    for n, (action, name, ids, fresh) in enumerate(history):
+        path = root / "samples" / f"{name}.parquet"
+        if action == "delete":
+            path.unlink(missing_ok=True)
+        else:
+            rows = [sample(i) if i is not None else sample(0, sample_id=None) for i in ids]
+            write_samples(path, rows, NULLABLE_IDS)
+            os.utime(path, ns=(10**18 + n, 10**18 + n))  # a rewrite always changes mtime, as a real one does
+        want, kept = _expected(root)
+        for checked in (store, Store(root)) if fresh else (store,):
+            got = {str(d.path.relative_to(root / "samples")): d.ids for d in checked.health.duplicates}
+            assert got == want, (n, history)
+            assert checked.run("dataset_totals").row(0, named=True)["samples"] == kept, (n, history)
+
+
+def test_repeated_hashes_match_a_full_count():
+    """The incremental step itself (store._repeated) against counting every hash, on random splits."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        files = [np.sort(rng.integers(0, 30, rng.integers(0, 12)).astype(np.uint64)) for _ in range(rng.integers(1, 6))]
+        split = rng.integers(0, len(files) + 1)
+        earlier = files[:split] + [np.sort(rng.integers(0, 30, 5).astype(np.uint64))]  # plus a file since dropped
+        values, counts = np.unique(np.concatenate(earlier), return_counts=True)
+        previous = values[counts > 1]
+        values, counts = np.unique(np.concatenate(files), return_counts=True)
+        assert _repeated(previous, files[:split], files[split:]).tolist() == values[counts > 1].tolist()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, VERDICTS
-from evalboard.store import ROLLUP_DIR, Store
+from evalboard.store import ROLLUP_DIR, QueryError, Store
 from evalboard.view import View
 from tests.helpers import REPO, sample, write_samples
 
@@ -28,7 +28,14 @@ ROLLED_UP = (
     "dataset_totals",
     "readiness_candidates",
     "compare_options",
+    "cell_counts",
 )
+CELLS = [  # cell_counts: a checkpoint step and an eval-awareness class on top of the view
+    {"step": None, "believed": None, "awareness_source": ""},
+    {"step": 100, "believed": None, "awareness_source": ""},
+    {"step": 0, "believed": "unlabelled", "awareness_source": "scout"},
+    {"step": None, "believed": "evaluation", "awareness_source": "scout"},
+]
 VIEWS = [
     View(),
     View(snapshots=("snap-b",)),
@@ -56,6 +63,8 @@ def _params(name: str, view: View) -> dict:
         return {k: params[k] for k in ("families", "graders", "source")}
     if name == "readiness_counts":
         return {"source": params["source"]}
+    if name == "cell_counts":
+        return params | CELLS[0]
     return params
 
 
@@ -97,11 +106,15 @@ def test_every_rolled_up_query_equals_the_scan(dataset, tmp_path):
     rolled, scan = Store(dataset), Store(dataset, queries_dir=_scan_queries(tmp_path), rollups=False)
     for name in ROLLED_UP:
         for view in VIEWS:
-            params = _params(name, view)
-            got, want = rolled.run(name, params), scan.run(name, params)
-            assert got.schema == want.schema, name
-            assert got.equals(want), (name, view)
-            assert not want.is_empty() or name != "rate_by_intervention"
+            for cell in CELLS if name == "cell_counts" else [{}]:
+                params = _params(name, view) | cell
+                got, want = rolled.run(name, params), scan.run(name, params)
+                assert got.schema == want.schema, name
+                assert got.equals(want), (name, view, cell)
+                assert not want.is_empty() or name != "rate_by_intervention"
+    empty = View(snapshots=("no-such-snapshot",)).params() | CELLS[0]
+    assert rolled.run("cell_counts", empty).equals(scan.run("cell_counts", empty))
+    assert rolled.run("cell_counts", empty).row(0) == (0, 0, 0)
 
 
 def test_rollups_are_cached_beside_the_data_and_follow_a_changed_file(dataset):
@@ -206,3 +219,27 @@ def test_a_file_with_damaged_data_pages_does_not_break_refresh(dataset):
     [bad] = store.health.rejected
     assert bad.path == path and bad.problem.startswith("damaged data")
     assert store.run("sample_detail", {"sample_id": "t-000100"}) is not None
+
+
+def test_the_primary_verdict_never_binds_the_other_source_branch(dataset):
+    """view_counts(…, $source) runs as primary_counts for 'primary' (the other branch's binding costs ~7 ms)."""
+    store = Store(dataset)
+    want = {name: store.run(name, _params(name, View())) for name in ROLLED_UP}
+    rewritten = {name for name in ROLLED_UP if store._primary_sql.get(name)}
+    assert rewritten == {
+        "rate_by_intervention",
+        "rate_by_stage",
+        "rate_by_family",
+        "compare_cells",
+        "readiness_counts",
+        "cell_counts",
+    }
+    # Make the other-source branch unbindable: the primary verdict must still answer, identically; another must not.
+    store._con.execute("CREATE TABLE gone(x INTEGER)")
+    store._con.execute("CREATE OR REPLACE MACRO view_samples(a, b, c, d, e, f) AS TABLE SELECT * FROM gone")
+    store._con.execute("DROP TABLE gone")
+    store._cache.clear()
+    for name in set(ROLLED_UP) - {"cell_counts"}:  # its eval-awareness branch reads view_samples: bound, not run
+        assert store.run(name, _params(name, View())).equals(want[name]), name
+    with pytest.raises(QueryError):
+        store.run("rate_by_intervention", View(source="judge-2").params())
