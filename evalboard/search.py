@@ -10,8 +10,8 @@ matches among those and says so (`Hits.complete`), so a search matching most of 
 matching `MAX_HITS` texts does.
 
 The index is SQLite FTS5 (Python's standard library) with the trigram tokenizer, `detail=none` (half the size of
-a positional index): the search text's trigrams, all required, narrow the texts to candidates, and each
-candidate is then checked for the whole text, lower-cased (Python's `str.lower`, like DuckDB's `lower` in the
+a positional index): the search text's rarer trigrams (`_choose`), all required, narrow the texts to candidates,
+and each candidate is then checked for the whole text, lower-cased (Python's `str.lower`, like DuckDB's `lower` in the
 scan), so the semantics are exactly the substring's. It lives in `DATA/.index/search.sqlite` and is keyed by file:
 each transcripts, samples, verdicts and reviews Parquet file the store uses is indexed once per (path, mtime,
 size); a new or changed file is added, a vanished one removed, the rest kept (rows of one file are one rowid
