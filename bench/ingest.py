@@ -36,8 +36,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 FAMILIES = ["blackmail", "leaking", "murder"]
 INTERVENTIONS = ["baseline", "safe_demos", "deliberation_rewrites", "difficult_advice"]
+# The child's own peak RSS: VmHWM of /proc/self/status starts afresh at exec, while getrusage's ru_maxrss keeps the
+# forking parent's (this script's) peak, which made every child of a large log's build report the builder's RSS.
 RSS = (
-    "import resource, sys; print(f'peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)"
+    "import sys; print('peak_rss_kib=' + [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0],"
+    " file=sys.stderr)"
 )
 BASELINE = f"""
 import sys

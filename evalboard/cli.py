@@ -42,12 +42,14 @@ def _ingest(argv: list[str], debug: bool) -> int:
     import pyarrow as pa
 
     from evalboard.ingest.cli import main
+    from evalboard.search import prepare
 
     # jemalloc gives the parsed batches' memory back sooner than the default pool: peak RSS ~50 MiB lower
     # on a large JSONL import (bench/README.md, "Ingest"). A command-wide choice, so made here, not in main().
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-    return main(argv)
+    # Rollups, the repeated-id check and a small search-index gap, now rather than on the first page view.
+    return main(argv, after_import=prepare)
 
 
 def _readiness(argv: list[str], debug: bool) -> int:

@@ -1,6 +1,5 @@
 """The search index (evalboard/search.py): finds what the scan finds, stays current, survives damage."""
 
-import io
 import json
 import os
 
@@ -11,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalboard import reviews, samples, search
-from evalboard.ingest.cli import main as ingest
+from evalboard.cli import main as evalboard_command
 from evalboard.schema import VERDICTS
 from evalboard.store import ROLLUP_DIR, Store
 from evalboard.view import View
@@ -248,7 +247,7 @@ def test_an_import_leaves_rollups_and_a_small_index_ready(tmp_path):
     src, out = tmp_path / "a.jsonl", tmp_path / "data"
     rows = [{"sample_id": f"s{i}", "snapshot": "m", "harmful": i > 2, "explanation": f"note {i}"} for i in range(5)]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert ingest([str(src), "--out", str(out), "-q"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    assert evalboard_command(["ingest", str(src), "--out", str(out), "-q"]) == 0
     store = Store(out)
     store.refresh()
     assert (out / ROLLUP_DIR / "repeated-ids.npz").is_file()

@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -156,8 +157,14 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run `evalboard ingest` with `argv` (the arguments after "ingest"); returns the exit code."""
+def main(
+    argv: list[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    after_import: Callable[[Path], None] | None = None,
+) -> int:
+    """Run `evalboard ingest` with `argv` (the arguments after "ingest"); returns the exit code. `after_import(DIR)`
+    runs once something was imported (the `evalboard` command passes the pages' preparation: evalboard/cli.py)."""
     out_stream, err = stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
     try:
@@ -230,11 +237,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         progress.close()
     summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
     imported = sum(s.imported + s.already_present for s in results)
-    if imported:  # the pages' rollups (and a small search-index gap) now, not on the first page view
-        from evalboard import search  # noqa: PLC0415 - the one call out of the ingest room (docs/ARCHITECTURE.md)
-
+    if imported and after_import is not None:
         try:
-            search.prepare(args.out)
+            after_import(args.out)
         except Exception as exc:  # the import stands; the app derives the same on its first page view
             err.write(f"warning: imported, but preparing the pages' summaries failed ({type(exc).__name__}: {exc})\n")
     return 0 if imported else 1
