@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from evalboard.readiness.rules import EXIT_INTERNAL
+from evalboard.exit_codes import EXIT_INTERNAL
 
 DEBUG_FLAG = "--debug"
 
@@ -42,14 +42,20 @@ def _ingest(argv: list[str], debug: bool) -> int:
     import pyarrow as pa
 
     from evalboard.ingest.cli import main
-    from evalboard.search import prepare
 
     # jemalloc gives the parsed batches' memory back sooner than the default pool: peak RSS ~50 MiB lower
     # on a large JSONL import (bench/README.md, "Ingest"). A command-wide choice, so made here, not in main().
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-    # Rollups, the repeated-id check and a small search-index gap, now rather than on the first page view.
-    return main(argv, after_import=prepare)
+    return main(argv, after_import=_prepare_pages)
+
+
+def _prepare_pages(out: Path) -> None:
+    """Rollups, the repeated-id check and a small search-index gap, now rather than on the first page view
+    (imported only after an import: the store and polars cost an ingest ~50 MiB it need not hold while reading)."""
+    from evalboard.search import prepare
+
+    prepare(out)
 
 
 def _readiness(argv: list[str], debug: bool) -> int:

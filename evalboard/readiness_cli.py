@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from evalboard import paths
+from evalboard.exit_codes import EXIT_BAD_INPUT
 from evalboard.gates import ENV_VAR, GatesError, default_gates_file, load_gates
 from evalboard.readiness import catalog as rd_catalog
 from evalboard.readiness import export as rd_export
 from evalboard.readiness import judge as rd_judge
-from evalboard.readiness.rules import EXIT_BAD_INPUT
 from evalboard.store import QueryError, Store
 
 PROG = "evalboard readiness"

@@ -7,8 +7,8 @@ import pytest
 
 from evalboard import cli
 from evalboard import readiness_cli as rcli
+from evalboard.exit_codes import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
 from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness.rules import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
 from tests.helpers import DEMO, REPO
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalboard.exit_codes import EXIT_BAD_INPUT
 from evalboard.gates import Gate, parse_gates
 from evalboard.readiness.rules import (
-    EXIT_BAD_INPUT,
     Status,
     Verdict,
     exit_code,

@@ -41,8 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from evalboard.ingest.records import slug, small_raw
+from evalboard.paths import QUERIES_DIR
 from evalboard.schema import MESSAGE, TABLES
-from evalboard.store import QUERIES_DIR
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that
@@ -177,7 +177,7 @@ class DatasetWriter:
         self._pending_bytes = 0
         self._window: dict[str, str] = {}  # sample_id -> position, for the pending batches
         # The semi-join's build side is one window of ids; no progress bar on the user's terminal.
-        self._con = duckdb.connect(config={"memory_limit": "256MB"})
+        self._con = duckdb.connect(config={"memory_limit": "128MB", "enable_external_file_cache": False})
         self._con.execute("SET enable_progress_bar = false")
         self.stats: SourceStats | None = None
 

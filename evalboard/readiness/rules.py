@@ -12,11 +12,10 @@ from enum import StrEnum
 from scipy import stats as _sps
 
 from evalboard import fmt
+from evalboard.exit_codes import EXIT_INSUFFICIENT, EXIT_NOT_READY, EXIT_READY
 from evalboard.gates import Gate, Gates
 from evalboard.stats import Call, clopper_pearson, fisher_p, format_points, newcombe_diff, significance_call
 
-EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3
-EXIT_INTERNAL = 4  # an unexpected error in the CLI: never a verdict (evalboard/cli.py)
 _MAX_TOTAL = 10**12  # beyond this many samples, "more samples" is not a practical answer
 
 

@@ -1,0 +1,8 @@
+"""Exit codes of the `evalboard` commands, in one place (docs/ARCHITECTURE.md, "Commands and exit codes").
+
+A module of constants only: every command imports it, so it must not pull in the domain (scipy alone costs a
+command ~2 s of imports).
+"""
+
+EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3  # `evalboard readiness`
+EXIT_INTERNAL = 4  # an unexpected error in any command: never a verdict (evalboard/cli.py)
