@@ -237,7 +237,7 @@ def main(
         progress.close()
     summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
     imported = sum(s.imported + s.already_present for s in results)
-    if imported and after_import is not None:
+    if any(s.imported for s in results) and after_import is not None:  # something new was written
         try:
             after_import(args.out)
         except Exception as exc:  # the import stands; the app derives the same on its first page view
