@@ -16,15 +16,7 @@ import streamlit as st
 from evalboard import links, paths
 from evalboard.store import Store
 from evalboard.urls import PAGE_KEYS_BY_PAGE
-from evalboard.view import (
-    ALL_SNAPSHOTS,
-    ALL_SNAPSHOTS_KEY,
-    FILTER_KEYS,
-    PRIMARY,
-    SOURCE_KEY,
-    View,
-    pools_everything,
-)
+from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
 
 REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
@@ -95,10 +87,10 @@ def page_params(url_path: str) -> dict[str, list[str]]:
     return params
 
 
-def share_url(url_path: str, view: View) -> str:
-    """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
-    marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
-    return links.link(st.context.url or "", url_path, view.to_query_params() | marker | page_params(url_path))
+def share_url(url_path: str, view: View, **page_state: str) -> str:
+    """An absolute link that restores this page (`links.share`): its path, the sidebar filters and the page's own
+    state, with `page_state` (a page's own values, e.g. Compare's resolved sides) over what the widgets hold."""
+    return links.share(st.context.url or "", url_path, view, page_params(url_path) | page_state)
 
 
 def ensure_entrypoint() -> None:

@@ -13,7 +13,15 @@ from evalboard.compare import result as cmp
 from evalboard.compare import stacking as cmp_stacking
 from evalboard.compare import text as cmp_text
 from evalboard.fmt import literal, sentence
-from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import (
+    awareness_split,
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    open_transcripts,
+    share_url,
+)
 from evalboard.stats import SIGNIFICANCE_RULE
 
 ensure_entrypoint()
@@ -207,7 +215,7 @@ export.download_button(
     icon=":material/download:",
 )
 with share.expander(":material/link: Share this comparison"):
-    st.code(cmp_export.share_link(st.context.url or "", filters, a, b), language=None, wrap_lines=True)
+    st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True)
 
 name_a, name_b, _ = cmp_text.side_names(a, b)
 rates_col, diff_col = st.columns(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -153,3 +154,18 @@ def test_missing_checkpoint_and_empty_filtered_side(tmp_path, monkeypatch):
     table = at.dataframe[0].value
     assert set(table["verdict"]) >= {"no samples on A", "no samples on B"}
     assert "nan" not in table.to_string().lower()
+
+
+def test_the_pages_own_share_link_restores_the_same_view_as_the_sidebars():
+    """Compare's own link carries every key the sidebar's "Share this view" carries: the sides, the filters, the
+    verdict source and the eval-awareness split (its labeller too), so both reopen exactly this view."""
+    query = {"split": "awareness", "awareness_source": "am_classifier", "family": ["blackmail", "leaking"],
+             "b_intervention": "deliberation_rewrites"}  # fmt: skip
+    at = open_compare(query)
+    own = next(c.value for c in at.main.code if "a_snapshot" in c.value)
+    sidebar = at.sidebar.code[0].value
+    assert parse_qs(urlsplit(own).query) == parse_qs(urlsplit(sidebar).query)
+    assert urlsplit(own).path == urlsplit(sidebar).path == "/compare"
+    assert {"split": ["awareness"], "awareness_source": ["am_classifier"]}.items() <= parse_qs(
+        urlsplit(own).query
+    ).items()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
+from evalboard import links
 from evalboard.compare import export as cmp_export
 from evalboard.compare import frames as cmp_frames
 from evalboard.compare import result as cmp
@@ -17,6 +18,7 @@ from evalboard.compare import stacking as cmp_stacking
 from evalboard.compare import text as cmp_text
 from evalboard.stats import compare, format_rate
 from evalboard.store import Store
+from evalboard.view import View
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -319,9 +321,10 @@ def test_links_carry_the_exact_view():
         "grader": ["g"],
     }
     assert cmp_export.transcript_params(B, options, None, {"family": ["x"]})["family"] == ["x"]
-    link = cmp_export.share_link("http://h:1/compare?old=1", {"family": ["a", "b"]}, A, B)
+    state = {"split": "awareness", **cmp_export.url_params(A, B)}
+    link = links.share("http://h:1/compare?old=1", "compare", View(families=("a", "b")), state)
     assert link == (
-        "http://h:1/compare?family=a&family=b&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
+        "http://h:1/compare?family=a&family=b&split=awareness&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
         "&b_snapshot=s1&b_intervention=fix&b_stage=rl"
     )
 
