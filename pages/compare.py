@@ -40,13 +40,6 @@ def md(text: object) -> str:
     return sentence(text, NAMES)
 
 
-ROW_STYLES = {
-    "regression": "background-color: #fde0dd",
-    "inconclusive": "background-color: #fff4d6",
-    "pooled": "font-weight: bold; background-color: #eef1f5",
-}
-
-
 def swap_sides() -> None:
     for field in cmp.FIELDS:
         a_key, b_key = f"a_{field}", f"b_{field}"
@@ -174,13 +167,23 @@ if split:
         )
 
 st.subheader("Per scenario family")
-kinds = cmp_text.row_kinds(result)
-frame = cmp_text.table(result).to_pandas()
-styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
-event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
+event = st.dataframe(
+    cmp_text.marked_table(result),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="compare_table",
+    column_config={
+        cmp_text.MARK_COLUMN: st.column_config.TextColumn(width=40, pinned=True),
+        "family": st.column_config.TextColumn(pinned=True),
+        "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
+        "A/B": st.column_config.TextColumn(help="A's rate over B's, with its 95% Miettinen–Nurminen interval"),
+    },
+)
 st.caption(
-    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red, inconclusive "
-    f"changes amber. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
+    f"Rows sorted by the size of the change; {cmp_text.KIND_MARKS['regression']} marks a regression (B significantly "
+    f"worse), {cmp_text.KIND_MARKS['inconclusive']} an inconclusive change. {SIGNIFICANCE_RULE} The pooled row is "
+    "one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:

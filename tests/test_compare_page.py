@@ -50,6 +50,10 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     table = at.dataframe[0].value
     assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
     assert {"B − A", "A/B", "verdict", "test", "paired test"} <= set(table.columns)
+    # A plain frame (no Styler): its first column marks regressions and inconclusive changes, as the verdict says.
+    assert list(table.columns[:2]) == [" ", "family"]
+    marks = dict(zip(table["verdict"], table[" "], strict=True))
+    assert all(m == ("🟥" if "regression" in v else "🟨" if "inconclusive" in v else "") for v, m in marks.items())
     assert "nan" not in table.to_string().lower()
     rates, diffs, training, gap, stack = figures(at)
     assert "all families (pooled)" in diffs["data"][0]["y"]
@@ -77,7 +81,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
     table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
-    assert list(table.columns[1:3]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
+    assert list(table.columns[2:4]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
     assert "across 2 families (atlas-2026-05)" in headline(at)
     # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]

@@ -360,6 +360,24 @@ def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
     assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]
 
 
+def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
+    """The page shows `marked_table`: `table` (one line per `table_rows` row) after a column marking each row's kind."""
+    store = make_store(
+        tmp_path,
+        cell("s1", "baseline", "blackmail", 40, 60),
+        cell("s1", "fix", "blackmail", 2, 60, hours=1),
+        cell("s1", "baseline", "leaking", 2, 60),
+        cell("s1", "fix", "leaking", 30, 60, hours=1),
+    )
+    result = run(store, A, B)
+    marked = cmp_text.marked_table(result)
+    assert marked.columns == [cmp_text.MARK_COLUMN, *cmp_text.table(result).columns]
+    assert marked.drop(cmp_text.MARK_COLUMN).equals(cmp_text.table(result))
+    expected = [cmp_text.KIND_MARKS.get(r.kind, "") for r in cmp_text.table_rows(result)]
+    assert marked.get_column(cmp_text.MARK_COLUMN).to_list() == expected
+    assert expected == ["", "🟥", ""]  # a drop, a regression, the pooled row
+
+
 def test_csv_names_from_the_data_stay_text_and_header_lines_stay_comments(two_families):
     result = run(two_families, A, B)
     text = cmp_export.to_csv(result, {"family": ['=HYPERLINK("http://127.0.0.2")', "x\nevil,row"]})
