@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import polars as pl
 import streamlit as st
 
 from evalboard import links, paths
+from evalboard.fmt import quoted_columns
 from evalboard.store import Store
 from evalboard.urls import PAGE_KEYS_BY_PAGE
 from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
@@ -91,6 +93,19 @@ def share_url(url_path: str, view: View, **page_state: str) -> str:
     """An absolute link that restores this page (`links.share`): its path, the sidebar filters and the page's own
     state, with `page_state` (a page's own values, e.g. Compare's resolved sides) over what the widgets hold."""
     return links.share(st.context.url or "", url_path, view, page_params(url_path) | page_state)
+
+
+STATIC_TABLE_ROWS = 50  # a table without selection of at most this many rows is drawn static; longer, as a data grid
+
+
+def table(frame: pl.DataFrame, outside: Sequence[str] = ()) -> None:
+    """A table the reader does not select from: static, with the `outside` columns (strings from the data) quoted,
+    when it has at most STATIC_TABLE_ROWS rows — a data grid costs the browser far more to load and draw
+    (bench/README.md, "Page speed, round 2") —, else a data grid, which scrolls and sorts."""
+    if frame.height <= STATIC_TABLE_ROWS:
+        st.table(quoted_columns(frame, outside), hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True)
 
 
 def ensure_entrypoint() -> None:

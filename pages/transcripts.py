@@ -17,6 +17,7 @@ from evalboard.session import (
     get_store,
     rerun_keeping_warnings,
     signed_in_reviewer,
+    table,
     warn,
 )
 from evalboard.stats import format_rate
@@ -336,11 +337,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     } | detail["conditions"]
     with st.expander("Conditions"):
         st.code(sample_id, language=None)
-        st.dataframe(
-            pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}),
-            hide_index=True,
-            width="stretch",
-        )
+        table(pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}), ("field", "value"))
     messages = samples.transcript(store, sample_id)
     if messages is None:
         st.info(
@@ -556,5 +553,7 @@ else:
     render_sample(sample_id)
 
 st.divider()
-with st.expander(f"The list ({total:,} samples)"):
-    render_list(rows, total)
+# Built only while open (a collapsed data grid still costs the browser; bench/README.md, "Page speed, round 2").
+with st.expander(f"The list ({total:,} samples)", key="viewer_list", on_change="rerun") as listed:
+    if listed.open:
+        render_list(rows, total)

@@ -264,3 +264,15 @@ def test_the_viewer_shows_every_verdict_of_the_transcript_in_its_history():
     assert shown_rows == expected
     assert all(str(v).startswith("`") for v in table.value["source"])  # quoted, never Markdown
     assert not [d for d in history.dataframe]  # no data grid in the viewer's history
+
+
+def test_the_list_below_a_transcript_is_built_when_opened():
+    at = open_transcripts({"sample": HARMFUL_ID, "family": "blackmail"})
+    [listed] = [e for e in at.expander if e.label.startswith("The list (")]
+    assert not listed.dataframe and not at.dataframe  # closed: no data grid on the page
+    at.session_state["viewer_list"] = True  # what a click on the expander sets
+    at.run()
+    assert not at.exception
+    [listed] = [e for e in at.expander if e.label.startswith("The list (")]
+    table = listed.dataframe[0].value
+    assert len(table) == 50 and set(table["scenario_family"]) == {"blackmail"}

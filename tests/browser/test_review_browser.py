@@ -9,7 +9,7 @@ import shutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, wait_idle
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, static_rows, wait_idle
 from tests.browser.test_transcripts_browser import DEEP_LINK_SAMPLE, main, no_exception, wait_for_transcript
 from tests.helpers import DEMO
 
@@ -41,12 +41,7 @@ def history(page: Page) -> list[dict[str, str]]:
     expect(expander).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     if expander.locator("details").first.get_attribute("open") is None:  # collapsed (its state, not its animation)
         expander.get_by_text("Verdict history").click()
-    expect(table).to_be_visible()
-    names = [t.strip() for t in table.locator("thead th").all_inner_texts()]
-    return [
-        dict(zip(names, (t.strip() for t in row.locator("th, td").all_inner_texts()), strict=False))
-        for row in table.locator("tbody tr").all()
-    ]
+    return static_rows(table)
 
 
 def test_a_review_shows_in_the_history_and_in_the_human_rate(new_context, review_app):

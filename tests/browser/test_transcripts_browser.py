@@ -13,6 +13,7 @@ from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
     query,
     selected,
+    static_rows,
     wait_for_charts,
     wait_for_sidebar,
     wait_idle,
@@ -106,11 +107,11 @@ def expect_tool_call(page: Page, function: str) -> dict:
 def conditions(page: Page) -> dict[str, str]:
     """The open transcript's "Conditions" table as field → value."""
     expander = main(page).get_by_test_id("stExpander").filter(has_text="Conditions").first
-    table = expander.get_by_test_id("stDataFrame")
-    if not table.is_visible():
+    table = expander.get_by_test_id("stTable")
+    expect(expander).to_be_visible()
+    if expander.locator("details").first.get_attribute("open") is None:
         expander.get_by_text("Conditions").click()
-    expect(table).to_be_visible()
-    return {row["field"]: row["value"] for row in table_rows(table)}
+    return {row["field"]: row["value"] for row in static_rows(table)}
 
 
 def transcript_view(page: Page) -> dict:
