@@ -119,14 +119,15 @@ def share_url(url_path: str, view: View, **page_state: str) -> str:
     return links.share(st.context.url or "", url_path, view, page_params(url_path) | page_state)
 
 
-STATIC_TABLE_ROWS = 50  # a table without selection of at most this many rows is drawn static; longer, as a data grid
+# A table without selection of at most this many cells is drawn static: cheaper than a data grid in the browser for a
+# few rows, dearer beyond (st.table renders each cell as Markdown; bench/README.md, "Page speed, round 2").
+STATIC_TABLE_CELLS = 60
 
 
 def table(frame: pl.DataFrame, outside: Sequence[str] = ()) -> None:
     """A table the reader does not select from: static, with the `outside` columns (strings from the data) quoted,
-    when it has at most STATIC_TABLE_ROWS rows — a data grid costs the browser far more to load and draw
-    (bench/README.md, "Page speed, round 2") —, else a data grid, which scrolls and sorts."""
-    if frame.height <= STATIC_TABLE_ROWS:
+    when it has at most STATIC_TABLE_CELLS cells, else a data grid (which also scrolls and sorts)."""
+    if frame.height * max(frame.width, 1) <= STATIC_TABLE_CELLS:
         st.table(quoted_columns(frame, outside), hide_index=True)
     else:
         st.dataframe(frame, hide_index=True)
