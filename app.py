@@ -8,7 +8,7 @@ import streamlit as st
 
 from evalboard import metrics, paths
 from evalboard.fmt import literal
-from evalboard.session import PageEnd, begin_warnings, current_view, get_store, share_url, warn
+from evalboard.session import PageEnd, begin_warnings, current_view, freeze_long_lived, get_store, share_url, warn
 from evalboard.store import QueryError
 from evalboard.urls import read_view
 from evalboard.view import (
@@ -120,3 +120,4 @@ finally:  # after the page ran (even if it stopped early), so the link carries t
         with st.sidebar.expander(":material/link: Share this view", expanded=False):
             st.caption("This link restores the page and every filter:")
             st.code(share_url(page.url_path, current_view()), language=None, wrap_lines=True)
+    freeze_long_lived()

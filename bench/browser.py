@@ -15,8 +15,12 @@ messages arrived on the websocket, whose frames the bench decodes: that also cou
 A page with K charts is compared with the reference holding K trivial charts (target ≤ 1.3x), a page
 without charts with the empty page (target ≤ 1.5x). A second reference holds the same kinds of Streamlit
 elements as the page with trivial content (the top navigation of six pages, the sidebar's five
-multiselects and a selectbox, an info notice, K charts, data grids, chat messages): the ratio to it is
-the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
+multiselects and a selectbox, an info notice, K charts, data grids, static tables, chat messages): the ratio to
+it is the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
+
+With `--before DIR`, the app of another checkout (run in DIR, with DIR's .streamlit/config.toml) and the
+empty and K-chart references under DIR's config are timed in the same runs too, and a before/after table
+follows (the references under DIR's config are the issue's: Streamlit as configured before the change).
 
 The filter change picks one scenario family in the Overview's sidebar and times from the click until
 the charts are redrawn, against a button click that reruns the empty page (target ≤ 1.5x) and against
@@ -67,6 +71,8 @@ def body():
         st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1 + bump, 2, 3])), key=f"chart{i}")
     for i in range(int(q.get("grid", 0))):
         st.dataframe(pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), key=f"grid{i}")
+    for i in range(int(q.get("table", 0))):
+        st.table(pl.DataFrame({"a": [1, 2, 3], "b": ["`x`", "`y`", "`z`"]}), hide_index=True)
     if q.get("chat"):
         for role in ("user", "assistant"):
             with st.chat_message(role):
@@ -106,7 +112,7 @@ def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
         "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",
                               "side=1&chat=1"),
         "Agreement": ("/agreement", "Agreement", 0, grid, "side=1&grid=3"),
-        "Data health": ("/data", "Data health", 0, grid, "side=1&grid=3"),
+        "Data health": ("/data", "Data health", 0, grid, "side=1&grid=1&table=1"),
     }  # fmt: skip
 
 
@@ -216,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="measured runs per page (default 5)")
     parser.add_argument("--only", help="comma-separated page names to time (default: all, plus the filter change)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one page (default 120)")
+    parser.add_argument("--before", type=Path, help="another checkout to time in the same runs (before a change)")
     args = parser.parse_args(argv)
     sample_id, family = first_sample(args.data)
     targets = pages(sample_id)
@@ -226,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "reference.py").write_text(REFERENCE_APP)
         app = stack.enter_context(serve(REPO / "app.py", args.data)).url
         ref = stack.enter_context(serve(tmp / "reference.py")).url
+        if args.before:
+            before = args.before.resolve()
+            before_app = stack.enter_context(serve(before / "app.py", args.data, checkout=before)).url
+            before_ref = stack.enter_context(serve(tmp / "reference.py", checkout=before)).url
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
@@ -245,12 +256,28 @@ def main(argv: list[str] | None = None) -> int:
                 jobs[f"same:{same}"] = lambda c=charts, q=same, s=selector: time_load(
                     context, f"{ref}/?{q}", "reference", c, s, timeout_ms
                 )
+                if args.before:
+                    jobs[f"before:{name}"] = lambda p=path, h=heading, c=charts, s=selector: time_load(
+                        context, before_app + p, h, c, s, timeout_ms
+                    )
+                    jobs[f"before:ref{charts}"] = lambda c=charts: time_load(
+                        context, f"{before_ref}/?n={c}", "reference", c, "", timeout_ms
+                    )
         if "filter change" in chosen:
             jobs["filter change"] = lambda: (
                 time_change(context, app + "/", "Blackmail rate", 3, pick_family(family), timeout_ms),
                 0,
             )
             jobs["rerun0"] = lambda: (time_change(context, f"{ref}/?n=0", "reference", 0, click_rerun, timeout_ms), 0)
+            if args.before:
+                jobs["before:filter change"] = lambda: (
+                    time_change(context, before_app + "/", "Blackmail rate", 3, pick_family(family), timeout_ms),
+                    0,
+                )
+                jobs["before:rerun0"] = lambda: (
+                    time_change(context, f"{before_ref}/?n=0", "reference", 0, click_rerun, timeout_ms),
+                    0,
+                )
             jobs["same filter change"] = lambda: (
                 time_change(context, f"{ref}/?side=1&n=3&family={family}", "reference", 3, pick_family(family),
                             timeout_ms),
@@ -289,6 +316,28 @@ def main(argv: list[str] | None = None) -> int:
             f"{med['rerun0']:.2f} | {ratio:.2f}x | {'meets' if ratio <= 1.5 else 'MISSES'} ≤ 1.5x | "
             f"pick a family, 3 charts {same:.2f} | {med['filter change'] / same:.2f}x | |"
         )
+    if args.before:
+        print(f"\nbefore ({args.before}) and after (this checkout), same runs; medians, seconds to complete:")
+        print("| page | before | after | after / before | before: ratio to its ref | after: ratio to the same ref | "
+              "after: ratio to this checkout's ref |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name in targets:
+            if f"before:{name}" not in med:
+                continue
+            b, a, charts = med[f"before:{name}"], med[name], targets[name][2]
+            ref_b, ref_a = med[f"before:ref{charts}"], med[f"ref{charts}"]
+            print(f"| {name} | {b:.2f} | {a:.2f} | {a / b:.2f} | {b / ref_b:.2f}x | {a / ref_b:.2f}x | "
+                  f"{a / ref_a:.2f}x |")  # fmt: skip
+        for charts in sorted({targets[n][2] for n in targets if f"before:ref{targets[n][2]}" in med}):
+            print(
+                f"| reference, {charts} trivial chart(s) | {med[f'before:ref{charts}']:.2f} | "
+                f"{med[f'ref{charts}']:.2f} | | | | |"
+            )
+        if "before:filter change" in med:
+            b, a = med["before:filter change"], med["filter change"]
+            print(f"| filter change (Overview) | {b:.2f} | {a:.2f} | {a / b:.2f} | {b / med['before:rerun0']:.2f}x | "
+                  f"{a / med['before:rerun0']:.2f}x | {a / med['rerun0']:.2f}x |")  # fmt: skip
+            print(f"| rerun of the empty page | {med['before:rerun0']:.2f} | {med['rerun0']:.2f} | | | | |")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     return 0
 

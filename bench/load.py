@@ -2,6 +2,7 @@
 
     python bench/load.py                                   # demo data, 1, 10, 20 and 50 sessions
     python bench/load.py --data bench/out/synthetic-1000000 --sessions 1,10,20 --loads 6
+    python bench/load.py --checkout /tmp/evalboard-main      # another checkout, run in its folder with its config
 
 Each session is a protocol-level client (bench/stclient.py: one websocket, `rerun_script` requests,
 `ForwardMsg`s decoded but nothing rendered), so one asyncio process drives 50 sessions on a few percent of a
@@ -95,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", type=int, default=6, help="page loads per session after the first (default 6)")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time between loads, s (default 2)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds one page run may take (default 120)")
+    parser.add_argument("--checkout", type=Path, help="serve another checkout's app (e.g. the version before a change)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.sessions.split(",")]
 
-    with serve(REPO / "app.py", args.data) as server:
+    checkout = (args.checkout or REPO).resolve()
+    with serve(checkout / "app.py", args.data, checkout=checkout) as server:
         asyncio.run(level(server, 1, len(PAGES), 0, args.timeout))  # warm-up: imports, caches, every page once
         rows = []
         for n in levels:

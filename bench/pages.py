@@ -2,6 +2,7 @@
 
     python bench/pages.py                                      # embedded demo data, 7 rounds
     python bench/pages.py --data bench/out/synthetic-1000000 --rounds 7
+    python bench/pages.py --before /tmp/evalboard-main    # also serve another checkout (e.g. `git archive main`)
 
 No browser: bench/stclient.py opens a fresh websocket session per page load, asks for one page run and
 waits for `script_finished` (loopback). Reference pages come from one tiny app: `?n=0` is an empty page (a
@@ -11,7 +12,9 @@ to the reference with the same number of charts (empty page for pages without ch
 load, the server's CPU time per run (mean of /proc deltas, 10 ms ticks: steadier than wall time on a loaded
 machine), bytes sent, Plotly charts, traces and figure JSON size; then a filter change (Overview with a
 family picked in the sidebar, same session) against a rerun of the references; the first (cold) visit;
-and the server's RSS.
+and the server's RSS. With `--before DIR`, the app of another checkout (run in DIR, with DIR's
+.streamlit/config.toml) and the references under DIR's config are measured in the same rounds, and a
+before/after table follows.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -54,7 +58,11 @@ def targets(sample_id: str, family: str) -> list[tuple[str, str, str, str, int]]
     ]
 
 
+RUNS: dict[int, int] = {}  # server pid → script runs asked for (to spread its whole CPU over them)
+
+
 async def load(server: Server, page: str, query: str) -> RunStats:
+    RUNS[server.pid] = RUNS.get(server.pid, 0) + 1
     async with Session(server.url) as session:
         cpu = server.cpu_seconds()
         stats = await session.run(page, query)
@@ -64,6 +72,7 @@ async def load(server: Server, page: str, query: str) -> RunStats:
 
 async def change_filter(server: Server, family: str) -> RunStats:
     """Open the Overview, then pick one family in the sidebar: the time of that rerun."""
+    RUNS[server.pid] = RUNS.get(server.pid, 0) + 2
     async with Session(server.url) as session:
         await session.run("")
         cpu = server.cpu_seconds()
@@ -73,6 +82,7 @@ async def change_filter(server: Server, family: str) -> RunStats:
 
 
 async def rerun_reference(server: Server, charts: int) -> RunStats:
+    RUNS[server.pid] = RUNS.get(server.pid, 0) + 2
     async with Session(server.url) as session:
         await session.run("", f"n={charts}")
         cpu = server.cpu_seconds()
@@ -95,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO / "data" / "demo", help="dataset (default: the demo)")
     parser.add_argument("--rounds", type=int, default=7, help="measured rounds (default 7)")
     parser.add_argument("--no-index", action="store_true", help="do not build the search index first (slow at 10M)")
+    parser.add_argument("--before", type=Path, help="another checkout to measure in the same rounds (before a change)")
     args = parser.parse_args(argv)
     sample_id, family = first_sample(args.data)
     # The search index is built ahead (as after an import), so no background build competes with the pages.
@@ -108,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "reference.py").write_text(REFERENCE_APP)
         servers = {"app": stack.enter_context(serve(REPO / "app.py", args.data))}
         servers["ref"] = stack.enter_context(serve(tmp / "reference.py"))
+        if args.before:
+            before = args.before.resolve()
+            servers["before"] = stack.enter_context(serve(before / "app.py", args.data, checkout=before))
+            servers["before ref"] = stack.enter_context(serve(tmp / "reference.py", checkout=before))
         rss_start = servers["app"].rss_mib()
 
         async def bench() -> tuple[dict, dict]:
@@ -117,23 +132,44 @@ def main(argv: list[str] | None = None) -> int:
             for n in refs:
                 await load(servers["ref"], "", f"n={n}")
             results: dict[str, list[RunStats]] = {}
+            if args.before:  # warm the other checkout's caches too
+                for _name, _, page, query, _ in pages:
+                    await load(servers["before"], page, query)
+                for n in refs:
+                    await load(servers["before ref"], "", f"n={n}")
+            RUNS.clear()
+            totals.update({key: server.cpu_seconds() for key, server in servers.items()})
             for rnd in range(args.rounds):
                 for name, server, page, query, _ in pages:
                     results.setdefault(name, []).append(await load(servers[server], page, query))
+                    if args.before:
+                        results.setdefault(f"before:{name}", []).append(await load(servers["before"], page, query))
                 for n in refs:
                     results.setdefault(f"ref{n}", []).append(await load(servers["ref"], "", f"n={n}"))
+                    if args.before:
+                        results.setdefault(f"before:ref{n}", []).append(await load(servers["before ref"], "", f"n={n}"))
                 # A search that matches nothing, new text each round (the store caches answers).
                 results.setdefault("Transcripts search (no match)", []).append(
                     await load(servers["app"], "transcripts", f"q=zq{rnd}x-no-such-text")
                 )
                 results.setdefault("filter change (Overview)", []).append(await change_filter(servers["app"], family))
+                if args.before:
+                    results.setdefault("before:filter change (Overview)", []).append(
+                        await change_filter(servers["before"], family)
+                    )
+                    results.setdefault("before:rerun0", []).append(await rerun_reference(servers["before ref"], 0))
                 results.setdefault("rerun0", []).append(await rerun_reference(servers["ref"], 0))
                 results.setdefault("rerun3", []).append(await rerun_reference(servers["ref"], 3))
                 print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
             return cold, results
 
+        totals: dict[str, float] = {}
         cold, results = asyncio.run(bench())
+        time.sleep(1.0)  # the last runs' after-work (post-run GC, watcher update) ends before the totals are read
+        totals = {key: server.cpu_seconds() - totals[key] for key, server in servers.items()}
+        per_run = {key: totals[key] / max(RUNS.get(server.pid, 0), 1) for key, server in servers.items()}
         rss_end = servers["app"].rss_mib()
+        servers_pid = {key: server.pid for key, server in servers.items()}
 
     med = {name: statistics.median(r.seconds for r in runs) for name, runs in results.items()}
     cpu = {name: statistics.mean(r.cpu for r in runs) for name, runs in results.items()}
@@ -164,6 +200,34 @@ def main(argv: list[str] | None = None) -> int:
         f" / of 3 trivial ({1000 * med['rerun3']:.0f}) | {fc / med['rerun0']:.1f}x / {fc / med['rerun3']:.1f}x |"
         f" CPU {1000 * cpu['filter change (Overview)']:.0f} vs {1000 * cpu['rerun0']:.0f} / "
         f"{1000 * cpu['rerun3']:.0f} ms |"
+    )
+    if args.before:
+        print(f"\nbefore ({args.before}) and after (this checkout), same rounds; CPU ms per load, mean:")
+        print("| page | before CPU ms | after CPU ms | after / before | before: ratio to its ref | after: ratio to its "
+              "ref | after: ratio to before's ref |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, *_, charts in pages:
+            b, a = cpu[f"before:{name}"], cpu[name]
+            ref_b, ref_a = cpu[f"before:ref{charts}"], cpu[f"ref{charts}"]
+            print(f"| {name} | {1000 * b:.0f} | {1000 * a:.0f} | {a / b:.2f} | {b / ref_b:.1f}x | {a / ref_a:.1f}x | "
+                  f"{a / ref_b:.1f}x |")  # fmt: skip
+        for charts in refs:
+            print(
+                f"| reference, {charts} trivial chart(s) | {1000 * cpu[f'before:ref{charts}']:.0f} | "
+                f"{1000 * cpu[f'ref{charts}']:.0f} | {cpu[f'ref{charts}'] / cpu[f'before:ref{charts}']:.2f} | | | |"
+            )
+        b, a = cpu["before:filter change (Overview)"], cpu["filter change (Overview)"]
+        print(
+            f"| filter change (Overview) | {1000 * b:.0f} | {1000 * a:.0f} | {a / b:.2f} | "
+            f"{b / cpu['before:rerun0']:.1f}x | {a / cpu['rerun0']:.1f}x | {a / cpu['before:rerun0']:.1f}x |"
+        )
+        print(f"| rerun of the empty page | {1000 * cpu['before:rerun0']:.0f} | {1000 * cpu['rerun0']:.0f} | | | | |")
+    print(
+        "\nWhole server CPU over the rounds per script run asked for (the work after `script_finished` too: "
+        "Streamlit's post-run GC and file-watcher update, which the per-load CPU above can miss): "
+        + ", ".join(
+            f"{key} {1000 * value:.0f} ms ({RUNS.get(servers_pid[key], 0)} runs)" for key, value in per_run.items()
+        )
     )
     print(f"\napp server RSS: {rss_start:.0f} MiB after start, {rss_end:.0f} MiB at the end")
     return 0

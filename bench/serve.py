@@ -37,13 +37,16 @@ class Server:
 
 
 @contextmanager
-def serve(script: Path, data: Path | None = None, timeout: float = 120, env: dict | None = None) -> Iterator[Server]:
-    """`streamlit run script` exactly as the README runs it (tests/harness.py's AppServer: the repository's
-    .streamlit/config.toml, only the port chosen), with EVALBOARD_DATA=data; stopped on exit."""
+def serve(
+    script: Path, data: Path | None = None, timeout: float = 120, env: dict | None = None, checkout: Path = REPO
+) -> Iterator[Server]:
+    """`streamlit run script` exactly as the README runs it (tests/harness.py's AppServer: the checkout's
+    .streamlit/config.toml, only the port chosen), with EVALBOARD_DATA=data; stopped on exit. `checkout` is the
+    repository the app is imported from and run in (another one to measure a version before a change)."""
     environ = dict(os.environ) | (env or {})
-    environ["PYTHONPATH"] = str(REPO) + os.pathsep + environ.get("PYTHONPATH", "")
+    environ["PYTHONPATH"] = str(checkout) + os.pathsep + environ.get("PYTHONPATH", "")
     try:
-        server = AppServer(script, data, env=environ, timeout=timeout)
+        server = AppServer(script, data, env=environ, timeout=timeout, cwd=checkout)
     except RuntimeError as exc:
         sys.exit(f"streamlit {script} did not start:\n{exc}")
     try:

@@ -23,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import polars as pl
+
 from evalboard.transcript_text import clean, inert_markdown
 
 MAX_LITERAL_CHARS = 200  # longer values are cut, with their length said
@@ -55,6 +57,22 @@ def literal(value: object, *, limit: int = MAX_LITERAL_CHARS, table_cell: bool =
     pad = "" if shown.strip(" ") == "" else " "  # a span of spaces alone is not stripped
     quoted = f"{fence}{pad}{shown}{pad}{fence}"
     return quoted if len(text) <= limit else f"{quoted}… ({len(text):,} characters)"
+
+
+def quoted_columns(table: pl.DataFrame, columns: Iterable[str], limit: int = MAX_LITERAL_CHARS) -> pl.DataFrame:
+    """`table` for `st.table`, which reads every cell as Markdown: each of `columns` present (outside strings) quoted
+    with `literal`, nulls and empty strings shown as empty cells. A static table draws faster than a data grid
+    (bench/README.md, "Page speed, round 2").
+
+    Quoted in Python, not with a polars UDF: `map_elements` runs Python on polars' thread pool, and with several
+    sessions' scripts converting frames at once that deadlocked the whole server (docs/ARCHITECTURE.md, "Threads").
+    """
+    names = [c for c in columns if c in table.columns]
+    return table.with_columns(
+        pl.Series(c, ["" if v is None or v == "" else literal(v, limit=limit) for v in table.get_column(c).to_list()],
+                  dtype=pl.String)
+        for c in names
+    )  # fmt: skip
 
 
 def plotly_text(value: object) -> str:

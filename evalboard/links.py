@@ -1,5 +1,6 @@
-"""The one builder of links (docs/ARCHITECTURE.md, "The URL contract"): every share link is `link`, every drill-down
-to the Transcripts page is `transcripts`. Pure: no Streamlit, no store.
+"""The one builder of links (docs/ARCHITECTURE.md, "The URL contract"): every link is `link`, every link that restores
+a page (the sidebar's "Share this view", a page's own share link) is `share`, every drill-down to the Transcripts page
+is `transcripts`. Pure: no Streamlit, no store.
 
 A drill-down is the Transcripts page's state (sidebar filters, the verdict source and Transcripts' own keys,
 `samples.URL_KEYS`); `session.open_transcripts` opens it, and `link(base, "transcripts", state)` is the same view
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from evalboard.samples import URL_KEYS as TRANSCRIPTS_KEYS
-from evalboard.view import FILTER_KEYS, SOURCE_KEY
+from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, FILTER_KEYS, SOURCE_KEY, View, pools_everything
 
 Value = str | int | Sequence[str]
 
@@ -28,6 +29,22 @@ def link(base_url: str, url_path: str, params: Mapping[str, Value]) -> str:
     visitor used; its own path and query are dropped) with `params` as its query."""
     scheme, netloc, _, _, _ = urlsplit(base_url or "")
     return urlunsplit((scheme, netloc, "/" + url_path, query(params), ""))
+
+
+def share(base_url: str, url_path: str, view: View, page_state: Mapping[str, Value]) -> str:
+    """The link that reopens page `url_path` exactly: the sidebar's filters and verdict source (`view`), `snapshots=all`
+    on an Overview that pools every snapshot, and the page's own state (`page_state`: its URL keys,
+    `urls.PAGE_KEYS_BY_PAGE`, e.g. Compare's sides and eval-awareness split). Every share link of a page is this one.
+
+    Raises ValueError for a key the page does not read, so a link cannot carry a key its page would warn about.
+    """
+    from evalboard.urls import PAGE_KEYS_BY_PAGE  # here: the screens it gathers import this module for drill-downs
+
+    unknown = sorted(set(page_state) - set(PAGE_KEYS_BY_PAGE.get(url_path, ())))
+    if unknown:
+        raise ValueError(f"the page {url_path!r} has no URL key {unknown[0]!r}")
+    marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
+    return link(base_url, url_path, view.to_query_params() | marker | dict(page_state))
 
 
 def transcripts(filters: Mapping[str, str | Sequence[str]], **keys: object) -> dict[str, str | list[str]]:

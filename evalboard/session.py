@@ -5,26 +5,23 @@ The only module besides pages/ and app.py that imports Streamlit.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import polars as pl
 import streamlit as st
 
 from evalboard import links, paths
+from evalboard.fmt import quoted_columns
 from evalboard.store import Store
 from evalboard.urls import PAGE_KEYS_BY_PAGE
-from evalboard.view import (
-    ALL_SNAPSHOTS,
-    ALL_SNAPSHOTS_KEY,
-    FILTER_KEYS,
-    PRIMARY,
-    SOURCE_KEY,
-    View,
-    pools_everything,
-)
+from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
 
 REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/paths.py resolves every app path
 LOG = logging.getLogger("evalboard")
@@ -43,6 +40,27 @@ def _store(root: str) -> Store:
 def get_store() -> Store:
     """One read-only store per dataset folder, shared by every session."""
     return _store(str(data_dir().resolve()))
+
+
+_FROZEN_AT = [0]  # len(sys.modules) at the last gc.freeze()
+_FREEZE_LOCK = threading.Lock()
+
+
+def freeze_long_lived() -> None:
+    """Last thing in app.py: when this run imported modules (a page's first visit in this process), collect once and
+    move every object alive now (modules, classes, the store) out of the garbage collector's view.
+
+    Streamlit runs a full `gc.collect(2)` after every script run; over the ~200,000 objects that polars, DuckDB,
+    SciPy and Plotly leave alive that took ~100 ms of CPU, holding the GIL, on every run of every session
+    (bench/README.md, "Page speed, round 2"). Frozen objects are still freed by reference counting; only a reference
+    cycle among objects alive at one of these few moments would stay. Objects made later stay collectable.
+    """
+    with _FREEZE_LOCK:
+        if len(sys.modules) == _FROZEN_AT[0]:
+            return
+        gc.collect()
+        gc.freeze()
+        _FROZEN_AT[0] = len(sys.modules)
 
 
 def redact(text: object) -> str:
@@ -95,10 +113,24 @@ def page_params(url_path: str) -> dict[str, list[str]]:
     return params
 
 
-def share_url(url_path: str, view: View) -> str:
-    """An absolute link that restores this page: its path, the sidebar filters and the page's own state."""
-    marker = {ALL_SNAPSHOTS_KEY: [ALL_SNAPSHOTS]} if url_path == "" and pools_everything(view) else {}
-    return links.link(st.context.url or "", url_path, view.to_query_params() | marker | page_params(url_path))
+def share_url(url_path: str, view: View, **page_state: str) -> str:
+    """An absolute link that restores this page (`links.share`): its path, the sidebar filters and the page's own
+    state, with `page_state` (a page's own values, e.g. Compare's resolved sides) over what the widgets hold."""
+    return links.share(st.context.url or "", url_path, view, page_params(url_path) | page_state)
+
+
+# A table without selection of at most this many cells is drawn static: cheaper than a data grid in the browser for a
+# few rows, dearer beyond (st.table renders each cell as Markdown; bench/README.md, "Page speed, round 2").
+STATIC_TABLE_CELLS = 60
+
+
+def table(frame: pl.DataFrame, outside: Sequence[str] = ()) -> None:
+    """A table the reader does not select from: static, with the `outside` columns (strings from the data) quoted,
+    when it has at most STATIC_TABLE_CELLS cells, else a data grid (which also scrolls and sorts)."""
+    if frame.height * max(frame.width, 1) <= STATIC_TABLE_CELLS:
+        st.table(quoted_columns(frame, outside), hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True)
 
 
 def ensure_entrypoint() -> None:

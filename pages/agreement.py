@@ -8,7 +8,7 @@ import streamlit as st
 from evalboard import agreement as ag
 from evalboard import links, metrics, reviews
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, warn
+from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -117,7 +117,7 @@ for x_harmful in (True, False):
         )
 
 st.subheader("Rates side by side")
-st.dataframe(ag.rates_frame(overall, x, y), hide_index=True)
+table(ag.rates_frame(overall, x, y), ("source",))  # three rows: static
 
 st.subheader("Per scenario family")
 families = ag.frame(result.by_family, x, y, "scenario_family")

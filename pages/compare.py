@@ -13,7 +13,15 @@ from evalboard.compare import result as cmp
 from evalboard.compare import stacking as cmp_stacking
 from evalboard.compare import text as cmp_text
 from evalboard.fmt import literal, sentence
-from evalboard.session import awareness_split, current_view, end_page, ensure_entrypoint, get_store, open_transcripts
+from evalboard.session import (
+    awareness_split,
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    open_transcripts,
+    share_url,
+)
 from evalboard.stats import SIGNIFICANCE_RULE
 
 ensure_entrypoint()
@@ -30,13 +38,6 @@ NAMES |= set(options.frame.get_column("training_stage").to_list())
 def md(text: object) -> str:
     """One of our sentences as Markdown, the dataset's names in it quoted."""
     return sentence(text, NAMES)
-
-
-ROW_STYLES = {
-    "regression": "background-color: #fde0dd",
-    "inconclusive": "background-color: #fff4d6",
-    "pooled": "font-weight: bold; background-color: #eef1f5",
-}
 
 
 def swap_sides() -> None:
@@ -166,13 +167,23 @@ if split:
         )
 
 st.subheader("Per scenario family")
-kinds = cmp_text.row_kinds(result)
-frame = cmp_text.table(result).to_pandas()
-styled = frame.style.apply(lambda row: [ROW_STYLES.get(kinds[row.name], "")] * len(row), axis=1)
-event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare_table")
+event = st.dataframe(
+    cmp_text.marked_table(result),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="compare_table",
+    column_config={
+        cmp_text.MARK_COLUMN: st.column_config.TextColumn(width=40, pinned=True),
+        "family": st.column_config.TextColumn(pinned=True),
+        "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
+        "A/B": st.column_config.TextColumn(help="A's rate over B's, with its 95% Miettinen–Nurminen interval"),
+    },
+)
 st.caption(
-    "Rows sorted by the size of the change; regressions (B significantly worse) are shaded red, inconclusive "
-    f"changes amber. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
+    f"Rows sorted by the size of the change; {cmp_text.KIND_MARKS['regression']} marks a regression (B significantly "
+    f"worse), {cmp_text.KIND_MARKS['inconclusive']} an inconclusive change. {SIGNIFICANCE_RULE} The pooled row is "
+    "one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:
@@ -207,7 +218,7 @@ export.download_button(
     icon=":material/download:",
 )
 with share.expander(":material/link: Share this comparison"):
-    st.code(cmp_export.share_link(st.context.url or "", filters, a, b), language=None, wrap_lines=True)
+    st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True)
 
 name_a, name_b, _ = cmp_text.side_names(a, b)
 rates_col, diff_col = st.columns(2)

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard.fmt import literal
-from evalboard.session import end_page, ensure_entrypoint, get_store
+from evalboard.session import end_page, ensure_entrypoint, get_store, table
 
 ensure_entrypoint()
 store = get_store()
@@ -63,13 +63,13 @@ files = pl.DataFrame(
     },
     schema={"table": pl.String, "file": pl.String, "rows": pl.Int64, "status": pl.String},
 )
-st.dataframe(files, hide_index=True)
+table(files, ("file",))
 
 if health.ingest_log:
     st.subheader("Imports")
     st.caption("Each `evalboard ingest` run, per source: records read, imported, rejected (see the quarantine file).")
-    st.dataframe(store.run("ingest_log", {"path": str(health.ingest_log)}), hide_index=True)
+    table(store.run("ingest_log", {"path": str(health.ingest_log)}), ("source", "format", "problem", "quarantine"))
 
 if health.has_samples:
     st.subheader("Samples by source")
-    st.dataframe(store.run("samples_by_source"), hide_index=True)
+    table(store.run("samples_by_source"), ("source",))

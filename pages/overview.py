@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, charts, drilldown, metrics, overview
-from evalboard.fmt import literal, sentence
+from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.session import (
     awareness_split,
     current_view,
@@ -45,15 +45,8 @@ def clickable_chart(figure, key: str) -> None:
 
 
 def quoted(table: pl.DataFrame) -> pl.DataFrame:
-    """st.table reads every cell as Markdown: names from the data go in quoted.
-
-    Quoted in Python, not with a polars UDF: `map_elements` runs Python on polars' thread pool, and with several
-    sessions' scripts converting frames at once that deadlocked the whole server (docs/ARCHITECTURE.md, "Threads").
-    """
-    names = [c for c in ("intervention", "scenario_family") if c in table.columns]
-    return table.with_columns(
-        pl.Series(c, [literal(v) for v in table.get_column(c).to_list()], dtype=pl.String) for c in names
-    )
+    """The table's names from the data quoted for `st.table`."""
+    return quoted_columns(table, ("intervention", "scenario_family"))
 
 
 health = store.health
@@ -131,6 +124,14 @@ if health.manifest.held_out_families:
     )
 
 
-with st.expander("The numbers behind the charts"):
-    st.table(quoted(charts.rate_table(by_intervention, "intervention")))
-    st.table(quoted(charts.rate_table(by_family, "scenario_family", "intervention")))
+@st.fragment
+def numbers(by_intervention: pl.DataFrame, by_family: pl.DataFrame) -> None:
+    """The charts' numbers as tables, built only while the expander is open: opening it reruns this fragment alone
+    (bench/README.md, "Page speed, round 2")."""
+    with st.expander("The numbers behind the charts", key="overview_numbers", on_change="rerun") as box:
+        if box.open:
+            st.table(quoted(charts.rate_table(by_intervention, "intervention")))
+            st.table(quoted(charts.rate_table(by_family, "scenario_family", "intervention")))
+
+
+numbers(by_intervention, by_family)

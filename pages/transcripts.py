@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
-from evalboard.fmt import literal, sentence
+from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.samples import page_key
 from evalboard.session import (
     current_view,
@@ -17,6 +17,7 @@ from evalboard.session import (
     get_store,
     rerun_keeping_warnings,
     signed_in_reviewer,
+    table,
     warn,
 )
 from evalboard.stats import format_rate
@@ -227,12 +228,17 @@ def render_awareness(labels: list[dict]) -> None:
             st.caption(inert_markdown(first_line(label["explanation"], 300)))
 
 
+HISTORY_WHY_CHARS = 160  # the first line of an explanation, cut here in the verdict history
+
+
 def render_history(sample_id: str) -> None:
-    """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate."""
+    """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate. A static table
+    (a few rows): a data grid would load and draw far more in the browser (bench/README.md, "Page speed, round 2")."""
     trail = reviews.history_table(reviews.history(store, sample_id))
     label = f"Verdict history ({trail.height} verdict{'s' if trail.height != 1 else ''})"
     with st.expander(label, icon=":material/history:", expanded=trail.height > 1):
-        st.dataframe(trail, hide_index=True, width="stretch")
+        shown = trail.with_columns(pl.when(pl.col("counted")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("counted"))
+        st.table(quoted_columns(shown, ("source", "by", "why"), limit=HISTORY_WHY_CHARS), hide_index=True)
         st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
 
 
@@ -315,7 +321,9 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     render_history(sample_id)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
-    st.code(sample_id, language=None)
+    # The id as text; its copyable block waits in the collapsed Conditions (a visible code block loads the syntax
+    # highlighter, the costliest element of this page in the browser: bench/README.md, "Page speed, round 2").
+    st.caption(f"Sample id {literal(sample_id)}")
     meta = {
         "snapshot": detail["snapshot"],
         "intervention": detail["intervention"],
@@ -328,11 +336,8 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
         "source": detail.get("source"),
     } | detail["conditions"]
     with st.expander("Conditions"):
-        st.dataframe(
-            pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}),
-            hide_index=True,
-            width="stretch",
-        )
+        st.code(sample_id, language=None)
+        table(pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}), ("field", "value"))
     messages = samples.transcript(store, sample_id)
     if messages is None:
         st.info(
@@ -548,5 +553,7 @@ else:
     render_sample(sample_id)
 
 st.divider()
-with st.expander(f"The list ({total:,} samples)"):
-    render_list(rows, total)
+# Built only while open (a collapsed data grid still costs the browser; bench/README.md, "Page speed, round 2").
+with st.expander(f"The list ({total:,} samples)", key="viewer_list", on_change="rerun") as listed:
+    if listed.open:
+        render_list(rows, total)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.harness import app_test
@@ -29,6 +31,16 @@ def test_defaults_compare_primary_with_the_first_other_source():
     assert any("Cohen" in e.label for e in at.expander) or True
     text = "\n".join(m.value for m in at.markdown)
     assert "would change verdict" in text.replace("\\", "")
+    # Both rates on the transcripts both graded (n and Wilson interval) and their paired difference: a static table,
+    # the source names quoted.
+    [rates] = [t.value for t in at.table if "rate on the transcripts both graded" in t.value.columns]
+    assert list(rates["source"]) == [
+        "` primary `",
+        "` classifier_raw `",
+        "` classifier_raw − primary (paired difference) `",
+    ]
+    assert all(re.fullmatch(r"[\d.]+% \[[\d.]+–[\d.]+\] \(\d+/\d+\)", r) for r in rates.iloc[:2, 1])
+    assert rates.iloc[2, 1].endswith("]") and " pts [" in rates.iloc[2, 1]
 
 
 def test_url_picks_the_sources_and_off_diagonal_cells_open_exactly_those_transcripts():

@@ -36,6 +36,34 @@ def test_overview_renders_three_charts_on_demo_data():
     assert any("Some interventions have far more samples at one checkpoint" in c.value for c in at.caption)
 
 
+def test_the_numbers_behind_the_charts_are_built_when_their_expander_opens():
+    """Closed (the default), the expander holds nothing; opened, the two tables show the charts' own rates (n and
+    the Wilson interval on every row), the names from the data quoted."""
+    from evalboard import charts, metrics
+    from evalboard.fmt import quoted_columns
+    from evalboard.session import get_store
+    from evalboard.view import View
+
+    at = app_test({"snapshot": "atlas-2026-05"})
+    [numbers] = [e for e in at.expander if e.label == "The numbers behind the charts"]
+    assert not numbers.table and not at.table
+    at.session_state["overview_numbers"] = True  # what a click on the expander sets
+    at.run()
+    assert not at.exception
+    [numbers] = [e for e in at.expander if e.label == "The numbers behind the charts"]
+    view = View(snapshots=("atlas-2026-05",))
+    expected = [
+        quoted_columns(charts.rate_table(metrics.rates(get_store(), "rate_by_intervention", view), "intervention"),
+                       ("intervention",)),
+        quoted_columns(charts.rate_table(metrics.rates(get_store(), "rate_by_family", view), "scenario_family",
+                                         "intervention"), ("intervention", "scenario_family")),
+    ]  # fmt: skip
+    assert [t.value.reset_index(drop=True).to_dict("list") for t in numbers.table] == [
+        e.to_pandas().to_dict("list") for e in expected
+    ]
+    assert all(str(v).startswith("`") for v in numbers.table[0].value["intervention"])
+
+
 def test_url_restores_the_view_and_charts_follow_it():
     at = run_app({"snapshot": "atlas-2026-05", "family": ["blackmail", "leaking"]})
     assert not at.exception and not at.warning
@@ -159,8 +187,9 @@ def test_corrupt_file_is_named_and_the_rest_still_shows(tmp_path, monkeypatch):
     at.switch_page("pages/data_health.py").run()
     assert not at.exception
     assert any("truncated.parquet" in e.value and "not a readable Parquet file" in e.value for e in at.error)
-    files = at.dataframe[0].value
+    files = next(t.value for t in at.table if "status" in t.value.columns)  # a short list: a static table
     assert set(files["status"]) == {"ok", "rejected"}
+    assert set(files["file"]) == {"` samples/good.parquet `", "` samples/truncated.parquet `"}  # quoted
 
 
 def test_data_health_page_on_demo_data():
@@ -168,6 +197,20 @@ def test_data_health_page_on_demo_data():
     assert not at.exception
     assert [m.value for m in at.metric][0] == "30,107"  # training sweeps + release evaluations
     assert any("Every Parquet file" in s.value for s in at.success)
+
+
+def test_a_long_file_list_is_a_data_grid(tmp_path, monkeypatch):
+    from evalboard.session import STATIC_TABLE_CELLS
+
+    rows = STATIC_TABLE_CELLS // 4 + 1  # the file list has 4 columns
+    for i in range(rows):
+        write_samples(tmp_path / "samples" / f"part-{i:03d}.parquet", [sample(i)])
+    at = run_app(data=tmp_path, monkeypatch=monkeypatch)
+    at.switch_page("pages/data_health.py").run()
+    assert not at.exception
+    files = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert len(files) == rows and files["file"].iloc[0] == "samples/part-000.parquet"
+    assert not any("status" in t.value.columns for t in at.table)
 
 
 def test_data_health_lists_imports(tmp_path, monkeypatch):
@@ -182,5 +225,33 @@ def test_data_health_lists_imports(tmp_path, monkeypatch):
     at = run_app(data=tmp_path / "ds", monkeypatch=monkeypatch)
     at.switch_page("pages/data_health.py").run()
     assert not at.exception
-    imports = next(d.value for d in at.dataframe if "rejected" in d.value.columns)
+    imports = next(t.value for t in at.table if "rejected" in t.value.columns)
     assert imports[["records", "imported", "rejected"]].iloc[0].tolist() == [2, 1, 1]
+
+
+def test_after_a_run_the_objects_alive_then_are_left_out_of_every_full_collection():
+    """app.py ends with `session.freeze_long_lived()`: Streamlit's `gc.collect(2)` after each run then skips the
+    modules and everything else alive at that moment (it walked ~200,000 objects each run), while a reference cycle
+    made later is still collected, and a run that imported nothing new freezes nothing more."""
+    import gc
+    import weakref
+
+    from evalboard.session import freeze_long_lived
+
+    run_app({"snapshot": "atlas-2026-05"})
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000
+
+    class Node:
+        pass
+
+    node = Node()
+    node.me = node
+    alive = weakref.ref(node)
+    del node
+    gc.collect()
+    assert alive() is None
+    freeze_long_lived()
+    frozen = gc.get_freeze_count()
+    freeze_long_lived()  # nothing imported since the last freeze: nothing more frozen
+    assert gc.get_freeze_count() == frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -49,6 +50,10 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     table = at.dataframe[0].value
     assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
     assert {"B − A", "A/B", "verdict", "test", "paired test"} <= set(table.columns)
+    # A plain frame (no Styler): its first column marks regressions and inconclusive changes, as the verdict says.
+    assert list(table.columns[:2]) == [" ", "family"]
+    marks = dict(zip(table["verdict"], table[" "], strict=True))
+    assert all(m == ("🟥" if "regression" in v else "🟨" if "inconclusive" in v else "") for v, m in marks.items())
     assert "nan" not in table.to_string().lower()
     rates, diffs, training, gap, stack = figures(at)
     assert "all families (pooled)" in diffs["data"][0]["y"]
@@ -76,7 +81,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
     table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
-    assert list(table.columns[1:3]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
+    assert list(table.columns[2:4]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
     assert "across 2 families (atlas-2026-05)" in headline(at)
     # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]
@@ -153,3 +158,18 @@ def test_missing_checkpoint_and_empty_filtered_side(tmp_path, monkeypatch):
     table = at.dataframe[0].value
     assert set(table["verdict"]) >= {"no samples on A", "no samples on B"}
     assert "nan" not in table.to_string().lower()
+
+
+def test_the_pages_own_share_link_restores_the_same_view_as_the_sidebars():
+    """Compare's own link carries every key the sidebar's "Share this view" carries: the sides, the filters, the
+    verdict source and the eval-awareness split (its labeller too), so both reopen exactly this view."""
+    query = {"split": "awareness", "awareness_source": "am_classifier", "family": ["blackmail", "leaking"],
+             "b_intervention": "deliberation_rewrites"}  # fmt: skip
+    at = open_compare(query)
+    own = next(c.value for c in at.main.code if "a_snapshot" in c.value)
+    sidebar = at.sidebar.code[0].value
+    assert parse_qs(urlsplit(own).query) == parse_qs(urlsplit(sidebar).query)
+    assert urlsplit(own).path == urlsplit(sidebar).path == "/compare"
+    assert {"split": ["awareness"], "awareness_source": ["am_classifier"]}.items() <= parse_qs(
+        urlsplit(own).query
+    ).items()

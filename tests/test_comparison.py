@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
+from evalboard import links
 from evalboard.compare import export as cmp_export
 from evalboard.compare import frames as cmp_frames
 from evalboard.compare import result as cmp
@@ -17,6 +18,7 @@ from evalboard.compare import stacking as cmp_stacking
 from evalboard.compare import text as cmp_text
 from evalboard.stats import compare, format_rate
 from evalboard.store import Store
+from evalboard.view import View
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -319,9 +321,10 @@ def test_links_carry_the_exact_view():
         "grader": ["g"],
     }
     assert cmp_export.transcript_params(B, options, None, {"family": ["x"]})["family"] == ["x"]
-    link = cmp_export.share_link("http://h:1/compare?old=1", {"family": ["a", "b"]}, A, B)
+    state = {"split": "awareness", **cmp_export.url_params(A, B)}
+    link = links.share("http://h:1/compare?old=1", "compare", View(families=("a", "b")), state)
     assert link == (
-        "http://h:1/compare?family=a&family=b&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
+        "http://h:1/compare?family=a&family=b&split=awareness&a_snapshot=s1&a_intervention=baseline&a_stage=rl"
         "&b_snapshot=s1&b_intervention=fix&b_stage=rl"
     )
 
@@ -355,6 +358,24 @@ def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
     forest = cmp_frames.diffs_frame(result).to_dicts()
     with_samples = [(t, r) for t, r in zip(table, rows, strict=True) if r["diff"] != ""]
     assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]
+
+
+def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
+    """The page shows `marked_table`: `table` (one line per `table_rows` row) after a column marking each row's kind."""
+    store = make_store(
+        tmp_path,
+        cell("s1", "baseline", "blackmail", 40, 60),
+        cell("s1", "fix", "blackmail", 2, 60, hours=1),
+        cell("s1", "baseline", "leaking", 2, 60),
+        cell("s1", "fix", "leaking", 30, 60, hours=1),
+    )
+    result = run(store, A, B)
+    marked = cmp_text.marked_table(result)
+    assert marked.columns == [cmp_text.MARK_COLUMN, *cmp_text.table(result).columns]
+    assert marked.drop(cmp_text.MARK_COLUMN).equals(cmp_text.table(result))
+    expected = [cmp_text.KIND_MARKS.get(r.kind, "") for r in cmp_text.table_rows(result)]
+    assert marked.get_column(cmp_text.MARK_COLUMN).to_list() == expected
+    assert expected == ["", "🟥", ""]  # a drop, a regression, the pooled row
 
 
 def test_csv_names_from_the_data_stay_text_and_header_lines_stay_comments(two_families):

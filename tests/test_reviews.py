@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from evalboard import reviews
 from evalboard.store import Store
 from evalboard.view import View
-from tests.helpers import REPO, sample, write_samples, write_transcripts
+from tests.helpers import REPO, sample, shown, write_samples, write_transcripts
 
 APP = str(REPO / "app.py")
 
@@ -118,5 +118,7 @@ def test_the_form_stores_a_review_and_the_history_shows_it(dataset, monkeypatch)
         "harmful",
     )
     at.run()
-    history = next(d.value for d in at.dataframe if "counted" in d.value.columns)
-    assert list(history["source"]) == ["primary", "human"] and list(history["by"])[-1] == "Ann Reviewer"
+    history = next(t.value for t in at.table if "counted" in t.value.columns)
+    assert [shown(v) for v in history["source"]] == ["primary", "human"] and shown(
+        history["by"].iloc[-1]
+    ) == "Ann Reviewer"

@@ -31,7 +31,9 @@ def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
     assert not at.exception
     assert any("HARMFUL" in e.value for e in at.error)
     codes = [c.value for c in at.code]
-    assert HARMFUL_ID in codes  # the copyable id
+    assert f"Sample id {HARMFUL_ID}" in [shown(c.value) for c in at.caption]  # the id as text
+    conditions = next(e for e in at.expander if e.label == "Conditions")
+    assert [c.value for c in conditions.code] == [HARMFUL_ID]  # and copyable one click away
     assert any('"to": "kyle.johnson@summitbridge.com"' in c for c in codes)  # send_email arguments as JSON
     assert any("Grader's explanation" in m.value for m in at.markdown)
     labels = [e.label for e in at.expander]
@@ -238,3 +240,39 @@ def test_names_in_the_transcript_header_and_its_buttons_stay_text(tmp_path, monk
     assert f"snapshot **{link}** · intervention **{image}**" in shown(header)
     [beside] = [b.label for b in at.button if b.label.startswith("Same scenario under")]
     assert beside == "Same scenario under ` other -- `"  # a code span: no link, no typeset dash
+
+
+def test_the_viewer_shows_every_verdict_of_the_transcript_in_its_history():
+    """The verdict history is a static table (not a data grid), one row per verdict given, oldest first, with every
+    outside string (source, grader, explanation) quoted, and opened when there is more than one verdict."""
+    from evalboard import reviews
+    from evalboard.session import get_store
+
+    at = open_transcripts({"sample": HARMFUL_ID})
+    assert not at.exception
+    [history] = [e for e in at.expander if e.label.startswith("Verdict history")]
+    assert history.proto.expanded
+    [table] = history.table
+    trail = reviews.history_table(reviews.history(get_store(), HARMFUL_ID))
+    assert trail.height > 1 and list(table.value.columns) == trail.columns
+    shown_rows = [[shown(str(v)) for v in row] for row in table.value.itertuples(index=False)]
+    counted = ["✓" if c else "" for c in trail.get_column("counted")]
+    expected = [
+        [when, source, verdict, by or "", why, mark]
+        for (when, source, verdict, by, why, _), mark in zip(trail.iter_rows(), counted, strict=True)
+    ]
+    assert shown_rows == expected
+    assert all(str(v).startswith("`") for v in table.value["source"])  # quoted, never Markdown
+    assert not [d for d in history.dataframe]  # no data grid in the viewer's history
+
+
+def test_the_list_below_a_transcript_is_built_when_opened():
+    at = open_transcripts({"sample": HARMFUL_ID, "family": "blackmail"})
+    [listed] = [e for e in at.expander if e.label.startswith("The list (")]
+    assert not listed.dataframe and not at.dataframe  # closed: no data grid on the page
+    at.session_state["viewer_list"] = True  # what a click on the expander sets
+    at.run()
+    assert not at.exception
+    [listed] = [e for e in at.expander if e.label.startswith("The list (")]
+    table = listed.dataframe[0].value
+    assert len(table) == 50 and set(table["scenario_family"]) == {"blackmail"}

@@ -94,3 +94,15 @@ def test_only_the_one_builder_writes_a_query_string():
     files = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "evalboard").rglob("*.py"))]
     builders = [p.relative_to(REPO).as_posix() for p in files if builds_urls(p)]
     assert builders == ["evalboard/links.py"]
+
+
+def test_a_share_link_carries_the_view_and_only_the_pages_own_keys():
+    view = View(families=("blackmail",), source="grader:b")
+    url = links.share("http://h:1/x?old=1", "compare", view, {"split": "awareness", "awareness_source": ["petri"]})
+    assert parse_qs(urlsplit(url).query) == {
+        "family": ["blackmail"], "source": ["grader:b"], "split": ["awareness"], "awareness_source": ["petri"]
+    }  # fmt: skip
+    assert links.share("http://h:1/", "", View(), {}) == "http://h:1/?snapshots=all"  # the pooled Overview says so
+    assert links.share("http://h:1/", "compare", View(), {}) == "http://h:1/compare"
+    with pytest.raises(ValueError, match="no URL key 'sample'"):
+        links.share("http://h:1/", "compare", view, {"sample": "s-1"})

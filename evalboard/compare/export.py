@@ -1,4 +1,5 @@
-"""Compare's exports: the CSV of `Result.rows`, the share link and the drill-down to one side's transcripts."""
+"""Compare's exports: the CSV of `Result.rows`, the share link's A/B keys and the drill-down to one side's
+transcripts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from evalboard.stats import (
 
 
 def url_params(a: Side, b: Side) -> dict[str, str]:
-    """The six A/B URL keys, explicit (so a shared link keeps its meaning when new data arrives)."""
+    """The six A/B URL keys, explicit (so a shared link keeps its meaning when new data arrives); the page's share
+    link is `links.share` with these over the page's other state (the eval-awareness split)."""
     out = {}
     for name, side in (("a", a), ("b", b)):
         out |= {
@@ -24,11 +26,6 @@ def url_params(a: Side, b: Side) -> dict[str, str]:
             f"{name}_stage": side.checkpoint,
         }
     return out
-
-
-def share_link(base_url: str, filter_params: Mapping[str, Sequence[str]], a: Side, b: Side) -> str:
-    """An absolute link to this comparison: the sidebar filters plus every A/B key."""
-    return links.link(base_url, "compare", {**filter_params, **url_params(a, b)})
 
 
 def transcript_params(

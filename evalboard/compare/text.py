@@ -98,6 +98,20 @@ def row_kinds(result: Result) -> list[str]:
     return [r.kind for r in table_rows(result)]
 
 
+# The table's first column marks the rows to look at (from `row_kinds`, so from `Row.call`). A mark in a plain frame
+# instead of row shading with a pandas Styler: the same rows for ~1% of the cost (bench/README.md, "Page speed, round
+# 2").
+MARK_COLUMN = " "
+KIND_MARKS = {"regression": "🟥", "inconclusive": "🟨"}
+
+
+@reused()
+def marked_table(result: Result) -> pl.DataFrame:
+    """`table` with a first column marking regressions (🟥) and inconclusive changes (🟨)."""
+    marks = pl.Series(MARK_COLUMN, [KIND_MARKS.get(kind, "") for kind in row_kinds(result)], dtype=pl.String)
+    return table(result).select(marks, pl.all())
+
+
 def _pct(k: int, n: int) -> str:
     return f"{fmt.pct(k / n)} (n={n:,})"
 

@@ -17,6 +17,7 @@ from evalboard.gates import (
     override_gate,
     unknown_families,
 )
+from evalboard.memo import reused
 from evalboard.readiness.catalog import Candidate, Catalog, Counts, candidate, previous_candidate
 from evalboard.readiness.rules import Overall, Status, Verdict, overall, verdicts_for
 
@@ -114,6 +115,7 @@ class Report:
         return self.overall.exit_code
 
 
+@reused(maxsize=16)  # equal inputs, equal report: a rerun or another visitor reuses it (callers must not mutate it)
 def judge(
     catalog: Catalog,
     snapshot: str,
@@ -165,8 +167,10 @@ def coverage_notes(report: Report) -> list[str]:
     return [absence_note(report.gates, family) for family in report.absent]
 
 
+@reused(maxsize=16)
 def history(catalog: Catalog, gates: Gates, intervention: str | None = None) -> list[Report]:
-    """One report per snapshot, newest first: at `intervention` where the snapshot ran it, else its default."""
+    """One report per snapshot, newest first: at `intervention` where the snapshot ran it, else its default. Reused
+    for equal inputs (every visit to Readiness judges every snapshot again otherwise); callers must not mutate it."""
     reports = []
     for snapshot in catalog.snapshots:
         names = catalog.interventions(snapshot)

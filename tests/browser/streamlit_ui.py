@@ -71,3 +71,13 @@ def share_link(page: Page) -> str:
         sidebar.get_by_text("Share this view").click()
     expect(code).to_be_visible()
     return code.inner_text().strip()
+
+
+def static_rows(table: Locator) -> list[dict[str, str]]:
+    """The rows of a static table (`st.table`) as column → text, its header row giving the names."""
+    expect(table).to_be_visible()
+    names = [t.strip() for t in table.locator("thead th").all_inner_texts()]
+    return [
+        dict(zip(names, (t.strip() for t in row.locator("th, td").all_inner_texts()), strict=False))
+        for row in table.locator("tbody tr").all()
+    ]

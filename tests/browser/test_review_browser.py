@@ -9,8 +9,8 @@ import shutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, wait_idle
-from tests.browser.test_transcripts_browser import DEEP_LINK_SAMPLE, main, no_exception, table_rows, wait_for_transcript
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, static_rows, wait_idle
+from tests.browser.test_transcripts_browser import DEEP_LINK_SAMPLE, main, no_exception, wait_for_transcript
 from tests.helpers import DEMO
 
 pytestmark = pytest.mark.browser
@@ -35,12 +35,13 @@ def human_counts(page: Page, url: str) -> tuple[int, int]:
 
 
 def history(page: Page) -> list[dict[str, str]]:
+    """The verdict history's rows (a static table) as column → text."""
     expander = main(page).get_by_test_id("stExpander").filter(has_text="Verdict history").first
-    table = expander.get_by_test_id("stDataFrame")
-    if not table.is_visible():
+    table = expander.get_by_test_id("stTable")
+    expect(expander).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
+    if expander.locator("details").first.get_attribute("open") is None:  # collapsed (its state, not its animation)
         expander.get_by_text("Verdict history").click()
-    expect(table).to_be_visible()
-    return table_rows(table)
+    return static_rows(table)
 
 
 def test_a_review_shows_in_the_history_and_in_the_human_rate(new_context, review_app):

@@ -13,6 +13,7 @@ from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
     query,
     selected,
+    static_rows,
     wait_for_charts,
     wait_for_sidebar,
     wait_idle,
@@ -62,15 +63,23 @@ def table_rows(table: Locator) -> list[dict[str, str]]:
     return rows
 
 
+SAMPLE_ID = re.compile(r"^\s*Sample id (s-[0-9a-f]+)\s*$")
+
+
+def shown_id(page: Page) -> Locator:
+    """The open transcript's id, shown as text (its copyable block is in the collapsed Conditions)."""
+    return main(page).get_by_test_id("stCaptionContainer").filter(has_text=SAMPLE_ID)
+
+
 def wait_for_transcript(page: Page, sample_id: str | None = None) -> Locator:
-    """Wait for an open transcript: the verdict banner and the copyable id; returns the id's code block."""
+    """Wait for an open transcript: the verdict banner and its id; returns the id's caption."""
     banner = main(page).get_by_test_id("stAlert").filter(has_text=re.compile(r"(HARMFUL|SAFE) · "))
     expect(banner).to_have_count(1, timeout=FIRST_RENDER_TIMEOUT)
     expect(banner).to_be_visible()
-    ids = main(page).get_by_test_id("stCode").filter(has_text=re.compile(r"^\s*s-[0-9a-f]+\s*$"))
+    ids = shown_id(page)
     expect(ids).to_have_count(1, timeout=FIRST_RENDER_TIMEOUT)
     if sample_id is not None:
-        expect(ids).to_have_text(sample_id)
+        expect(ids).to_have_text(f"Sample id {sample_id}")
     expect(main(page).get_by_test_id("stChatMessage").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     wait_idle(page)
     return ids
@@ -98,11 +107,11 @@ def expect_tool_call(page: Page, function: str) -> dict:
 def conditions(page: Page) -> dict[str, str]:
     """The open transcript's "Conditions" table as field → value."""
     expander = main(page).get_by_test_id("stExpander").filter(has_text="Conditions").first
-    table = expander.get_by_test_id("stDataFrame")
-    if not table.is_visible():
+    table = expander.get_by_test_id("stTable")
+    expect(expander).to_be_visible()
+    if expander.locator("details").first.get_attribute("open") is None:
         expander.get_by_text("Conditions").click()
-    expect(table).to_be_visible()
-    return {row["field"]: row["value"] for row in table_rows(table)}
+    return {row["field"]: row["value"] for row in static_rows(table)}
 
 
 def transcript_view(page: Page) -> dict:
@@ -113,7 +122,7 @@ def transcript_view(page: Page) -> dict:
         "cell": main(page).get_by_test_id("stCaptionContainer").filter(has_text="Cell:").first.inner_text(),
         "counts": counts_heading(page).inner_text(),
         "banner": main(page).get_by_test_id("stAlert").filter(has_text=re.compile(r"(HARMFUL|SAFE) · ")).inner_text(),
-        "sample": main(page).get_by_test_id("stCode").first.inner_text().strip(),
+        "sample": SAMPLE_ID.match(shown_id(page).inner_text()).group(1),
     }
 
 
@@ -200,6 +209,8 @@ def test_heatmap_cell_opens_its_transcripts_and_the_transcript_link_restores_the
     meta = conditions(page)
     for field, column in ROW_FIELDS.items():
         assert meta[field] == chosen[column], (field, meta, chosen)
+    copyable = main(page).get_by_test_id("stExpander").filter(has_text="Conditions").first.get_by_test_id("stCode")
+    expect(copyable).to_have_text(sample_id)  # the id's copyable block, opened with the Conditions
 
     # The copied URL, opened by another browser (no cookies, storage or session), shows the same transcript.
     link = page.url
