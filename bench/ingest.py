@@ -239,9 +239,8 @@ def bench_inspect(work: Path, megabytes: int, inspect_samples: int = 0, reuse: b
     """`inspect_samples` > 0: time Inspect's reader on the log's first N samples only (it reads ~20 samples/s
     here, so a whole 1 GB log would take about an hour) and compare rates, samples per second."""
     t0 = time.perf_counter()
-    existing = sorted(work.glob("large.eval"))
-    if reuse and existing:
-        log = existing[0]
+    log = work / "large.eval"
+    if reuse and log.is_file():
         count = len([n for n in zipfile.ZipFile(log).namelist() if n.startswith("samples/")])
     else:
         log, count = build_eval_log(work, megabytes)

@@ -196,6 +196,19 @@ def validate_file(path: Path, table: str) -> FileCheck:
     return FileCheck(meta.num_rows, problem, frozenset(schema.names), None if problem else _id_ranges(meta))
 
 
+def data_problem(path: Path | str, columns: list[str] | None = None) -> str | None:
+    """Why the data of a Parquet file (of `columns`, default all) cannot be read, or None when every row group
+    decodes. `validate_file` reads only the footer; this finds a file whose data pages are damaged (bit rot, a bad
+    copy) once a query over it has failed."""
+    try:
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.num_row_groups):
+            parquet.read_row_group(group, columns=columns)
+    except Exception as exc:  # whatever the reader raises, this file's data cannot be read
+        return " ".join(f"{type(exc).__name__}: {exc}".split())
+    return None
+
+
 def _id_ranges(meta: pq.FileMetaData) -> tuple[tuple[str, str], ...] | None:
     """Each row group's sample_id range from the footer statistics, or None when any group lacks them."""
     column = meta.schema.to_arrow_schema().get_field_index("sample_id")

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.paths import QUERIES_DIR
-from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, validate_file
+from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, data_problem, validate_file
 
 MACROS = ("macros",)  # queries that define macros over the views
 ROLLUP_QUERY = "sample_rollup"  # per-file counts the aggregate queries read (docs/ARCHITECTURE.md, "Rollups")
@@ -368,17 +368,13 @@ class Store:
                 continue
             if check is None or check.problem:
                 continue
-            try:
-                parquet = pq.ParquetFile(path)
-                for group in range(parquet.num_row_groups):
-                    parquet.read_row_group(group)
-            except Exception as exc:  # whatever the reader raises, this file's data cannot be read
-                reason = f"damaged data: the file opens but its contents cannot be read ({type(exc).__name__}: {exc})"
-                self._damaged[key] = " ".join(reason.split())
-                _LOG.warning("left out %s: %s", path, self._damaged[key])
-                found = True
-            else:
+            bad = data_problem(path)
+            if bad is None:
                 self._read_whole.add(key)
+                continue
+            self._damaged[key] = f"damaged data: the file opens but its contents cannot be read ({bad})"
+            _LOG.warning("left out %s: %s", path, self._damaged[key])
+            found = True
         return found
 
     @property

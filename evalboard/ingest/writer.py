@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from evalboard.ingest.records import slug, small_raw
 from evalboard.paths import QUERIES_DIR
-from evalboard.schema import MESSAGE, TABLES
+from evalboard.schema import MESSAGE, TABLES, data_problem
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that
@@ -259,8 +259,7 @@ class DatasetWriter:
         committed counts, the rest of the file is an unknown count — so the ingest log still adds up. Best
         effort (the disk may be what failed); returns that source's counts, or None when none was open."""
         stats, self.stats = self.stats, None
-        self._rows, self._transcripts, self._positions, self._extra, self._bytes = [], [], {}, {}, 0
-        self._pending, self._window, self._pending_bytes = [], {}, 0
+        self._drop_unwritten()
         if stats is None:
             return None
         stats.records = stats.imported + stats.already_present + stats.rejected
@@ -328,12 +327,17 @@ class DatasetWriter:
     def close(self) -> None:
         """Close the quarantine file and release the dataset's lock (batches are flushed by `end`); parts
         still pending (an ingest stopped by an error) are dropped, never published."""
-        self._pending, self._window, self._pending_bytes = [], {}, 0
+        self._drop_unwritten()
         if self._quarantine is not None:
             self._quarantine.close()
             self._quarantine = None
         self._con.close()
         self._release()
+
+    def _drop_unwritten(self) -> None:
+        """Forget the buffered rows and the pending batches (an ingest stopped before they were written)."""
+        self._rows, self._transcripts, self._positions, self._extra, self._bytes = [], [], {}, {}, 0
+        self._pending, self._window, self._pending_bytes = [], {}, 0
 
     def _release(self) -> None:
         if self._lock is not None:
@@ -380,7 +384,7 @@ class DatasetWriter:
         keep = samples["sample_id"]
         for sid in keep.to_pylist():
             self._window[sid] = positions[sid]
-        if tx.num_rows and (repeated or tx.num_rows != samples.num_rows):
+        if repeated and tx.num_rows:  # a batch's transcripts are those of its samples: drop the repeated ones
             tx = tx.filter(pc.is_in(tx["sample_id"], value_set=keep))
         self._pending.append(_Pending(samples, tx, extra))
         self._pending_bytes += samples.nbytes + tx.nbytes
@@ -486,11 +490,10 @@ class DatasetWriter:
     def _damaged(self, table: str, files: list[str], exc: Exception) -> str:
         """Why the de-duplication query failed, naming the existing file that cannot be read, if one is."""
         for path in files:
-            try:
-                pq.read_table(path, columns=list(KEYS[table]))
-            except Exception as bad:  # any reader failure names the file
+            bad = data_problem(path, list(KEYS[table]))
+            if bad is not None:
                 return (
-                    f"cannot check for duplicates: the existing file {path} is damaged ({type(bad).__name__}: {bad}); "
+                    f"cannot check for duplicates: the existing file {path} is damaged ({bad}); "
                     f"move it out of {self.out} (the Data health page lists it) and run the same command again"
                 )
         return f"cannot check for duplicates in {self.out}: {type(exc).__name__}: {exc}"
