@@ -5,6 +5,10 @@
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END;
 
+-- The sidebar's rule for one filter: an empty list of choices means "no filter"; otherwise the value must be one.
+CREATE OR REPLACE MACRO picked(choices, value) AS
+    len(choices::VARCHAR[]) = 0 OR list_contains(choices::VARCHAR[], value);
+
 -- Every verdict besides the primary one (samples.harmful): imported verdicts plus human reviews as source 'human'
 -- ('unsure' = NULL = no verdict). One row per verdict given; a source may have several rows for one sample.
 CREATE OR REPLACE VIEW source_verdicts AS
@@ -42,11 +46,11 @@ WHERE source = src;
 CREATE OR REPLACE MACRO filtered_samples(snapshots, interventions, stages, families, graders) AS TABLE
 SELECT *
 FROM samples
-WHERE (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
-  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
-  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
-  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
-  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
+WHERE picked(snapshots, snapshot)
+  AND picked(interventions, intervention)
+  AND picked(stages, training_stage)
+  AND picked(families, scenario_family)
+  AND picked(graders, grader);
 
 -- The samples in the current view with their verdict under source `src`: 'primary' keeps samples.harmful; any
 -- other source replaces harmful, score, explanation and grader by that source's verdict (NULL = the source did not
@@ -74,11 +78,11 @@ CREATE OR REPLACE MACRO primary_counts(snapshots, interventions, stages, familie
 SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader, n, k, total, first_at, last_at
 FROM sample_counts
 WHERE src = 'primary'
-  AND (len(snapshots::VARCHAR[]) = 0 OR list_contains(snapshots::VARCHAR[], snapshot))
-  AND (len(interventions::VARCHAR[]) = 0 OR list_contains(interventions::VARCHAR[], intervention))
-  AND (len(stages::VARCHAR[]) = 0 OR list_contains(stages::VARCHAR[], training_stage))
-  AND (len(families::VARCHAR[]) = 0 OR list_contains(families::VARCHAR[], scenario_family))
-  AND (len(graders::VARCHAR[]) = 0 OR list_contains(graders::VARCHAR[], grader));
+  AND picked(snapshots, snapshot)
+  AND picked(interventions, intervention)
+  AND picked(stages, training_stage)
+  AND picked(families, scenario_family)
+  AND picked(graders, grader);
 
 CREATE OR REPLACE MACRO view_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
 SELECT * FROM primary_counts(snapshots, interventions, stages, families, graders, src)
