@@ -3,11 +3,14 @@
     python bench/browser.py                                  # embedded demo data, 5 warm runs each
     python bench/browser.py --data bench/out/synthetic-1000000 --runs 7
     python bench/browser.py --only Overview,Compare           # a subset (names as printed)
+    python bench/browser.py --profile                         # a profile on disk, as a user's browser has
 
 Two servers run side by side: `app.py` (on `--data` if given) and a tiny reference app whose `?n=K` draws a
 title and K trivial 3-bar Plotly charts (`?n=0`: an empty page). Headless Debian chromium
 (/usr/bin/chromium) opens each URL in a fresh tab of one warm browser context (HTTP cache and server
-caches filled by one unmeasured visit each); the page itself records `performance.now()` (milliseconds
+caches filled by one unmeasured visit each; with `--profile`, a persistent profile on disk, whose disk cache
+keeps compiled scripts as a user's browser does, so Streamlit's and Plotly's JavaScript is not compiled on every
+load); the page itself records `performance.now()` (milliseconds
 since navigation start) when the page is complete: its heading is drawn, every expected Plotly chart
 holds a drawn `.main-svg`, and no script run is in flight (as many `script_finished` as `new_session`
 messages arrived on the websocket, whose frames the bench decodes: that also counts script runs per load).
@@ -223,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated page names to time (default: all, plus the filter change)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one page (default 120)")
     parser.add_argument("--before", type=Path, help="another checkout to time in the same runs (before a change)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="a browser profile on disk, as a user's browser has (disk cache, compiled-script cache), "
+        "instead of a fresh in-memory context",
+    )
     args = parser.parse_args(argv)
     sample_id, family = first_sample(args.data)
     targets = pages(sample_id)
@@ -238,9 +247,17 @@ def main(argv: list[str] | None = None) -> int:
             before_app = stack.enter_context(serve(before / "app.py", args.data, checkout=before)).url
             before_ref = stack.enter_context(serve(tmp / "reference.py", checkout=before)).url
         pw = stack.enter_context(sync_playwright())
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
-        context = browser.new_context(viewport={"width": 1400, "height": 1200})
+        viewport = {"width": 1400, "height": 1200}
+        if args.profile:
+            profile = stack.enter_context(tempfile.TemporaryDirectory(prefix="evalboard-profile-"))
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=viewport
+            )
+            stack.callback(context.close)
+        else:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            stack.callback(browser.close)
+            context = browser.new_context(viewport=viewport)
         timeout_ms = args.timeout * 1000
 
         jobs = {}
@@ -294,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {run + 1}: " + ", ".join(f"{n} {t[-1]:.2f}" for n, t in times.items()), flush=True)
 
     med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"\ndataset: {args.data}; chromium headless; {args.runs} warm runs each, medians; {os.cpu_count()} cores")
+    kind = "a browser profile on disk" if args.profile else "a fresh in-memory context"
+    print(
+        f"\ndataset: {args.data}; chromium headless, {kind}; {args.runs} warm runs each, medians; "
+        f"{os.cpu_count()} cores"
+    )
     print("| page | complete s | reference | ratio | target | same elements, trivial content | ratio | runs per load |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for name in jobs:
