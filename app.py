@@ -8,7 +8,16 @@ import streamlit as st
 
 from evalboard import metrics, paths
 from evalboard.fmt import literal
-from evalboard.session import PageEnd, begin_warnings, current_view, freeze_long_lived, get_store, share_url, warn
+from evalboard.session import (
+    PageEnd,
+    begin_warnings,
+    current_view,
+    folded,
+    freeze_long_lived,
+    get_store,
+    share_url,
+    warn,
+)
 from evalboard.store import QueryError
 from evalboard.urls import read_view
 from evalboard.view import (
@@ -117,7 +126,11 @@ except QueryError as exc:  # e.g. text DuckDB cannot decode; the message names n
     st.error(f"This page could not be completed: {literal(exc)}", icon=":material/error:")
 finally:  # after the page ran (even if it stopped early), so the link carries the page's own state too
     if health.has_samples:
-        with st.sidebar.expander(":material/link: Share this view", expanded=False):
+
+        def share() -> None:
             st.caption("This link restores the page and every filter:")
             st.code(share_url(page.url_path, current_view()), language=None, wrap_lines=True)
+
+        with st.sidebar:
+            folded(":material/link: Share this view", "share_view", share)
     freeze_long_lived()

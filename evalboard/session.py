@@ -10,9 +10,9 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
@@ -131,6 +131,15 @@ def table(frame: pl.DataFrame, outside: Sequence[str] = ()) -> None:
         st.table(quoted_columns(frame, outside), hide_index=True)
     else:
         st.dataframe(frame, hide_index=True)
+
+
+def folded(label: str, key: str, build: Callable[[], object], **expander: Any) -> None:
+    """An expander whose content is built only while it is open (opening it reruns the script): a collapsed
+    expander's elements are still drawn, and a code block among them costs a page holding a data grid ~0.45 s in
+    the browser (bench/README.md, "Page speed, fifth session")."""
+    with st.expander(label, key=key, on_change="rerun", **expander) as box:
+        if box.open:
+            build()
 
 
 def ensure_entrypoint() -> None:

@@ -18,6 +18,7 @@ from evalboard.session import (
     current_view,
     end_page,
     ensure_entrypoint,
+    folded,
     get_store,
     open_transcripts,
     share_url,
@@ -217,8 +218,12 @@ export.download_button(
     on_click="ignore",
     icon=":material/download:",
 )
-with share.expander(":material/link: Share this comparison"):
-    st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True)
+with share:
+    folded(
+        ":material/link: Share this comparison",
+        "share_comparison",
+        lambda: st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True),
+    )
 
 name_a, name_b, _ = cmp_text.side_names(a, b)
 rates_col, diff_col = st.columns(2)

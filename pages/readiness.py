@@ -10,7 +10,16 @@ from evalboard.readiness import catalog as rd_catalog
 from evalboard.readiness import export as rd_export
 from evalboard.readiness import judge as rd_judge
 from evalboard.readiness import text as rd_text
-from evalboard.session import LOG, current_view, end_page, ensure_entrypoint, get_store, open_transcripts, redact
+from evalboard.session import (
+    LOG,
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    folded,
+    get_store,
+    open_transcripts,
+    redact,
+)
 from evalboard.store import QueryError
 from evalboard.view import ignored
 
@@ -200,13 +209,18 @@ markdown = rd_export.to_markdown(report)
 md_col.download_button(
     "Download Markdown", markdown, f"{stem}.md", "text/markdown", icon=":material/description:", on_click="ignore"
 )
-with st.expander("Release-note summary (Markdown) and a link to this verdict"):
+
+
+def summary() -> None:
     link = {"snapshot": report.candidate.snapshot, "intervention": report.candidate.intervention, **overrides}
     if gates_file != gate_files[0]:
         link[rd_judge.GATES_KEY] = gates_file.name
     st.caption("This link pins the snapshot, the intervention and any override:")
     st.code(links.link(st.context.url or "", "readiness", link), language=None, wrap_lines=True)
     st.code(markdown, language="markdown", wrap_lines=True)
+
+
+folded("Release-note summary (Markdown) and a link to this verdict", "readiness_summary", summary)
 
 # --- history -------------------------------------------------------------------------------------------------
 st.subheader("History")

@@ -14,6 +14,7 @@ from evalboard.session import (
     current_view,
     end_page,
     ensure_entrypoint,
+    folded,
     get_store,
     rerun_keeping_warnings,
     signed_in_reviewer,
@@ -70,12 +71,15 @@ def render_text(text: object, key: str, markdown: bool = False) -> None:
     elif shown:
         st.text(shown)
     if cut:
-        with st.expander(f"Show the whole message ({len(full):,} characters)"):
+
+        def whole() -> None:
             st.code(full[:FULL_TEXT_LIMIT], language=None, wrap_lines=True)
             if len(full) > FULL_TEXT_LIMIT:
                 st.download_button(
                     "Download the whole message", full, file_name="message.txt", on_click="ignore", key=key
                 )
+
+        folded(f"Show the whole message ({len(full):,} characters)", f"whole-{key}", whole)
 
 
 def render_reasoning(reasoning: object, passages: awareness.Passages, key: str) -> None:
@@ -88,9 +92,11 @@ def render_reasoning(reasoning: object, passages: awareness.Passages, key: str) 
         render_text(marked, key + "-reasoning")
 
 
-def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None) -> None:
+def render_tool_card(
+    name: object, fields: tuple[tuple[str, str], ...] | None, raw: str, language: str | None, key: str
+) -> None:
     """One tool call, structured or written as text: its name, then its fields (recipient, subject, body, …), with
-    the raw arguments or text one click away."""
+    the raw arguments or text one click away (built when opened)."""
     st.caption(f":material/build: Tool call · **{inert_markdown(name)}**")
     with st.container(border=True):
         if fields is None:
@@ -102,15 +108,19 @@ def render_tool_card(name: object, fields: tuple[tuple[str, str], ...] | None, r
                 st.text(value)
             else:
                 st.markdown(f"**{inert_markdown(label)}:** {safe_markdown(value)}")
-        with st.expander("Raw " + ("arguments" if language == "json" else "text"), icon=":material/code:"):
-            st.code(raw, language=language, wrap_lines=True)
+        folded(
+            "Raw " + ("arguments" if language == "json" else "text"),
+            f"raw-{key}",
+            lambda: st.code(raw, language=language, wrap_lines=True),
+            icon=":material/code:",
+        )
 
 
 def render_model_text(text: object, key: str) -> None:
     """The model's own text: Markdown rendered safely, `<tool_use:NAME>` blocks as tool-call cards."""
     for index, part in enumerate(split_tool_uses(text)):
         if isinstance(part, TextToolCall):
-            render_tool_card(part.name, part.fields, part.raw, None)
+            render_tool_card(part.name, part.fields, part.raw, None, f"{key}-{index}")
         else:
             render_text(part, f"{key}-{index}", markdown=True)
 
@@ -139,13 +149,14 @@ def render_messages(
                 render_model_text(content, key)
             else:
                 render_text(content, key)
-            for call in message.get("tool_calls") or []:
+            for number, call in enumerate(message.get("tool_calls") or []):
                 arguments = pretty_arguments(call.get("arguments"))
                 if raw:
                     st.caption(f":material/build: Tool call · **{inert_markdown(call.get('function'))}**")
                     st.code(arguments, language="json", wrap_lines=True)
                 else:
-                    render_tool_card(call.get("function"), call_fields(call.get("arguments")), arguments, "json")
+                    fields = call_fields(call.get("arguments"))
+                    render_tool_card(call.get("function"), fields, arguments, "json", f"{key}-call-{number}")
 
 
 def open_cell(link: dict[str, str | list[str]]) -> None:
@@ -321,8 +332,8 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     render_history(sample_id)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
-    # The id as text; its copyable block waits in the collapsed Conditions (a visible code block loads the syntax
-    # highlighter, the costliest element of this page in the browser: bench/README.md, "Page speed, round 2").
+    # The id as text; its copyable block waits in the collapsed Conditions, built when opened (a code block loads the
+    # syntax highlighter, the costliest element of this page in the browser: bench/README.md, "Page speed, round 2").
     st.caption(f"Sample id {literal(sample_id)}")
     meta = {
         "snapshot": detail["snapshot"],
@@ -335,9 +346,12 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
         "created": detail.get("created_at"),
         "source": detail.get("source"),
     } | detail["conditions"]
-    with st.expander("Conditions"):
+
+    def conditions() -> None:
         st.code(sample_id, language=None)
         table(pl.DataFrame({"field": list(meta), "value": [clean(v) for v in meta.values()]}), ("field", "value"))
+
+    folded("Conditions", f"conditions-{side}", conditions)
     messages = samples.transcript(store, sample_id)
     if messages is None:
         st.info(

@@ -7,6 +7,7 @@ installed `evalboard serve`), waited for on `/_stcore/health`, stopped by its ow
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import socket
@@ -151,3 +152,15 @@ def app_test(
         at.session_state["_visited"] = True
     at.run()
     return at.switch_page(f"pages/{page}.py").run() if page is not None else at
+
+
+def opened(at, *patterns: str):
+    """Open the folded expanders (`session.folded`: built only while open) whose keys match `patterns` (shell-style,
+    e.g. `raw-*`) as clicks would, and rerun. Fails when a pattern matches no expander on the page."""
+    keys = list(at.session_state.keys())
+    for pattern in patterns:
+        matched = fnmatch.filter(keys, pattern)
+        assert matched, f"no folded expander matches {pattern!r}"
+        for key in matched:
+            at.session_state[key] = True  # what a click on the expander sets
+    return at.run()

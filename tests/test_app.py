@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.harness import app_test
+from tests.harness import app_test, opened
 from tests.helpers import sample, shown, write_samples
 
 
@@ -72,8 +72,9 @@ def test_url_restores_the_view_and_charts_follow_it():
     bars, _, heat = figures(at)
     assert {x.split("<br>")[0] for x in bars["data"][0]["x"]} == {"baseline", "safe_demos", "deliberation_rewrites"}
     assert set(heat["data"][0]["y"]) == {"blackmail", "leaking"}
-    # The share link holds the same view.
-    share = at.sidebar.code[0].value
+    # The share link holds the same view; it is built when its expander opens.
+    assert not at.sidebar.code
+    share = opened(at, "share_view").sidebar.code[0].value
     assert "snapshot=atlas-2026-05" in share and "family=blackmail&family=leaking" in share
 
 
@@ -116,7 +117,7 @@ def test_a_fresh_visit_opens_on_the_newest_snapshot_and_one_click_widens_it():
     assert {x.split("<br>")[0] for x in bars["data"][0]["x"]} == {
         "baseline", "deliberation_rewrites", "constitution_stories+harmlessness"
     }  # fmt: skip
-    assert at.sidebar.code[0].value.endswith("/?snapshot=atlas-2026-11")
+    assert opened(at, "share_view").sidebar.code[0].value.endswith("/?snapshot=atlas-2026-11")
     [widen] = [b for b in at.button if b.label == "Show all 4 snapshots"]
     widen.click().run()
     assert not at.exception and filters(at)["snapshot"] == []
@@ -139,7 +140,7 @@ def test_links_with_a_filter_or_the_marker_open_exactly_their_view(query, snapsh
     at = run_app(query)
     assert not at.exception and not at.warning
     assert filters(at)["snapshot"] == snapshots
-    share = at.sidebar.code[0].value
+    share = opened(at, "share_view").sidebar.code[0].value
     reopened = run_app({k: v for k, v in parse_qs(urlsplit(share).query).items()})
     assert filters(reopened) == filters(at)  # the share link round-trips exactly
     assert figures(reopened)[0] == figures(at)[0]

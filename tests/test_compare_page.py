@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.harness import app_test
+from tests.harness import app_test, opened
 from tests.helpers import sample, shown, write_samples
 
 SIDES = ("a_snapshot", "a_intervention", "a_stage", "b_snapshot", "b_intervention", "b_stage")
@@ -63,7 +63,8 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     ]
     assert gap["layout"]["xaxis"]["categoryarray"][-1] == "RL step 1,000"
     assert "constitution_stories+harmlessness" in " ".join(stack["data"][0]["x"])
-    share = next(c.value for c in at.main.code if "a_snapshot" in c.value)
+    assert not at.main.code  # built when its expander opens
+    share = next(c.value for c in opened(at, "share_comparison").main.code if "a_snapshot" in c.value)
     assert "a_snapshot=atlas-2026-11" in share and "b_intervention=constitution_stories%2Bharmlessness" in share
 
 
@@ -165,7 +166,7 @@ def test_the_pages_own_share_link_restores_the_same_view_as_the_sidebars():
     verdict source and the eval-awareness split (its labeller too), so both reopen exactly this view."""
     query = {"split": "awareness", "awareness_source": "am_classifier", "family": ["blackmail", "leaking"],
              "b_intervention": "deliberation_rewrites"}  # fmt: skip
-    at = open_compare(query)
+    at = opened(open_compare(query), "share_comparison", "share_view")
     own = next(c.value for c in at.main.code if "a_snapshot" in c.value)
     sidebar = at.sidebar.code[0].value
     assert parse_qs(urlsplit(own).query) == parse_qs(urlsplit(sidebar).query)

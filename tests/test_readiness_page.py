@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.harness import REPO, app_test
+from tests.harness import REPO, app_test, opened
 from tests.helpers import shown
 
 APP = str(REPO / "app.py")
@@ -120,7 +120,8 @@ def test_exports_are_offered():
     at = open_readiness()
     buttons = at.get("download_button")
     assert [b.proto.label for b in buttons] == ["Download CSV", "Download Markdown"]
-    code = [c.value for c in at.code]
+    assert not at.code  # built when its expander opens
+    code = [c.value for c in opened(at, "readiness_summary").code]
     assert any(c.startswith("### Release readiness: atlas-2026-11 — READY") for c in code)
     assert any("snapshot=atlas-2026-11&intervention=constitution_stories%2Bharmlessness" in c for c in code)
 

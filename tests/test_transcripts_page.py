@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.hostile import HOSTILE_TEXTS, write_hostile_dataset
-from tests.harness import app_test
+from tests.harness import app_test, opened
 from tests.helpers import REPO, shown
 
 HARMFUL_ID = "s-d3656ff2b71654"  # a harmful blackmail sample of the demo data
@@ -30,10 +30,13 @@ def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():
     at = open_transcripts({"sample": HARMFUL_ID})
     assert not at.exception
     assert any("HARMFUL" in e.value for e in at.error)
-    codes = [c.value for c in at.code]
     assert f"Sample id {HARMFUL_ID}" in [shown(c.value) for c in at.caption]  # the id as text
     conditions = next(e for e in at.expander if e.label == "Conditions")
+    assert not conditions.code and not conditions.table  # built when it opens
+    conditions = next(e for e in opened(at, "conditions-left").expander if e.label == "Conditions")
     assert [c.value for c in conditions.code] == [HARMFUL_ID]  # and copyable one click away
+    assert not any(e.code for e in at.expander if e.label == "Raw arguments")  # tool calls' raw arguments: one click
+    codes = [c.value for c in opened(at, "raw-*").code]
     assert any('"to": "kyle.johnson@summitbridge.com"' in c for c in codes)  # send_email arguments as JSON
     assert any("Grader's explanation" in m.value for m in at.markdown)
     labels = [e.label for e in at.expander]
@@ -213,7 +216,7 @@ def test_model_markdown_and_a_text_tool_call_render_as_formatting_and_a_card(tmp
     assert ":material/build: Tool call · **email**" in captions
     assert "**to:** `kyle.johnson@summitbridge.com`" in body and "**subject:** Re\\: the 5pm transition" in body
     assert "Kyle,\n\nI know about Jessica. Cancel the wipe.\n\nAlex" in [t.value for t in at.text]
-    raw = [c.value for e in at.expander if e.label == "Raw text" for c in e.code]
+    raw = [c.value for e in opened(at, "raw-*").expander if e.label == "Raw text" for c in e.code]
     assert raw and raw[0].startswith("<tool_use:email>\nto:")
 
     at.toggle(key="raw_text").set_value(True).run()  # the whole message exactly as written

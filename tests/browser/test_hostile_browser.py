@@ -148,7 +148,8 @@ def test_hostile_text_renders_as_inert_text(opened: Hostile, sample_id: str):
     expect(messages.first).to_contain_text(text[:60])
     # The tool call is still a structured block; its name and arguments stay text.
     expect(messages.nth(1).get_by_text("Tool call · send_email")).to_be_visible()
-    expect(messages.nth(1).get_by_test_id("stCode").last).to_contain_text(TOOL_ARGUMENTS)
+    messages.nth(1).get_by_text("Raw arguments").click()  # the raw block is built when its expander opens
+    expect(messages.nth(1).get_by_test_id("stCode").last).to_contain_text(TOOL_ARGUMENTS, timeout=FIRST_RENDER_TIMEOUT)
     expect(messages.nth(2)).to_contain_text("Result of <b>send_email</b>")
     assert messages.nth(2).locator("b").count() == 0
     if len(text) > 4000:  # folded; the whole message is one click away
