@@ -18,7 +18,8 @@ messages arrived on the websocket, whose frames the bench decodes: that also cou
 A page with K charts is compared with the reference holding K trivial charts (target ≤ 1.3x), a page
 without charts with the empty page (target ≤ 1.5x). A second reference holds the same kinds of Streamlit
 elements as the page with trivial content (the top navigation of six pages, the sidebar's five
-multiselects and a selectbox, an info notice, K charts, data grids, static tables, chat messages): the ratio to
+multiselects and a selectbox, an info notice, the page's own pickers, buttons, metrics and list controls, K charts, data
+grids, static tables, chat messages): the ratio to
 it is the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
 
 With `--before DIR`, the app of another checkout (run in DIR, with DIR's .streamlit/config.toml) and the
@@ -70,6 +71,17 @@ def body():
             bump += len(st.sidebar.multiselect(name, options, key=name))
         st.sidebar.selectbox("Verdict source", ["primary", "other"], key="source")
         st.info("**Synthetic demo data**", icon=":material/science:")
+    for i in range(int(q.get("pick", 0))):  # a page's own pickers
+        st.selectbox(f"pick {i}", ["a", "b", "c"], key=f"pick{i}")
+    if q.get("ctl"):  # the Transcripts list's controls
+        st.segmented_control("Verdict", ["all", "harmful", "safe"], default="all", key="verdict")
+        st.text_input("Search", key="q")
+        st.selectbox("Sort by", ["a", "b"], key="sort")
+        st.number_input("Page", min_value=1, max_value=9, key="page")
+    for i in range(int(q.get("metric", 0))):
+        st.metric(f"metric {i}", f"{i:,}")
+    for i in range(int(q.get("btn", 0))):
+        st.button(f"button {i}", key=f"btn{i}")
     for i in range(int(q.get("n", 0))):
         st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1 + bump, 2, 3])), key=f"chart{i}")
     for i in range(int(q.get("grid", 0))):
@@ -109,13 +121,13 @@ def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
     grid = "[data-testid=stDataFrame]"
     return {
         "Overview": ("/", "Blackmail rate", 3, "", "side=1&n=3"),
-        "Compare": ("/compare", "Compare", 5, "", "side=1&n=5&grid=1"),
-        "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&n=1"),
-        "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&grid=1"),
+        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=6&btn=3&n=5&grid=1"),
+        "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&pick=2&btn=2&n=1"),
+        "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&ctl=1&grid=1"),
         "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",
-                              "side=1&chat=1"),
-        "Agreement": ("/agreement", "Agreement", 0, grid, "side=1&grid=3"),
-        "Data health": ("/data", "Data health", 0, grid, "side=1&grid=1&table=1"),
+                              "side=1&btn=3&chat=1"),
+        "Agreement": ("/agreement", "Agreement", 0, grid, "side=1&pick=2&grid=3"),
+        "Data health": ("/data", "Data health", 0, grid, "side=1&metric=4&grid=1&table=1"),
     }  # fmt: skip
 
 
