@@ -344,10 +344,16 @@ _INDEXES: dict[int, SearchIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-# The trigram MATCH narrows to candidates; the second condition checks the whole text; at most the bound plus one
-# row is read (all values bound).
-_MATCH_ASCII = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND instr(lower(body), ?) > 0 LIMIT ?"
-_MATCH_FOLDED = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND contains_folded(body, ?) LIMIT ?"
+# The trigram MATCH narrows to candidates (in rowid order); the second condition checks the whole text; at most the
+# bound plus one row is read (all values bound). Each candidate's text is read from FTS5's own content table
+# (`docs_content`: id = rowid, c0 = body, c1 = sample_id) by a join, not through the virtual table's columns:
+# 100,000 candidates at 10M documents 0.51 → 0.32 s (bench/README.md, "Bounded searches at 10M").
+_MATCH = (
+    "SELECT c.id, c.c1 FROM (SELECT rowid AS r FROM docs WHERE docs MATCH ?1) AS m JOIN docs_content AS c ON c.id = m.r"
+    " WHERE {check} ORDER BY m.r LIMIT ?3"
+)
+_MATCH_ASCII = _MATCH.format(check="instr(lower(c.c0), ?2) > 0")
+_MATCH_FOLDED = _MATCH.format(check="contains_folded(c.c0, ?2)")
 _PROBE = "SELECT count(*) FROM docs WHERE docs MATCH ? AND rowid BETWEEN ? AND ?"
 
 
