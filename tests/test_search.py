@@ -166,7 +166,7 @@ def test_a_large_update_runs_in_the_background_while_the_scan_answers(dataset, m
     assert found(store, "override code") == ids(1)
     index.wait(timeout=120)
     hits = index.search("override code")
-    assert hits is not None and set(hits.rowids) == ids(1)
+    assert hits is not None and set(hits.ids.column("sample_id").to_pylist()) == ids(1)
 
 
 def test_one_index_whatever_path_the_folder_is_opened_by(dataset, monkeypatch):
