@@ -42,7 +42,7 @@ MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substr
 SCAN_CELL_LIMIT = 250_000
 # Up to this many ids found by the index are also bound as a list (samples_matching_ids.sql): DuckDB then filters
 # while reading the Parquet, 56 ms against 1 s for the join alone at 10M samples (bench/README.md); for many more
-# ids the list costs more than the join.
+# ids the list costs more than the join, and the page is read in two steps (`_found_page`).
 ID_LIST_MAX = 10_000
 
 
