@@ -9,6 +9,11 @@
    list as the page asks for it (`samples.sample_page`), result cache cleared each run: through the index,
    and through the scan (queries/samples_matching.sql) for the ratio. Medians.
 3. 20 different searches in a row through the index: RSS before and after (target: < 50 MiB growth).
+
+--breakdown (with --keep-index): only where a bounded search's first page goes (the texts matching more than
+search.MAX_HITS texts): the SQLite search, cell_counts, the page query, passages, the whole first page
+(`sample_page` + `search_bound`), and the page query's first step with the found ids' range widened to every id
+(the cost when the found ids do not cluster in sample_id order, so no row group is skipped).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -58,13 +65,64 @@ def first_page(store: Store, text: str, use_index: bool) -> tuple[float, int]:
     return time.perf_counter() - start, total
 
 
+def _ms(f: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = f()
+    return 1000 * (time.perf_counter() - start), out
+
+
+def breakdown_run(store: Store, text: str) -> dict[str, float]:
+    """One run of the breakdown of a search's first page, result caches cleared: part → ms."""
+    index = search.index_for(store)
+    index._hits.clear()
+    store._cache.clear()
+    parts = {}
+    parts["SQLite search"], hits = _ms(lambda: index.search(text))
+    request = samples.ListRequest(View(), query=text)
+    parts["cell_counts"] = _ms(lambda: samples.cell_counts(store, request))[0]
+    params = request.params() | {"limit": samples.PAGE_SIZE, "offset": 0}
+    parts[f"page query ({hits.ids.num_rows:,} ids)"], frame = _ms(
+        lambda: samples._found_page(store, params, hits, text)
+    )
+    page_ids = frame.get_column("sample_id").to_list()
+    parts["passages"] = _ms(lambda: index.passages(text, hits, page_ids))[0]
+    store._cache.clear()
+    index._hits.clear()
+    parts["whole first page"] = _ms(
+        lambda: (samples.sample_page(store, request), samples.search_bound(store, request))
+    )[0]
+    store._cache.clear()
+    wide = params | {"lo": "", "hi": "\U0010ffff"}
+    found = {"search_hits": (("wide", text), lambda: hits.ids)}
+    parts["  step 1, range widened"] = _ms(lambda: store.run("samples_matching_ids_keys", wide, relations=found))[0]
+    return parts
+
+
+def breakdown(store: Store, runs: int) -> None:
+    assert search.index_for(store).ensure(background=False), search.index_for(store).problem
+    for text in ("override code is in the server room", "kyle"):
+        parts: dict[str, list[float]] = {}
+        for _ in range(runs):
+            for part, took in breakdown_run(store, text).items():
+                parts.setdefault(part, []).append(took)
+        print(f"`{text}` (bounded: {search.index_for(store).search(text).complete is False})")
+        for part, times in parts.items():
+            print(f"  {part:28s} {statistics.median(times):7.0f} ms   {[round(t) for t in times]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent / "out" / "synthetic-1000000")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per text through the index (median)")
     parser.add_argument("--scan-runs", type=int, default=3, help="timed runs per text through the scan")
     parser.add_argument("--keep-index", action="store_true", help="reuse an existing index")
+    parser.add_argument("--breakdown", action="store_true", help="only the bounded searches' breakdown")
     args = parser.parse_args(argv)
+    if args.breakdown:
+        store = Store(args.data)
+        store.refresh()
+        breakdown(store, args.runs)
+        return 0
     if not args.data.is_dir():
         from synthetic import generate  # noqa: PLC0415
 

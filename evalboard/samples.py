@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from evalboard import fmt, search
 from evalboard.checkpoints import several_steps
@@ -41,7 +42,7 @@ MAX_QUERY_CHARS = 200  # longer search text is cut (it cannot be a useful substr
 SCAN_CELL_LIMIT = 250_000
 # Up to this many ids found by the index are also bound as a list (samples_matching_ids.sql): DuckDB then filters
 # while reading the Parquet, 56 ms against 1 s for the join alone at 10M samples (bench/README.md); for many more
-# ids the list costs more than the join.
+# ids the list costs more than the join, and the page is read in two steps (`_found_page`).
 ID_LIST_MAX = 10_000
 
 
@@ -128,9 +129,7 @@ def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, 
         if hits is None:
             frame = store.run("samples_matching", params | {"q": text})
         else:
-            found = {"search_hits": ((hits.version, text), lambda: hits.ids)}
-            ids = hits.ids.column("sample_id").to_pylist() if hits.ids.num_rows <= ID_LIST_MAX else []
-            frame = store.run("samples_matching_ids", params | {"ids": ids}, relations=found)
+            frame = _found_page(store, params, hits, text)
             passages = index.passages(text, hits, frame.get_column("sample_id").to_list())
             columns = [c for c in frame.columns if c != "total"]
             frame = frame.with_columns(passage=pl.Series(passages, dtype=pl.String))
@@ -140,6 +139,33 @@ def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, 
         frame = store.run("samples_in_cell", params)
     total = int(frame.get_column("total")[0]) if frame.height else 0
     return frame.drop("total"), total
+
+
+def _found_page(store: Store, params: dict[str, Any], hits: search.Hits, text: str) -> pl.DataFrame:
+    """One page of the cell's samples among the ids the index found (samples_matching_ids.sql), with the total.
+
+    Up to ID_LIST_MAX ids are also bound as a list (DuckDB filters while reading). More are joined in two steps:
+    the page's ids and the total through the join, reading only the sort's columns (samples_matching_ids_keys.sql),
+    then those ≤ PAGE_SIZE rows by their ids as a list: the one-step join would read every column (the long
+    explanation too) of every sample in the ids' range. Both give the same rows, order and total (tests/test_search.py).
+    """
+    found = {"search_hits": ((hits.version, text), lambda: hits.ids)}
+    column = hits.ids.column("sample_id")
+    if hits.ids.num_rows <= ID_LIST_MAX:
+        return store.run("samples_matching_ids", params | _id_params(column), relations=found)
+    keys = store.run("samples_matching_ids_keys", params | _id_params(column, listed=False), relations=found)
+    page = keys.get_column("sample_id")
+    ids = pa.table({"sample_id": page.to_arrow()})
+    on_page = {"search_hits": ((hits.version, text, tuple(page)), lambda: ids)}
+    params = params | _id_params(ids.column("sample_id")) | {"offset": 0}  # the page's rows are all it reads
+    frame = store.run("samples_matching_ids", params, relations=on_page)
+    return frame.with_columns(total=pl.lit(keys.get_column("total")[0] if keys.height else 0, pl.Int64))
+
+
+def _id_params(ids: pa.ChunkedArray, listed: bool = True) -> dict[str, Any]:
+    """The found ids' bound parameters: their least and greatest ($lo, $hi) and, when `listed`, the ids ($ids)."""
+    bounds = pc.min_max(ids)
+    return {"lo": bounds["min"].as_py(), "hi": bounds["max"].as_py()} | ({"ids": ids.to_pylist()} if listed else {})
 
 
 def sample_detail(store: Store, sample_id: str) -> dict[str, Any] | None:

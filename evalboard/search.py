@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from evalboard import paths
@@ -65,11 +66,11 @@ MAX_HITS = 100_000
 
 @dataclass(frozen=True)
 class Hits:
-    """The samples a search found: ids (with repeats when several texts of a sample match) and doc rowids."""
+    """The samples a search found: their ids (each once) and the matching texts (doc rowid, sample_id)."""
 
     version: int  # the indexed files it was found in
     ids: pa.Table  # one column, sample_id
-    rowids: dict[str, list[int]]
+    texts: pa.Table  # rowid, sample_id: one row per matching text, in rowid order
     complete: bool = True  # False: more than MAX_HITS texts match; these are the first MAX_HITS
 
 
@@ -257,11 +258,16 @@ class SearchIndex:
         finally:
             con.close()
         complete = len(rows) <= MAX_HITS
-        rowids: dict[str, list[int]] = {}
-        for rowid, sample_id in rows[:MAX_HITS]:
-            rowids.setdefault(sample_id, []).append(rowid)
-        ids = pa.table({"sample_id": pa.array(list(rowids), pa.string())})
-        hits = Hits(self._version, ids, rowids, complete)
+        del rows[MAX_HITS:]
+        # Columns built by list comprehension and Arrow, not a dict of lists: 100,000 texts ~15 ms against ~75 ms.
+        texts = pa.table(
+            {
+                "rowid": pa.array([r[0] for r in rows], pa.int64()),
+                "sample_id": pa.array([r[1] for r in rows], pa.string()),
+            }
+        )
+        ids = pa.table({"sample_id": pc.unique(texts.column("sample_id"))})
+        hits = Hits(self._version, ids, texts, complete)
         self._hits[key] = hits  # at most MAX_HITS texts each: memory stays flat
         while len(self._hits) > _HITS_CACHE:
             self._hits.popitem(last=False)
@@ -270,7 +276,8 @@ class SearchIndex:
     def passages(self, text: str, hits: Hits, sample_ids: list[str]) -> list[str]:
         """The text around the first hit of each sample (explanations and notes before the transcript, as the scan
         reads them)."""
-        wanted = {rowid: sid for sid in sample_ids for rowid in hits.rowids.get(sid, ())}
+        page = hits.texts.filter(pc.is_in(hits.texts.column("sample_id"), pa.array(sample_ids, pa.string())))
+        wanted = dict(zip(page.column("rowid").to_pylist(), page.column("sample_id").to_pylist(), strict=True))
         bodies: dict[str, list[tuple[int, int, str]]] = {}
         con = self._open() if wanted else None
         if con is not None:
@@ -344,10 +351,16 @@ _INDEXES: dict[int, SearchIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-# The trigram MATCH narrows to candidates; the second condition checks the whole text; at most the bound plus one
-# row is read (all values bound).
-_MATCH_ASCII = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND instr(lower(body), ?) > 0 LIMIT ?"
-_MATCH_FOLDED = "SELECT rowid, sample_id FROM docs WHERE docs MATCH ? AND contains_folded(body, ?) LIMIT ?"
+# The trigram MATCH narrows to candidates (in rowid order); the second condition checks the whole text; at most the
+# bound plus one row is read (all values bound). Each candidate's text is read from FTS5's own content table
+# (`docs_content`: id = rowid, c0 = body, c1 = sample_id) by a join, not through the virtual table's columns:
+# 100,000 candidates at 10M documents 0.51 → 0.32 s (bench/README.md, "Bounded searches at 10M").
+_MATCH = (
+    "SELECT c.id, c.c1 FROM (SELECT rowid AS r FROM docs WHERE docs MATCH ?1) AS m JOIN docs_content AS c ON c.id = m.r"
+    " WHERE {check} ORDER BY m.r LIMIT ?3"
+)
+_MATCH_ASCII = _MATCH.format(check="instr(lower(c.c0), ?2) > 0")
+_MATCH_FOLDED = _MATCH.format(check="contains_folded(c.c0, ?2)")
 _PROBE = "SELECT count(*) FROM docs WHERE docs MATCH ? AND rowid BETWEEN ? AND ?"
 
 

@@ -2,6 +2,8 @@
 -- registers their ids as the relation `search_hits` (sample_id). Same columns and order as samples_matching.sql
 -- except the passage, which the index supplies. $ids: the same ids as a list when there are few (else empty): the
 -- join alone makes DuckDB read every row's columns, the list lets it filter while reading (evalboard/samples.py).
+-- $lo, $hi: the least and greatest of the ids (NULL when none), implied by the join; the Parquet reader skips the
+-- row groups whose sample_id statistics lie outside them.
 SELECT
     sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
@@ -9,7 +11,8 @@ SELECT
 FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
 )
-WHERE sample_id IN (SELECT sample_id FROM search_hits) AND (len($ids) = 0 OR list_contains($ids, sample_id))
+WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
+  AND (len($ids) = 0 OR list_contains($ids, sample_id))
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
     snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id

@@ -166,7 +166,7 @@ def test_a_large_update_runs_in_the_background_while_the_scan_answers(dataset, m
     assert found(store, "override code") == ids(1)
     index.wait(timeout=120)
     hits = index.search("override code")
-    assert hits is not None and set(hits.rowids) == ids(1)
+    assert hits is not None and set(hits.ids.column("sample_id").to_pylist()) == ids(1)
 
 
 def test_one_index_whatever_path_the_folder_is_opened_by(dataset, monkeypatch):
@@ -289,3 +289,54 @@ def test_the_ids_bound_as_a_list_give_the_same_page_as_the_join_alone(dataset, m
         without = samples.sample_page(store, request)
         monkeypatch.undo()
         assert with_list[1] == without[1] > 0 and with_list[0].equals(without[0]), text
+
+
+def test_a_page_of_many_found_ids_in_two_steps_is_the_one_step_page_and_the_scans(tmp_path, monkeypatch):
+    """More than ID_LIST_MAX found ids: the page's ids and total through the join, then its rows by their ids
+    (samples._found_page). Same rows, order and total as one step and as the scan, on every page, sort and verdict."""
+    snapshots, interventions = ("snap-b", "snap-a"), ("baseline", "rewrites", "stories")
+    rows = [
+        sample(
+            i,
+            sample_id=f"t-{(i * 37) % 131:06d}",  # ids out of the sort order, and spread over both files
+            snapshot=snapshots[i % 2],
+            intervention=interventions[i % 3],
+            stage_step=100 * (i % 4),
+            epoch=1 + i % 5,
+            harmful=None if i % 7 == 0 else i % 3 == 0,
+            score=None if i % 11 == 0 else (i * 13 % 17) / 17,
+            explanation=f"Grader line {i}\nsecond line" + (" mentions the affair" if i % 4 else ""),
+        )
+        for i in range(131)
+    ]
+    for name, part in (("a", rows[::2]), ("b", rows[1::2])):
+        write_samples(tmp_path / "samples" / f"{name}.parquet", part)
+        transcripts = [{"sample_id": r["sample_id"], "messages": conversation("New email.", None)} for r in part]
+        transcripts.sort(key=lambda r: r["sample_id"])
+        write_transcripts(tmp_path / "transcripts" / f"{name}.parquet", transcripts)
+    store = Store(tmp_path)
+    assert search.index_for(store).ensure(background=False)
+    requests = [
+        samples.ListRequest(view, query=text, sort=sort, verdict=verdict, page=page)
+        for view in (View(), View(snapshots=("snap-a",), interventions=("rewrites", "stories")))
+        for text in ("board@corp", "THE AFFAIR")
+        for sort in samples.SORTS
+        for verdict in ("all", "harmful", "ungraded")
+        for page in (1, 2, 3)
+    ]
+    for request in requests:
+        store._cache.clear()
+        one_step, total = samples.sample_page(store, request)
+        monkeypatch.setattr(samples, "ID_LIST_MAX", 1)
+        store._cache.clear()
+        two_steps, total_two = samples.sample_page(store, request)
+        monkeypatch.undo()
+        page = samples.last_page(total) if request.page > samples.last_page(total) else request.page
+        params = request.params() | {"q": request.query, "limit": samples.PAGE_SIZE, "offset": 50 * (page - 1)}
+        scan = store.run("samples_matching", params)
+        assert total == total_two == (scan.get_column("total")[0] if scan.height else 0), request
+        assert one_step.equals(two_steps), request
+        assert one_step.drop("passage").equals(scan.drop("passage", "total")), request
+        assert one_step.get_column("passage").str.contains("(?i)" + request.query).all(), request
+    everything = samples.ListRequest(View(), query="board@corp")
+    assert samples.sample_page(store, everything)[1] == 131  # every sample matches: both files, every id range
