@@ -9,6 +9,15 @@ CREATE OR REPLACE MACRO stage_rank(stage) AS
 CREATE OR REPLACE MACRO picked(choices, value) AS
     len(choices::VARCHAR[]) = 0 OR list_contains(choices::VARCHAR[], value);
 
+-- The sidebar's five filters, each on its column (a row of samples or of sample_counts).
+CREATE OR REPLACE MACRO in_view(snapshots, interventions, stages, families, graders,
+                                snapshot, intervention, training_stage, scenario_family, grader) AS
+    picked(snapshots, snapshot)
+    AND picked(interventions, intervention)
+    AND picked(stages, training_stage)
+    AND picked(families, scenario_family)
+    AND picked(graders, grader);
+
 -- Every verdict besides the primary one (samples.harmful): imported verdicts plus human reviews as source 'human'
 -- ('unsure' = NULL = no verdict). One row per verdict given; a source may have several rows for one sample.
 CREATE OR REPLACE VIEW source_verdicts AS
@@ -46,11 +55,8 @@ WHERE source = src;
 CREATE OR REPLACE MACRO filtered_samples(snapshots, interventions, stages, families, graders) AS TABLE
 SELECT *
 FROM samples
-WHERE picked(snapshots, snapshot)
-  AND picked(interventions, intervention)
-  AND picked(stages, training_stage)
-  AND picked(families, scenario_family)
-  AND picked(graders, grader);
+WHERE in_view(snapshots, interventions, stages, families, graders,
+              snapshot, intervention, training_stage, scenario_family, grader);
 
 -- The samples in the current view with their verdict under source `src`: 'primary' keeps samples.harmful; any
 -- other source replaces harmful, score, explanation and grader by that source's verdict (NULL = the source did not
@@ -78,11 +84,8 @@ CREATE OR REPLACE MACRO primary_counts(snapshots, interventions, stages, familie
 SELECT snapshot, intervention, training_stage, stage_step, scenario_family, grader, n, k, total, first_at, last_at
 FROM sample_counts
 WHERE src = 'primary'
-  AND picked(snapshots, snapshot)
-  AND picked(interventions, intervention)
-  AND picked(stages, training_stage)
-  AND picked(families, scenario_family)
-  AND picked(graders, grader);
+  AND in_view(snapshots, interventions, stages, families, graders,
+              snapshot, intervention, training_stage, scenario_family, grader);
 
 CREATE OR REPLACE MACRO view_counts(snapshots, interventions, stages, families, graders, src) AS TABLE
 SELECT * FROM primary_counts(snapshots, interventions, stages, families, graders, src)
