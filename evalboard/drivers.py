@@ -35,6 +35,7 @@ from evalboard.stats import (
     rate,
     rate_spread,
     significance_call,
+    with_intervals,
 )
 from evalboard.store import Store
 from evalboard.view import View, ignored
@@ -299,12 +300,13 @@ def gain_sentence(gain: Gain, variable: str, baseline: str = BASELINE) -> str:
 
 
 def heat_frame(counts_frame: pl.DataFrame, variable: Variable) -> pl.DataFrame:
-    """Rows of the drill-down heatmap: per value, every intervention pooled (`ALL`) and each intervention apart."""
+    """Rows of the drill-down heatmap (k, n, rate and Wilson interval): per value, every intervention pooled (`ALL`)
+    and each intervention apart."""
     rows = counts_frame.filter(pl.col("variable") == variable.name)
     by_iv = rows.group_by("value", "intervention").agg(pl.col("n").sum(), pl.col("k").sum())
     pooled = rows.group_by("value").agg(pl.col("n").sum(), pl.col("k").sum()).with_columns(intervention=pl.lit(ALL))
     frame = pl.concat([pooled.select(by_iv.columns), by_iv]).filter(pl.col("n") > 0)
-    return frame.sort("value", "intervention")
+    return with_intervals(frame.sort("value", "intervention"))
 
 
 def transcripts_state(view: View, variable: str, value: str, intervention: str | None = None) -> dict:
@@ -314,6 +316,15 @@ def transcripts_state(view: View, variable: str, value: str, intervention: str |
     if intervention and intervention != ALL:
         filters["intervention"] = [intervention]
     return links.transcripts(filters, key=variable, value=value)
+
+
+def selected_cell(selection: Mapping | None) -> tuple[str, str] | None:
+    """(intervention or `ALL`, value) of the first selected heatmap point that carries one (`st.plotly_chart`)."""
+    for point in (selection or {}).get("points") or []:
+        data = point.get("customdata")
+        if isinstance(data, Sequence) and not isinstance(data, str) and len(data) >= 2:
+            return str(data[0]), str(data[1])
+    return None
 
 
 def to_csv(

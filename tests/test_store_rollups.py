@@ -183,10 +183,7 @@ def test_n_is_distinct_graded_ids_for_any_split_of_files(tmp_path_factory, split
     store = Store(root)
     for name in ("rate_by_intervention", "rate_by_stage", "rate_by_family", "compare_cells", "readiness_counts"):
         assert store.run(name, _params(name, View())).get_column("n").sum() == graded, name
-    assert (
-        store.run("cell_counts", View().params() | CELLS[0])["n"].item()
-        == graded
-    )
+    assert store.run("cell_counts", View().params() | CELLS[0])["n"].item() == graded
     totals = store.run("dataset_totals").row(0, named=True)
     assert (totals["samples"], totals["graded"]) == (len(verdicts), graded)
     # Data health's figure: per file, the ids whose row there is not an id's first (by file path, then row).
