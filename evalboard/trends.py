@@ -185,24 +185,6 @@ HELD_OUT_NOTE = (
 )
 
 
-def held_out_frame(rows: Sequence[HeldOut]) -> pl.DataFrame:
-    """The held-out table: per intervention both gains, their difference and the call."""
-    return pl.DataFrame(
-        [
-            {
-                "intervention": r.intervention,
-                "held-out rate": r.gap.held_out.b.describe(),
-                "gain on held-out": _points(r.gap.held_out.diff, r.gap.held_out.diff_lo, r.gap.held_out.diff_hi),
-                "trained rate": r.gap.trained.b.describe(),
-                "gain on trained": _points(r.gap.trained.diff, r.gap.trained.diff_lo, r.gap.trained.diff_hi),
-                "held-out − trained": _points(r.gap.diff, r.gap.lo, r.gap.hi),
-                "call": "significant" if r.call.significant else r.call.value,
-            }
-            for r in rows
-        ]
-    )
-
-
 def to_csv(
     runs: Sequence[RunTrend],
     gaps: Sequence[HeldOut],

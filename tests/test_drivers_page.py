@@ -79,3 +79,31 @@ def test_the_transcripts_page_lists_one_cell_of_the_drivers_page():
     assert set(at.dataframe[0].value["scenario"].str.endswith("_restriction")) == {True}
     half = app_test({"key": "urgency_type"}, page="transcripts")
     assert any("needs both key and value" in w.value for w in half.warning)
+
+
+def test_the_overview_says_whether_each_gain_survives_rl_and_carries_to_held_out_families():
+    at = app_test({"snapshot": "atlas-2026-05"})
+    assert not at.exception
+    body = text(at)
+    assert "baseline drifts up through RL: +" in body and "pts per 1,000 steps [" in body
+    assert "safe_demos stays level through RL:" in body
+    assert "Does the gain carry to held-out families?" in body
+    assert "deliberation_rewrites against baseline: −" in body
+    assert "the gain is significantly smaller on held-out families" in body
+    assert any(b.label == "Download the trends and held-out gains as CSV" for b in at.get("download_button"))
+    # held-out families out of view: no held-out block
+    at = app_test({"snapshot": "atlas-2026-05", "family": "blackmail"})
+    assert "Does the gain carry to held-out families?" not in text(at)
+
+
+def test_compare_says_how_b_minus_a_moves_through_rl_and_on_held_out_families():
+    side = {"snapshot": "atlas-2026-05", "stage": "rl@1000"}
+    query = {f"{s}_{k}": v for s in "ab" for k, v in side.items()}
+    query |= {"a_intervention": "baseline", "b_intervention": "deliberation_rewrites"}
+    at = app_test(query, page="compare")
+    assert not at.exception
+    body = text(at)
+    assert "B against A: " in body and "on held-out families (sabotage)" in body and "does not fully carry" in body
+    assert "Through RL, B − A changes by −" in body and "per 1,000 steps" in body
+    at = app_test(query | {"family": "blackmail"}, page="compare")
+    assert "on held-out families" not in text(at)
