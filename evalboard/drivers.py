@@ -40,7 +40,7 @@ from evalboard.stats import (
 from evalboard.store import Store
 from evalboard.view import View, ignored
 
-KEY = "key"  # the variable the page details (URL `?key=urgency_type`); the Transcripts page reads it too
+KEY = "key"  # the variable the page details (URL `?key=urgency_type`)
 URL_KEYS = (KEY,)
 ALL = "all"  # the heatmap's column pooling every intervention of the view
 CELL = ("snapshot", "training_stage", "stage_step")  # where an intervention meets baseline
@@ -315,7 +315,7 @@ def transcripts_state(view: View, variable: str, value: str, intervention: str |
     filters = view.to_query_params()
     if intervention and intervention != ALL:
         filters["intervention"] = [intervention]
-    return links.transcripts(filters, key=variable, value=value)
+    return links.transcripts(filters, variable=variable, value=value)
 
 
 def selected_cell(selection: Mapping | None) -> tuple[str, str] | None:

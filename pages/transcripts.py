@@ -454,7 +454,11 @@ if variable and level is not None:
     )
     st.button("Show every value", on_click=lambda: [st.query_params.pop(k, None) for k in samples.VARIABLE_KEYS])
 elif variable or level is not None:
-    warn(ignored("key" if variable else "value", variable or level or "", "a Drivers cell needs both key and value"))
+    warn(
+        ignored(
+            "variable" if variable else "value", variable or level or "", "a Drivers cell needs both variable and value"
+        )
+    )
     variable = level = None
 
 believed, bad_believed = awareness.believed_choice(st.query_params.get(awareness.BELIEVED_KEY))
@@ -477,7 +481,9 @@ if believed:
 
 counts = samples.cell_counts(
     store,
-    samples.ListRequest(view, step=step, believed=believed, awareness_source=aware_source, key=variable, value=level),
+    samples.ListRequest(
+        view, step=step, believed=believed, awareness_source=aware_source, variable=variable, value=level
+    ),
 )
 st.subheader(
     f"{counts['k']:,} harmful of {counts['n']:,}, {format_rate(counts['k'], counts['n'], with_counts=False)}"
@@ -512,7 +518,7 @@ request = samples.ListRequest(
     page=st.session_state.get("list_page") or url_page or 1,
     believed=believed,
     awareness_source=aware_source,
-    key=variable,
+    variable=variable,
     value=level,
 )
 

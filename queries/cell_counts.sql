@@ -1,14 +1,14 @@
 -- Counts of the samples behind one chart cell (the view under verdict source $source, plus an optional checkpoint step).
--- Without an eval-awareness class ($believed NULL) or a scenario variable's value ($key NULL) from the samples' counts
+-- Without an eval-awareness class ($believed NULL) or a scenario variable's value ($variable NULL) from the samples' counts
 -- (view_counts: per-file rollups for the primary verdict); with either, from the samples themselves. The bound
--- $believed and $key empty one branch.
+-- $believed and $variable empty one branch.
 SELECT
     coalesce(sum(n), 0)::BIGINT AS n,
     coalesce(sum(k), 0)::BIGINT AS k,
     coalesce(sum(total) - sum(n), 0)::BIGINT AS ungraded
 FROM view_counts($snapshots, $interventions, $stages, $families, $graders, $source)
-WHERE $believed IS NULL AND $key IS NULL AND ($step IS NULL OR stage_step = $step)
-HAVING $believed IS NULL AND $key IS NULL
+WHERE $believed IS NULL AND $variable IS NULL AND ($step IS NULL OR stage_step = $step)
+HAVING $believed IS NULL AND $variable IS NULL
 UNION ALL
 SELECT
     count(harmful) AS n,
@@ -16,7 +16,7 @@ SELECT
     count(*) - count(harmful) AS ungraded
 FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, 'all', NULL, NULL, $believed, $awareness_source,
-    variable := $key, level := $value
+    variable := $variable, level := $value
 )
-WHERE $believed IS NOT NULL OR $key IS NOT NULL
-HAVING $believed IS NOT NULL OR $key IS NOT NULL;
+WHERE $believed IS NOT NULL OR $variable IS NOT NULL
+HAVING $believed IS NOT NULL OR $variable IS NOT NULL;

@@ -6,7 +6,7 @@ SELECT
     count(*) OVER () AS total
 FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-    variable := $key, level := $value
+    variable := $variable, level := $value
 )
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,

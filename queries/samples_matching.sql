@@ -18,7 +18,7 @@ texts AS (
             || coalesce(message_text(t.messages), '') AS body
     FROM aware_cell_samples(
         $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-        variable := $key, level := $value
+        variable := $variable, level := $value
     ) AS cell
     LEFT JOIN notes AS n USING (sample_id)
     LEFT JOIN transcripts AS t USING (sample_id)

@@ -4,7 +4,7 @@
 SELECT sample_id, count(*) OVER () AS total
 FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-    variable := $key, level := $value
+    variable := $variable, level := $value
 )
 WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
 ORDER BY

@@ -77,10 +77,10 @@ def test_a_cell_drills_down_to_exactly_its_transcripts(demo):
     heat = drivers.heat_frame(counts, top)
     for row in heat.filter(heat["value"] == "restriction").iter_rows(named=True):
         state = drivers.transcripts_state(view, top.name, row["value"], row["intervention"])
-        assert state["key"] == "urgency_type" and state["value"] == "restriction"
+        assert state["variable"] == "urgency_type" and state["value"] == "restriction"
         request = samples.ListRequest(
             View(snapshots=tuple(state["snapshot"]), interventions=tuple(state.get("intervention", ()))),
-            key=state["key"],
+            variable=state["variable"],
             value=state["value"],
         )
         got = samples.cell_counts(demo, request)

@@ -66,7 +66,9 @@ def test_the_transcripts_page_lists_one_cell_of_the_drivers_page():
     want = samples.cell_counts(
         Store(DEMO),
         samples.ListRequest(
-            View(snapshots=("atlas-2026-11",), interventions=("baseline",)), key="urgency_type", value="restriction"
+            View(snapshots=("atlas-2026-11",), interventions=("baseline",)),
+            variable="urgency_type",
+            value="restriction",
         ),
     )
     assert at.subheader[0].value.startswith(f"{want['k']:,} harmful of {want['n']:,}")
@@ -77,8 +79,8 @@ def test_the_transcripts_page_lists_one_cell_of_the_drivers_page():
     assert (want["n"], want["k"]) == (cell["n"], cell["k"]) == (560, 223)  # the heatmap's cell is the list's cell
     assert any("Listing only transcripts whose" in i.value for i in at.info)
     assert set(at.dataframe[0].value["scenario"].str.endswith("_restriction")) == {True}
-    half = app_test({"key": "urgency_type"}, page="transcripts")
-    assert any("needs both key and value" in w.value for w in half.warning)
+    half = app_test({"variable": "urgency_type"}, page="transcripts")
+    assert any("needs both variable and value" in w.value for w in half.warning)
 
 
 def test_the_overview_says_whether_each_gain_survives_rl_and_carries_to_held_out_families():

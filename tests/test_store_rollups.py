@@ -30,13 +30,13 @@ ROLLED_UP = (
     "compare_options",
     "cell_counts",
 )
-NO_VARIABLE = {"key": None, "value": None}
+NO_VARIABLE = {"variable": None, "value": None}
 CELLS = [  # cell_counts: a checkpoint step, an eval-awareness class, a scenario variable's value on top of the view
     {"step": None, "believed": None, "awareness_source": ""} | NO_VARIABLE,
     {"step": 100, "believed": None, "awareness_source": ""} | NO_VARIABLE,
     {"step": 0, "believed": "unlabelled", "awareness_source": "scout"} | NO_VARIABLE,
     {"step": None, "believed": "evaluation", "awareness_source": "scout"} | NO_VARIABLE,
-    {"step": None, "believed": None, "awareness_source": "", "key": "scenario_family", "value": "leaking"},
+    {"step": None, "believed": None, "awareness_source": "", "variable": "scenario_family", "value": "leaking"},
 ]
 VIEWS = [
     View(),
