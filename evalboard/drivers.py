@@ -1,6 +1,6 @@
 """Drivers: which scenario variable moves the harmful rate, and whether each intervention's gain holds at every value
-of it (docs/ARCHITECTURE.md, "Drivers"). Counts from queries/driver_counts.sql and driver_pairs.sql; statistics from
-stats.py. No Streamlit.
+of it (docs/ARCHITECTURE.md, "Drivers, trends and held-out families"). Counts from queries/driver_counts.sql;
+statistics from stats.py. No Streamlit.
 
 A variable is `scenario_family`, `scenario` or a `conditions` key (queries/variables.sql). Two variables whose values
 always come together (each value of one with exactly one of the other, both ways) are confounded: one row names
@@ -99,13 +99,26 @@ class Ranking:
 
 
 def counts(store: Store, view: View) -> pl.DataFrame:
-    """Counts per variable × value × snapshot × intervention × checkpoint (queries/driver_counts.sql)."""
+    """Counts per variable × value × combination × snapshot × intervention × checkpoint (queries/driver_counts.sql)."""
     return store.run("driver_counts", view.params())
 
 
-def pairs(store: Store, view: View) -> pl.DataFrame:
-    """Which variables determine which (queries/driver_pairs.sql)."""
-    return store.run("driver_pairs", view.params())
+def pairs(counts_frame: pl.DataFrame) -> pl.DataFrame:
+    """Per ordered pair of variables: how many distinct values each has and how many distinct value pairs occur in
+    one combination of scenario, family and conditions (`pairs` = `values`: each value of `variable` comes with one
+    value of `other`)."""
+    seen = counts_frame.select("combo", "variable", "value").unique()
+    joined = seen.join(seen, on="combo", suffix="_other").filter(pl.col("variable") != pl.col("variable_other"))
+    return (
+        joined.group_by("variable", "variable_other")
+        .agg(
+            pl.col("value").n_unique().alias("values"),
+            pl.col("value_other").n_unique().alias("other_values"),
+            pl.struct("value", "value_other").n_unique().alias("pairs"),
+        )
+        .rename({"variable_other": "other"})
+        .sort("variable", "other")
+    )
 
 
 def _levels(frame: pl.DataFrame) -> dict[str, tuple[Level, ...]]:
@@ -116,10 +129,11 @@ def _levels(frame: pl.DataFrame) -> dict[str, tuple[Level, ...]]:
     return {name: tuple(levels) for name, levels in out.items()}
 
 
-def rank(counts_frame: pl.DataFrame, pairs_frame: pl.DataFrame) -> Ranking:
+def rank(counts_frame: pl.DataFrame) -> Ranking:
     """Rank the variables by the spread between their values; confounded ones share a row, a combination of others
     comes after them. Each row's test of no effect is Holm-adjusted across the rows."""
     levels = _levels(counts_frame)
+    pairs_frame = pairs(counts_frame)
     constant = tuple(sorted((name, ls[0].value) for name, ls in levels.items() if len(ls) == 1))
     varying = sorted(name for name, ls in levels.items() if len(ls) > 1)
     determines = {  # variable → the variables each of its values comes with exactly one value of
@@ -240,20 +254,27 @@ class Gain:
 def gains(counts_frame: pl.DataFrame, variable: Variable, baseline: str = BASELINE) -> list[Gain]:
     """Each intervention of the view but baseline, against baseline at each value of `variable`: both pooled over
     the snapshots and checkpoints where both have samples at that value. Empty without baseline in the view."""
-    rows = counts_frame.filter(pl.col("variable") == variable.name)
-    base = rows.filter(pl.col("intervention") == baseline)
+    cells = (
+        counts_frame.filter(pl.col("variable") == variable.name)
+        .group_by("value", "intervention", *CELL)
+        .agg(pl.col("n").sum(), pl.col("k").sum())
+    )
+    base = cells.filter(pl.col("intervention") == baseline).drop("intervention")
     if base.is_empty():
         return []
-    out = []
+    matched = (
+        cells.filter(pl.col("intervention") != baseline)
+        .join(base, on=["value", *CELL], suffix="_base")
+        .group_by("intervention", "value")
+        .agg(pl.col("n", "k", "n_base", "k_base").sum())
+    )
+    sums = {(r["intervention"], r["value"]): r for r in matched.iter_rows(named=True)}
+    empty = {"n": 0, "k": 0, "n_base": 0, "k_base": 0}
     values = [lv.value for lv in variable.levels]
-    for intervention in sorted(set(rows.get_column("intervention").to_list()) - {baseline}):
-        mine = rows.filter(pl.col("intervention") == intervention)
-        matched = mine.join(base, on=["value", *CELL], suffix="_base")
-        comparisons = []
-        for value in values:
-            at = matched.filter(pl.col("value") == value)
-            comparisons.append(compare(int(at["k_base"].sum()), int(at["n_base"].sum()), int(at["k"].sum()),
-                                       int(at["n"].sum())))  # fmt: skip
+    out = []
+    for intervention in sorted(set(cells.get_column("intervention").to_list()) - {baseline}):
+        at = [sums.get((intervention, value), empty) for value in values]
+        comparisons = [compare(r["k_base"], r["n_base"], r["k"], r["n"]) for r in at]
         if any(c.has_samples for c in comparisons):
             out.append(Gain(intervention, tuple(values), tuple(holm_adjust(comparisons))))
     return out

@@ -22,7 +22,7 @@ st.caption(
 )
 
 counts = drivers.counts(store, view)
-ranking = drivers.rank(counts, drivers.pairs(store, view))
+ranking = drivers.rank(counts)
 if not ranking.variables:
     st.info(
         "No scenario variable takes two values among the graded samples of this view, so there is nothing to rank. "

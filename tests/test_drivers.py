@@ -28,7 +28,7 @@ def demo():
 
 
 def ranked(store: Store, view: View) -> drivers.Ranking:
-    return drivers.rank(drivers.counts(store, view), drivers.pairs(store, view))
+    return drivers.rank(drivers.counts(store, view))
 
 
 def test_the_demos_decisive_variable_ranks_first_and_the_crossed_pair_is_confounded(demo):

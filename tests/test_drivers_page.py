@@ -74,7 +74,7 @@ def test_the_transcripts_page_lists_one_cell_of_the_drivers_page():
     assert at.subheader[0].value.startswith(f"{want['k']:,} harmful of {want['n']:,}")
     store, newest = Store(DEMO), View(snapshots=("atlas-2026-11",))
     counts = drivers.counts(store, newest)
-    heat = drivers.heat_frame(counts, drivers.rank(counts, drivers.pairs(store, newest)).variables[0])
+    heat = drivers.heat_frame(counts, drivers.rank(counts).variables[0])
     cell = heat.filter((heat["intervention"] == "baseline") & (heat["value"] == "restriction")).row(0, named=True)
     assert (want["n"], want["k"]) == (cell["n"], cell["k"]) == (560, 223)  # the heatmap's cell is the list's cell
     assert any("Listing only transcripts whose" in i.value for i in at.info)

@@ -62,7 +62,7 @@ def test_drivers_by_url_and_a_cell_drills_into_its_transcripts(new_context, app_
     view = View(snapshots=("atlas-2026-11",))
     store = Store(DEMO)
     counted = drivers.counts(store, view)
-    heat_rows = drivers.heat_frame(counted, drivers.rank(counted, drivers.pairs(store, view)).find("goal_type"))
+    heat_rows = drivers.heat_frame(counted, drivers.rank(counted).find("goal_type"))
     intervention = in_url.get("intervention", [drivers.ALL])[0]
     cell_row = heat_rows.filter((heat_rows["value"] == value) & (heat_rows["intervention"] == intervention)).row(
         0, named=True
