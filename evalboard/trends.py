@@ -273,3 +273,35 @@ def compare_held_out(
         return None
     (a_held, a_trained), (b_held, b_trained) = _sums(sides[0], held_out), _sums(sides[1], held_out)
     return gain_gap(a_held, b_held, a_trained, b_trained)
+
+
+def compare_csv(
+    a: Side,
+    b: Side,
+    gap: GapTrend,
+    held_out_gap: GainGap | None,
+    filter_params: Mapping[str, Sequence[str]],
+    dataset: str = "",
+) -> str:
+    """Compare's B − A trend through RL (each side's and their difference) and, when in view, its held-out gap."""
+    filters = "; ".join(f"{k}={','.join(v)}" for k, v in filter_params.items() if v) or "none"
+    header = ["measure", "estimate", "lo", "hi", "p", "call"]
+    rows: list[list[object]] = []
+    for name, t in (("trend_per_1000_steps_A", gap.a), ("trend_per_1000_steps_B", gap.b)):
+        rows.append([name, *((t.slope, t.lo, t.hi, t.p) if t else ("", "", "", "")), ""])
+    rows.append(["trend_per_1000_steps_B_minus_A", gap.diff, gap.lo, gap.hi, gap.p, gap.call.value])
+    if held_out_gap is not None:
+        h, t2 = held_out_gap.held_out, held_out_gap.trained
+        rows.append(["B_minus_A_held_out", h.diff, h.diff_lo, h.diff_hi, h.p_value, h.call.value])
+        rows.append(["B_minus_A_trained", t2.diff, t2.diff_lo, t2.diff_hi, t2.p_value, t2.call.value])
+        g = held_out_gap
+        rows.append(["held_out_minus_trained", g.diff, g.lo, g.hi, g.p, g.call.value])
+    comments = [
+        f"dataset: {dataset}",
+        f"A: {a.snapshot} · {a.intervention} · {a.checkpoint}",
+        f"B: {b.snapshot} · {b.intervention} · {b.checkpoint}",
+        f"filters: {filters}",
+        TREND_NOTE.replace("Holm across the interventions shown", "B's trend minus A's with a z-test"),
+        SIGNIFICANCE_RULE,
+    ]
+    return csv_text(header, rows, comments=comments)

@@ -240,7 +240,18 @@ diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), 
 st.subheader("Through training")
 gaps = cmp.training_gaps(cells, a, b)
 st.markdown(md(cmp_text.training_summary(gaps)))
-st.markdown(md(trends.compare_trend_sentence(trends.compare_trend(cells, a, b))))
+gap_trend = trends.compare_trend(cells, a, b)
+st.markdown(md(trends.compare_trend_sentence(gap_trend)))
+st.download_button(
+    "Download B − A's trend and held-out gap as CSV",
+    data=lambda: trends.compare_csv(
+        a, b, gap_trend, held_out, view.to_query_params(), health.manifest.title or health.root.name
+    ),
+    file_name="evalboard-comparison-trend.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
 series_a, series_b = cmp_text.series_names(a, b)
 colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
 st.plotly_chart(

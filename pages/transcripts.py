@@ -1,7 +1,8 @@
 """Transcripts: the samples behind any number on the Overview, and the words the model wrote.
 
 URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search), `sort`, `list_page`,
-`sample` (the open transcript) and `right` (a second transcript read side by side).
+`sample` (the open transcript) and `right` (a second transcript read side by side), `variable` + `value` (a Drivers
+cell).
 """
 
 import polars as pl

@@ -195,3 +195,7 @@ def test_compare_trend_and_held_out(demo):
     assert held.call is Call.HIGHER
     blackmail = cells.filter(cells["scenario_family"] == "blackmail")
     assert trends.compare_held_out(blackmail, a, b, options, ["sabotage"]) is None
+    text = trends.compare_csv(a, b, gap, held, {}, "demo")
+    rows = {r["measure"]: r for r in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))}
+    assert float(rows["trend_per_1000_steps_B_minus_A"]["estimate"]) == pytest.approx(gap.diff)
+    assert rows["held_out_minus_trained"]["call"] == "higher" and "# A: atlas-2026-05 · baseline · rl@1000" in text
