@@ -619,8 +619,8 @@ def logistic_trend(
     with its delta-method interval; `p` is the likelihood-ratio test of slope 0 against the intercepts-only model.
 
     Strata whose samples are all harmful or all safe carry no information on the slope and are left out of the fit
-    (their intercept is infinite); they still count in the average, where their marginal effect is 0. None when
-    fewer than two distinct steps remain, or no stratum varies."""
+    (their intercept is infinite); they still count in the average, where their marginal effect is 0. None when no
+    remaining stratum has two distinct steps (the slope is then not identified apart from the intercepts)."""
     rows = [(s, float(x), int(k), int(n)) for s, x, k, n in rows if n > 0]
     for _, _, k, n in rows:
         _check_counts(k, n)
@@ -631,7 +631,10 @@ def logistic_trend(
         acc[0], acc[1] = acc[0] + k, acc[1] + n
     informative = [r for r in rows if 0 < strata[r[0]][0] < strata[r[0]][1]]
     steps = {x for _, x, _, _ in informative}
-    if len(steps) < 2 or not total:
+    per_stratum: dict[object, set[float]] = {}
+    for s, x, _, _ in informative:
+        per_stratum.setdefault(s, set()).add(x)
+    if not total or all(len(xs) < 2 for xs in per_stratum.values()):  # no stratum sees the step change
         return None
     names = sorted({s for s, *_ in informative}, key=str)
     index = {s: i for i, s in enumerate(names)}

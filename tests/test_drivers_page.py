@@ -54,9 +54,18 @@ def test_the_variable_comes_from_the_url_and_a_bad_one_is_warned_about():
     assert at.selectbox(key="key").value == "urgency_type"
 
 
-def test_without_baseline_the_page_says_what_to_pick():
+def test_without_baseline_the_page_says_what_to_pick_and_an_empty_view_says_so():
     at = open_drivers(NEWEST | {"intervention": "deliberation_rewrites"})
     assert any("No intervention to set against" in i.value for i in at.info)
+    at = open_drivers({"snapshot": "atlas-2026-05", "intervention": "harmlessness"})  # that snapshot never ran it
+    assert any("nothing to rank" in i.value for i in at.info) and not at.table
+
+
+def test_another_verdict_source_counts_its_own_verdicts():
+    primary = open_drivers(NEWEST)
+    second = open_drivers(NEWEST | {"source": "grader:second-model"})
+    assert not second.exception
+    assert list(second.table[1].value["harmful"]) != list(primary.table[1].value["harmful"])
 
 
 def test_the_transcripts_page_lists_one_cell_of_the_drivers_page():

@@ -110,6 +110,7 @@ def test_a_flat_series_covers_zero_and_a_rising_one_does_not():
 def test_a_trend_needs_two_steps_and_some_variation():
     assert logistic_trend([("a", 1000, 3, 60)]) is None
     assert logistic_trend([("a", 200, 0, 60), ("a", 1000, 0, 60)]) is None
+    assert logistic_trend([("a", 200, 5, 60), ("b", 1000, 30, 60)]) is None  # each snapshot at one step only
     # a stratum all safe carries no information on the slope but counts in the average (its effect is 0)
     with_zero = logistic_trend([("a", 200, 6, 60), ("a", 1000, 30, 60), ("b", 200, 0, 60), ("b", 1000, 0, 60)])
     alone = logistic_trend([("a", 200, 6, 60), ("a", 1000, 30, 60)])
