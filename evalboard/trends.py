@@ -7,7 +7,7 @@ No Streamlit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -54,6 +54,7 @@ class RunTrend:
     intervention: str
     trend: Trend | None
     p_holm: float | None = None
+    below_baseline: bool = False  # its RL rate (pooled) is below baseline's at the same checkpoints: a gain to keep
 
     @property
     def call(self) -> Call:
@@ -63,29 +64,46 @@ class RunTrend:
         return significance_call(t.slope, t.lo, t.hi, self.p_holm if self.p_holm is not None else t.p)
 
 
-def trends(frame: pl.DataFrame) -> list[RunTrend]:
+def _below_baseline(frame: pl.DataFrame, intervention: str, baseline: str) -> bool:
+    """Whether the intervention's RL rate is below baseline's, both pooled over the RL checkpoints both reached."""
+    rl = frame.filter(pl.col("training_stage") == TREND_STAGE)
+    mine, base = rl.filter(pl.col("intervention") == intervention), rl.filter(pl.col("intervention") == baseline)
+    cells = mine.select(CELL).unique().join(base.select(CELL).unique(), on=list(CELL))
+    (k, n), (kb, nb) = (
+        (int(f["k"].sum()), int(f["n"].sum())) for f in (m.join(cells, on=list(CELL)) for m in (mine, base))
+    )
+    return intervention != baseline and n > 0 and nb > 0 and k / n < kb / nb
+
+
+def trends(frame: pl.DataFrame, baseline: str = BASELINE) -> list[RunTrend]:
     """Per intervention of `frame` (training_counts), its trend through RL (Holm across interventions)."""
     out = [
-        RunTrend(iv, logistic_trend(_trend_rows(frame.filter(pl.col("intervention") == iv))))
+        RunTrend(
+            iv,
+            logistic_trend(_trend_rows(frame.filter(pl.col("intervention") == iv))),
+            below_baseline=_below_baseline(frame, iv, baseline),
+        )
         for iv in sorted(set(frame.get_column("intervention").to_list()))
     ]
     tested = [i for i, r in enumerate(out) if r.trend is not None]
     adjusted = holm([out[i].trend.p for i in tested])  # type: ignore[union-attr]
     for i, p in zip(tested, adjusted, strict=True):
-        out[i] = RunTrend(out[i].intervention, out[i].trend, p)
+        out[i] = replace(out[i], p_holm=p)
     return out
 
 
 def trend_sentence(run: RunTrend) -> str:
-    """'safe_demos stays level through RL: +0.2 pts per 1,000 steps [−0.4, +0.8]', 'baseline drifts up …'."""
+    """'safe_demos stays low through RL: +0.2 pts per 1,000 steps [−0.4, +0.8]' (below baseline, no significant
+    trend), 'deliberation_rewrites drifts back up through RL: …', 'baseline drifts up …', '… stays level …'."""
     t = run.trend
     if t is None:
         return f"{run.intervention}: fewer than two RL checkpoints with graded samples, so no trend."
     change = format_trend(t.slope, t.lo, t.hi)
+    up, level = ("drifts back up", "stays low") if run.below_baseline else ("drifts up", "stays level")
     return {
-        Call.HIGHER: f"{run.intervention} drifts up through RL: {change}.",
+        Call.HIGHER: f"{run.intervention} {up} through RL: {change}.",
         Call.LOWER: f"{run.intervention} keeps falling through RL: {change}.",
-        Call.NO_CHANGE: f"{run.intervention} stays level through RL: {change}.",
+        Call.NO_CHANGE: f"{run.intervention} {level} through RL: {change}.",
         Call.INCONCLUSIVE: f"{run.intervention}: inconclusive through RL (test and interval disagree): {change}.",
     }[run.call]
 

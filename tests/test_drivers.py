@@ -165,6 +165,8 @@ def test_trends_through_rl_on_the_demo(demo):
     assert runs["baseline"].call is Call.HIGHER and runs["baseline"].trend.lo > 0  # the demo's baseline rises
     assert runs["safe_demos"].trend.lo < 0 < runs["safe_demos"].trend.hi  # safe_demos: 22% at SFT, 15% at the end
     assert trends.trend_sentence(runs["baseline"]).startswith("baseline drifts up through RL: +")
+    assert runs["safe_demos"].below_baseline and not runs["baseline"].below_baseline
+    assert trends.trend_sentence(runs["safe_demos"]).startswith("safe_demos stays low through RL: ")
     assert "per 1,000 steps [" in trends.trend_sentence(runs["safe_demos"])
 
 
