@@ -540,7 +540,7 @@ def variable_heatmap(rates: pl.DataFrame, variable: str, pooled: str) -> go.Figu
         title=title,
         xaxis=dict(categoryorder="array", categoryarray=[_t(c) for c in columns], showgrid=False, tickangle=-30),
         yaxis=dict(categoryorder="array", categoryarray=[_t(v) for v in reversed(values)], showgrid=False),
-        height=max(320, 120 + size * len(values) * 1.3),
+        height=max(320, 140 + size * len(values) * 1.6),  # a gap between the rows' squares
         plot_bgcolor="#fff",
     )
     return fig
