@@ -6,7 +6,7 @@ URL: the sidebar filters, plus `key` (the variable shown in detail, e.g. `?key=u
 import streamlit as st
 
 from evalboard import charts, drivers
-from evalboard.fmt import literal, quoted_columns, sentence
+from evalboard.fmt import literal, sentence
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
 from evalboard.stats import SIGNIFICANCE_RULE
 
@@ -18,7 +18,8 @@ health = store.health
 st.title("What drives the rate")
 st.caption(
     "Every scenario variable in this view — each `conditions` key, the scenario and its family — ranked by how far "
-    "apart its values put the harmful rate, within the sidebar's filters. Click a cell to read its transcripts."
+    "apart its values put the harmful rate, within the sidebar's filters (the rates pool the view's snapshots, "
+    "interventions and checkpoints: narrow the sidebar to read within one). Click a cell to read its transcripts."
 )
 
 counts = drivers.counts(store, view)
@@ -77,7 +78,7 @@ st.plotly_chart(
     selection_mode="points",
     width="stretch",
 )
-st.table(quoted_columns(drivers.levels_frame(chosen), ("value",)), hide_index=True)
+table(drivers.levels_frame(chosen), ("value",))
 
 st.subheader("Does each intervention's gain hold at every value?")
 gains = drivers.gains(counts, chosen)

@@ -49,6 +49,8 @@ def test_the_variable_comes_from_the_url_and_a_bad_one_is_warned_about():
     at = open_drivers(NEWEST | {"key": "goal_value"})
     assert at.selectbox(key="key").value == "goal_value"
     assert "goal_type = goal_value (confounded): explicit" in text(at)
+    at = open_drivers(NEWEST | {"key": "scenario"})  # 24 values: a data grid, not a static table
+    assert len(at.dataframe[0].value) == 24 and "scenario: " in text(at)
     at = open_drivers(NEWEST | {"key": "<script>x</script>"})
     assert any("Ignored" in w.value and "no scenario variable has it" in w.value for w in at.warning)
     assert at.selectbox(key="key").value == "urgency_type"
