@@ -36,6 +36,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/bar_chart:", default=True),
     st.Page("pages/transcripts.py", title="Transcripts", icon=":material/forum:", url_path="transcripts"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/drivers.py", title="Drivers", icon=":material/tune:", url_path="drivers"),
     st.Page("pages/readiness.py", title="Readiness", icon=":material/verified:", url_path="readiness"),
     st.Page("pages/agreement.py", title="Agreement", icon=":material/rule:", url_path="agreement"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data"),

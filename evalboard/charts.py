@@ -502,3 +502,45 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
         margin=dict(t=90),
     )
     return fig
+
+
+def variable_heatmap(rates: pl.DataFrame, variable: str, pooled: str) -> go.Figure:
+    """Drivers: one scenario variable's values × interventions (the `pooled` column first: every intervention), one
+    square per cell coloured by rate; each point's customdata is [intervention, value] (the drill-down's cell)."""
+    title = f"Rate by {_t(variable)} × intervention"
+    cells = rates.filter(pl.col("n") > 0).to_dicts()
+    if not cells:
+        return _empty(title)
+    values = sorted({c["value"] for c in cells})
+    columns = [pooled] + sorted({c["intervention"] for c in cells} - {pooled})
+    size = max(18, min(60, 600 // max(len(columns), len(values))))
+    fig = go.Figure(
+        go.Scatter(
+            x=[_t(c["intervention"]) for c in cells],
+            y=[_t(c["value"]) for c in cells],
+            mode="markers+text",
+            marker=dict(
+                symbol="square",
+                size=size,
+                color=[c["rate"] for c in cells],
+                colorscale=HEAT_SCALE,
+                cmin=0,
+                cmax=1,
+                colorbar=dict(title="rate", tickformat=".0%"),
+                line=dict(color="#fff", width=1),
+            ),
+            text=[_pct(c["rate"]) for c in cells],
+            textfont=dict(color=["#fff" if (c["rate"] or 0) > 0.55 else "#111" for c in cells], size=11),
+            customdata=[[c["intervention"], c["value"]] for c in cells],
+            hovertext=[_hover(c) for c in cells],
+            hovertemplate="<b>%{x}</b> · %{y}<br>%{hovertext}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(categoryorder="array", categoryarray=[_t(c) for c in columns], showgrid=False, tickangle=-30),
+        yaxis=dict(categoryorder="array", categoryarray=[_t(v) for v in reversed(values)], showgrid=False),
+        height=max(320, 140 + size * len(values) * 1.6),  # a gap between the rows' squares
+        plot_bgcolor="#fff",
+    )
+    return fig

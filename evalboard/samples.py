@@ -20,7 +20,12 @@ from evalboard.view import INT64_MAX, KeySpec, View, ignored
 # cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
 # widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
 BELIEVED_KEYS = ("believed", "believed_source")
-URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
+# One value of one scenario variable (a Drivers cell, queries/variables.sql): `variable` and its `value` (not `key`: the
+# Drivers page binds its picker to `key`, and a bound key cannot be passed on).
+VARIABLE_KEYS = ("variable", "value")
+URL_KEYS = (
+    "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *VARIABLE_KEYS
+)  # fmt: skip
 # What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
 # are checked against the data, or are free text).
 KEY_SPECS: dict[str, KeySpec] = {
@@ -65,6 +70,8 @@ class ListRequest:
     by_verdict: str = "harmful"  # "harmful" | "safe"
     believed: str | None = None  # an eval-awareness class (evalboard/awareness.py) to narrow to
     awareness_source: str | None = None  # … under this labeller source
+    variable: str | None = None  # a scenario variable (a Drivers cell) to narrow to …
+    value: str | None = None  # … at this value
 
     def params(self) -> dict[str, Any]:
         return self.view.params() | {
@@ -75,6 +82,8 @@ class ListRequest:
             "by_verdict": self.by_verdict,
             "believed": self.believed,
             "awareness_source": self.awareness_source,
+            "variable": self.variable if self.value is not None else None,
+            "value": self.value,
         }
 
 

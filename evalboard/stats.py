@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import numpy as np
 import polars as pl
 from scipy import optimize as _optimize
 from scipy import stats as _sps
@@ -495,3 +496,226 @@ def paired_diff(both: int, first_only: int, second_only: int, neither: int, conf
     lo = d - math.sqrt(max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2))
     hi = d + math.sqrt(max(0.0, (u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2))
     return (d, max(-1.0, lo), min(1.0, hi))
+
+
+# --- What drives the rate, and does the gain last (docs/ARCHITECTURE.md, "Statistics": drivers, trends, held-out) ---
+#
+# A scenario variable's effect is tested on its table of counts per value (k harmful of n); a trend through training is
+# a logistic model of the verdict on the checkpoint's step; a gain's difference between held-out and trained families
+# is a difference of two differences. Each gives an estimate, a 95% interval and a p-value, and the one rule above
+# (`significance_call`) turns them into a call.
+
+
+@dataclass(frozen=True)
+class Homogeneity:
+    """The likelihood-ratio (G) test of "the rate is the same at every value" on a 2 × m table of counts."""
+
+    g: float  # the likelihood-ratio statistic, 2·Σ observed·log(observed / expected)
+    df: int  # values with samples − 1
+    p: float  # upper tail of chi-square with df degrees of freedom; 1.0 when df = 0 or no value varies
+
+
+def homogeneity_test(counts: Sequence[tuple[int, int]]) -> Homogeneity:
+    """G-test of equal rates across groups given as (k, n); groups with n = 0 are left out. Equals
+    `scipy.stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")` where that is defined."""
+    groups = [(int(k), int(n)) for k, n in counts if n > 0]
+    for k, n in groups:
+        _check_counts(k, n)
+    df = len(groups) - 1
+    total_k, total_n = sum(k for k, _ in groups), sum(n for _, n in groups)
+    if df < 1 or total_k in (0, total_n):
+        return Homogeneity(0.0, max(df, 0), 1.0)
+    pooled = total_k / total_n
+    g = 0.0
+    for k, n in groups:
+        for observed, expected in ((k, n * pooled), (n - k, n * (1 - pooled))):
+            if observed:
+                g += 2 * observed * math.log(observed / expected)
+    g = max(0.0, g)
+    return Homogeneity(g, df, float(_sps.chi2.sf(g, df)))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far apart a variable's values put the rate: highest − lowest rate with its Newcombe interval."""
+
+    highest: int  # index of the value with the highest rate
+    lowest: int  # index of the value with the lowest rate
+    diff: float
+    lo: float
+    hi: float
+
+
+def rate_spread(counts: Sequence[tuple[int, int]], confidence: float = 0.95) -> Spread | None:
+    """The spread between the values with the highest and the lowest rate, (k, n) each (n = 0 skipped): their
+    difference with Newcombe's interval (`newcombe_diff`). None with fewer than two values with samples. The two
+    values are chosen after looking, so the interval is optimistic; the homogeneity test is the guard."""
+    present = [i for i, (_, n) in enumerate(counts) if n > 0]
+    if len(present) < 2:
+        return None
+    hi_i = max(present, key=lambda i: (counts[i][0] / counts[i][1], -i))
+    lo_i = min(present, key=lambda i: (counts[i][0] / counts[i][1], i))
+    if hi_i == lo_i:
+        lo_i = next(i for i in present if i != hi_i)
+    d, lo, hi = newcombe_diff(counts[lo_i][0], counts[lo_i][1], counts[hi_i][0], counts[hi_i][1], confidence)
+    return Spread(hi_i, lo_i, d, lo, hi)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Change in the rate along training from a logistic model of the verdict on the step (one intercept per
+    stratum, e.g. per snapshot): `slope` is the average marginal effect per `per` steps (a change in the rate, as a
+    fraction), `lo`/`hi` its delta-method interval, `se` its standard error, `p` the likelihood-ratio test of no
+    trend, `log_odds` the model's coefficient per `per` steps. `checkpoints` counts the distinct steps."""
+
+    slope: float
+    lo: float
+    hi: float
+    se: float
+    p: float
+    log_odds: float
+    checkpoints: int
+    n: int
+
+
+TREND_PER = 1000  # steps: a trend is stated "per 1,000 steps"
+
+
+def _logistic_fit(x: object, k: object, n: object) -> tuple[object, object, float]:
+    """Newton–Raphson fit of a grouped binomial logistic model: (coefficients, covariance, log-likelihood)."""
+    x, k, n = np.asarray(x, float), np.asarray(k, float), np.asarray(n, float)
+    beta = np.zeros(x.shape[1])
+
+    def loglik(b):
+        eta = x @ b
+        return float(np.sum(k * eta - n * np.logaddexp(0.0, eta)))
+
+    current = loglik(beta)
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(x @ beta)))
+        w = n * p * (1 - p)
+        step = np.linalg.lstsq((x * w[:, None]).T @ x, x.T @ (k - n * p), rcond=None)[0]
+        size = 1.0
+        while size > 1e-6:  # halve the step until the likelihood does not fall
+            trial = beta + size * step
+            value = loglik(trial)
+            if value >= current - 1e-12:
+                break
+            size /= 2
+        beta, previous, current = trial, current, value
+        if abs(current - previous) < 1e-10 and np.max(np.abs(size * step)) < 1e-8:
+            break
+    p = 1 / (1 + np.exp(-(x @ beta)))
+    info = (x * (n * p * (1 - p))[:, None]).T @ x
+    return beta, np.linalg.pinv(info), current
+
+
+def logistic_trend(
+    rows: Sequence[tuple[object, float, int, int]], per: int = TREND_PER, confidence: float = 0.95
+) -> Trend | None:
+    """The trend of the rate along `step` from rows (stratum, step, k, n): a logistic model with one intercept per
+    stratum and a common slope on the step, fitted to the counts (the same fit as statsmodels' `Logit` on one row per
+    sample). The slope is stated as the average marginal effect per `per` steps (`Logit.get_margeff(at='overall')`),
+    with its delta-method interval; `p` is the likelihood-ratio test of slope 0 against the intercepts-only model.
+
+    Strata whose samples are all harmful or all safe carry no information on the slope and are left out of the fit
+    (their intercept is infinite); they still count in the average, where their marginal effect is 0. None when no
+    remaining stratum has two distinct steps (the slope is then not identified apart from the intercepts)."""
+    rows = [(s, float(x), int(k), int(n)) for s, x, k, n in rows if n > 0]
+    for _, _, k, n in rows:
+        _check_counts(k, n)
+    total = sum(n for *_, n in rows)
+    strata: dict[object, list[int]] = {}
+    for s, _, k, n in rows:
+        acc = strata.setdefault(s, [0, 0])
+        acc[0], acc[1] = acc[0] + k, acc[1] + n
+    informative = [r for r in rows if 0 < strata[r[0]][0] < strata[r[0]][1]]
+    steps = {x for _, x, _, _ in informative}
+    per_stratum: dict[object, set[float]] = {}
+    for s, x, _, _ in informative:
+        per_stratum.setdefault(s, set()).add(x)
+    if not total or all(len(xs) < 2 for xs in per_stratum.values()):  # no stratum sees the step change
+        return None
+    names = sorted({s for s, *_ in informative}, key=str)
+    index = {s: i for i, s in enumerate(names)}
+    scale = float(per)
+    design = np.zeros((len(informative), len(names) + 1))
+    for r, (s, x, _, _) in enumerate(informative):
+        design[r, index[s]] = 1.0
+        design[r, -1] = x / scale
+    k = np.array([r[2] for r in informative], float)
+    n = np.array([r[3] for r in informative], float)
+    beta, cov, loglik = _logistic_fit(design, k, n)
+    _, _, null_loglik = _logistic_fit(design[:, :-1], k, n)
+    lr = max(0.0, 2 * (loglik - null_loglik))
+    p_value = float(_sps.chi2.sf(lr, 1))
+    prob = 1 / (1 + np.exp(-(design @ beta)))
+    density = prob * (1 - prob)
+    slope = beta[-1]
+    ame = float(np.sum(n * density * slope) / total)
+    # Gradient of the average marginal effect with respect to the coefficients (delta method).
+    gradient = (design * (n * density * (1 - 2 * prob) * slope)[:, None]).sum(axis=0) / total
+    gradient[-1] += float(np.sum(n * density) / total)
+    se = float(math.sqrt(max(0.0, gradient @ cov @ gradient)))
+    z = z_for(confidence)
+    return Trend(ame, ame - z * se, ame + z * se, se, p_value, float(slope), len(steps), total)
+
+
+def trend_difference(a: Trend, b: Trend, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """B's trend minus A's (two independent fits): (difference, lo, hi, p) with the normal interval of the two
+    delta-method standard errors and the two-sided z-test."""
+    d = b.slope - a.slope
+    se = math.sqrt(a.se**2 + b.se**2)
+    z = z_for(confidence)
+    p = 1.0 if se == 0 else float(2 * _sps.norm.sf(abs(d) / se))
+    return d, d - z * se, d + z * se, p
+
+
+def format_trend(slope: float, lo: float, hi: float, per: int = TREND_PER) -> str:
+    """'+0.2 pts per 1,000 steps [−0.4, +0.8]'."""
+    points = format_points(slope, lo, hi)
+    value, interval = points.split(" pts ")
+    return f"{value} pts per {per:,} steps {interval}"
+
+
+@dataclass(frozen=True)
+class GainGap:
+    """A gain (intervention − baseline) on held-out families against the same gain on trained families.
+
+    `held_out` and `trained` are the two `Comparison`s (A = baseline, B = the intervention); `diff` = held-out gain −
+    trained gain (positive: the gain is smaller where the intervention never trained), with its MOVER interval
+    (Zou & Donner 2008, from the two Newcombe intervals) and the Wald z-test of no difference."""
+
+    held_out: Comparison
+    trained: Comparison
+    diff: float | None
+    lo: float | None
+    hi: float | None
+    p: float | None
+
+    @property
+    def call(self) -> Call:
+        return significance_call(self.diff, self.lo, self.hi, self.p)
+
+
+def gain_gap(
+    baseline_held: tuple[int, int],
+    held: tuple[int, int],
+    baseline_trained: tuple[int, int],
+    trained: tuple[int, int],
+    confidence: float = 0.95,
+) -> GainGap:
+    """`GainGap` from four (k, n): baseline and intervention on held-out families, then on trained families."""
+    on_held = compare(*baseline_held, *held, confidence=confidence)
+    on_trained = compare(*baseline_trained, *trained, confidence=confidence)
+    if not (on_held.has_samples and on_trained.has_samples):
+        return GainGap(on_held, on_trained, None, None, None, None)
+    d1, l1, u1 = on_held.diff, on_held.diff_lo, on_held.diff_hi
+    d2, l2, u2 = on_trained.diff, on_trained.diff_lo, on_trained.diff_hi
+    assert None not in (d1, l1, u1, d2, l2, u2)
+    d = d1 - d2
+    lo = d - math.sqrt((d1 - l1) ** 2 + (u2 - d2) ** 2)
+    hi = d + math.sqrt((u1 - d1) ** 2 + (d2 - l2) ** 2)
+    var = sum(k / n * (1 - k / n) / n for k, n in (baseline_held, held, baseline_trained, trained))
+    p = 1.0 if var == 0 else float(2 * _sps.norm.sf(abs(d) / math.sqrt(var)))
+    return GainGap(on_held, on_trained, d, lo, hi, p)

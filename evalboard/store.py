@@ -33,7 +33,7 @@ from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, data_problem, validate_file
 
-MACROS = ("macros",)  # queries that define macros over the views
+MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
 ROLLUP_QUERY = "sample_rollup"  # per-file counts the aggregate queries read (docs/ARCHITECTURE.md, "Rollups")
 ROLLUP_VERSION = 1  # bump when sample_rollup.sql changes: cached rollup files are keyed by it
 ROLLUP_DIR = Path(".index") / "rollups"

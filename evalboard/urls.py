@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from evalboard import agreement, overview, samples
+from evalboard import agreement, drivers, overview, samples
 from evalboard.compare import result as compare
 from evalboard.readiness import judge as readiness
 from evalboard.view import SPLIT_SPECS, KeySpec, View
@@ -17,6 +17,7 @@ PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
     "agreement": agreement.URL_KEYS,
     "compare": compare.URL_KEYS,
     "readiness": readiness.URL_KEYS,
+    "drivers": drivers.URL_KEYS,
 }
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
 # What the keys accept where it does not depend on the data, from the same declarations.

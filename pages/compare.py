@@ -6,7 +6,7 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard import awareness, charts, overview
+from evalboard import awareness, charts, overview, trends
 from evalboard.compare import export as cmp_export
 from evalboard.compare import frames as cmp_frames
 from evalboard.compare import result as cmp
@@ -130,6 +130,9 @@ if source:
     split = awareness.compare_split(split_counts)
 with st.container(border=True):
     st.markdown(md(cmp_text.headline(result)))
+    held_out = trends.compare_held_out(cells, a, b, options, health.manifest.held_out_families)
+    if held_out is not None:
+        st.markdown(md(trends.gap_sentence("B", held_out, held_out.call, health.manifest.held_out_families, "A")))
     if split:
         st.markdown(md(awareness.headline(split, result.pooled)))
 
@@ -237,6 +240,18 @@ diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), 
 st.subheader("Through training")
 gaps = cmp.training_gaps(cells, a, b)
 st.markdown(md(cmp_text.training_summary(gaps)))
+gap_trend = trends.compare_trend(cells, a, b)
+st.markdown(md(trends.compare_trend_sentence(gap_trend)))
+st.download_button(
+    "Download B − A's trend and held-out gap as CSV",
+    data=lambda: trends.compare_csv(
+        a, b, gap_trend, held_out, view.to_query_params(), health.manifest.title or health.root.name
+    ),
+    file_name="evalboard-comparison-trend.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
 series_a, series_b = cmp_text.series_names(a, b)
 colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
 st.plotly_chart(

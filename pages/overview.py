@@ -5,7 +5,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, charts, drilldown, metrics, overview
+from evalboard import awareness, charts, drilldown, metrics, overview, trends
 from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.session import (
     awareness_split,
@@ -15,6 +15,7 @@ from evalboard.session import (
     get_store,
     open_transcripts,
 )
+from evalboard.stats import SIGNIFICANCE_RULE
 from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
@@ -114,6 +115,11 @@ else:
     if weighting := overview.heavy_checkpoints(by_stage):
         st.caption(md(weighting))
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
+    training = trends.training_counts(store, view)
+    names = set(metrics.filter_options(store)["intervention"])
+    through_rl = trends.trends(training)
+    st.markdown("\n".join(f"- {sentence(trends.trend_sentence(run), names)}" for run in through_rl))
+    st.caption(trends.TREND_NOTE)
 
 by_family = metrics.rates(store, "rate_by_family", view)
 clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")
@@ -122,6 +128,24 @@ if health.manifest.held_out_families:
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "
         + ", ".join(literal(f) for f in health.manifest.held_out_families)
     )
+    carried = trends.held_out_gains(trends.training_counts(store, view), health.manifest.held_out_families)
+    if carried:
+        st.markdown("**Does the gain carry to held-out families?**")
+        held_out, gap = health.manifest.held_out_families, trends.gap_sentence
+        words = set(metrics.filter_options(store)["intervention"]) | set(held_out)
+        st.markdown("\n".join(f"- {sentence(gap(r.intervention, r.gap, r.call, held_out), words)}" for r in carried))
+        st.caption(trends.HELD_OUT_NOTE + SIGNIFICANCE_RULE)
+        st.download_button(
+            "Download the trends and held-out gains as CSV",
+            data=lambda: trends.to_csv(
+                trends.trends(trends.training_counts(store, view)), carried, view.to_query_params(),
+                health.manifest.title or health.root.name,
+            ),
+            file_name="evalboard-trends.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )  # fmt: skip
 
 
 @st.fragment

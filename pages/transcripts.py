@@ -1,7 +1,8 @@
 """Transcripts: the samples behind any number on the Overview, and the words the model wrote.
 
 URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search), `sort`, `list_page`,
-`sample` (the open transcript) and `right` (a second transcript read side by side).
+`sample` (the open transcript) and `right` (a second transcript read side by side), `variable` + `value` (a Drivers
+cell).
 """
 
 import polars as pl
@@ -168,7 +169,7 @@ def open_cell(link: dict[str, str | list[str]]) -> None:
     st.session_state["verdict"] = link.get("verdict", "all")
     st.session_state["q"] = ""
     st.session_state.pop("list_page", None)
-    for key in ("sample", "right", "list_page"):
+    for key in ("sample", "right", "list_page", *samples.VARIABLE_KEYS):
         st.query_params.pop(key, None)
     st.query_params["step"] = link["step"]
 
@@ -446,6 +447,21 @@ if by is not None:
     )
     st.button("Clear the second source", on_click=lambda: [st.query_params.pop(k, None) for k in ("by", "by_verdict")])
 
+variable, level = (st.query_params.get(k) for k in samples.VARIABLE_KEYS)  # one Drivers cell: a variable's value
+if variable and level is not None:
+    st.info(
+        f"Listing only transcripts whose {literal(variable)} is {literal(level)}: one cell of the Drivers page.",
+        icon=":material/tune:",
+    )
+    st.button("Show every value", on_click=lambda: [st.query_params.pop(k, None) for k in samples.VARIABLE_KEYS])
+elif variable or level is not None:
+    warn(
+        ignored(
+            "variable" if variable else "value", variable or level or "", "a Drivers cell needs both variable and value"
+        )
+    )
+    variable = level = None
+
 believed, bad_believed = awareness.believed_choice(st.query_params.get(awareness.BELIEVED_KEY))
 if bad_believed:
     st.warning(bad_believed, icon=":material/warning:")
@@ -465,7 +481,10 @@ if believed:
         st.button("Show every transcript of the cell", on_click=clear_believed)
 
 counts = samples.cell_counts(
-    store, samples.ListRequest(view, step=step, believed=believed, awareness_source=aware_source)
+    store,
+    samples.ListRequest(
+        view, step=step, believed=believed, awareness_source=aware_source, variable=variable, value=level
+    ),
 )
 st.subheader(
     f"{counts['k']:,} harmful of {counts['n']:,}, {format_rate(counts['k'], counts['n'], with_counts=False)}"
@@ -500,6 +519,8 @@ request = samples.ListRequest(
     page=st.session_state.get("list_page") or url_page or 1,
     believed=believed,
     awareness_source=aware_source,
+    variable=variable,
+    value=level,
 )
 
 # -- the open transcript(s) above the list ---------------------------------------------------------

@@ -142,16 +142,19 @@ FROM view_samples(snapshots, interventions, stages, families, graders, src) AS v
 LEFT JOIN (SELECT sample_id, awareness FROM awareness_labels() WHERE source = source_name) AS labels USING (sample_id);
 
 -- The samples behind one chart cell (cell_samples), narrowed to one eval-awareness class under one labeller
--- source ('evaluation' | 'real' | 'none' | 'unrecognised' | 'unlabelled'); believed NULL = no narrowing.
+-- source ('evaluation' | 'real' | 'none' | 'unrecognised' | 'unlabelled'); believed NULL = no narrowing; and to one
+-- value `level` of one scenario variable `variable` (queries/variables.sql: a Drivers cell); NULL = no narrowing.
 CREATE OR REPLACE MACRO aware_cell_samples(
-    snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted, believed, source_name
+    snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted, believed, source_name,
+    variable := NULL, level := NULL
 ) AS TABLE
 SELECT *
 FROM cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted)
-WHERE believed IS NULL
+WHERE (believed IS NULL
    OR (believed = 'unlabelled'
        AND sample_id NOT IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name))
-   OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed);
+   OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed))
+  AND (variable IS NULL OR variable_value(variable, scenario, scenario_family, conditions) = level);
 
 
 -- The searchable text of a transcript: per message its text, tool-call arguments and reasoning, one line per

@@ -5,7 +5,8 @@ SELECT
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
     count(*) OVER () AS total
 FROM aware_cell_samples(
-    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
+    variable := $variable, level := $value
 )
 ORDER BY
     CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,

@@ -9,7 +9,8 @@ SELECT
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
     count(*) OVER () AS total
 FROM aware_cell_samples(
-    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
+    variable := $variable, level := $value
 )
 WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
   AND (len($ids) = 0 OR list_contains($ids, sample_id))

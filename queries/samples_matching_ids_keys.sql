@@ -3,7 +3,8 @@
 -- explanation). The same cell, join, range and ORDER BY as samples_matching_ids.sql: change them together.
 SELECT sample_id, count(*) OVER () AS total
 FROM aware_cell_samples(
-    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source
+    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
+    variable := $variable, level := $value
 )
 WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
 ORDER BY

@@ -30,11 +30,13 @@ ROLLED_UP = (
     "compare_options",
     "cell_counts",
 )
-CELLS = [  # cell_counts: a checkpoint step and an eval-awareness class on top of the view
-    {"step": None, "believed": None, "awareness_source": ""},
-    {"step": 100, "believed": None, "awareness_source": ""},
-    {"step": 0, "believed": "unlabelled", "awareness_source": "scout"},
-    {"step": None, "believed": "evaluation", "awareness_source": "scout"},
+NO_VARIABLE = {"variable": None, "value": None}
+CELLS = [  # cell_counts: a checkpoint step, an eval-awareness class, a scenario variable's value on top of the view
+    {"step": None, "believed": None, "awareness_source": ""} | NO_VARIABLE,
+    {"step": 100, "believed": None, "awareness_source": ""} | NO_VARIABLE,
+    {"step": 0, "believed": "unlabelled", "awareness_source": "scout"} | NO_VARIABLE,
+    {"step": None, "believed": "evaluation", "awareness_source": "scout"} | NO_VARIABLE,
+    {"step": None, "believed": None, "awareness_source": "", "variable": "scenario_family", "value": "leaking"},
 ]
 VIEWS = [
     View(),
@@ -181,10 +183,7 @@ def test_n_is_distinct_graded_ids_for_any_split_of_files(tmp_path_factory, split
     store = Store(root)
     for name in ("rate_by_intervention", "rate_by_stage", "rate_by_family", "compare_cells", "readiness_counts"):
         assert store.run(name, _params(name, View())).get_column("n").sum() == graded, name
-    assert (
-        store.run("cell_counts", View().params() | {"step": None, "believed": None, "awareness_source": ""})["n"].item()
-        == graded
-    )
+    assert store.run("cell_counts", View().params() | CELLS[0])["n"].item() == graded
     totals = store.run("dataset_totals").row(0, named=True)
     assert (totals["samples"], totals["graded"]) == (len(verdicts), graded)
     # Data health's figure: per file, the ids whose row there is not an id's first (by file path, then row).

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard import agreement, drilldown, links, overview, samples
+from evalboard import agreement, drilldown, drivers, links, overview, samples
 from evalboard.compare import result as compare
 from evalboard.readiness import judge as readiness
 from evalboard.urls import PAGE_KEYS, PAGE_KEYS_BY_PAGE, read_view
@@ -36,6 +36,7 @@ def test_the_contract_is_each_screens_own_declaration():
         "agreement": agreement.URL_KEYS,
         "compare": compare.URL_KEYS,
         "readiness": readiness.URL_KEYS,
+        "drivers": drivers.URL_KEYS,
     }
     for page, keys in BEFORE.items():
         assert set(keys) <= set(PAGE_KEYS_BY_PAGE[page]), page

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.demo import awareness, story
+from evalboard.demo import awareness, conditions, story
 from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.demo.verdicts import write_verdicts
@@ -83,9 +83,10 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
                 k = round(_cell_rate(rng, snap, iv, stage, step, family) * len(scenarios))
                 verdicts = [True] * k + [False] * (len(scenarios) - k)
                 rng.shuffle(verdicts)
-                for i, ((goal, value, urgency), harmful) in enumerate(zip(scenarios, verdicts, strict=True)):
+                slots = [(*s, i % epochs + 1) for i, s in enumerate(scenarios)]
+                paired = conditions.pair(verdicts, slots, random.Random(f"{seed}:{run_id}:{family}:conditions"))
+                for (goal, value, urgency, epoch), harmful in zip(paired, verdicts, strict=True):
                     scenario = f"{family}_{goal}-{value}_{urgency}"
-                    epoch = i % epochs + 1
                     sample_id = "s-" + hashlib.sha1(f"{run_id}/{scenario}/{epoch}".encode()).hexdigest()[:14]
                     cell = run | {
                         "scenario_family": family,

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 import pyarrow as pa
 
-from evalboard.demo import story
+from evalboard.demo import conditions, story
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.schema import SAMPLES, TRANSCRIPTS
 
@@ -62,10 +62,10 @@ def release_eval(
         k = round(story.true_rate(snap, iv, stage, step, family) * total)
         verdicts = [True] * k + [False] * (total - k)
         rng.shuffle(verdicts)
-        for i, harmful in enumerate(verdicts):
-            goal, value, urgency = scenarios[i % len(scenarios)]
+        slots = [(*scenarios[i % len(scenarios)], RELEASE_EPOCH_START + i // len(scenarios)) for i in range(total)]
+        paired = conditions.pair(verdicts, slots, random.Random(f"{seed}:{run_id}:{family}:conditions"))
+        for (goal, value, urgency, epoch), harmful in zip(paired, verdicts, strict=True):
             scenario = f"{family}_{goal}-{value}_{urgency}"
-            epoch = RELEASE_EPOCH_START + i // len(scenarios)
             sample_id = "s-" + hashlib.sha1(f"{run_id}/{scenario}/{epoch}".encode()).hexdigest()[:14]
             samples.append(
                 run

@@ -34,6 +34,7 @@ HEADINGS = {  # url path → heading; each page's own URL keys come from the URL
     "readiness": "Release readiness",
     "agreement": "Agreement",
     "data": "Data health",
+    "drivers": "What drives the rate",
 }
 PAGES = {path: (heading, PAGE_KEYS_BY_PAGE.get(path, ())) for path, heading in HEADINGS.items()}
 # What each page says about the payload, quoted (beyond the sidebar keys and the unknown key every page warns about).
@@ -46,6 +47,7 @@ SAID = {
     "readiness": ("gates={p}",),
     "agreement": (),
     "data": (),
+    "drivers": ("key={p}",),
 }  # fmt: skip
 
 
