@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+from evalboard.fmt import literal
 from evalboard.manifest import MANIFEST_NAME
 
 TABLE = "access"
@@ -213,3 +214,16 @@ def describe(access: Access, signed_in: bool) -> str:
         f"Access is limited by the dataset's [access] table: {len(access.viewers)} viewer and "
         f"{len(access.reviewers)} reviewer entries (reviewers also view)."
     )
+
+
+def entry_text(entry: Entry) -> str:
+    """An entry as it is written in dataset.toml."""
+    return {"domain": "@", "group": GROUP_PREFIX}.get(entry.kind, "") + entry.value
+
+
+def who_may_review(rules: Access) -> str:
+    """Markdown for a viewer who cannot review: who can."""
+    if not rules.reviewers:
+        return "this dataset's access list names no reviewers, so nobody reviews it here."
+    names_ = ", ".join(literal(entry_text(e)) for e in rules.reviewers)
+    return f"reviews are written by this dataset's reviewers ({names_})."

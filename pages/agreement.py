@@ -7,8 +7,10 @@ import streamlit as st
 
 from evalboard import agreement as ag
 from evalboard import links, metrics, reviews
+from evalboard.access import who_may_review
 from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
+from evalboard.signin import visitor
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -146,6 +148,8 @@ st.subheader("Per intervention")
 st.dataframe(ag.frame(result.by_intervention, x, y, "intervention"), hide_index=True)
 
 st.subheader("Review queue")
+if not (who := visitor()).may_review:
+    st.caption(f"You can read the queue; {who_may_review(who.access)}")
 queue, total = ag.review_queue(store, view, x, y)
 if total:
     st.caption(
