@@ -38,8 +38,7 @@ def dataset(tmp_path_factory):
 
 def demo_names() -> set[str]:
     """Strings that only the data can put on a page: snapshots, families, interventions, the title."""
-    frame = Store(DEMO).run("filter_options")
-    names = {str(v) for col in frame.columns for v in frame.get_column(col).to_list() if isinstance(v, str)}
+    names = set(Store(DEMO).run("filter_options").get_column("value").to_list())
     return {n for n in names if len(n) > 3} | {"evalboard demo (synthetic)", "Synthetic demo data"}
 
 
