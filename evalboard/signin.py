@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import streamlit as st
@@ -214,9 +215,18 @@ def gate(who: Visitor, page: Any, pages: Sequence[Any]) -> None:
         sign_out_button()
 
 
-def exported_by(who: Visitor) -> str | None:
-    """Who exported, for the exports' header: the signed-in e-mail and subject, or None without sign-in."""
-    if who.identity is None:
-        return None
-    email = who.identity.email or "no e-mail"
-    return f"{email} (subject {who.identity.subject})"
+def stamp(text: str, kind: str, identity: Identity | None, when: datetime) -> str:
+    """An export with who exported it: a leading `#` line for "csv" (as Compare's CSV header lines), a closing line
+    for "markdown"; unchanged without a signed-in identity."""
+    if identity is None:
+        return text
+    by = f"{identity.email or 'no e-mail'} (subject {identity.subject})"
+    at = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if kind == "csv":
+        return f"# exported by {by} at {at}\n{text}"
+    return f"{text.rstrip()}\n\n_Exported by {by} at {at}._\n"
+
+
+def stamped(text: str, kind: str) -> str:
+    """`text` stamped with the visitor of this run (`stamp`)."""
+    return stamp(text, kind, visitor().identity, datetime.now(UTC))

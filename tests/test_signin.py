@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from evalboard import signin
+from evalboard.access import Identity
 from evalboard.store import Store
 from tests.harness import APP
 from tests.helpers import DEMO
@@ -170,3 +172,15 @@ def test_the_browser_key_is_the_xsrf_token_whatever_its_mask():
     masked = bytes(b ^ 1 for b in other)
     assert signin.browser_key({"_streamlit_xsrf": f"2|01010101|{masked.hex()}|1"}) != first
     assert signin.browser_key({}) is None
+
+
+def test_exports_say_who_exported_when_signed_in():
+    when = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+    who = Identity(subject="sub-9", email="ann@example.com")
+    csv = "family,k\nblackmail,3\n"
+    assert signin.stamp(csv, "csv", None, when) == csv  # without sign-in: unchanged
+    stamped = signin.stamp(csv, "csv", who, when)
+    assert stamped.splitlines()[0] == "# exported by ann@example.com (subject sub-9) at 2026-12-07 01:30 UTC"
+    assert stamped.endswith(csv)
+    note = signin.stamp("### Release readiness\n", "markdown", who, when)
+    assert note.endswith("_Exported by ann@example.com (subject sub-9) at 2026-12-07 01:30 UTC._\n")
