@@ -5,8 +5,10 @@ identity provider is tests/browser/test_signin_browser.py."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
+import tomllib
 from datetime import UTC, datetime
 
 import polars as pl
@@ -16,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from evalboard import signin
 from evalboard.access import Identity
 from evalboard.store import Store
-from tests.harness import APP
+from tests.harness import APP, REPO
 from tests.helpers import DEMO
 
 AUTH = {
@@ -163,8 +165,9 @@ def test_the_browser_key_is_the_xsrf_token_whatever_its_mask():
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
         return f"2|{mask.hex()}|{masked.hex()}|1700000000"
 
-    first, second = signin.browser_key({"_streamlit_xsrf": cookie(b"\x01\x02\x03\x04")}), signin.browser_key(
-        {"_streamlit_xsrf": cookie(b"\xff\x00\xaa\x55")}
+    first, second = (
+        signin.browser_key({"_streamlit_xsrf": cookie(b"\x01\x02\x03\x04")}),
+        signin.browser_key({"_streamlit_xsrf": cookie(b"\xff\x00\xaa\x55")}),
     )
     assert first == second and first is not None
     assert signin.browser_key({"_streamlit_xsrf": cookie(b"\x01\x02\x03\x05")[:-1] + "1"}) == first  # time aside
@@ -184,3 +187,32 @@ def test_exports_say_who_exported_when_signed_in():
     assert stamped.endswith(csv)
     note = signin.stamp("### Release readiness\n", "markdown", who, when)
     assert note.endswith("_Exported by ann@example.com (subject sub-9) at 2026-12-07 01:30 UTC._\n")
+
+
+def test_the_readme_provider_blocks_are_complete_auth_tables():
+    """README's Google, Microsoft Entra and Okta blocks each hold what Streamlit's `st.login` checks for
+    (`streamlit.auth_util.validate_auth_credentials`): redirect_uri and cookie_secret under [auth], and the
+    provider's client_id, client_secret and server_metadata_url; and `providers()` names that provider."""
+    blocks = re.findall(r"```toml\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    auth = [tomllib.loads(b)["auth"] for b in blocks if "[auth]" in b]
+    named = {name for a in auth for name, v in a.items() if isinstance(v, dict)}
+    assert named == {"google", "microsoft", "okta"}
+    for a in auth:
+        assert {"redirect_uri", "cookie_secret"} <= a.keys() and a["redirect_uri"].endswith("/oauth2callback")
+        (provider,) = [v for v in a.values() if isinstance(v, dict)]
+        assert {"client_id", "client_secret", "server_metadata_url"} <= provider.keys()
+        assert provider["server_metadata_url"].endswith("/.well-known/openid-configuration")
+
+
+@pytest.mark.parametrize(
+    ("names", "buttons"),
+    [(["google"], ["Sign in"]), (["google", "okta"], ["Sign in with google", "Sign in with okta"])],
+)
+def test_one_sign_in_button_per_provider(dataset, monkeypatch, names, buttons):
+    monkeypatch.setenv("EVALBOARD_DATA", str(dataset))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    section = {k: v for k, v in AUTH.items() if k in ("redirect_uri", "cookie_secret")}
+    at.secrets["auth"] = section | {n: {k: v for k, v in AUTH.items() if k not in section} for n in names}
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == buttons
