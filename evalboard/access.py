@@ -199,9 +199,9 @@ def role(access: Access, identity: Identity | None) -> Role:
     return Role.VIEWER if names(access.viewers, identity) else Role.NONE
 
 
-def describe(access: Access, signed_in: bool) -> str:
-    """One sentence for Data health: who may view and review this dataset."""
-    if not signed_in:
+def describe(access: Access, sign_in: bool) -> str:
+    """One sentence for Data health: who may view and review this dataset (`sign_in`: sign-in is configured)."""
+    if not sign_in:
         if access.configured:
             return (
                 "This dataset has an [access] table, but sign-in is not configured ([auth] in "
