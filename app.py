@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from evalboard import metrics, paths
+from evalboard import metrics, paths, signin
 from evalboard.fmt import literal
 from evalboard.session import (
     PageEnd,
@@ -56,7 +56,9 @@ def source_label(source: str) -> str:
     return "primary (the samples' own verdict)" if source == PRIMARY else source
 
 
-page = st.navigation(PAGES, position="top")
+who = signin.visitor()  # before anything reads data: the gate decides whether this visitor sees any
+page = st.navigation(PAGES, position="top" if who.may_view else "hidden")
+signin.gate(who, page, PAGES)  # signed out or no access: the sign-in or no-access page, and the run ends there
 begin_warnings()
 store = get_store()
 health = store.refresh(new_run=True)  # the rest of this run reuses this folder scan

@@ -44,6 +44,8 @@ class Review:
     primary_verdict: str | None = None  # the primary verdict the reviewer saw: harmful | not_harmful | ungraded
     created_at: datetime | None = None  # UTC; now when None
     review_id: str | None = None  # a fresh uuid when None
+    reviewer_subject: str | None = None  # the identity provider's subject of a signed-in reviewer
+    reviewer_email: str | None = None  # and their e-mail as the provider sent it
 
 
 def primary_word(harmful: bool | None) -> str:
@@ -82,6 +84,8 @@ def write(root: Path | str, review: Review, known_sample: bool = True) -> Path:
         "verdict": review.verdict,
         "note": review.note.strip() or None,
         "primary_verdict": review.primary_verdict,
+        "reviewer_subject": review.reviewer_subject,
+        "reviewer_email": review.reviewer_email,
     }
     folder = Path(root) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,9 @@ REVIEWS = pa.schema(
         pa.field("note", pa.string()),
         # The primary verdict the reviewer saw ("harmful" | "not_harmful" | "ungraded"): what a review disagrees with.
         pa.field("primary_verdict", pa.string()),
+        # A signed-in reviewer's identity from the identity provider (NULL for a typed name): subject and e-mail.
+        pa.field("reviewer_subject", pa.string()),
+        pa.field("reviewer_email", pa.string()),
     ]
 )
 

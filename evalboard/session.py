@@ -191,16 +191,6 @@ def end_page() -> NoReturn:
     raise PageEnd
 
 
-def signed_in_reviewer() -> str | None:
-    """The signed-in user's name or e-mail when Streamlit auth (`st.login`) is configured and used, else None."""
-    try:
-        if not st.user.get("is_logged_in"):
-            return None
-        return str(st.user.get("email") or st.user.get("name") or "") or None
-    except Exception:  # st.user depends on the host; without auth it has no attributes at all
-        return None
-
-
 def awareness_split(store: Store) -> str | None:
     """Draw the URL-bound eval-awareness split controls; return the labeller source to split by, or None (no split).
 

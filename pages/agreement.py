@@ -7,8 +7,10 @@ import streamlit as st
 
 from evalboard import agreement as ag
 from evalboard import links, metrics, reviews
+from evalboard.access import who_may_review
 from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
+from evalboard.signin import stamped, visitor
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -32,7 +34,7 @@ if given.height:
         csv_col, jsonl_col = st.columns(2)
         csv_col.download_button(
             "Download all reviews (CSV)",
-            data=lambda: reviews.to_csv(reviews.all_reviews(store)),
+            data=lambda: stamped(reviews.to_csv(reviews.all_reviews(store)), "csv"),
             file_name="evalboard-reviews.csv",
             mime="text/csv",
             on_click="ignore",
@@ -146,6 +148,8 @@ st.subheader("Per intervention")
 st.dataframe(ag.frame(result.by_intervention, x, y, "intervention"), hide_index=True)
 
 st.subheader("Review queue")
+if not (who := visitor()).may_review:
+    st.caption(f"You can read the queue; {who_may_review(who.access)}")
 queue, total = ag.review_queue(store, view, x, y)
 if total:
     st.caption(

@@ -23,6 +23,7 @@ from evalboard.session import (
     open_transcripts,
     share_url,
 )
+from evalboard.signin import stamped
 from evalboard.stats import SIGNIFICANCE_RULE
 
 ensure_entrypoint()
@@ -215,7 +216,7 @@ link_b.button(
 export, share = st.columns(2)
 export.download_button(
     "Download the table as CSV",
-    data=lambda: cmp_export.to_csv(result, filters, health.manifest.title or health.root.name),  # no server path
+    data=lambda: stamped(cmp_export.to_csv(result, filters, health.manifest.title or health.root.name), "csv"),
     file_name="evalboard-comparison.csv",
     mime="text/csv",
     on_click="ignore",

@@ -3,8 +3,10 @@
 import polars as pl
 import streamlit as st
 
+from evalboard import access
 from evalboard.fmt import literal
 from evalboard.session import end_page, ensure_entrypoint, get_store, table
+from evalboard.signin import visitor
 
 ensure_entrypoint()
 store = get_store()
@@ -17,6 +19,16 @@ if health.manifest.description:
     st.caption(literal(health.manifest.description, limit=1000))
 if health.manifest_problem:
     st.warning(f"`dataset.toml`: {literal(health.manifest_problem)}", icon=":material/warning:")
+
+st.subheader("Who may see and review")
+who = visitor()
+st.write(access.describe(who.access, who.auth))
+for problem in who.access.problems:  # each grants nothing (docs/ARCHITECTURE.md, "Sign-in and access")
+    entry = f" {literal(problem.entry)}" if problem.entry is not None else ""
+    st.error(
+        f"`[access]` {literal(problem.where)}{entry} grants nothing: {literal(problem.reason)}", icon=":material/block:"
+    )
+
 if not health.exists:
     st.error(
         f"The dataset folder {literal(health.root.name)} does not exist. Set `EVALBOARD_DATA` to a dataset folder.",

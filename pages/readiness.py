@@ -20,6 +20,7 @@ from evalboard.session import (
     open_transcripts,
     redact,
 )
+from evalboard.signin import stamped
 from evalboard.store import QueryError
 from evalboard.view import ignored
 
@@ -203,11 +204,21 @@ if harmful:
 stem = f"readiness-{report.candidate.snapshot}-{report.candidate.intervention}".replace("+", "_")
 csv_col, md_col, _ = st.columns([1, 1, 3])
 csv_col.download_button(
-    "Download CSV", rd_export.to_csv(report), f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore"
+    "Download CSV",
+    stamped(rd_export.to_csv(report), "csv"),
+    f"{stem}.csv",
+    "text/csv",
+    icon=":material/download:",
+    on_click="ignore",
 )
 markdown = rd_export.to_markdown(report)
 md_col.download_button(
-    "Download Markdown", markdown, f"{stem}.md", "text/markdown", icon=":material/description:", on_click="ignore"
+    "Download Markdown",
+    stamped(markdown, "markdown"),
+    f"{stem}.md",
+    "text/markdown",
+    icon=":material/description:",
+    on_click="ignore",
 )
 
 

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
+from evalboard.access import who_may_review
 from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.samples import page_key
 from evalboard.session import (
@@ -18,10 +19,10 @@ from evalboard.session import (
     folded,
     get_store,
     rerun_keeping_warnings,
-    signed_in_reviewer,
     table,
     warn,
 )
+from evalboard.signin import visitor
 from evalboard.stats import format_rate
 from evalboard.transcript_text import (
     FULL_TEXT_LIMIT,
@@ -256,11 +257,18 @@ def render_history(sample_id: str) -> None:
 
 def submit_review(sample_id: str, primary: bool | None) -> None:
     """Form callback: store the review as its own file; the outcome is shown on the next run."""
-    reviewer = signed_in_reviewer() or st.session_state.get("reviewer_name") or st.session_state.get("_reviewer") or ""
+    who = visitor()
+    if not who.may_review:  # the form is not drawn for them; a stale click still writes nothing
+        st.session_state["_review_outcome"] = ("error", "Only this dataset's reviewers may review; nothing was stored.")
+        return
+    reviewer = (who.identity.label if who.identity else "") or st.session_state.get("reviewer_name") or ""
+    reviewer = reviewer or st.session_state.get("_reviewer") or ""
     st.session_state["_reviewer"] = reviewer
     review = reviews.Review(
         sample_id=sample_id,
         reviewer=reviewer,
+        reviewer_subject=who.identity.subject if who.identity else None,
+        reviewer_email=who.identity.email if who.identity else None,
         verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
         note=st.session_state.get(f"review_note_{sample_id}") or "",
         primary_verdict=reviews.primary_word(primary),
@@ -278,10 +286,13 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
 
 def render_review_form(sample_id: str, primary: bool | None) -> None:
     """Mark the transcript harmful / not harmful / unsure with a note (stored append-only, source 'human')."""
+    who = visitor()
+    if not who.may_review:
+        st.caption(f"You can read this transcript; {who_may_review(who.access)}")
+        return
     with st.expander("Review this transcript", icon=":material/rate_review:"):
-        signed_in = signed_in_reviewer()
-        if signed_in:
-            st.caption(f"Reviewing as {literal(signed_in)} (signed in).")
+        if who.identity is not None:
+            st.caption(f"Reviewing as {literal(who.identity.label)} (signed in).")
         else:
             # Widget state is dropped on pages that do not draw the widget: keep the name in a plain key too.
             if "_reviewer" in st.session_state:

@@ -51,7 +51,8 @@ def streamlit_command(script: Path, port: int) -> list[str]:
 class AppServer:
     """One served app; `url` is its base URL without a trailing slash. `command` is the command line (default:
     `streamlit run SCRIPT`). It runs with a HOME of its own (no user-level Streamlit config can hide a missing
-    setting) and under the network guard; `outside_attempts()` lists what it tried to reach beyond loopback."""
+    setting) and under the network guard; `outside_attempts()` lists what it tried to reach beyond loopback.
+    `secrets` (TOML text, e.g. an [auth] table) goes to that HOME's .streamlit/secrets.toml, never the repository."""
 
     def __init__(
         self,
@@ -62,12 +63,16 @@ class AppServer:
         env: Mapping[str, str] | None = None,
         port: int | None = None,
         timeout: float = SERVER_START_TIMEOUT,
+        secrets: str | None = None,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = dict(os.environ if env is None else env)
         self.home = Path(tempfile.mkdtemp(prefix="evalboard-home-"))
         self.guard_log = self.home / "netguard.log"
+        if secrets is not None:  # the user-level secrets file Streamlit reads besides the app folder's own
+            (self.home / ".streamlit").mkdir()
+            (self.home / ".streamlit" / "secrets.toml").write_text(secrets)
         full_env.update(HOME=str(self.home), EVALBOARD_NET_GUARD=str(self.guard_log))
         full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), full_env.get("PYTHONPATH", "")) if p)
         if data is not None:

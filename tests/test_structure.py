@@ -15,7 +15,7 @@ from tests.harness import REPO
 PAGES = sorted((REPO / "pages").glob("*.py"))
 DOMAIN = ("gates", "stats", "metrics", "samples", "checkpoints", "view", "drilldown", "store", "schema", "manifest",
           "paths", "fmt", "awareness", "overview", "agreement", "reviews", "links", "urls", "drivers",
-          "trends")  # fmt: skip
+          "trends", "access")  # fmt: skip
 # Compare's and Readiness's packages: every module of them, what was decided and how it is said alike.
 DOMAIN_PACKAGES = ("compare", "readiness")
 DOMAIN_FILES = [f"{name}.py" for name in DOMAIN] + [
@@ -90,11 +90,11 @@ def test_what_was_decided_never_imports_how_it_is_said(name):
     assert not bad, f"evalboard/{name} imports {sorted(bad)}"
 
 
-def test_only_session_imports_streamlit_in_the_package():
+def test_only_session_and_signin_import_streamlit_in_the_package():
     offenders = [
         p.relative_to(REPO).as_posix()
         for p in sorted((REPO / "evalboard").rglob("*.py"))
-        if p.name != "session.py" and any(n.split(".")[0] == "streamlit" for n in imported(tree(p)))
+        if p.name not in ("session.py", "signin.py") and any(n.split(".")[0] == "streamlit" for n in imported(tree(p)))
     ]
     assert offenders == []
 
@@ -122,3 +122,12 @@ def test_no_python_callbacks_on_polars_thread_pool():
     call = re.compile(r"\.map_(elements|batches)\(")
     used = [str(p.relative_to(REPO)) for p in code if call.search(p.read_text())]
     assert used == []
+
+
+def test_app_passes_the_sign_in_gate_before_anything_reads_data():
+    """docs/ARCHITECTURE.md, "Sign-in and access": a signed-out visitor or one without access is stopped before the
+    store is opened, the sidebar's options are read or a page runs."""
+    statements = [s for s in tree(REPO / "app.py").body if not isinstance(s, ast.Import | ast.ImportFrom)]
+    order = [i for i, s in enumerate(statements) if "signin.gate" in calls(s)]
+    reading = [i for i, s in enumerate(statements) if {"get_store", "page.run", "store.refresh"} & set(calls(s))]
+    assert order and reading and order[0] < min(reading), "app.py: signin.gate(...) before the store or any page"

@@ -26,6 +26,7 @@ from tests.harness import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
 ARTIFACTS = REPO / "tests" / "artifacts"
 VIEWPORT = {"width": 1400, "height": 1200}
 _SERVERS: list[AppServer] = []
+OTHER_ORIGINS: set[str] = set()  # host:port of other loopback servers a test starts (a local identity provider)
 
 
 def in_ci() -> bool:
@@ -44,8 +45,8 @@ def serve_app() -> Iterator[Callable[..., str]]:
     """Factory: `serve_app(data=DIR)` starts another server (e.g. on a tmp dataset) and returns its URL."""
     servers: list[AppServer] = []
 
-    def start(script: Path = REPO / "app.py", data: Path | None = None) -> str:
-        servers.append(AppServer(script, data))
+    def start(script: Path = REPO / "app.py", data: Path | None = None, **server) -> str:
+        servers.append(AppServer(script, data, **server))
         _SERVERS.append(servers[-1])
         return servers[-1].url
 
@@ -68,8 +69,8 @@ def _servers_stay_local():
 
 
 def app_origins() -> set[str]:
-    """host:port of every app server started in this session."""
-    return {urlsplit(s.url).netloc for s in _SERVERS}
+    """host:port of every app server started in this session, and of the other loopback servers tests started."""
+    return {urlsplit(s.url).netloc for s in _SERVERS} | OTHER_ORIGINS
 
 
 def foreign(url: str) -> bool:
