@@ -1,4 +1,4 @@
 -- Every human review in the dataset, oldest first (one row per review: the export).
-SELECT review_id, sample_id, reviewer, created_at, verdict, note, primary_verdict
+SELECT review_id, sample_id, reviewer, created_at, verdict, note, primary_verdict, queue
 FROM reviews
 ORDER BY created_at, review_id;
