@@ -388,6 +388,19 @@ def coverage(store: Store, view: View) -> pl.DataFrame:
     return store.run("source_coverage", view.params())
 
 
+def coverage_frame(store: Store, view: View) -> pl.DataFrame:
+    """Per verdict source: how many of the view's transcripts it judged, in words for the page."""
+    frame = coverage(store, view)
+    return frame.select(
+        "source",
+        pl.format("{} of {}", pl.col("judged"), pl.col("transcripts")).alias("judged of the view's transcripts"),
+        pl.when(pl.col("judged") < pl.col("transcripts"))
+        .then(pl.lit("covers less than the view: its rates count only what it judged"))
+        .otherwise(pl.lit("whole view"))
+        .alias("coverage"),
+    )
+
+
 def coverage_note(store: Store, view: View, source: str | None = None) -> str | None:
     """A sentence when the rate's source judged fewer of the view's transcripts than the view holds (else None)."""
     source = source or view.source

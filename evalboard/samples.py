@@ -20,7 +20,7 @@ from evalboard.view import INT64_MAX, KeySpec, View, ignored
 # cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
 # widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
 BELIEVED_KEYS = ("believed", "believed_source")
-URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
+URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, "queue")
 # What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
 # are checked against the data, or are free text).
 KEY_SPECS: dict[str, KeySpec] = {
@@ -30,6 +30,8 @@ KEY_SPECS: dict[str, KeySpec] = {
     "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
     "list_page": KeySpec(low=1, high=10**9),
     "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+    # The review queue the transcript was opened from: recorded with a review (docs/ARCHITECTURE.md, "Calibration").
+    "queue": KeySpec(choices=("calibration", "disagreement")),
 }
 PAGE_SIZE = 50
 VERDICTS = KEY_SPECS["verdict"].choices

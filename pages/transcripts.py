@@ -263,6 +263,7 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
         verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
         note=st.session_state.get(f"review_note_{sample_id}") or "",
         primary_verdict=reviews.primary_word(primary),
+        queue=page_key("queue", st.query_params.get("queue"))[0],  # type: ignore[arg-type]
     )
     try:
         reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)

@@ -1,0 +1,73 @@
+"""AppTest: the Agreement page's calibration section — draw a sample, review from its queue, read each grader's
+error, alpha and the contested transcripts; and a review opened from a queue records it."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from evalboard import calibration as cal
+from evalboard import reviews
+from evalboard.store import Store
+from tests.harness import app_test
+from tests.helpers import DEMO, shown
+
+
+@pytest.fixture
+def demo_copy(tmp_path):
+    data = tmp_path / "demo"
+    shutil.copytree(DEMO, data)
+    shutil.rmtree(data / "calibration", ignore_errors=True)  # start without a sample in force
+    return data
+
+
+def test_draw_review_and_read_the_graders_error(demo_copy, monkeypatch):
+    at = app_test({"y": "grader:second-model"}, page="agreement", data=demo_copy, monkeypatch=monkeypatch)
+    assert not at.exception
+    assert at.button(key="calibration_draw").label == "Draw a calibration sample"
+    at.number_input(key="calibration_per_stratum").set_value(12)
+    at.button(key="calibration_draw").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Drew a calibration sample") for s in at.success)
+    assert at.button(key="calibration_draw").label == "Draw a new calibration sample"
+    strata = next(t.value for t in at.table if "sampling probability" in t.value.columns)
+    assert len(strata) >= 4 and (strata["drawn"] <= 12).all()
+    assert any("No transcript of the calibration sample has a human verdict" in i.value for i in at.info)
+    # People review every drawn transcript from the calibration queue (two of them disagree on a few).
+    items = cal.load(Store(demo_copy)).items
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    for j, row in enumerate(items.iter_rows(named=True)):
+        verdict = "harmful" if row["primary_harmful"] else "not_harmful"
+        for who in ("ann", "bob") if j % 10 else ("ann", "bob", "cy"):
+            other = "not_harmful" if verdict == "harmful" else "harmful"
+            said = other if who == "cy" or (who == "bob" and j % 10 == 0) else verdict
+            reviews.write(demo_copy, reviews.Review(row["sample_id"], who, said, queue="calibration",
+                                                    created_at=t0 + timedelta(minutes=j)))  # fmt: skip
+    at.run()
+    assert not at.exception
+    errors = next(t.value for t in at.table if "sensitivity [95% CI]" in t.value.columns and "reviewed" in t.value)
+    assert [shown(s) for s in errors["source"]][:2] == ["primary", "classifier_raw"]
+    assert all("%" in v and "[" in v for v in errors["sensitivity [95% CI]"])
+    metrics = {m.label: m.value for m in at.metric}
+    alpha = next(v for k, v in metrics.items() if k.startswith("Krippendorff's alpha"))
+    assert alpha != "—" and "[" in alpha
+    kappas = next(t.value for t in at.table if "source" in t.value.columns and "human" in t.value.columns)
+    assert len(kappas) >= 3
+    assert any("Contested transcripts" in m.value for m in at.markdown)
+
+
+def test_a_review_opened_from_the_calibration_queue_records_it(demo_copy, monkeypatch):
+    store = Store(demo_copy)
+    cal.draw(store, cal.View(), per_stratum=2, seed=3)
+    sample_id = cal.load(store).items["sample_id"][0]
+    at = app_test({"sample": sample_id, "queue": "calibration"}, page="transcripts", data=demo_copy,
+                  monkeypatch=monkeypatch)  # fmt: skip
+    assert not at.exception
+    at.text_input(key="reviewer_name").input("Ann").run()
+    at.radio(key=f"review_verdict_{sample_id}").set_value("harmful").run()
+    at.button(key=f"review_submit_{sample_id}").click().run()
+    assert not at.exception
+    stored = reviews.all_reviews(Store(demo_copy)).filter(reviews.pl.col("reviewer") == "Ann")
+    assert stored["queue"].to_list() == ["calibration"]
