@@ -360,8 +360,8 @@ def overlap_frame(r: Raters) -> pl.DataFrame:
             {
                 "graders": f"{a} & {b}",
                 "reviewed": o.n,
-                f"{a} wrong": o.first_wrong,
-                f"{b} wrong": o.second_wrong,
+                "first wrong": o.first_wrong,
+                "second wrong": o.second_wrong,
                 "both wrong (expected if independent)": f"{o.both_wrong} ({o.expected_both:.1f})",
                 "error correlation (phi)": "—" if o.phi is None else f"{o.phi:.2f}",
                 "Fisher p": "—" if o.p_value is None else ("<0.001" if o.p_value < 0.001 else f"{o.p_value:.3f}"),
@@ -413,6 +413,41 @@ def coverage_note(store: Store, view: View, source: str | None = None) -> str | 
     return (
         f"{source} judged {judged:,} of the view's {total:,} transcripts ({100 * judged / total:.1f}%): its rates "
         "count only those, so they cover less than the view."
+    )
+
+
+def corrected_table(calibration: Calibration, source: str, counts: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Raw and corrected rates of a counts frame (columns `by`, k, n: one row per group, summed if repeated)."""
+    grouped = counts.group_by(by).agg(pl.col("k").sum(), pl.col("n").sum()).sort(by)
+    rows = [(str(label), int(k), int(n)) for label, k, n in grouped.select(by, "k", "n").iter_rows()]
+    return corrected_rows(calibration, source, rows).rename({"": by}) if rows else pl.DataFrame()
+
+
+def corrected_sides(
+    calibration: Calibration, source: str, rows: Sequence[tuple[str, int, int, int, int]], confidence: float = 0.95
+) -> pl.DataFrame:
+    """Compare's rows (label, k_a, n_a, k_b, n_b): each side's raw and corrected rate side by side."""
+    out = [
+        {
+            "scenario_family": label,
+            "A raw": format_rate(ka, na),
+            "A corrected": correct(calibration, source, ka, na, confidence).describe(),
+            "B raw": format_rate(kb, nb),
+            "B corrected": correct(calibration, source, kb, nb, confidence).describe(),
+        }
+        for label, ka, na, kb, nb in rows
+    ]
+    return pl.DataFrame(out, schema_overrides={"scenario_family": pl.String}) if out else pl.DataFrame()
+
+
+def correction_basis(calibration: Calibration, source: str) -> str:
+    """One sentence: whose error corrects the rates, measured on what."""
+    error = calibration.errors.get(source)
+    if error is None:
+        return f"No measured error for {source} yet."
+    return (
+        f"Corrected for {source}'s error measured against people on {error.reviewed:,} reviewed calibration "
+        f"transcripts: sensitivity {error.sensitivity.describe()}, specificity {error.specificity.describe()}."
     )
 
 

@@ -5,7 +5,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, charts, drilldown, metrics, overview
+from evalboard import awareness, calibration, charts, drilldown, metrics, overview
 from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.session import (
     awareness_split,
@@ -114,6 +114,14 @@ else:
     if weighting := overview.heavy_checkpoints(by_stage):
         st.caption(md(weighting))
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
+
+if note := calibration.coverage_note(store, view):
+    st.caption(md(note))
+if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_KEY, bind="query-params"):
+    measured = calibration.load(store)
+    st.markdown("**Corrected for the grader's measured error** (Rogan–Gladen; 95% parametric-bootstrap interval)")
+    st.caption(md(calibration.correction_basis(measured, view.source)))
+    st.table(quoted(calibration.corrected_table(measured, view.source, by_intervention, "intervention")))
 
 by_family = metrics.rates(store, "rate_by_family", view)
 clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")
