@@ -11,7 +11,7 @@ import pytest
 from evalboard import calibration as cal
 from evalboard import reviews
 from evalboard.store import Store
-from tests.harness import app_test
+from tests.harness import app_test, opened
 from tests.helpers import DEMO, shown
 
 
@@ -19,7 +19,8 @@ from tests.helpers import DEMO, shown
 def demo_copy(tmp_path):
     data = tmp_path / "demo"
     shutil.copytree(DEMO, data)
-    shutil.rmtree(data / "calibration", ignore_errors=True)  # start without a sample in force
+    shutil.rmtree(data / "calibration", ignore_errors=True)  # start without a sample in force or its reviews
+    (data / "reviews" / "demo-calibration.parquet").unlink()
     return data
 
 
@@ -71,3 +72,39 @@ def test_a_review_opened_from_the_calibration_queue_records_it(demo_copy, monkey
     assert not at.exception
     stored = reviews.all_reviews(Store(demo_copy)).filter(reviews.pl.col("reviewer") == "Ann")
     assert stored["queue"].to_list() == ["calibration"]
+
+
+CORRECTED = "corrected for grader error [95% CI]"
+
+
+def _table_with(at, column: str):
+    return next(t.value for t in at.table if column in t.value.columns)
+
+
+def test_overview_shows_corrected_rates_beside_raw_ones_on_the_demo():
+    at = app_test({"corrected": "true"})
+    assert not at.exception
+    assert at.toggle(key="corrected").value is True
+    table = _table_with(at, CORRECTED)
+    assert len(table) >= 2  # the newest snapshot's interventions (the fresh-visit default)
+    assert all(v.endswith("]") and "%" in v for v in table[CORRECTED]), list(table[CORRECTED])
+    assert all("/" in v for v in table["raw rate [95% CI] (k/n)"])
+    assert any("Corrected for" in c.value and "sensitivity" in c.value for c in at.caption)
+    assert "corrected=true" in opened(at, "share_view").sidebar.code[0].value  # the share link keeps the toggle
+    plain = app_test()
+    assert not plain.exception and not [t for t in plain.table if CORRECTED in t.value.columns]
+    assert "corrected" not in opened(plain, "share_view").sidebar.code[0].value
+
+
+def test_compare_and_readiness_show_corrected_rates_and_human_rates_are_not_corrected():
+    compare = app_test({"corrected": "true"}, page="compare")
+    assert not compare.exception
+    sides = _table_with(compare, "A corrected")
+    assert all("%" in v and "[" in v for v in sides["B corrected"])
+    readiness = app_test({"corrected": "true"}, page="readiness")
+    assert not readiness.exception
+    assert all("%" in v for v in _table_with(readiness, CORRECTED)[CORRECTED])
+    human = app_test({"corrected": "true", "source": "human"})
+    assert not human.exception
+    assert all("people's own verdicts" in v for v in _table_with(human, CORRECTED)[CORRECTED])
+    assert any("human judged" in c.value and "cover less than the view" in c.value for c in human.caption)
