@@ -63,6 +63,9 @@ ERROR_METHOD = (
 )
 
 
+_NO_VERDICTS = pl.DataFrame(schema={"sample_id": pl.String, "source": pl.String, "harmful": pl.Boolean})
+
+
 class CalibrationError(ValueError):
     """A draw that cannot be made; the message says why."""
 
@@ -161,7 +164,8 @@ def _error(source: str, frame: pl.DataFrame, population: dict[str, int], family:
 def load(store: Store) -> Calibration:
     """The calibration sample in force and every source's error against its human verdicts."""
     items = store.run("calibration_items")
-    verdicts = store.run("calibration_verdicts")
+    ids = items.get_column("sample_id").to_list()
+    verdicts = store.run("calibration_verdicts", {"ids": ids}) if ids else _NO_VERDICTS
     disagreement = int(store.run("reviews_all").filter(pl.col("queue") == DISAGREEMENT_QUEUE).height)
     errors: dict[str, GraderError] = {}
     if items.height:

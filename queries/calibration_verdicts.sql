@@ -1,15 +1,8 @@
--- Every source's verdict (primary included, human apart) on each transcript of the calibration sample in force.
-WITH draw AS (
-    SELECT sample_id
-    FROM calibration
-    WHERE draw_id = (SELECT draw_id FROM calibration ORDER BY created_at DESC NULLS LAST, draw_id DESC LIMIT 1)
-)
-SELECT d.sample_id, 'primary' AS source, s.harmful
-FROM draw AS d
-JOIN samples AS s USING (sample_id)
+-- Every source's verdict (primary included, human apart) on the transcripts $ids (the calibration sample in force).
+SELECT sample_id, 'primary' AS source, harmful
+FROM samples
+WHERE list_contains($ids, sample_id)
 UNION ALL
-SELECT d.sample_id, v.source, v.harmful
-FROM draw AS d
-JOIN latest_verdicts AS v USING (sample_id)
-WHERE v.source <> 'human'
+SELECT sample_id, source, harmful
+FROM imported_latest($ids)
 ORDER BY source, sample_id;

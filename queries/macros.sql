@@ -69,18 +69,24 @@ FROM (
     GROUP BY sample_id
 );
 
--- The one verdict of each source per sample. Imported sources: the latest row (by created_at; ties broken on the
--- row's content so the choice is stable). Source 'human': the reviewers' majority (human_majority). This is the
--- rule that makes a transcript count once under a source, never once per row.
-CREATE OR REPLACE VIEW latest_verdicts AS
+-- The latest row of each imported source per sample (by created_at; ties broken on the row's content so the choice
+-- is stable). `ids`: NULL = every sample; else only those sample ids, filtered before the window, so a few
+-- transcripts' verdicts (the calibration sample) do not rank every verdict of the dataset.
+CREATE OR REPLACE MACRO imported_latest(ids) AS TABLE
 SELECT *
 FROM source_verdicts
-WHERE source <> 'human'
+WHERE source <> 'human' AND (ids IS NULL OR list_contains(ids, sample_id))
 QUALIFY row_number() OVER (
     PARTITION BY source, sample_id
     ORDER BY created_at DESC NULLS LAST, harmful DESC NULLS LAST, grader NULLS LAST, explanation NULLS LAST,
         score NULLS LAST
-) = 1
+) = 1;
+
+-- The one verdict of each source per sample: an imported source's latest row (imported_latest), and for 'human' the
+-- reviewers' majority (human_majority). This is the rule that makes a transcript count once under a source, never
+-- once per row.
+CREATE OR REPLACE VIEW latest_verdicts AS
+SELECT * FROM imported_latest(NULL)
 UNION ALL
 SELECT sample_id, 'human' AS source, harmful, CAST(NULL AS DOUBLE) AS score, note AS explanation,
     reviewers AS grader, created_at
