@@ -201,7 +201,8 @@ def correct(calibration: Calibration, source: str, k: int, n: int, confidence: f
                 else "no calibration sample has been reviewed"
             )
             return CorrectedRate(None, None, None, raw, f"{why}; draw and review a calibration sample on Agreement")
-        return CorrectedRate(None, None, None, raw, f"{source} gave no verdict on the reviewed calibration sample")
+        why = "this verdict source gave no verdict on the reviewed calibration sample"
+        return CorrectedRate(None, None, None, raw, why)
     return corrected_rate(k, n, error.sensitivity, error.specificity, confidence)
 
 
@@ -406,7 +407,8 @@ def coverage_frame(store: Store, view: View) -> pl.DataFrame:
 
 
 def coverage_note(store: Store, view: View, source: str | None = None) -> str | None:
-    """A sentence when the rate's source judged fewer of the view's transcripts than the view holds (else None)."""
+    """A plain-text sentence (pages quote the source name with `fmt.sentence`) when the rate's source judged fewer of
+    the view's transcripts than the view holds (else None)."""
     source = source or view.source
     every = coverage(store, view)
     frame = every.filter(pl.col("source") == source)
@@ -415,8 +417,8 @@ def coverage_note(store: Store, view: View, source: str | None = None) -> str | 
     if total == 0 or judged >= total:
         return None
     return (
-        f"{source} judged {judged:,} of the view's {total:,} transcripts ({100 * judged / total:.1f}%): its rates "
-        "count only those, so they cover less than the view."
+        f"{source} judged {judged:,} of the view's {total:,} transcripts ({100 * judged / total:.1f}%): its "
+        "rates count only those, so they cover less than the view."
     )
 
 
@@ -445,7 +447,8 @@ def corrected_sides(
 
 
 def correction_basis(calibration: Calibration, source: str) -> str:
-    """One sentence: whose error corrects the rates, measured on what."""
+    """One plain-text sentence (pages quote the source name with `fmt.sentence`): whose error corrects the rates,
+    measured on what."""
     error = calibration.errors.get(source)
     if error is None:
         return f"No measured error for {source} yet."

@@ -293,7 +293,7 @@ else:
     right_col.caption(md(f"Inter-human alpha: {r.human_alpha.describe()}"))
     if len(r.sources) >= 3:
         st.caption("Pairwise Cohen's kappa on the reviewed calibration transcripts (unweighted).")
-        table(cal.kappa_matrix(r), ("source",))
+        st.dataframe(cal.kappa_matrix(r), hide_index=True)  # a grid: its headers (source names) stay plain text
         overlaps = cal.overlap_frame(r)
         if overlaps.height:
             st.caption("Do the graders fail on the same transcripts? Errors against the human verdict, per pair.")

@@ -138,14 +138,14 @@ if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_
     measured = calibration.load(store)
     st.subheader("Corrected for the grader's measured error")
     st.caption(
-        md(calibration.correction_basis(measured, view.source))
+        sentence(calibration.correction_basis(measured, view.source), [view.source])
         + " Rogan–Gladen with a 95% parametric-bootstrap interval; the verdicts below stay on the raw counts."
     )
     corrected_rows = [(r.label, r.comparison.a.k, r.comparison.a.n, r.comparison.b.k, r.comparison.b.n)
                       for r in (*result.rows, result.pooled)]  # fmt: skip
     table(calibration.corrected_sides(measured, view.source, corrected_rows), ("scenario_family",))
 if note := calibration.coverage_note(store, view):
-    st.caption(md(note))
+    st.caption(sentence(note, [view.source]))
 
 if split:
     st.subheader("By what the model believed")

@@ -116,11 +116,11 @@ else:
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
 
 if note := calibration.coverage_note(store, view):
-    st.caption(md(note))
+    st.caption(sentence(note, [view.source]))
 if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_KEY, bind="query-params"):
     measured = calibration.load(store)
     st.markdown("**Corrected for the grader's measured error** (Rogan–Gladen; 95% parametric-bootstrap interval)")
-    st.caption(md(calibration.correction_basis(measured, view.source)))
+    st.caption(sentence(calibration.correction_basis(measured, view.source), [view.source]))
     st.table(quoted(calibration.corrected_table(measured, view.source, by_intervention, "intervention")))
 
 by_family = metrics.rates(store, "rate_by_family", view)

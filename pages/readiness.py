@@ -191,7 +191,7 @@ st.caption(
 if st.toggle("Show rates corrected for grader error", key=CORRECTED_KEY, bind="query-params"):
     measured = catalog.calibration or calibration.load(store)
     st.markdown("**Corrected for the grader's measured error** (Rogan–Gladen; 95% parametric-bootstrap interval)")
-    st.caption(md(calibration.correction_basis(measured, catalog.source)))
+    st.caption(sentence(calibration.correction_basis(measured, catalog.source), [catalog.source]))
     counted = [(family, c.k, c.n) for family, c in report.counts.items()]
     st.table(quoted_columns(calibration.corrected_rows(measured, catalog.source, counted).rename({"": "family"}),
                             ("family",)))  # fmt: skip

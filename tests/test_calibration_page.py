@@ -54,7 +54,7 @@ def test_draw_review_and_read_the_graders_error(demo_copy, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     alpha = next(v for k, v in metrics.items() if k.startswith("Krippendorff's alpha"))
     assert alpha != "—" and "[" in alpha
-    kappas = next(t.value for t in at.table if "source" in t.value.columns and "human" in t.value.columns)
+    kappas = next(d.value for d in at.dataframe if "human" in d.value.columns)
     assert len(kappas) >= 3
     assert any("Contested transcripts" in m.value for m in at.markdown)
 
@@ -107,4 +107,4 @@ def test_compare_and_readiness_show_corrected_rates_and_human_rates_are_not_corr
     human = app_test({"corrected": "true", "source": "human"})
     assert not human.exception
     assert all("people's own verdicts" in v for v in _table_with(human, CORRECTED)[CORRECTED])
-    assert any("human judged" in c.value and "cover less than the view" in c.value for c in human.caption)
+    assert any("human judged" in shown(c.value) and "cover less than the view" in c.value for c in human.caption)
