@@ -108,3 +108,15 @@ def test_compare_and_readiness_show_corrected_rates_and_human_rates_are_not_corr
     assert not human.exception
     assert all("people's own verdicts" in v for v in _table_with(human, CORRECTED)[CORRECTED])
     assert any("human judged" in shown(c.value) and "cover less than the view" in c.value for c in human.caption)
+
+
+def test_a_dataset_with_one_source_can_still_draw_a_calibration_sample(tmp_path, monkeypatch):
+    from tests.helpers import sample, write_samples
+
+    write_samples(tmp_path / "samples" / "a.parquet", [sample(i) for i in range(40)])
+    at = app_test(page="agreement", data=tmp_path, monkeypatch=monkeypatch)
+    assert not at.exception and any("one verdict source only" in i.value for i in at.info)
+    at.button(key="calibration_draw").click().run()
+    assert not at.exception
+    strata = next(t.value for t in at.table if "sampling probability" in t.value.columns)
+    assert list(strata["in view"]) == [20, 20] and list(strata["drawn"]) == [20, 20]
