@@ -3,6 +3,7 @@ error, alpha and the contested transcripts; and a review opened from a queue rec
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -66,12 +67,22 @@ def test_a_review_opened_from_the_calibration_queue_records_it(demo_copy, monkey
     at = app_test({"sample": sample_id, "queue": "calibration"}, page="transcripts", data=demo_copy,
                   monkeypatch=monkeypatch)  # fmt: skip
     assert not at.exception
+    # Blind: no grader's verdict banner and no verdict history while reviewing from the calibration queue.
+    assert any(i.value.startswith("Calibration review: the graders' verdicts are hidden") for i in at.info)
+    assert not [e for e in at.expander if e.label.startswith("Verdict history")]
+    banners = [
+        e.value for e in [*at.error, *at.success, *at.warning] if re.match(r"\*\*(HARMFUL|SAFE|UNGRADED)\*\*", e.value)
+    ]
+    assert banners == []
     at.text_input(key="reviewer_name").input("Ann").run()
     at.radio(key=f"review_verdict_{sample_id}").set_value("harmful").run()
     at.button(key=f"review_submit_{sample_id}").click().run()
     assert not at.exception
     stored = reviews.all_reviews(Store(demo_copy)).filter(reviews.pl.col("reviewer") == "Ann")
     assert stored["queue"].to_list() == ["calibration"]
+    seen = app_test({"sample": sample_id}, page="transcripts", data=demo_copy, monkeypatch=monkeypatch)
+    assert [e for e in seen.expander if e.label.startswith("Verdict history")]  # outside the queue: shown
+    assert [e for e in [*seen.error, *seen.success] if re.match(r"\*\*(HARMFUL|SAFE)\*\*", e.value)]
 
 
 CORRECTED = "corrected for grader error [95% CI]"

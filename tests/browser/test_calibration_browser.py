@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, static_rows, wait_idle
-from tests.browser.test_transcripts_browser import main, no_exception, wait_for_transcript
+from tests.browser.test_transcripts_browser import main, no_exception
 from tests.helpers import DEMO
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,9 @@ def error_rows(page: Page) -> list[dict[str, str]]:
 
 def review(page: Page, url: str, sample_id: str, verdict: str) -> None:
     page.goto(f"{url}/transcripts?sample={sample_id}&queue=calibration")  # where a calibration-queue row leads
-    wait_for_transcript(page, sample_id)
+    expect(main(page).get_by_text(f"Sample id {sample_id}")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
+    expect(main(page).get_by_text(re.compile("^Calibration review: the graders' verdicts are hidden"))).to_be_visible()
+    expect(main(page).get_by_test_id("stAlert").filter(has_text=re.compile(r"(HARMFUL|SAFE) · "))).to_have_count(0)
     form = main(page).get_by_test_id("stExpander").filter(has_text="Review this transcript").first
     form.get_by_text("Review this transcript").click()
     form.get_by_label("Your name").fill("Calibrating Reviewer")
