@@ -511,10 +511,12 @@ MIN_CALIBRATION = 10
 BOOTSTRAP_DRAWS = 4000
 CORRECTION_METHOD = (
     "Rogan–Gladen (1978): corrected = (raw + specificity − 1) / (sensitivity + specificity − 1), clipped to [0, 1]. "
-    "Interval: parametric bootstrap of 4,000 replicates, each drawing the raw rate from Beta(k + ½, n − k + ½) and "
-    "the sensitivity and specificity from the Jeffreys beta of their design-effective counts, applying Rogan–Gladen "
-    "and taking the central percentiles; so it carries the uncertainty of the rate and of the grader's error "
-    "(coverage checked by simulation in tests/test_calibration_stats.py)."
+    "Interval: parametric bootstrap of 4,000 replicates, each drawing the raw rate from Clopper–Pearson's beta "
+    "distributions (Beta(k + 1, n − k) for the upper bound, Beta(k, n − k + 1) for the lower) and the sensitivity and "
+    "specificity from the Jeffreys beta of their design-effective counts, applying Rogan–Gladen and taking the "
+    "percentiles; so it carries the uncertainty of the rate and of the grader's error, and with sensitivity and "
+    "specificity known to be 100% it is the exact interval the gates use (coverage checked by simulation in "
+    "tests/test_calibration_stats.py)."
 )
 
 
@@ -647,7 +649,11 @@ def corrected_rate(
             f"specificity {100 * specificity.estimate:.0f}% ≤ 100%)",
         )  # fmt: skip
     rng = np.random.default_rng(seed)
-    p = _beta_draws(rng, k, n, draws)
+    # The raw rate's draws follow Clopper–Pearson's two beta distributions: Beta(k + 1, n − k) for the upper bound and
+    # Beta(k, n − k + 1) for the lower (0 at k = 0), so with a grader known to be perfect the interval is the exact one
+    # the gates use; Jeffreys' single beta put the upper bound too low near 0 (docs/ARCHITECTURE.md, "Calibration").
+    p_hi = rng.beta(k + 1, n - k, size=draws)
+    p_lo = rng.beta(k, n - k + 1, size=draws) if k > 0 else np.zeros(draws)
     se = _beta_draws(rng, sensitivity.estimate * sensitivity.n_eff, sensitivity.n_eff, draws)
     sp = _beta_draws(rng, specificity.estimate * specificity.n_eff, specificity.n_eff, draws)
     j = se + sp - 1
@@ -658,10 +664,14 @@ def corrected_rate(
             "the grader's measured error is too uncertain: sensitivity + specificity may be ≤ 100% (no better than "
             "chance); review more calibration transcripts",
         )  # fmt: skip
-    values = np.clip((p + sp - 1) / np.where(j > 0, j, np.nan), 0.0, 1.0)
-    values = np.where(j > 0, values, 1.0)  # a chance-level replicate bounds nothing: counted at the top
-    lo, hi = np.quantile(values, [tail, 1 - tail])
-    return CorrectedRate(point, float(lo), float(hi), raw)
+
+    def corrected(p: np.ndarray) -> np.ndarray:
+        values = np.clip((p + sp - 1) / np.where(j > 0, j, np.nan), 0.0, 1.0)
+        return np.where(j > 0, values, 1.0)  # a chance-level replicate bounds nothing: counted at the top
+
+    lo = float(np.quantile(corrected(p_lo), tail))
+    hi = float(np.quantile(corrected(p_hi), 1 - tail))
+    return CorrectedRate(point, lo, hi, raw)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from statsmodels.stats.proportion import proportion_confint
 from evalboard.stats import (
     MIN_CALIBRATION,
     Proportion,
+    clopper_pearson,
     corrected_rate,
     error_overlap,
     krippendorff_alpha,
@@ -68,6 +69,34 @@ def test_rogan_gladen_recovers_the_truth_from_the_expected_raw_rate():
 
 def _p(estimate: float, n: int) -> Proportion:
     return Proportion(estimate, *wilson(round(estimate * n), n), n, float(n))
+
+
+def test_with_a_grader_known_to_be_perfect_the_interval_is_clopper_pearsons():
+    perfect = Proportion(1.0, 1.0, 1.0, 10**9, 1e12)
+    for k, n in ((0, 300), (8, 564), (40, 200)):
+        corrected = corrected_rate(k, n, perfect, perfect, draws=40_000)
+        lo, hi = clopper_pearson(k, n)
+        assert corrected.estimate == pytest.approx(k / n)
+        assert (corrected.lo, corrected.hi) == (pytest.approx(lo, abs=2e-3), pytest.approx(hi, abs=2e-3))
+
+
+@pytest.mark.parametrize("truth", [0.005, 0.02, 0.05])
+def test_near_zero_the_upper_bound_still_covers(truth):
+    """A gate reads the upper bound: near 0 (where clipping at 0 skews the bootstrap) it must cover the truth at about
+    the one-sided 97.5% of a two-sided 95% interval (here at least 95.5% of 500 datasets)."""
+    rng = np.random.default_rng(int(truth * 1000))
+    upper, reps = 0, 500
+    for r in range(reps):
+        truth_v = rng.random(564) < truth
+        said = np.where(truth_v, rng.random(564) < 0.87, rng.random(564) >= 0.996)
+        human = np.r_[np.ones(150, bool), np.zeros(150, bool)]  # reviewed transcripts from a large population
+        graded = np.where(human, rng.random(300) < 0.87, rng.random(300) >= 0.996)
+        strata, population = np.full(300, "all"), {"all": 10**9}
+        sens = weighted_proportion(graded & human, human, strata, population)
+        spec = weighted_proportion(~graded & ~human, ~human, strata, population)
+        corrected = corrected_rate(int(said.sum()), 564, sens, spec, seed=r)
+        upper += corrected.hi is not None and truth <= corrected.hi
+    assert upper / reps >= 0.955
 
 
 def test_a_chance_level_or_unmeasured_grader_gets_a_reason_not_a_number():
