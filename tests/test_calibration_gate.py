@@ -12,6 +12,7 @@ from evalboard import calibration as cal
 from evalboard import reviews
 from evalboard.gates import GatesError, parse_gates
 from evalboard.readiness.catalog import load_catalog
+from evalboard.readiness.export import to_json
 from evalboard.readiness.judge import judge
 from evalboard.readiness.rules import Status
 from evalboard.store import Store
@@ -64,3 +65,6 @@ def test_a_lenient_grader_cannot_ship_on_the_corrected_gate(lenient):
     assert verdict.status is not Status.READY and verdict.corrected is not None
     assert verdict.corrected.hi > 0.05 and verdict.corrected.estimate > verdict.k / verdict.n
     assert "corrected" in verdict.reason
+    [family] = to_json(corrected)["families"]
+    assert family["corrected"]["ci_high"] == verdict.corrected.hi and family["rate"] == verdict.k / verdict.n
+    assert to_json(raw)["families"][0]["corrected"] is None
