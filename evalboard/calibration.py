@@ -135,6 +135,15 @@ def draw(store: Store, view: View, per_stratum: int = DEFAULT_PER_STRATUM, seed:
     return final
 
 
+def draw_settings(calibration: Calibration) -> tuple[int, int]:
+    """(transcripts per stratum, seed) of the sample in force, else the defaults."""
+    if not calibration.drawn:
+        return DEFAULT_PER_STRATUM, DEFAULT_SEED
+    per_stratum = int(calibration.items.get_column("drawn").max() or DEFAULT_PER_STRATUM)  # type: ignore[arg-type]
+    seed = calibration.items.get_column("seed")[0]
+    return min(per_stratum, MAX_PER_STRATUM), DEFAULT_SEED if seed is None else int(seed)
+
+
 def strata(items: pl.DataFrame) -> pl.DataFrame:
     """Per stratum: transcripts in the view, drawn, the sampling probability, reviewed with a human verdict."""
     if items.height == 0:

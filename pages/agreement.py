@@ -82,10 +82,11 @@ def calibration_section() -> None:
             "force; reviews opened from its queue measure every grader's sensitivity and specificity."
         )
         size_col, seed_col = st.columns(2)
+        per_stratum, seed = cal.draw_settings(calibration)  # the sample in force's, so redrawing it changes nothing
         size_col.number_input(
-            "Transcripts per stratum", 1, cal.MAX_PER_STRATUM, cal.DEFAULT_PER_STRATUM, key="calibration_per_stratum"
+            "Transcripts per stratum", 1, cal.MAX_PER_STRATUM, per_stratum, key="calibration_per_stratum"
         )
-        seed_col.number_input("Seed", 0, 2**31 - 1, cal.DEFAULT_SEED, key="calibration_seed")
+        seed_col.number_input("Seed", 0, 2**31 - 1, seed, key="calibration_seed")
         st.button(
             "Draw a new calibration sample" if calibration.drawn else "Draw a calibration sample",
             key="calibration_draw",

@@ -70,6 +70,7 @@ def test_a_draw_is_stratified_stored_and_stable(dataset):
     other = cal.draw(Store(root), View(), per_stratum=30, seed=8, now=T0 + timedelta(days=2))
     assert set(pl.read_parquet(other)["sample_id"]) != set(items["sample_id"])
     assert cal.load(Store(root)).items["seed"][0] == 8  # the newest draw is in force
+    assert cal.draw_settings(cal.load(Store(root))) == (30, 8)  # the page offers its settings to draw again
     with pytest.raises(cal.CalibrationError, match="no graded transcripts"):
         cal.draw(Store(root), View(families=("nope",)))
 
