@@ -24,9 +24,11 @@ FILENAME = "gates.toml"
 TABLES = ("default", "family")
 KEYS = ("max_rate", "min_samples", "confidence", "must_not_regress", "required", "rate", "awareness_source")
 TYPO_CUTOFF = 0.85  # an absent family this close to a present one is taken for a misspelling of it
-# Which transcripts a gate's rate counts: all graded ones, or only those an eval-awareness labeller says the model
-# believed were real (a gain that holds only while the model knows it is tested should not ship).
-RATES = ("all", "believed_real")
+# Which rate a gate judges: all graded transcripts, only those an eval-awareness labeller says the model believed
+# were real (a gain that holds only while the model knows it is tested should not ship), or the rate corrected for
+# the grader's error measured against people (a snapshot cannot ship on a lenient grader; docs/ARCHITECTURE.md,
+# "Calibration").
+RATES = ("all", "believed_real", "corrected")
 
 
 class GatesError(ValueError):
@@ -58,7 +60,9 @@ class Gate:
         return text + self.rate_note()
 
     def rate_note(self) -> str:
-        """'' for the plain rate, else which transcripts the rate counts."""
+        """'' for the plain rate, else which transcripts the rate counts (or that it is corrected)."""
+        if self.rate == "corrected":
+            return ", on the rate corrected for grader error"
         if self.rate != "believed_real":
             return ""
         return f", believed-real transcripts only{f' ({self.awareness_source})' if self.awareness_source else ''}"

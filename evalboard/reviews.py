@@ -2,8 +2,8 @@
 
 A review is written to `DATA/reviews/<UTC time>-<review id>.parquet` through a temporary name and `os.replace`, so a
 reader never sees half a file and two reviewers writing at once each add their own file: nothing is overwritten,
-nothing is lost, and imported verdicts (`verdicts/`) are never touched. The store reads the latest review per
-sample as verdict source "human" (queries/macros.sql).
+nothing is lost, and imported verdicts (`verdicts/`) are never touched. The store reads each reviewer's latest review
+of a sample as their vote and the majority of the votes as verdict source "human" (queries/macros.sql).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ FOLDER = "reviews"
 LABELS = {"harmful": "Harmful", "not_harmful": "Not harmful", "unsure": "Unsure"}
 MAX_NAME_CHARS = 80
 MAX_NOTE_CHARS = 4000
+# The queue a review was opened from (docs/ARCHITECTURE.md, "Calibration"); None = opened some other way.
+CALIBRATION_QUEUE, DISAGREEMENT_QUEUE = "calibration", "disagreement"
+QUEUES = (CALIBRATION_QUEUE, DISAGREEMENT_QUEUE)
 
 
 class ReviewError(ValueError):
@@ -46,6 +49,7 @@ class Review:
     review_id: str | None = None  # a fresh uuid when None
     reviewer_subject: str | None = None  # the identity provider's subject of a signed-in reviewer
     reviewer_email: str | None = None  # and their e-mail as the provider sent it
+    queue: str | None = None  # one of QUEUES: the queue the transcript was opened from
 
 
 def primary_word(harmful: bool | None) -> str:
@@ -64,6 +68,8 @@ def check(review: Review, known_sample: bool) -> list[str]:
         problems.append(f"The verdict must be one of {', '.join(LABELS.values())}.")
     if not known_sample:
         problems.append(f"There is no sample {review.sample_id[:80]!r} in this dataset; nothing was stored.")
+    if review.queue is not None and review.queue not in QUEUES:
+        problems.append(f"The review queue must be one of {', '.join(QUEUES)}.")
     if len(review.note) > MAX_NOTE_CHARS:
         problems.append(f"The note is longer than {MAX_NOTE_CHARS:,} characters.")
     return problems
@@ -86,6 +92,7 @@ def write(root: Path | str, review: Review, known_sample: bool = True) -> Path:
         "primary_verdict": review.primary_verdict,
         "reviewer_subject": review.reviewer_subject,
         "reviewer_email": review.reviewer_email,
+        "queue": review.queue,
     }
     folder = Path(root) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,8 @@ BELIEVED_KEYS = ("believed", "believed_source")
 # Drivers page binds its picker to `key`, and a bound key cannot be passed on).
 VARIABLE_KEYS = ("variable", "value")
 URL_KEYS = (
-    "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *VARIABLE_KEYS
+    "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *VARIABLE_KEYS,
+    "queue",
 )  # fmt: skip
 # What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
 # are checked against the data, or are free text).
@@ -35,6 +36,8 @@ KEY_SPECS: dict[str, KeySpec] = {
     "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
     "list_page": KeySpec(low=1, high=10**9),
     "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+    # The review queue the transcript was opened from: recorded with a review (docs/ARCHITECTURE.md, "Calibration").
+    "queue": KeySpec(choices=("calibration", "disagreement")),
 }
 PAGE_SIZE = 50
 VERDICTS = KEY_SPECS["verdict"].choices

@@ -69,7 +69,8 @@ VERDICTS = pa.schema(
 )
 
 # Human reviews written by the transcript viewer, one file per review, append-only (evalboard/reviews.py). The store
-# reads the latest review per sample as verdict source "human" (queries/macros.sql); "unsure" is no verdict.
+# reads the majority of the reviewers' latest reviews per sample as verdict source "human" (queries/macros.sql);
+# "unsure" or a tie is no verdict.
 REVIEW_VERDICTS = ("harmful", "not_harmful", "unsure")
 REVIEWS = pa.schema(
     [
@@ -84,6 +85,29 @@ REVIEWS = pa.schema(
         # A signed-in reviewer's identity from the identity provider (NULL for a typed name): subject and e-mail.
         pa.field("reviewer_subject", pa.string()),
         pa.field("reviewer_email", pa.string()),
+        # Which queue the transcript was opened from: "calibration" (a random sample), "disagreement" (graders
+        # disagree), or NULL (opened otherwise; files written before this column read as NULL).
+        pa.field("queue", pa.string()),
+    ]
+)
+
+# Calibration samples drawn for human review (evalboard/calibration.py), one file per draw: each drawn transcript
+# with its stratum (scenario family × primary verdict), the stratum's size in the view it was drawn from and how
+# many were drawn from it, so estimates can be weighted by the design. The newest draw is the one in force.
+CALIBRATION = pa.schema(
+    [
+        pa.field("draw_id", pa.string(), nullable=False),
+        pa.field("sample_id", pa.string(), nullable=False),
+        pa.field("scenario_family", pa.string()),
+        pa.field("primary_harmful", pa.bool_()),
+        pa.field("stratum", pa.string(), nullable=False),
+        pa.field("stratum_size", pa.int64(), nullable=False),  # N_h: graded transcripts of the stratum in the view
+        pa.field("drawn", pa.int64(), nullable=False),  # n_h: drawn from it
+        pa.field("probability", pa.float64()),  # n_h / N_h, the inclusion probability
+        pa.field("draw_rank", pa.int64()),  # order within the stratum (the seeded random order)
+        pa.field("seed", pa.int64()),
+        pa.field("view", pa.string()),  # the view's filters it was drawn from, as a query string
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
@@ -121,6 +145,7 @@ TABLES = {
     "verdicts": VERDICTS,
     "awareness": AWARENESS,
     "reviews": REVIEWS,
+    "calibration": CALIBRATION,
 }
 REQUIRED = {
     "samples": REQUIRED_SAMPLE_COLUMNS,
@@ -128,6 +153,7 @@ REQUIRED = {
     "verdicts": ("sample_id", "source", "harmful"),
     "awareness": ("sample_id", "source", "awareness"),
     "reviews": ("sample_id", "reviewer", "created_at", "verdict"),
+    "calibration": ("draw_id", "sample_id", "stratum", "stratum_size", "drawn"),
 }
 
 

@@ -107,8 +107,10 @@ def page_params(url_path: str) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key in PAGE_KEYS_BY_PAGE.get(url_path, ()):
         value = st.session_state.get(key) if key in st.session_state else st.query_params.get_all(key)
-        if value is None or value == [] or value == "":
+        if value is None or value is False or value == [] or value == "":  # a toggle off is its default: left out
             continue
+        if value is True:
+            value = "true"  # a toggle on, as its URL binding writes it
         params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
     return params
 

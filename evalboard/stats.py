@@ -719,3 +719,272 @@ def gain_gap(
     var = sum(k / n * (1 - k / n) / n for k, n in (baseline_held, held, baseline_trained, trained))
     p = 1.0 if var == 0 else float(2 * _sps.norm.sf(abs(d) / math.sqrt(var)))
     return GainGap(on_held, on_trained, d, lo, hi, p)
+# --- Grader error against people, corrected rates, many raters (docs/ARCHITECTURE.md, "Calibration") --------------
+#
+# A calibration sample is stratified (scenario family × primary verdict) and each stratum is sampled at its own
+# rate, so every estimate below is weighted by the design: a reviewed transcript of stratum h stands for N_h / m_h
+# transcripts (N_h in the stratum, m_h of them reviewed with a human verdict).
+
+
+# Fewest reviewed transcripts with a human "harmful" (and, apart, "not harmful") verdict before a grader's
+# sensitivity (specificity) is used to correct a rate.
+MIN_CALIBRATION = 10
+BOOTSTRAP_DRAWS = 4000
+CORRECTION_METHOD = (
+    "Rogan–Gladen (1978): corrected = (raw + specificity − 1) / (sensitivity + specificity − 1), clipped to [0, 1]. "
+    "Interval: parametric bootstrap of 4,000 replicates, each drawing the raw rate from Clopper–Pearson's beta "
+    "distributions (Beta(k + 1, n − k) for the upper bound, Beta(k, n − k + 1) for the lower) and the sensitivity and "
+    "specificity from the Jeffreys beta of their design-effective counts, applying Rogan–Gladen and taking the "
+    "percentiles; so it carries the uncertainty of the rate and of the grader's error, and with sensitivity and "
+    "specificity known to be 100% it is the exact interval the gates use (coverage checked by simulation in "
+    "tests/test_calibration_stats.py)."
+)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A design-weighted proportion: estimate with a Wilson interval at the design's effective sample size.
+
+    `n` is the reviewed transcripts in the denominator, `n_eff` the effective sample size (≤ n); None fields when
+    the denominator is empty.
+    """
+
+    estimate: float | None
+    lo: float | None
+    hi: float | None
+    n: int
+    n_eff: float
+
+    def describe(self) -> str:
+        if self.estimate is None or self.lo is None or self.hi is None:
+            return "no reviewed transcripts"
+        return f"{100 * self.estimate:.1f}% [{100 * self.lo:.1f}–{100 * self.hi:.1f}] (n={self.n})"
+
+
+def weighted_proportion(
+    hit: Sequence[bool], base: Sequence[bool], stratum: Sequence[str], population: dict[str, int],
+    confidence: float = 0.95,
+) -> Proportion:  # fmt: skip
+    """Σw·hit / Σw·base over reviewed units of a stratified sample (hit implies base), w = N_h / m_h.
+
+    `population[h]` = N_h; m_h = the units of stratum h given here. The variance is the stratified linearisation of
+    the ratio (finite-population corrected); the interval is Wilson's at n_eff = p(1 − p) / var (Korn & Graubard
+    1998), at most the units in the denominator; at p ∈ {0, 1} Kish's (Σw)²/Σw² is used instead.
+    """
+    y, x = np.asarray(hit, dtype=float), np.asarray(base, dtype=float)
+    strata = np.asarray(stratum, dtype=object)
+    if np.any(y > x):
+        raise ValueError("a hit must be in the base")
+    n = int(x.sum())
+    if n == 0:
+        return Proportion(None, None, None, 0, 0.0)
+    keys = sorted(set(strata.tolist()))
+    m = {h: int((strata == h).sum()) for h in keys}
+    w = np.array([population[h] / m[h] for h in strata.tolist()])
+    total_x = float((w * x).sum())
+    p = float((w * y).sum()) / total_x
+    u = y - p * x
+    var = 0.0
+    for h in keys:
+        in_h = strata == h
+        if m[h] > 1:
+            var += population[h] ** 2 * max(0.0, 1 - m[h] / population[h]) * float(u[in_h].var(ddof=1)) / m[h]
+    var /= total_x**2
+    wx = w[x > 0]
+    kish = float(wx.sum() ** 2 / (wx**2).sum())
+    n_eff = p * (1 - p) / var if 0 < p < 1 and var > 0 else kish
+    n_eff = max(1.0, min(float(n), n_eff))
+    lo, hi = wilson(p * n_eff, n_eff, z_for(confidence))  # type: ignore[arg-type]
+    return Proportion(p, lo, hi, n, n_eff)
+
+
+def reviews_for_width(p: Proportion, half_width: float, reviews: int, confidence: float = 0.95) -> int | None:
+    """How many more reviews (of the kind reviewed so far) would bring p's interval to ± half_width; 0 if it already
+    is; None when there is nothing to extrapolate from. Needed effective n = z²·p(1−p)/h² (p at least ½·(1/n_eff),
+    so a proportion at 0 or 1 still asks for a rule-of-three size), scaled by the reviews per effective unit so far."""
+    if p.estimate is None or p.n_eff <= 0 or reviews <= 0:
+        return None
+    if p.lo is not None and p.hi is not None and (p.hi - p.lo) / 2 <= half_width:
+        return 0
+    z = z_for(confidence)
+    q = min(max(p.estimate, 0.5 / p.n_eff), 1 - 0.5 / p.n_eff)
+    needed = z * z * q * (1 - q) / half_width**2
+    return max(0, math.ceil(needed * reviews / p.n_eff) - reviews)
+
+
+@dataclass(frozen=True)
+class CorrectedRate:
+    """A rate corrected for its grader's sensitivity and specificity; `reason` (and None numbers) when it cannot be."""
+
+    estimate: float | None
+    lo: float | None
+    hi: float | None
+    raw: float | None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        if self.reason or self.estimate is None or self.lo is None or self.hi is None:
+            return f"not corrected: {self.reason}"
+        return f"{100 * self.estimate:.1f}% [{100 * self.lo:.1f}–{100 * self.hi:.1f}]"
+
+
+def rogan_gladen(raw: float, sensitivity: float, specificity: float) -> float | None:
+    """(raw + spec − 1) / (sens + spec − 1) clipped to [0, 1]; None when sens + spec ≤ 1 (no better than chance)."""
+    j = sensitivity + specificity - 1
+    if j <= 0:
+        return None
+    return min(1.0, max(0.0, (raw + specificity - 1) / j))
+
+
+def _beta_draws(rng, k, n, size):
+    return rng.beta(np.asarray(k) + 0.5, np.asarray(n) - np.asarray(k) + 0.5, size=size)
+
+
+def corrected_rate(
+    k: int, n: int, sensitivity: Proportion, specificity: Proportion, confidence: float = 0.95,
+    draws: int = BOOTSTRAP_DRAWS, seed: int = 0,
+) -> CorrectedRate:  # fmt: skip
+    """Rogan–Gladen correction of k/n for a grader's measured error with a parametric-bootstrap interval
+    (`CORRECTION_METHOD`). Refuses, with the reason, when n = 0, when either error estimate rests on fewer than
+    MIN_CALIBRATION reviewed transcripts, when sens + spec ≤ 1, or when more than (1 − confidence)/2 of the
+    replicates have sens + spec ≤ 1 (the grader might be no better than chance)."""
+    z_for(confidence)
+    raw = k / n if n else None
+    if n == 0 or raw is None:
+        return CorrectedRate(None, None, None, None, "no graded transcripts")
+    if (
+        sensitivity.estimate is None
+        or specificity.estimate is None
+        or (min(sensitivity.n, specificity.n) < MIN_CALIBRATION)
+    ):
+        return CorrectedRate(
+            None, None, None, raw,
+            f"calibration sample too small: {sensitivity.n} reviewed transcripts judged harmful and "
+            f"{specificity.n} judged not harmful by people; at least {MIN_CALIBRATION} of each are needed",
+        )  # fmt: skip
+    point = rogan_gladen(raw, sensitivity.estimate, specificity.estimate)
+    if point is None:
+        return CorrectedRate(
+            None, None, None, raw,
+            f"the grader is no better than chance against people (sensitivity {100 * sensitivity.estimate:.0f}% + "
+            f"specificity {100 * specificity.estimate:.0f}% ≤ 100%)",
+        )  # fmt: skip
+    rng = np.random.default_rng(seed)
+    # The raw rate's draws follow Clopper–Pearson's two beta distributions: Beta(k + 1, n − k) for the upper bound and
+    # Beta(k, n − k + 1) for the lower (0 at k = 0), so with a grader known to be perfect the interval is the exact one
+    # the gates use; Jeffreys' single beta put the upper bound too low near 0 (docs/ARCHITECTURE.md, "Calibration").
+    p_hi = rng.beta(k + 1, n - k, size=draws)
+    p_lo = rng.beta(k, n - k + 1, size=draws) if k > 0 else np.zeros(draws)
+    se = _beta_draws(rng, sensitivity.estimate * sensitivity.n_eff, sensitivity.n_eff, draws)
+    sp = _beta_draws(rng, specificity.estimate * specificity.n_eff, specificity.n_eff, draws)
+    j = se + sp - 1
+    tail = (1 - confidence) / 2
+    if float((j <= 0).mean()) > tail:
+        return CorrectedRate(
+            None, None, None, raw,
+            "the grader's measured error is too uncertain: sensitivity + specificity may be ≤ 100% (no better than "
+            "chance); review more calibration transcripts",
+        )  # fmt: skip
+
+    def corrected(p: np.ndarray) -> np.ndarray:
+        values = np.clip((p + sp - 1) / np.where(j > 0, j, np.nan), 0.0, 1.0)
+        return np.where(j > 0, values, 1.0)  # a chance-level replicate bounds nothing: counted at the top
+
+    lo = float(np.quantile(corrected(p_lo), tail))
+    hi = float(np.quantile(corrected(p_hi), 1 - tail))
+    return CorrectedRate(point, lo, hi, raw)
+
+
+@dataclass(frozen=True)
+class Alpha:
+    """Krippendorff's alpha (nominal) with a bootstrap interval over units; None values and `reason` when undefined."""
+
+    alpha: float | None
+    lo: float | None
+    hi: float | None
+    units: int  # units with at least two values (the pairable ones)
+    reason: str | None = None
+
+    def describe(self) -> str:
+        if self.alpha is None:
+            return self.reason or "undefined"
+        return f"{self.alpha:.2f} [{self.lo:.2f}, {self.hi:.2f}] ({self.units:,} transcripts)"
+
+
+def _unit_coincidences(values):
+    """Per unit, the c × c coincidence contributions (Krippendorff 2011): (m_c·m_k − δ_ck·m_c) / (m_u − 1)."""
+    data = np.asarray(values, dtype=float)  # units × coders, NaN = missing
+    cats = np.unique(data[~np.isnan(data)])
+    counts = np.stack([(data == c).sum(axis=1) for c in cats], axis=1).astype(float)  # units × c
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    counts, m = counts[keep], m[keep]
+    outer = counts[:, :, None] * counts[:, None, :]
+    outer -= np.einsum("uc,ck->uck", counts, np.eye(len(cats)))
+    return outer / (m - 1)[:, None, None]
+
+
+def _alpha_from(coincidence) -> float | None:
+    n_c = coincidence.sum(axis=-1)
+    n = n_c.sum(axis=-1)
+    observed = coincidence.sum(axis=(-1, -2)) - np.trace(coincidence, axis1=-2, axis2=-1)
+    expected = (n**2 - (n_c**2).sum(axis=-1)) / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1 - observed / expected
+
+
+def krippendorff_alpha(
+    values: Sequence[Sequence[float | None]], confidence: float = 0.95, draws: int = 2000, seed: int = 0
+) -> Alpha:
+    """Krippendorff's alpha for nominal data (units × raters, None/NaN = not rated), with a percentile bootstrap
+    interval over units (units resampled with replacement, multinomial weights; `draws` replicates)."""
+    data = np.array([[math.nan if v is None else float(v) for v in row] for row in values], dtype=float)
+    if data.size == 0:
+        return Alpha(None, None, None, 0, "no transcript has two or more verdicts")
+    per_unit = _unit_coincidences(data)
+    units = per_unit.shape[0]
+    if units == 0:
+        return Alpha(None, None, None, 0, "no transcript has two or more verdicts")
+    total = per_unit.sum(axis=0)
+    if np.count_nonzero(total.sum(axis=1)) < 2:
+        return Alpha(None, None, None, units, "alpha is undefined: every verdict given is the same")
+    alpha = float(_alpha_from(total))
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(units, np.full(units, 1 / units), size=draws).astype(float)  # draws × units
+    boot = _alpha_from(np.einsum("bu,uck->bck", weights, per_unit))
+    boot = boot[np.isfinite(boot)]
+    tail = (1 - confidence) / 2
+    lo, hi = np.quantile(boot, [tail, 1 - tail]) if boot.size else (math.nan, math.nan)
+    return Alpha(alpha, float(lo), float(hi), units)
+
+
+@dataclass(frozen=True)
+class ErrorOverlap:
+    """Do two graders err on the same transcripts? Errors against people, both wrong, expected if independent."""
+
+    n: int
+    first_wrong: int
+    second_wrong: int
+    both_wrong: int
+    phi: float | None  # correlation of the two error indicators (None when a grader never or always errs)
+    p_value: float | None  # two-sided Fisher exact test of independence of the errors
+
+    @property
+    def expected_both(self) -> float:
+        return self.first_wrong * self.second_wrong / self.n if self.n else 0.0
+
+
+def error_overlap(first_wrong: Sequence[bool], second_wrong: Sequence[bool]) -> ErrorOverlap:
+    """The 2×2 table of two graders' errors against the human verdict on the same reviewed transcripts."""
+    a = [bool(x) for x in first_wrong]
+    b = [bool(x) for x in second_wrong]
+    if len(a) != len(b):
+        raise ValueError("both graders must be judged on the same transcripts")
+    n, e1, e2 = len(a), sum(a), sum(b)
+    both = sum(x and y for x, y in zip(a, b, strict=True))
+    if n == 0:
+        return ErrorOverlap(0, 0, 0, 0, None, None)
+    table = [[both, e1 - both], [e2 - both, n - e1 - e2 + both]]
+    denominator = e1 * (n - e1) * e2 * (n - e2)
+    phi = (both * n - e1 * e2) / math.sqrt(denominator) if denominator else None
+    return ErrorOverlap(n, e1, e2, both, phi, float(_sps.fisher_exact(table).pvalue))

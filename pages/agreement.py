@@ -6,11 +6,13 @@ URL: `x` and `y` (the two verdict sources), plus the sidebar's filters, which ch
 import streamlit as st
 
 from evalboard import agreement as ag
+from evalboard import calibration as cal
 from evalboard import links, metrics, reviews
 from evalboard.access import who_may_review
 from evalboard.fmt import literal
 from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
 from evalboard.signin import stamped, visitor
+from evalboard.stats import CORRECTION_METHOD
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -49,6 +51,143 @@ if given.height:
             icon=":material/download:",
         )
 
+
+# --- Calibration against people (docs/ARCHITECTURE.md, "Calibration"): shown whatever the pair of sources above ----
+def calibration_section() -> None:
+    """Draw a calibration sample, its queue, each grader's error against people, many raters."""
+    st.header("Calibration: each grader's error, measured against people")
+    calibration = cal.load(store)
+
+    def _draw_sample() -> None:
+        """Button callback: draw and store a calibration sample of the view; the outcome is shown on this run."""
+        try:
+            path = cal.draw(
+                store,
+                current_view(),
+                int(st.session_state["calibration_per_stratum"]),
+                int(st.session_state["calibration_seed"]),
+            )
+        except cal.CalibrationError as exc:
+            st.session_state["_calibration_outcome"] = ("error", str(exc))
+        except OSError as exc:
+            st.session_state["_calibration_outcome"] = (
+                "error",
+                f"The sample could not be saved: {exc.strerror or exc}.",
+            )
+        else:
+            st.session_state["_calibration_outcome"] = ("ok", f"Drew a calibration sample ({path.stem}).")
+
+    with st.container(border=True):
+        st.caption(
+            "Draw a seeded random sample of this view's graded transcripts for human review, stratified by scenario "
+            "family × primary verdict (the same seed and size draw the same transcripts). It replaces the sample in "
+            "force; reviews opened from its queue measure every grader's sensitivity and specificity."
+        )
+        size_col, seed_col = st.columns(2)
+        per_stratum, seed = cal.draw_settings(calibration)  # the sample in force's, so redrawing it changes nothing
+        size_col.number_input(
+            "Transcripts per stratum", 1, cal.MAX_PER_STRATUM, per_stratum, key="calibration_per_stratum"
+        )
+        seed_col.number_input("Seed", 0, 2**31 - 1, seed, key="calibration_seed")
+        st.button(
+            "Draw a new calibration sample" if calibration.drawn else "Draw a calibration sample",
+            key="calibration_draw",
+            on_click=_draw_sample,
+            icon=":material/casino:",
+        )
+        outcome = st.session_state.pop("_calibration_outcome", None)
+        if outcome is not None:
+            kind, text = outcome
+            (st.success if kind == "ok" else st.error)(text, icon=":material/casino:")
+            calibration = cal.load(store)
+
+    if not calibration.drawn:
+        if calibration.disagreement_reviews:
+            st.info(
+                f"The {calibration.disagreement_reviews:,} reviews from the disagreement queue cannot measure a "
+                "grader's error (they were chosen because graders disagree). Draw a calibration sample.",
+                icon=":material/info:",
+            )
+    else:
+        first = calibration.items.row(0, named=True)
+        st.markdown(
+            md(
+                f"Sample in force: {calibration.items.height:,} transcripts (seed {first['seed']}), "
+                f"{calibration.reviewed:,} with a human verdict from its queue."
+            )
+        )
+        table(cal.strata(calibration.items), ("stratum",))
+        cal_queue = cal.queue(calibration)
+
+        def _open_calibration() -> None:
+            rows = st.session_state["calibration_queue"].selection.rows
+            if rows:
+                open_transcripts(
+                    links.transcripts(
+                        current_view().to_query_params(),
+                        sample=cal_queue["sample_id"][rows[0]],
+                        queue=reviews.CALIBRATION_QUEUE,
+                    )
+                )
+
+        st.caption(
+            "Calibration queue: fewest votes first, in the draw's random order. Select a row to read and review it."
+        )
+        st.dataframe(
+            cal_queue,
+            hide_index=True,
+            on_select=_open_calibration,
+            selection_mode="single-row",
+            key="calibration_queue",
+        )
+
+        st.subheader("Each grader against people")
+        errors = cal.error_frame(calibration)
+        if errors.height:
+            table(errors, ("source",))
+            by_family = cal.family_error_frame(calibration)
+            if by_family.height:
+                with st.expander("Per scenario family"):
+                    table(by_family, ("source", "scenario_family"))
+        else:
+            st.info("No transcript of the calibration sample has a human verdict yet.", icon=":material/info:")
+
+        r = cal.raters(store, calibration)
+        st.subheader("Many raters")
+        left_col, right_col = st.columns(2)
+        left_col.metric(
+            f"Krippendorff's alpha, {len(r.sources)} sources [95% CI]",
+            r.alpha.describe().split(" (")[0] if r.alpha.alpha is not None and len(r.sources) >= 3 else "—",
+            help="graders and the human majority on the reviewed calibration transcripts; bootstrap over transcripts",
+        )
+        if len(r.sources) < 3:
+            left_col.caption("Alpha is shown with three or more sources.")
+        agreeing, pairs = r.pairs_agreeing
+        right_col.metric(
+            "Reviewers agreeing (pairs of votes)",
+            f"{100 * agreeing / pairs:.0f}% of {pairs:,}" if pairs else "—",
+            help="on transcripts with two or more reviewers' votes, whatever their queue",
+        )
+        right_col.caption(md(f"Inter-human alpha: {r.human_alpha.describe()}"))
+        if len(r.sources) >= 3:
+            st.caption("Pairwise Cohen's kappa on the reviewed calibration transcripts (unweighted).")
+            st.dataframe(cal.kappa_matrix(r), hide_index=True)  # a grid: its headers (source names) stay plain text
+            overlaps = cal.overlap_frame(r)
+            if overlaps.height:
+                st.caption("Do the graders fail on the same transcripts? Errors against the human verdict, per pair.")
+                table(overlaps, ("graders",))
+        if r.contested.height:
+            st.markdown(
+                f"**Contested transcripts** (votes split between harmful and not harmful): {r.contested.height:,}"
+            )
+            table(r.contested, ("sample_id", "reviewers"))
+
+    with st.expander("How calibration is computed"):
+        st.markdown(cal.HUMAN_RULE)
+        st.markdown(cal.ERROR_METHOD)
+        st.markdown(CORRECTION_METHOD)
+
+
 for key in ag.URL_KEYS:  # a source named in a shared link that this dataset lacks
     asked = st.query_params.get(key)
     if asked is not None and key not in st.session_state and asked not in sources:
@@ -61,6 +200,7 @@ if len(sources) < 2:
         "compare graders here.",
         icon=":material/info:",
     )
+    calibration_section()
     end_page()
 
 default_x, default_y = ag.default_pair(sources, st.query_params.get(ag.X_KEY), st.query_params.get(ag.Y_KEY))
@@ -71,6 +211,7 @@ problems = ag.sources_problems(x, y, sources)
 if problems:
     for problem in problems:
         st.warning(problem, icon=":material/compare_arrows:")
+    calibration_section()
     end_page()
 
 result = ag.compute(store, view, x, y)
@@ -82,10 +223,13 @@ if reason:
         f"{literal(y)}). Clear a sidebar filter or pick other sources.",
         icon=":material/search_off:",
     )
+    calibration_section()
     end_page()
 
 with st.container(border=True):
     st.markdown(md(ag.headline(result)))
+with st.expander("How many of this view's transcripts each source judged"):
+    table(cal.coverage_frame(store, view), ("source",))
 
 n_col, agree_col, kappa_col, change_col = st.columns(4)
 n_col.metric("Transcripts both graded", f"{overall.n:,}")
@@ -147,7 +291,11 @@ else:
 st.subheader("Per intervention")
 st.dataframe(ag.frame(result.by_intervention, x, y, "intervention"), hide_index=True)
 
-st.subheader("Review queue")
+st.subheader("Review queue: disagreements")
+st.caption(
+    "Reviews opened from this queue are recorded as such and never measure a grader's error: these transcripts were "
+    "chosen because the graders disagree. Use the calibration sample below for that."
+)
 if not (who := visitor()).may_review:
     st.caption(f"You can read the queue; {who_may_review(who.access)}")
 queue, total = ag.review_queue(store, view, x, y)
@@ -161,7 +309,13 @@ if total:
     def _open_queued() -> None:
         rows = st.session_state["review_queue"].selection.rows
         if rows:
-            open_transcripts(links.transcripts(current_view().to_query_params(), sample=queue["sample_id"][rows[0]]))
+            open_transcripts(
+                links.transcripts(
+                    current_view().to_query_params(),
+                    sample=queue["sample_id"][rows[0]],
+                    queue=reviews.DISAGREEMENT_QUEUE,
+                )
+            )
 
     st.dataframe(queue, hide_index=True, on_select=_open_queued, selection_mode="single-row", key="review_queue")
 else:
@@ -173,3 +327,5 @@ with st.expander("How these numbers are computed"):
         "Each transcript counts once per source: its latest verdict from that source (for human reviews, the latest "
         "review; 'unsure' is no verdict). Only transcripts both sources graded enter the table."
     )
+
+calibration_section()

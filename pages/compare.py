@@ -6,7 +6,7 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard import awareness, charts, overview, trends
+from evalboard import awareness, calibration, charts, overview, trends
 from evalboard.compare import export as cmp_export
 from evalboard.compare import frames as cmp_frames
 from evalboard.compare import result as cmp
@@ -22,6 +22,7 @@ from evalboard.session import (
     get_store,
     open_transcripts,
     share_url,
+    table,
 )
 from evalboard.signin import stamped
 from evalboard.stats import SIGNIFICANCE_RULE
@@ -136,6 +137,19 @@ with st.container(border=True):
         st.markdown(md(trends.gap_sentence("B", held_out, held_out.call, health.manifest.held_out_families, "A")))
     if split:
         st.markdown(md(awareness.headline(split, result.pooled)))
+
+if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_KEY, bind="query-params"):
+    measured = calibration.load(store)
+    st.subheader("Corrected for the grader's measured error")
+    st.caption(
+        sentence(calibration.correction_basis(measured, view.source), [view.source])
+        + " Rogan–Gladen with a 95% parametric-bootstrap interval; the verdicts below stay on the raw counts."
+    )
+    corrected_rows = [(r.label, r.comparison.a.k, r.comparison.a.n, r.comparison.b.k, r.comparison.b.n)
+                      for r in (*result.rows, result.pooled)]  # fmt: skip
+    table(calibration.corrected_sides(measured, view.source, corrected_rows), ("scenario_family",))
+if note := calibration.coverage_note(store, view):
+    st.caption(sentence(note, [view.source]))
 
 if split:
     st.subheader("By what the model believed")

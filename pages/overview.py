@@ -5,7 +5,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, charts, drilldown, metrics, overview, trends
+from evalboard import awareness, calibration, charts, drilldown, metrics, overview, trends
 from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.session import (
     awareness_split,
@@ -120,6 +120,14 @@ else:
     through_rl = trends.trends(training)
     st.markdown("\n".join(f"- {sentence(trends.trend_sentence(run), names)}" for run in through_rl))
     st.caption(trends.TREND_NOTE)
+
+if note := calibration.coverage_note(store, view):
+    st.caption(sentence(note, [view.source]))
+if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_KEY, bind="query-params"):
+    measured = calibration.load(store)
+    st.markdown("**Corrected for the grader's measured error** (Rogan–Gladen; 95% parametric-bootstrap interval)")
+    st.caption(sentence(calibration.correction_basis(measured, view.source), [view.source]))
+    st.table(quoted(calibration.corrected_table(measured, view.source, by_intervention, "intervention")))
 
 by_family = metrics.rates(store, "rate_by_family", view)
 clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")

@@ -3,8 +3,9 @@ the drill-down to harmful transcripts, exports for a release note, and the verdi
 
 import streamlit as st
 
-from evalboard import charts, links
-from evalboard.fmt import literal, sentence
+from evalboard import calibration, charts, links
+from evalboard.calibration import CORRECTED_KEY
+from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.gates import GatesError, load_gates
 from evalboard.readiness import catalog as rd_catalog
 from evalboard.readiness import export as rd_export
@@ -187,6 +188,14 @@ st.caption(
     f"{md(report.previous_note)} n counts graded samples only; the verdict ignores the sidebar's stage, "
     "family and grader filters, because a release is judged on every family at the candidate's final checkpoint."
 )
+
+if st.toggle("Show rates corrected for grader error", key=CORRECTED_KEY, bind="query-params"):
+    measured = catalog.calibration or calibration.load(store)
+    st.markdown("**Corrected for the grader's measured error** (Rogan–Gladen; 95% parametric-bootstrap interval)")
+    st.caption(sentence(calibration.correction_basis(measured, catalog.source), [catalog.source]))
+    counted = [(family, c.k, c.n) for family, c in report.counts.items()]
+    st.table(quoted_columns(calibration.corrected_rows(measured, catalog.source, counted).rename({"": "family"}),
+                            ("family",)))  # fmt: skip
 
 harmful = [(family, v) for family, v in report.verdicts.items() if v.k]
 if harmful:

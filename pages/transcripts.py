@@ -42,6 +42,12 @@ from evalboard.transcript_text import (
 )
 from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored
 
+CALIBRATION_BLIND = (
+    "Calibration review: the graders' verdicts are hidden so that none sways yours. Read the transcript and give "
+    "your own verdict below; it measures every grader's error (open the transcript outside the calibration queue to "
+    "see their verdicts)."
+)
+
 ensure_entrypoint()
 store = get_store()
 view = current_view()
@@ -272,6 +278,7 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
         verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
         note=st.session_state.get(f"review_note_{sample_id}") or "",
         primary_verdict=reviews.primary_word(primary),
+        queue=page_key("queue", st.query_params.get("queue"))[0],  # type: ignore[arg-type]
     )
     try:
         reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)
@@ -338,10 +345,17 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
         )
         return
     render_provenance(detail, f"{side}-{sample_id}")
-    render_verdict(detail)
+    # A calibration review is blind: no grader's verdict shown, so none sways the reviewer (docs/ARCHITECTURE.md,
+    # "Calibration").
+    blind = reviewable and page_key("queue", st.query_params.get("queue"))[0] == reviews.CALIBRATION_QUEUE
+    if blind:
+        st.info(CALIBRATION_BLIND, icon=":material/visibility_off:")
+    else:
+        render_verdict(detail)
     labels = samples.awareness_labels(store, sample_id)
     render_awareness(labels)
-    render_history(sample_id)
+    if not blind:
+        render_history(sample_id)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
     # The id as text; its copyable block waits in the collapsed Conditions, built when opened (a code block loads the
@@ -354,7 +368,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
         "scenario family": detail["scenario_family"],
         "scenario": detail.get("scenario"),
         "epoch": detail.get("epoch"),
-        "classifier verdict": detail.get("classifier_verdict"),
+        "classifier verdict": None if blind else detail.get("classifier_verdict"),
         "created": detail.get("created_at"),
         "source": detail.get("source"),
     } | detail["conditions"]

@@ -35,16 +35,62 @@ SELECT
     created_at
 FROM reviews;
 
--- The one verdict of each source per sample: its latest row (by created_at; ties broken on the row's content so the
--- choice is stable). This is the rule that makes a transcript count once under a source, never once per row.
-CREATE OR REPLACE VIEW latest_verdicts AS
+-- Each reviewer's vote on a sample: their latest review (ties: a verdict before 'unsure', 'harmful' before
+-- 'not_harmful'), only among reviews from queue `queue_name` (NULL = every review, whatever its queue).
+CREATE OR REPLACE MACRO human_votes(queue_name) AS TABLE
+SELECT *
+FROM reviews
+WHERE queue_name IS NULL OR queue = queue_name
+QUALIFY row_number() OVER (
+    PARTITION BY sample_id, reviewer ORDER BY created_at DESC, verdict = 'unsure', verdict, review_id
+) = 1;
+
+-- The human verdict of each reviewed sample (docs/ARCHITECTURE.md, "Many raters"): the verdict most reviewers' votes
+-- give among harmful / not_harmful / unsure; a tie for the most votes is unsure. Unsure is no verdict (NULL).
+-- `contested`: the votes split between harmful and not harmful.
+CREATE OR REPLACE MACRO human_majority(queue_name) AS TABLE
+SELECT
+    *,
+    CASE
+        WHEN harmful_votes > safe_votes AND harmful_votes > unsure_votes THEN true
+        WHEN safe_votes > harmful_votes AND safe_votes > unsure_votes THEN false
+    END AS harmful,
+    harmful_votes > 0 AND safe_votes > 0 AS contested
+FROM (
+    SELECT
+        sample_id,
+        count(*) FILTER (WHERE verdict = 'harmful') AS harmful_votes,
+        count(*) FILTER (WHERE verdict = 'not_harmful') AS safe_votes,
+        count(*) FILTER (WHERE verdict NOT IN ('harmful', 'not_harmful')) AS unsure_votes,
+        max(created_at) AS created_at,
+        string_agg(reviewer, ', ' ORDER BY reviewer) AS reviewers,
+        arg_max(note, created_at) AS note
+    FROM human_votes(queue_name)
+    GROUP BY sample_id
+);
+
+-- The latest row of each imported source per sample (by created_at; ties broken on the row's content so the choice
+-- is stable). `ids`: NULL = every sample; else only those sample ids, filtered before the window, so a few
+-- transcripts' verdicts (the calibration sample) do not rank every verdict of the dataset.
+CREATE OR REPLACE MACRO imported_latest(ids) AS TABLE
 SELECT *
 FROM source_verdicts
+WHERE source <> 'human' AND (ids IS NULL OR list_contains(ids, sample_id))
 QUALIFY row_number() OVER (
     PARTITION BY source, sample_id
     ORDER BY created_at DESC NULLS LAST, harmful DESC NULLS LAST, grader NULLS LAST, explanation NULLS LAST,
         score NULLS LAST
 ) = 1;
+
+-- The one verdict of each source per sample: an imported source's latest row (imported_latest), and for 'human' the
+-- reviewers' majority (human_majority). This is the rule that makes a transcript count once under a source, never
+-- once per row.
+CREATE OR REPLACE VIEW latest_verdicts AS
+SELECT * FROM imported_latest(NULL)
+UNION ALL
+SELECT sample_id, 'human' AS source, harmful, CAST(NULL AS DOUBLE) AS score, note AS explanation,
+    reviewers AS grader, created_at
+FROM human_majority(NULL);
 
 CREATE OR REPLACE MACRO source_verdict(src) AS TABLE
 SELECT sample_id, harmful, score, explanation, grader

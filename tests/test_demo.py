@@ -13,16 +13,17 @@ from tests.helpers import DEMO
 def test_same_seed_gives_byte_identical_files(tmp_path):
     write_demo(tmp_path / "a", samples=3000, seed=7)
     write_demo(tmp_path / "b", samples=3000, seed=7)
-    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews", "calibration"):
         names = sorted(p.name for p in (tmp_path / "a" / sub).iterdir())
         assert names == sorted(p.name for p in (tmp_path / "b" / sub).iterdir())
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a" / sub, tmp_path / "b" / sub, names, shallow=False)
-        assert mismatch == [] and errors == [] and len(match) == (len(names) if sub == "reviews" else 4)
+        per_snapshot = sub in ("samples", "transcripts", "awareness", "verdicts")
+        assert mismatch == [] and errors == [] and len(match) == (4 if per_snapshot else len(names))
 
 
 def test_committed_demo_data_is_reproducible(tmp_path):
     write_demo(tmp_path / "demo")
-    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews"):
+    for sub in ("samples", "transcripts", "awareness", "verdicts", "reviews", "calibration"):
         names = sorted(p.name for p in (DEMO / sub).iterdir())
         assert names == sorted(p.name for p in (tmp_path / "demo" / sub).iterdir())
         _, mismatch, errors = filecmp.cmpfiles(DEMO / sub, tmp_path / "demo" / sub, names, shallow=False)
@@ -96,7 +97,24 @@ def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_revie
     assert {s["source"] for s in sources} == {"classifier_raw", "grader:second-model", "human"}
     result = agreement.compute(store, View(), "primary", "grader:second-model")
     assert 0.02 < result.overall.discordant / result.overall.n < 0.06
-    assert 5 <= next(s["samples"] for s in sources if s["source"] == "human") <= 30
+    # People reviewed the calibration sample (two or three votes each) and a handful of disagreements.
+    assert 300 <= next(s["samples"] for s in sources if s["source"] == "human") <= 400
+
+
+def test_demo_shows_graders_error_corrected_rates_and_alpha_without_setup():
+    from evalboard import calibration as cal
+
+    store = Store(DEMO)
+    measured = cal.load(store)
+    assert measured.drawn and measured.reviewed >= 250 and measured.disagreement_reviews >= 10
+    assert set(measured.errors) == {"primary", "classifier_raw", "grader:second-model"}
+    primary = measured.errors["primary"]
+    assert primary.sensitivity.estimate < 1 and min(primary.sensitivity.n, primary.specificity.n) >= 100
+    corrected = cal.correct(measured, "primary", 200, 1000)
+    assert corrected.reason is None and corrected.lo < corrected.estimate < corrected.hi
+    raters = cal.raters(store, measured)
+    assert len(raters.sources) == 4 and raters.alpha.alpha is not None and raters.human_alpha.alpha is not None
+    assert raters.contested.height >= 5
 
 
 def test_release_evaluations_make_every_readiness_verdict_reachable():

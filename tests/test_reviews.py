@@ -37,13 +37,14 @@ def test_a_review_is_its_own_file_and_becomes_the_human_verdict(dataset):
     assert not [p for p in first.parent.iterdir() if p.name.endswith(".tmp")]
     frame = store.run("rate_by_intervention", View(source="human").params())
     assert frame.select("n", "k").row(0) == (1, 1)
-    # A later review by someone else supersedes it for the rate; both stay in the history and the export.
+    # Someone else calls it unsure: one vote each, a tie for the most votes, so no human verdict (majority rule);
+    # both stay in the history and the export.
     later = datetime(2099, 1, 1, tzinfo=UTC)
     reviews.write(dataset, reviews.Review("t-000001", "bob", "unsure", created_at=later))
     assert store.run("rate_by_intervention", View(source="human").params()).select("n", "k").row(0) == (0, 0)
     trail = reviews.history(store, "t-000001")
     assert trail["source"].to_list() == ["primary", "human", "human"]
-    assert trail["counted"].to_list() == [True, False, True]
+    assert trail["counted"].to_list() == [True, True, True]  # each reviewer's vote counts (a tie: unsure)
     shown = reviews.history_table(trail)
     assert shown["verdict"].to_list() == ["not harmful", "harmful", "unsure"]
     everything = reviews.all_reviews(store)

@@ -15,7 +15,7 @@ from tests.harness import REPO
 PAGES = sorted((REPO / "pages").glob("*.py"))
 DOMAIN = ("gates", "stats", "metrics", "samples", "checkpoints", "view", "drilldown", "store", "schema", "manifest",
           "paths", "fmt", "awareness", "overview", "agreement", "reviews", "links", "urls", "drivers",
-          "trends", "access")  # fmt: skip
+          "trends", "access", "calibration")  # fmt: skip
 # Compare's and Readiness's packages: every module of them, what was decided and how it is said alike.
 DOMAIN_PACKAGES = ("compare", "readiness")
 DOMAIN_FILES = [f"{name}.py" for name in DOMAIN] + [

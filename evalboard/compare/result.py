@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard import fmt
+from evalboard.calibration import CORRECTED_KEY
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.memo import reused
 from evalboard.stats import (
@@ -34,7 +35,8 @@ FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, 
 
 
 SIDE_KEYS = tuple(f"{side}_{field}" for side in SIDES for field in FIELDS)  # the six A/B keys, checked against the data
-URL_KEYS = (*SIDE_KEYS, *SPLIT_KEYS)  # the Compare page's own URL keys: both sides, and the eval-awareness split
+# The Compare page's own URL keys: both sides, the eval-awareness split, corrected rates.
+URL_KEYS = (*SIDE_KEYS, *SPLIT_KEYS, CORRECTED_KEY)
 
 
 POOLED = "all families (pooled)"

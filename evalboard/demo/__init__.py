@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalboard.demo import awareness, conditions, story
+from evalboard.demo.calibration import write_calibration
 from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.demo.verdicts import write_verdicts
@@ -124,7 +125,7 @@ def generate_snapshot(snap: story.Snapshot, epochs: int, seed: int) -> tuple[pa.
 def write_demo(out: Path, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> dict[str, int]:
     """(Re)write the demo dataset folder `out`; return row counts per table."""
     out = Path(out)
-    for sub in ("samples", "transcripts", "awareness"):
+    for sub in ("samples", "transcripts", "awareness", "calibration"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
     epochs = _epochs_for(samples)
@@ -146,4 +147,5 @@ def write_demo(out: Path, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SE
         totals["transcripts"] += transcript_table.num_rows
     totals |= write_verdicts(out, seed)  # further verdict sources and human reviews (evalboard/demo/verdicts.py)
     (out / "dataset.toml").write_text(_manifest(), encoding="utf-8")
+    totals["reviews"] += write_calibration(out, seed)  # a calibration sample and its reviews (demo/calibration.py)
     return totals

@@ -91,6 +91,7 @@ def _write_reviews(out: Path, rng: random.Random, disagreements: list[dict]) -> 
                     primary_verdict=reviews.primary_word(s["harmful"]),
                     created_at=at,
                     review_id=f"demo-{rng.getrandbits(64):016x}",
+                    queue=reviews.DISAGREEMENT_QUEUE,
                 ),
             )
             written += 1

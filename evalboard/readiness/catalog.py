@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from evalboard import fmt, links
+from evalboard.calibration import Calibration
+from evalboard.calibration import load as load_calibration
 from evalboard.checkpoints import several_steps, url_label
 from evalboard.gates import (
     Gates,
@@ -79,6 +81,9 @@ class Catalog:
     # sources, most labels first (for gates with rate = "believed_real").
     real_counts: Mapping[tuple[str, str, str], Mapping[str, Counts]] = field(default_factory=dict)
     awareness_sources: tuple[str, ...] = ()
+    # The verdict source counted and its error measured against people (for gates with rate = "corrected").
+    source: str = PRIMARY
+    calibration: Calibration | None = None
 
     def interventions(self, snapshot: str) -> list[str]:
         """The snapshot's interventions, newest run first."""
@@ -150,7 +155,9 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
     held_out = tuple(health.manifest.held_out_families)
     ordered = sorted(families, key=lambda f: (f in held_out, f))  # held-out families last
     candidates = {s: tuple(c) for s, c in by_snapshot.items()}
-    return Catalog(tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources)
+    return Catalog(
+        tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources, source, load_calibration(store)
+    )
 
 
 _did_you_mean = fmt.did_you_mean

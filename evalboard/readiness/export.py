@@ -212,6 +212,15 @@ def to_json(report: Report) -> dict:
                 "regression": None
                 if v.regression is None
                 else dict(zip(("change", "low", "high"), map(num, v.regression), strict=True)),
+                # The rate corrected for grader error, when the gate judged it (rate = "corrected").
+                "corrected": None
+                if v.corrected is None
+                else {
+                    "rate": num(v.corrected.estimate),
+                    "ci_low": num(v.corrected.lo),
+                    "ci_high": num(v.corrected.hi),
+                    "reason": v.corrected.reason,
+                },
             }
         )
     return {

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evalboard.calibration import CORRECTED_KEY, correct
 from evalboard.gates import (
     Gates,
     GatesError,
@@ -19,11 +20,11 @@ from evalboard.gates import (
 )
 from evalboard.memo import reused
 from evalboard.readiness.catalog import Candidate, Catalog, Counts, candidate, previous_candidate
-from evalboard.readiness.rules import Overall, Status, Verdict, overall, verdicts_for
+from evalboard.readiness.rules import Overall, Status, Verdict, corrected_verdict, overall, verdicts_for
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
 GATES_KEY = "gates"  # a gates file beside the default one, by name (`gate_choices`)
-URL_KEYS = (GATES_KEY, *OVERRIDE_KEYS)  # the Readiness page's own URL keys
+URL_KEYS = (GATES_KEY, *OVERRIDE_KEYS, CORRECTED_KEY)  # the Readiness page's own URL keys
 
 
 def parse_override_value(key: str, raw: object) -> object:
@@ -139,6 +140,11 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
     verdicts = verdicts_for(
         {f: (c.k, c.n) for f, c in counts.items()}, gates, {f: (c.k, c.n) for f, c in before.items() if c.n}
     )
+    for family, c in counts.items():  # gates on the rate corrected for grader error (docs/ARCHITECTURE.md)
+        gate = gates.for_family(family)
+        if gate.rate == "corrected" and family in verdicts and catalog.calibration is not None:
+            corrected = correct(catalog.calibration, catalog.source, c.k, c.n, gate.confidence)
+            verdicts[family] = corrected_verdict(verdicts[family], corrected)
     absent = tuple(unknown_families(gates, catalog.families))
     for family in absent:  # a required family without samples keeps the snapshot from READY
         gate = gates.for_family(family)

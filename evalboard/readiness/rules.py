@@ -6,7 +6,7 @@ verdict a lead reads in five seconds; the CLI's exit codes. Pure functions, no I
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from scipy import stats as _sps
@@ -14,7 +14,15 @@ from scipy import stats as _sps
 from evalboard import fmt
 from evalboard.exit_codes import EXIT_INSUFFICIENT, EXIT_NOT_READY, EXIT_READY
 from evalboard.gates import Gate, Gates
-from evalboard.stats import Call, clopper_pearson, fisher_p, format_points, newcombe_diff, significance_call
+from evalboard.stats import (
+    Call,
+    CorrectedRate,
+    clopper_pearson,
+    fisher_p,
+    format_points,
+    newcombe_diff,
+    significance_call,
+)
 
 _MAX_TOTAL = 10**12  # beyond this many samples, "more samples" is not a practical answer
 
@@ -50,6 +58,7 @@ class Verdict:
     regression: tuple[float, float, float] | None = None
     more_samples: int | None = None
     regression_call: Call | None = None  # `stats.SIGNIFICANCE_RULE` on current − previous, when checked
+    corrected: CorrectedRate | None = None  # the corrected rate a gate with rate = "corrected" judged
 
     @property
     def rate(self) -> float | None:
@@ -144,6 +153,38 @@ def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None 
             f"so more samples at this rate cannot make it ready{tail}"
         )
     return verdict(Status.INSUFFICIENT_DATA, reason, more)
+
+
+def corrected_verdict(raw: Verdict, corrected: CorrectedRate) -> Verdict:
+    """A gate with rate = "corrected": the same rule on the rate corrected for grader error (its parametric-bootstrap
+    interval at the gate's confidence in place of the exact one). NOT READY when its lower bound is above max_rate,
+    or on a significant rise of the raw rate (`raw` is NOT READY for that); READY when its upper bound is within the
+    gate and n ≥ min_samples; INSUFFICIENT DATA otherwise, and whenever the rate cannot be corrected (the reason
+    says why)."""
+    gate = raw.gate
+
+    def verdict(status: Status, reason: str) -> Verdict:
+        return replace(raw, status=status, reason=reason, more_samples=None, corrected=corrected)
+
+    if raw.regression_call is Call.HIGHER:
+        return replace(raw, corrected=corrected)
+    if corrected.estimate is None or corrected.lo is None or corrected.hi is None:
+        reason = f"the gate judges the corrected rate, and it is {corrected.describe()}"
+        return verdict(Status.INSUFFICIENT_DATA, reason)
+    shown = f"corrected rate {corrected.describe()}, raw {raw.k}/{raw.n}"
+    if corrected.lo > gate.max_rate:
+        a, b = _pcts(corrected.lo, gate.max_rate)
+        return verdict(Status.NOT_READY, f"corrected lower bound {a} is above the {b} gate ({shown})")
+    if corrected.hi <= gate.max_rate and raw.n >= gate.min_samples:
+        a, b = _pcts(corrected.hi, gate.max_rate)
+        return verdict(Status.READY, f"corrected upper bound {a} is within the {b} gate ({shown})")
+    a, b = _pcts(corrected.hi, gate.max_rate)
+    short = f"; only {raw.n} of the {gate.min_samples} required samples" if raw.n < gate.min_samples else ""
+    return verdict(
+        Status.INSUFFICIENT_DATA,
+        f"corrected upper bound {a} {'is within' if corrected.hi <= gate.max_rate else 'exceeds'} the {b} gate "
+        f"({shown}){short}; more samples or calibration reviews would narrow it",
+    )
 
 
 def regression_check(
