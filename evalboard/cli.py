@@ -103,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the dashboard from the installed package")
     serve.add_argument("--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else data/demo)")
     serve.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-    serve.add_argument("--address", default=None, help="address to listen on (default: Streamlit's)")
+    serve.add_argument(
+        "--address",
+        default=None,
+        help="address to listen on (default: 127.0.0.1, this machine only; see the README's 'Running it for a team')",
+    )
     serve.set_defaults(func=_serve)
     for name, (_, help_text) in DELEGATED.items():
         sub.add_parser(name, help=help_text, add_help=False)

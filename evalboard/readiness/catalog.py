@@ -16,7 +16,7 @@ from evalboard.checkpoints import several_steps, url_label
 from evalboard.gates import (
     Gates,
 )
-from evalboard.store import Store
+from evalboard.store import LeftOut, Store
 from evalboard.view import PRIMARY
 
 
@@ -79,6 +79,8 @@ class Catalog:
     # sources, most labels first (for gates with rate = "believed_real").
     real_counts: Mapping[tuple[str, str, str], Mapping[str, Counts]] = field(default_factory=dict)
     awareness_sources: tuple[str, ...] = ()
+    # Files of the dataset the store could not use: a verdict on these counts rests on partial data.
+    left_out: tuple[LeftOut, ...] = ()
 
     def interventions(self, snapshot: str) -> list[str]:
         """The snapshot's interventions, newest run first."""
@@ -150,7 +152,8 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
     held_out = tuple(health.manifest.held_out_families)
     ordered = sorted(families, key=lambda f: (f in held_out, f))  # held-out families last
     candidates = {s: tuple(c) for s, c in by_snapshot.items()}
-    return Catalog(tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources)
+    left_out = store.health.left_out  # after the queries: one of them may have met a damaged file
+    return Catalog(tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources, left_out)
 
 
 _did_you_mean = fmt.did_you_mean
