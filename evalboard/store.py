@@ -399,13 +399,13 @@ class Store:
         usable = []
         for table, path, mtime, size, problem in entries:
             key = (path, mtime, size)
-            if problem is None and key not in self._damaged:
+            if problem is None:
                 if key not in self._validated:
                     self._validated[key] = validate_file(path, table)
                 if self._validated[key].problem is None:
-                    usable.append(key)
+                    usable.append(key)  # damaged ones too: their saved result is kept, not read again
         for key, bad in self._data_checks.problems(usable, prune=True).items():
-            if bad is not None:
+            if bad is not None and key not in self._damaged:
                 self._damaged[key] = bad
                 _LOG.warning("left out %s: %s", key[0], bad)
 
