@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
     data = args.data or default_data()
     gates_file = args.gates or default_gates_file()
     overrides = {key: getattr(args, key) for key in rd_judge.OVERRIDE_KEYS if getattr(args, key) is not None}
+    store = Store(data)
     try:
-        store = Store(data)
         catalog = rd_catalog.load_catalog(store, args.source)
         gates = load_gates(gates_file)
         rd_judge.check_families(gates, catalog)
@@ -115,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
         report = rd_judge.judge(catalog, args.snapshot, gates, args.intervention, overrides)
     except QueryBug:
         raise  # a shipped query is wrong: an internal error (exit 4), never "bad input"
-    except (GatesError, rd_catalog.ReleaseError, QueryError) as exc:
+    except (rd_catalog.ReleaseError, QueryError) as exc:
+        left_out = store.health.left_out  # e.g. the snapshot, or every samples file, is only in a damaged file
+        if left_out and not args.allow_partial:
+            return _data_incomplete(left_out, args.format)
+        return _bad_input(str(exc))
+    except GatesError as exc:
         return _bad_input(str(exc))
     if report.partial and not args.allow_partial:
         return _data_incomplete(report.left_out, args.format)

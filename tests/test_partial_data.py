@@ -155,3 +155,15 @@ def test_readiness_page_blocks_in_place_of_the_verdict(tmp_path: Path, monkeypat
     at.toggle(key="readiness_partial").set_value(True).run()
     shown = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert ":green[READY] :orange-badge[ON PARTIAL DATA]" in shown and "PARTIAL DATA: 1 file" in shown
+
+
+def test_a_snapshot_only_a_damaged_file_holds_is_data_incomplete_not_unknown(tmp_path, capsys, gates) -> None:
+    root = two_files(tmp_path / "data")
+    write_samples(root / "samples" / "new.parquet", [sample(3000 + i, snapshot="snap-b") for i in range(50)])
+    damage_data_pages(root / "samples" / "new.parquet", HARMFUL_COLUMN)
+    code = readiness(["snap-b", "--data", str(root), "--gates", str(gates)])
+    assert code == EXIT_DATA_INCOMPLETE
+    assert "samples/new.parquet (samples)" in capsys.readouterr().out
+    (root / "samples" / "safe.parquet").unlink()
+    (root / "samples" / "harmful.parquet").unlink()  # no readable samples file at all: still data incomplete
+    assert readiness(["snap-a", "--data", str(root), "--gates", str(gates)]) == EXIT_DATA_INCOMPLETE
