@@ -40,7 +40,8 @@ def rows(out: Path, table: str, key: str) -> tuple[int, int]:
     files = [str(p) for p in sorted((out / table).glob("*.parquet"))]
     if not files:
         return 0, 0
-    return duckdb.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM read_parquet($f)", {"f": files}).fetchone()
+    with duckdb.connect() as con:  # its own connection: the default one would keep an unfinished result
+        return con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM read_parquet($f)", {"f": files}).fetchone()
 
 
 def assert_no_repeats(out: Path) -> None:
