@@ -122,7 +122,7 @@ def recover(out: Path) -> list[str]:
         if finished:
             notes.append(f"finished publishing {finished} file(s) of a part an interrupted ingest had written")
         journal.unlink()
-    stale = [p for p in out.glob(f".{JOURNAL}.*.tmp")]
+    stale = [*out.glob(f".{JOURNAL}.*.tmp"), *out.glob(".index/.*.tmp")]  # .index/: the data-check results
     for table in STAGED_TABLES:
         if (out / table).is_dir():
             stale += [p for p in (out / table).glob(".*.tmp") if p.is_file()]
