@@ -15,6 +15,7 @@ from evalboard.session import (
     folded,
     freeze_long_lived,
     get_store,
+    left_out_notice,
     share_url,
     warn,
 )
@@ -104,12 +105,7 @@ if health.has_samples:
             f"**Synthetic demo data** — {literal(health.manifest.title)}. No real model produced these results.",
             icon=":material/science:",
         )
-    if health.rejected:
-        st.warning(
-            f"{len(health.rejected)} file(s) in the dataset folder could not be read and are left out; "
-            "see Data health for the reasons.",
-            icon=":material/warning:",
-        )
+    left_out_notice(health)
 elif page.url_path != "data":
     where = "does not exist" if not health.exists else "holds no readable samples/*.parquet files"
     st.error(

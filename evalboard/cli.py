@@ -3,9 +3,9 @@
 `demo` writes the synthetic dataset; `ingest` imports eval logs (evalboard/ingest/cli.py);
 `readiness` prints a snapshot's release verdict (evalboard/readiness_cli.py); `serve` runs the app.
 
-Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input; ingest:
-0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command, so a crash never
-reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
+Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 5 data
+incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command,
+so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
 """
 
 from __future__ import annotations
@@ -67,7 +67,10 @@ def _readiness(argv: list[str], debug: bool) -> int:
 # Subcommands with parsers of their own: everything after the name is theirs.
 DELEGATED: dict[str, tuple[Callable[[list[str], bool], int], str]] = {
     "ingest": (_ingest, "import eval logs (Inspect AI, agentic-misalignment, Petri, JSONL, Parquet) into a dataset"),
-    "readiness": (_readiness, "release verdict for a snapshot (exit 0 ready, 1 not ready, 2 insufficient data)"),
+    "readiness": (
+        _readiness,
+        "release verdict for a snapshot (exit 0 ready, 1 not ready, 2 insufficient data, 5 data incomplete)",
+    ),
 }
 
 
@@ -103,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the dashboard from the installed package")
     serve.add_argument("--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else data/demo)")
     serve.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-    serve.add_argument("--address", default=None, help="address to listen on (default: Streamlit's)")
+    serve.add_argument(
+        "--address",
+        default=None,
+        help="address to listen on (default: 127.0.0.1, this machine only; see the README's 'Running it for a team')",
+    )
     serve.set_defaults(func=_serve)
     for name, (_, help_text) in DELEGATED.items():
         sub.add_parser(name, help=help_text, add_help=False)

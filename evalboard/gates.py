@@ -12,6 +12,7 @@ import difflib
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -97,16 +98,46 @@ def default_gates_file() -> Path:
     return gates_path(default_gates_dir())
 
 
+class _NotRegular(OSError):
+    """The path is a FIFO, a device or a socket: reading it could wait forever or never end."""
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file. Opened without blocking and checked before reading, so a FIFO (which would wait
+    for a writer) or a device (which may never end) fails at once instead of hanging the command."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a FIFO (named pipe)"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket or other special file"
+            )
+            raise _NotRegular(kind)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
 def load_gates(path: Path | str) -> Gates:
     """Read and validate a gates file; raises GatesError naming the file (and line/key/value) on any problem."""
     path = Path(path)
     via_env = f" (chosen by {ENV_VAR})" if os.environ.get(ENV_VAR, "").strip() and gates_path() == path else ""
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path)
     except FileNotFoundError:
         raise GatesError(f"{path}: gates file not found{via_env}") from None
     except IsADirectoryError:
         raise GatesError(f"{path}: is a directory, not a gates file{via_env}") from None
+    except _NotRegular as e:
+        raise GatesError(f"{path}: is {e}, not a gates file (a regular file is needed){via_env}") from None
     except OSError as e:
         raise GatesError(f"{path}: cannot read gates file{via_env}: {e.strerror or e}") from None
     try:

@@ -1,7 +1,9 @@
 """`evalboard readiness SNAPSHOT`: the Readiness page's verdict for a pipeline. Prints the per-family verdicts
 and exits 0 when ready, 1 when not ready, 2 when the data is insufficient, 3 on bad input (unknown snapshot
-or intervention, a missing or malformed gates file, an override out of range, a dataset without samples) and
-4 on an internal error (a bug: never read it as a verdict; --debug prints the traceback)."""
+or intervention, a missing or malformed gates file, an override out of range, a dataset without samples),
+4 on an internal error (a bug: never read it as a verdict; --debug prints the traceback) and 5 when the data is
+incomplete: a file of the dataset could not be read (damaged, unreadable, wrong schema), so no verdict is given
+unless --allow-partial accepts judging the rest (the verdict and every output then say so)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from evalboard import paths
-from evalboard.exit_codes import EXIT_BAD_INPUT
+from evalboard.exit_codes import EXIT_BAD_INPUT, EXIT_DATA_INCOMPLETE
 from evalboard.gates import ENV_VAR, GatesError, default_gates_file, load_gates
 from evalboard.readiness import catalog as rd_catalog
 from evalboard.readiness import export as rd_export
 from evalboard.readiness import judge as rd_judge
-from evalboard.store import QueryError, Store
+from evalboard.store import LeftOut, QueryBug, QueryError, Store
 
 PROG = "evalboard readiness"
 FORMATS = ("table", "json", "markdown")
@@ -41,7 +43,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description=__doc__,
-        epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 4 internal error",
+        epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 4 internal error, "
+        "5 data incomplete (a file of the dataset could not be read; see --allow-partial)",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot to judge, e.g. atlas-2026-11")
     parser.add_argument(
@@ -58,6 +61,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "--source", default="primary", help="the verdict source to count under (default: primary, the samples' own)"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="judge even when files of the dataset are left out (could not be read); the verdict and every output "
+        "then say it rests on partial data (without this flag: exit 5, data incomplete)",
+    )
     overrides = parser.add_argument_group("gate overrides (applied to every family, like the page's URL keys)")
     overrides.add_argument("--max-rate", dest="max_rate", metavar="RATE", help="largest acceptable rate, e.g. 0.05")
     overrides.add_argument("--min-samples", dest="min_samples", metavar="N", help="fewest samples for READY")
@@ -72,22 +81,51 @@ def _bad_input(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _data_incomplete(left_out: tuple[LeftOut, ...], fmt: str) -> int:
+    """No verdict: name each file left out and what it held (stdout, in the asked format; one line on stderr)."""
+    n = len(left_out)
+    what = "1 file of the dataset is" if n == 1 else f"{n} files of the dataset are"
+    summary = f"DATA INCOMPLETE: {what} left out (could not be read), so no verdict is given."
+    advice = (
+        "Restore or remove the files (the Data health page lists them; re-importing their source brings back what "
+        "they held), or pass --allow-partial to judge the rest."
+    )
+    if fmt == "json":
+        files = [{"file": f.file, "table": f.table, "problem": f.problem, "held": f.held} for f in left_out]
+        out = {"status": "data incomplete", "exit_code": EXIT_DATA_INCOMPLETE, "summary": summary, "left_out": files}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        bullet = "- " if fmt == "markdown" else "  "
+        print("\n".join([summary, *(f"{bullet}{f}" for f in left_out), advice]))
+    print(f"{PROG}: error: data incomplete: {what} left out; no verdict (exit {EXIT_DATA_INCOMPLETE})", file=sys.stderr)
+    return EXIT_DATA_INCOMPLETE
+
+
 def run(args: argparse.Namespace) -> int:
     """Judge and print; return the exit code."""
     data = args.data or default_data()
     gates_file = args.gates or default_gates_file()
     overrides = {key: getattr(args, key) for key in rd_judge.OVERRIDE_KEYS if getattr(args, key) is not None}
+    store = Store(data)
     try:
-        store = Store(data)
         catalog = rd_catalog.load_catalog(store, args.source)
         gates = load_gates(gates_file)
         rd_judge.check_families(gates, catalog)
         gates = rd_judge.apply_overrides(gates, overrides, source="command line")
         report = rd_judge.judge(catalog, args.snapshot, gates, args.intervention, overrides)
-    except (GatesError, rd_catalog.ReleaseError, QueryError) as exc:
+    except QueryBug:
+        raise  # a shipped query is wrong: an internal error (exit 4), never "bad input"
+    except (rd_catalog.ReleaseError, QueryError) as exc:
+        left_out = store.health.left_out  # e.g. the snapshot, or every samples file, is only in a damaged file
+        if left_out and not args.allow_partial:
+            return _data_incomplete(left_out, args.format)
         return _bad_input(str(exc))
-    for rejected in store.health.rejected:
-        print(f"{PROG}: warning: left out {rejected.path}: {rejected.problem}", file=sys.stderr)
+    except GatesError as exc:
+        return _bad_input(str(exc))
+    if report.partial and not args.allow_partial:
+        return _data_incomplete(report.left_out, args.format)
+    for left_out in report.left_out:
+        print(f"{PROG}: warning: partial data: left out {left_out}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(rd_export.to_json(report), indent=2, ensure_ascii=False))
     elif args.format == "markdown":

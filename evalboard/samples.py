@@ -205,6 +205,24 @@ def transcript(store: Store, sample_id: str) -> list[dict] | None:
     return _decode(messages.to_pylist()[0]) or []
 
 
+def missing_transcript_files(store: Store, sample_id: str) -> list[tuple[str, bool]]:
+    """For a transcript no readable file holds: the left-out transcripts files (relative to the dataset folder) that
+    hold it (True, by their footer's id ranges) or may hold it (False)."""
+    return [(str(p.relative_to(store.root)), sure) for p, sure in store.transcript_left_out(sample_id)]
+
+
+SEARCHED_TABLES = ("transcripts", "samples", "verdicts", "reviews")  # what a search reads (evalboard/search.py)
+
+
+def unsearched(store: Store) -> list[tuple[str, str, int]]:
+    """The files a search could not read (left out): (file relative to the dataset folder, table, rows where known),
+    so the page says how much was not searched instead of silently finding fewer."""
+    health = store.health
+    return [
+        (str(f.path.relative_to(health.root)), f.table, f.rows) for f in health.rejected if f.table in SEARCHED_TABLES
+    ]
+
+
 def _binary_strings(t: pa.DataType) -> pa.DataType:
     """The same nested type with every string replaced by binary (a zero-copy cast)."""
     if pa.types.is_string(t) or pa.types.is_large_string(t):

@@ -234,7 +234,8 @@ def data_problem(path: Path | str, columns: list[str] | None = None) -> str | No
         for group in range(parquet.num_row_groups):
             parquet.read_row_group(group, columns=columns)
     except Exception as exc:  # whatever the reader raises, this file's data cannot be read
-        return " ".join(f"{type(exc).__name__}: {exc}".split())
+        text = "".join(c if c.isprintable() else " " for c in f"{type(exc).__name__}: {exc}")
+        return " ".join(text.split())
     return None
 
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from evalboard import links, paths
 from evalboard.fmt import quoted_columns
-from evalboard.store import Store
+from evalboard.store import Health, Store
 from evalboard.urls import PAGE_KEYS_BY_PAGE
 from evalboard.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
 
@@ -191,6 +191,23 @@ class PageEnd(Exception):
 def end_page() -> NoReturn:
     """Stop drawing this page here (use instead of `st.stop`, which would also stop app.py's frame)."""
     raise PageEnd
+
+
+def left_out_notice(health: Health) -> None:
+    """Every page: how many files of the dataset are left out (what is shown rests on partial data), with a link to
+    Data health, which names each one and why. One notice, drawn by app.py above every page."""
+    if not health.rejected:
+        return
+    n = len(health.rejected)
+    with st.container(border=True):
+        st.warning(
+            f"{n} file(s) in the dataset folder could not be read and are left out: every number here counts only "
+            "the rest (partial data), and Readiness gives no verdict until they are restored or removed.",
+            icon=":material/warning:",
+        )
+        st.page_link(
+            "pages/data_health.py", label="Data health: which files, and why", icon=":material/health_and_safety:"
+        )
 
 
 def awareness_split(store: Store) -> str | None:

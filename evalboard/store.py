@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from evalboard.data_checks import DAMAGED, DataChecks
 from evalboard.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.paths import QUERIES_DIR
 from evalboard.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, data_problem, validate_file
@@ -55,10 +57,24 @@ class FileStatus:
     table: str  # "samples" or "transcripts"
     rows: int
     problem: str | None = None
+    held: str = ""  # for a file left out: what it held, where knowable (rows, snapshot, family, source)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A file of the dataset the store cannot use, as a verdict must name it (docs/ARCHITECTURE.md, "Damaged files")."""
+
+    file: str  # relative to the dataset folder
+    table: str
+    problem: str
+    held: str  # what it held, where knowable ("" when nothing is)
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.table}): {self.problem}" + (f"; it held {self.held}" if self.held else "")
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,7 @@ class Health:
     manifest_problem: str | None = None
     ingest_log: Path | None = None  # written by `evalboard ingest`, one JSON line per imported source
     duplicates: tuple[DuplicateFile, ...] = ()  # rows left out so each sample id counts once
+    ingest_log_problems: tuple[str, ...] = ()  # lines of the ingest log that are not JSON records (each named)
 
     def good(self, table: str) -> list[Path]:
         return [f.path for f in self.files if f.table == table and f.ok]
@@ -89,12 +106,23 @@ class Health:
         return [f for f in self.files if not f.ok]
 
     @property
+    def left_out(self) -> tuple[LeftOut, ...]:
+        """Every file left out, named relative to the dataset folder: a verdict on the rest rests on partial data."""
+        return tuple(
+            LeftOut(str(f.path.relative_to(self.root)), f.table, f.problem or "", f.held) for f in self.rejected
+        )
+
+    @property
     def has_samples(self) -> bool:
         return bool(self.good("samples"))
 
 
 class QueryError(RuntimeError):
     """A query failed; the message names the query and the cause."""
+
+
+class QueryBug(QueryError):
+    """A shipped query cannot even be parsed: a bug of evalboard's, never the data's or the caller's fault."""
 
 
 def _sql_literal(text: str) -> str:
@@ -230,11 +258,13 @@ class Store:
         self._con.execute("SET enable_progress_bar = false")  # the refresh's one-off scans would draw one on stdout
         self._lock = threading.RLock()
         self._validated: dict[tuple[Path, int, int], FileCheck] = {}
+        self._data_checks = DataChecks(self.root)  # each file version's data pages read once (DATA/.index/)
         # Files whose footer reads but whose data does not (found when a query over them fails): left out.
         self._damaged: dict[tuple[Path, int, int], str] = {}
         self._read_whole: set[tuple[Path, int, int]] = set()  # files read to the end without an error
         # Good transcripts files → their row groups' sample_id ranges (None: no statistics).
         self._id_ranges: dict[Path, tuple[tuple[str, str], ...] | None] = {}
+        self._left_out_ranges: dict[Path, tuple[tuple[str, str], ...] | None] = {}
         self._open_files: dict[Path, pq.ParquetFile] = {}
         self._fingerprint: tuple | None = None
         self._health = Health(self.root, exists=False)
@@ -313,18 +343,29 @@ class Store:
             if fingerprint == self._fingerprint:
                 return self._health
             exists, entries, _ = fingerprint
+            self._check_data(entries)
+            log_sources, log_problems = read_ingest_log(self.root / INGEST_LOG)
             checked = [
-                _unusable(table, p, problem or self._damaged[(p, m, s)])
+                _unusable(table, p, problem or self._damaged[(p, m, s)], self._validated.get((p, m, s)))
                 if problem is not None or (p, m, s) in self._damaged
                 else self._check(table, p, m, s)
                 for table, p, m, s, problem in entries
             ]
+            checked = [(st if st.ok else dataclasses.replace(st, held=_held(st, log_sources)), c) for st, c in checked]
             files = tuple(status for status, _ in checked)
             self._id_ranges = {st.path: c.id_ranges for st, c in checked if st.table == "transcripts" and st.ok}
+            self._left_out_ranges = {  # left-out transcripts files → their footers' id ranges (None: unknown)
+                p: check.id_ranges if check is not None and check.problem is None else None
+                for (st, _), (table, p, m, s_, _) in zip(checked, entries, strict=True)
+                if table == "transcripts" and not st.ok
+                for check in [self._validated.get((p, m, s_))]
+            }
             self._open_files.clear()
             manifest, manifest_problem = load_manifest(self.root)
             log = self.root / INGEST_LOG
-            health = Health(self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None)
+            health = Health(
+                self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None, (), log_problems
+            )
             good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
             try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
                 health = dataclasses.replace(health, duplicates=self._find_duplicates(entries, good_samples))
@@ -351,6 +392,23 @@ class Store:
             self._cache.clear()
             return health
 
+    def _check_data(self, entries: tuple) -> None:
+        """Read the data pages of every file version not read before (`DataChecks`: once, remembered in DATA/.index/)
+        and mark each that does not decode damaged: a damaged file is named as soon as the store opens the folder,
+        not when a query happens to meet it."""
+        usable = []
+        for table, path, mtime, size, problem in entries:
+            key = (path, mtime, size)
+            if problem is None:
+                if key not in self._validated:
+                    self._validated[key] = validate_file(path, table)
+                if self._validated[key].problem is None:
+                    usable.append(key)  # damaged ones too: their saved result is kept, not read again
+        for key, bad in self._data_checks.problems(usable, prune=True).items():
+            if bad is not None and key not in self._damaged:
+                self._damaged[key] = bad
+                _LOG.warning("left out %s: %s", key[0], bad)
+
     def _rebuild(self) -> Health:
         """Check the folder again now (after a file was found damaged), whatever this run scanned before."""
         self._scanned_at = self._fingerprint = None
@@ -372,7 +430,8 @@ class Store:
             if bad is None:
                 self._read_whole.add(key)
                 continue
-            self._damaged[key] = f"damaged data: the file opens but its contents cannot be read ({bad})"
+            self._damaged[key] = f"{DAMAGED} ({bad})"
+            self._data_checks.record(key, self._damaged[key])
             _LOG.warning("left out %s: %s", path, self._damaged[key])
             found = True
         return found
@@ -567,6 +626,8 @@ class Store:
                 return self._cache[key]
         try:
             frame = self._query(self._sql_for(name, bound), bound, relations)
+        except duckdb.ParserException as exc:
+            raise QueryBug(f"query {name!r} is broken: {exc}") from exc
         except duckdb.Error as exc:
             _LOG.error("query %r failed on %s with %s: %s", name, self.root, bound, exc)
             raise QueryError(f"query {name!r} failed: {str(exc).replace(f'{self.root}{os.sep}', '')}") from exc
@@ -638,6 +699,17 @@ class Store:
                     return hit
         return TRANSCRIPTS.empty_table()
 
+    def transcript_left_out(self, sample_id: str) -> list[tuple[Path, bool]]:
+        """The transcripts files left out that hold this sample's transcript (True: by their footer's id ranges) or
+        may hold it (False: nothing says which ids they hold), for the viewer to say why a transcript is missing."""
+        self.refresh()
+        with self._lock:
+            return [
+                (path, ranges is not None)
+                for path, ranges in self._left_out_ranges.items()
+                if ranges is None or any(low <= sample_id <= high for low, high in ranges)
+            ]
+
     def _find_in(self, path: Path, ranges: tuple[tuple[str, str], ...] | None, sample_id: str) -> pa.Table | None:
         groups = range(self._parquet(path).num_row_groups) if ranges is None else [
             i for i, (low, high) in enumerate(ranges) if low <= sample_id <= high
@@ -692,13 +764,79 @@ def _prune(folder: Path, pattern: str, keep: set[Path]) -> None:
                 path.unlink(missing_ok=True)
 
 
+def read_ingest_log(path: Path) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The ingest log's part file names → the source each was imported from, and its bad lines, each named
+    ("line 7: not a JSON record (cut short?)"); a missing log gives neither. One bad line never hides the rest."""
+    sources: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = json.loads(raw)
+                    if not isinstance(line, dict):
+                        raise ValueError("not an object")
+                except ValueError:
+                    problems.append(f"line {number}: not a JSON record (cut short or edited by hand)")
+                    continue
+                files = line.get("files")
+                for name in files if isinstance(files, list) else ():
+                    sources[str(name)] = str(line.get("source", ""))
+    except OSError:
+        pass
+    return sources, tuple(problems)
+
+
+def _held(status: FileStatus, sources: Mapping[str, str]) -> str:
+    """What a left-out file held, where knowable: its rows and (samples) snapshots and families from the footer's
+    statistics, and the source `evalboard ingest` imported it from."""
+    parts = []
+    if status.rows:
+        parts.append(f"{status.rows:,} {'samples' if status.table == 'samples' else 'rows'}")
+    if status.table == "samples":
+        parts += _footer_values(status.path, ("snapshot", "intervention", "scenario_family"))
+    source = sources.get(status.path.name)
+    if source:
+        parts.append(f"imported from {source}")
+    return ", ".join(parts)
+
+
+def _footer_values(path: Path, columns: tuple[str, ...]) -> list[str]:
+    """'snapshot atlas' (one value) or 'scenario_family blackmail … murder' (a range), from row-group statistics."""
+    out = []
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a pipe or device would block the read: nothing to know
+            return out
+        meta = pq.read_metadata(path)
+        names = meta.schema.to_arrow_schema().names
+    except Exception:  # the footer itself does not read: nothing is knowable from it
+        return out
+    for column in columns:
+        if column not in names:
+            continue
+        index, lows, highs = names.index(column), [], []
+        for group in range(meta.num_row_groups):
+            stats = meta.row_group(group).column(index).statistics
+            if stats is None or not stats.has_min_max:
+                break
+            lows.append(stats.min)
+            highs.append(stats.max)
+        else:
+            if lows:
+                low, high = min(lows), max(highs)
+                out.append(f"{column} {low!r}" if low == high else f"{column} {low!r} … {high!r}")
+    return out
+
+
 def _problem(what: str, exc: OSError) -> str:
     return f"{what} ({exc.strerror or type(exc).__name__})"
 
 
-def _unusable(table: str, path: Path, problem: str) -> tuple[FileStatus, FileCheck]:
-    """The status of a path that is not a readable file (no validation was attempted)."""
-    return FileStatus(path, table, 0, problem), FileCheck(0, None, frozenset(), None)
+def _unusable(table: str, path: Path, problem: str, footer: FileCheck | None = None) -> tuple[FileStatus, FileCheck]:
+    """The status of a path that is not a readable file, or (`footer`: its footer's check) whose data is damaged."""
+    return FileStatus(path, table, footer.rows if footer else 0, problem), FileCheck(0, None, frozenset(), None)
 
 
 def _freeze(value: Any) -> Any:
@@ -710,4 +848,14 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-__all__ = ["DuplicateFile", "FileStatus", "Health", "QueryError", "Store", "SAMPLES", "TRANSCRIPTS"]
+__all__ = [
+    "DuplicateFile",
+    "FileStatus",
+    "Health",
+    "LeftOut",
+    "QueryBug",
+    "QueryError",
+    "Store",
+    "SAMPLES",
+    "TRANSCRIPTS",
+]

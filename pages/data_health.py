@@ -50,7 +50,8 @@ st.subheader("Rejected files")
 if health.rejected:
     for f in health.rejected:
         name = literal(f.path.relative_to(health.root))
-        st.error(f"{name} ({f.table}): {literal(f.problem)}", icon=":material/block:")
+        held = f" It held {literal(f.held)}." if f.held else ""
+        st.error(f"{name} ({f.table}): {literal(f.problem)}.{held}", icon=":material/block:")
 else:
     st.success("Every Parquet file in the folder is readable and fits the schema.", icon=":material/check_circle:")
 
@@ -80,6 +81,12 @@ table(files, ("file",))
 if health.ingest_log:
     st.subheader("Imports")
     st.caption("Each `evalboard ingest` run, per source: records read, imported, rejected (see the quarantine file).")
+    if health.ingest_log_problems:
+        st.warning(
+            f"{len(health.ingest_log_problems)} line(s) of `ingest_log.jsonl` could not be read and are left out of "
+            "this table: " + "; ".join(literal(problem) for problem in health.ingest_log_problems),
+            icon=":material/warning:",
+        )
     table(store.run("ingest_log", {"path": str(health.ingest_log)}), ("source", "format", "problem", "quarantine"))
 
 if health.has_samples:

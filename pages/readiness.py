@@ -150,13 +150,33 @@ except GatesError as exc:
     )
     end_page()
 
+# --- no verdict on partial data, unless the reader accepts it here (the CLI's --allow-partial) ------------------
+if catalog.left_out:
+    n = len(catalog.left_out)
+    banner.error(
+        f"**No verdict: the data is incomplete.** {n} file(s) of the dataset could not be read and are left out, "
+        "so a verdict on the rest could be wrong (`evalboard readiness` exits 5, data incomplete). Restore or "
+        "remove them; re-importing their source brings back what they held.\n\n"
+        + "\n".join(
+            f"- {literal(f.file)} ({f.table}): {literal(redact(f.problem), limit=400)}"
+            + (f"; it held {literal(f.held, limit=400)}" if f.held else "")
+            for f in catalog.left_out
+        ),
+        icon=":material/block:",
+    )
+    banner.page_link("pages/data_health.py", label="Data health: every file and why it is left out")
+    if not banner.toggle("Judge the files that could be read anyway (partial data)", key="readiness_partial"):
+        end_page()
+
 report = rd_judge.judge(catalog, snapshot, gates, current.intervention, overrides)
 
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
 summary = report.overall.summary.split(": ", 1)[-1]
 verdict_box = banner.container(border=True, key="readiness-verdict")
-verdict_box.markdown(f"## :{BADGES[label]}[{label}]")
+verdict_box.markdown(f"## :{BADGES[label]}[{label}]" + (" :orange-badge[ON PARTIAL DATA]" if report.partial else ""))
+if report.partial:
+    verdict_box.markdown(f"**:material/warning: {md(rd_text.partial_note(report))}**")
 verdict_box.markdown(f"##### {md(summary)}")
 if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)

@@ -379,7 +379,18 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
 
     folded("Conditions", f"conditions-{side}", conditions)
     messages = samples.transcript(store, sample_id)
-    if messages is None:
+    missing = samples.missing_transcript_files(store, sample_id) if messages is None else []
+    if missing:
+        sure = [literal(name) for name, held in missing if held]
+        if sure:
+            where = f"its transcripts file {', '.join(sure)} is damaged and left out (see Data health)"
+        else:
+            where = (
+                f"it may be in {', '.join(literal(name) for name, _ in missing)}, which could not be read and is "
+                "left out (see Data health)"
+            )
+        st.warning(f"The transcript of this sample is not available: {where}.", icon=":material/broken_image:")
+    elif messages is None:
         st.info(
             "The transcript of this sample is not available (no transcripts file holds it).", icon=":material/info:"
         )
@@ -402,6 +413,17 @@ def clear_believed() -> None:
 def render_list(rows: pl.DataFrame, total: int) -> None:
     """One page of the list; selecting a row opens its transcript."""
     pages = samples.last_page(total)
+    skipped = samples.unsearched(store) if request.query else []
+    if skipped:
+        rows_known = sum(n for *_, n in skipped)
+        st.warning(
+            f"{len(skipped)} file(s) could not be read and were not searched"
+            + (f" ({rows_known:,} rows)" if rows_known else "")
+            + ": "
+            + ", ".join(f"{literal(name)} ({table})" for name, table, _ in skipped)
+            + ". Matches in them are missing from this list; Data health says why.",
+            icon=":material/search_off:",
+        )
     if bound:
         st.warning(
             f"More than {bound:,} texts match — the list shows the matches among the first {bound:,} only. "

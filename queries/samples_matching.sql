@@ -23,10 +23,11 @@ texts AS (
     LEFT JOIN notes AS n USING (sample_id)
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
-matched AS (
+matched AS (  -- each sample once, even where its transcript is in two files (a copy): n and the list count samples
     SELECT *, strpos(lower(body), lower($q)) AS match_at
     FROM texts
     WHERE strpos(lower(body), lower($q)) > 0
+    QUALIFY row_number() OVER (PARTITION BY sample_id ORDER BY strpos(lower(body), lower($q))) = 1
 )
 SELECT
     sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,

@@ -145,23 +145,37 @@ def add_damaged(root: Path) -> list[str]:
 
 
 def test_a_file_with_damaged_data_pages_is_named_and_left_out(tmp_path):
-    """Its footer passes the file check, so DuckDB meets the damage inside a query: the store reads the files
-    whole to find which one it is, names it on Data health and answers without it."""
+    """Its footer passes the file check; the store reads each file version's data pages once when it opens the folder
+    (`data_checks.DataChecks`), so both damaged files are named on Data health at once, before any query meets them,
+    and every answer leaves them out."""
     root = good_dataset(tmp_path)
     add_damaged(root)
     store = Store(root)
-    assert store.run("rate_by_intervention", View().params()).get_column("n").sum() == 80
     rejected = {str(f.path.relative_to(root)): f.problem for f in store.health.rejected}
-    assert list(rejected) == ["samples/rotten.parquet"] and rejected["samples/rotten.parquet"].startswith(
-        "damaged data: the file opens but its contents cannot be read"
-    )
-    # the transcripts file is found when a query first reads its messages
+    assert sorted(rejected) == ["samples/rotten.parquet", "transcripts/rotten.parquet"]
+    assert all(p.startswith("damaged data: the file opens but its contents cannot be read") for p in rejected.values())
+    assert store.run("rate_by_intervention", View().params()).get_column("n").sum() == 80
     frame = store._query("SELECT count(*) AS n, sum(len(messages)) AS m FROM transcripts", {})
     assert frame.row(0) == (80, 80)
-    assert {str(f.path.relative_to(root)) for f in store.health.rejected} == {
-        "samples/rotten.parquet",
-        "transcripts/rotten.parquet",
-    }
+    # a new process reads the saved result instead of the files (DATA/.index/data-checks.json)
+    assert {str(f.path.relative_to(root)) for f in Store(root).health.rejected} == set(rejected)
+
+
+def test_damage_after_the_check_is_still_found_by_the_query_that_meets_it(tmp_path):
+    """The same mtime and size after the check (bit rot in place): the query that meets it finds the file, leaves it
+    out and answers; the saved result then says so for later processes."""
+    root = good_dataset(tmp_path)
+    extra = root / "samples" / "late.parquet"
+    write_samples(extra, [sample(900 + i) for i in range(5)])
+    store = Store(root)
+    assert not store.health.rejected
+    stat = extra.stat()
+    damage_data_pages(extra, 11)  # `harmful`, which the query reads
+    os.utime(extra, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    fresh = Store(root, rollups=False)  # reads the saved "good" result: the damage is met by the query
+    assert fresh.run("rate_by_intervention", View().params()).get_column("n").sum() == 80
+    assert [f.path for f in fresh.health.rejected] == [extra]
+    assert [f.path for f in Store(root).health.rejected] == [extra]
 
 
 def test_every_page_stays_up_beside_a_file_with_damaged_data_pages(tmp_path, monkeypatch):

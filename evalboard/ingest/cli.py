@@ -212,6 +212,8 @@ def main(
     except OSError as exc:
         err.write(f"evalboard ingest: error: cannot write to {args.out}: {exc}\n")
         return 1
+    for note in writer.recovered:
+        err.write(f"evalboard ingest: {note}\n")
     for problem in writer.problems:
         err.write(f"warning: existing file left out of de-duplication: {problem}\n")
     results: list[SourceStats] = []

@@ -12,9 +12,10 @@ One dataset, one writer: the lock is taken before anything is read from the fold
 end, so a second ingest waits. Converted batches wait in memory (at most `PENDING_BYTES` of Arrow data or
 `DEDUPE_ROWS` ids); then one DuckDB query settles them against the disk (a semi-join of their ids with
 the key column of the Parquet files, bounded by the ids' range so Parquet statistics skip most files), so
-memory does not grow with the dataset and each part is written once. Every part is written to a
-temporary name in its own folder and renamed into place, transcripts and further tables before samples,
-so a reader never sees a half-written file nor a sample without its transcript.
+memory does not grow with the dataset and each part is written once. Every part's files are written to
+temporary names and renamed into place through a journal, further tables and transcripts before samples
+(`commit.py`), so a reader never sees a half-written file nor a sample without its transcript, and a kill at
+any step leaves the part whole or absent: the next writer finishes its renames and removes stale temporary files.
 
 A failure inside the writer that is not the disk's (a damaged existing file breaking the de-duplication
 query, say) is raised as `WriteError` too: the ingest stops with a message instead of being taken for a
@@ -27,7 +28,7 @@ import contextlib
 import fcntl
 import functools
 import json
-import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -38,11 +39,12 @@ from typing import Any, ParamSpec, TextIO, TypeVar
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from evalboard.data_checks import DataChecks
+from evalboard.ingest import commit
 from evalboard.ingest.records import slug, small_raw
 from evalboard.paths import QUERIES_DIR
-from evalboard.schema import MESSAGE, TABLES, data_problem
+from evalboard.schema import MESSAGE, TABLES, data_problem, validate_file
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that
@@ -156,6 +158,7 @@ class DatasetWriter:
         self._lock = _acquire(out / LOCK_NAME, notify)
         try:
             self.problems: list[str] = []
+            self.recovered = commit.recover(out)  # a killed ingest's part finished, its temporary files removed
             self._files: dict[str, list[str]] = {t: self._readable(t) for t in TABLES}
             for table in ("samples", "transcripts"):
                 (out / table).mkdir(exist_ok=True)
@@ -188,19 +191,28 @@ class DatasetWriter:
         self.close()
 
     def _readable(self, table: str) -> list[str]:
-        """The table's Parquet files whose footer reads and that carry the key columns (recursive, as the store)."""
-        good = []
+        """The table's Parquet files the store uses (recursive, as the store): footer, schema and data pages read
+        (`DataChecks`, remembered in DATA/.index/). Ids that live only in a file the store leaves out are not
+        "already present": importing their source again brings them back."""
         folder = self.out / table
+        candidates = []
         for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
             try:
-                names = pq.ParquetFile(path).schema_arrow.names
-            except Exception as exc:  # a damaged file is the Data health page's business; note and go on
+                st = path.stat()
+            except OSError as exc:
                 self.problems.append(f"{path}: {exc}")
                 continue
-            if all(k in names for k in KEYS[table]):
-                good.append(str(path))
+            check = validate_file(path, table) if stat.S_ISREG(st.st_mode) else None
+            if check is None or check.problem is not None:
+                self.problems.append(f"{path}: {check.problem.reason if check else 'not a regular file'}")
+                continue
+            candidates.append((path, st.st_mtime_ns, st.st_size))
+        good = []
+        for key, bad in DataChecks(self.out).problems(candidates).items():
+            if bad is None:
+                good.append(str(key[0]))
             else:
-                self.problems.append(f"{path}: no {', '.join(KEYS[table])} column")
+                self.problems.append(f"{key[0]}: {bad}; its records are not taken as already present")
         return good
 
     # -- per source -------------------------------------------------------------------------
@@ -423,13 +435,14 @@ class DatasetWriter:
             return
         name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
         self._part += 1
-        for table, extra_rows in extra.items():
-            ext = self._extra_table(table, extra_rows, samples["sample_id"])
-            if ext is not None and ext.num_rows:
-                self._write(table, ext, name)
+        parts = [
+            (table, ext)
+            for table, ext in ((t, self._extra_table(t, rows, samples["sample_id"])) for t, rows in extra.items())
+            if ext is not None and ext.num_rows
+        ]
         if tx.num_rows:  # samples last: a visible sample has its transcript
-            self._write("transcripts", tx.sort_by("sample_id"), name)
-        self._write("samples", samples, name)
+            parts.append(("transcripts", tx.sort_by("sample_id")))
+        self._write([*parts, ("samples", samples)], name)
         self.stats.imported += samples.num_rows
         self.stats.ungraded += samples["harmful"].null_count
         self.stats.files.append(name)
@@ -445,7 +458,7 @@ class DatasetWriter:
             return 0
         name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{table}-{self._part:04d}.parquet"
         self._part += 1
-        self._write(table, data, name)
+        self._write([(table, data)], name)
         return data.num_rows
 
     @_stops_ingest
@@ -456,17 +469,23 @@ class DatasetWriter:
         keys = pa.table({"sample_id": pa.array(list(dict.fromkeys(sample_ids)), pa.string())})
         return {row[0] for row in self._present("samples", keys)}
 
-    def _write(self, table: str, data: pa.Table, name: str) -> None:
-        path = self.out / table / name
+    def _write(self, parts: list[tuple[str, pa.Table]], name: str) -> None:
+        """Publish one part: each table's file staged under a temporary name, then all renamed into place in this
+        order through the commit journal (`commit.publish`: a kill at any step leaves the part whole or absent)."""
+        staged: list[commit.Staged] = []
         try:
-            path.parent.mkdir(exist_ok=True)
-            _atomic_write(data, path, TRANSCRIPT_ROW_GROUP if table == "transcripts" else None)
+            for table, data in parts:
+                row_group = TRANSCRIPT_ROW_GROUP if table == "transcripts" else None
+                staged.append(commit.stage(table, data, self.out / table / name, row_group))
+            commit.publish(self.out, staged)
         except OSError as exc:
-            raise WriteError(f"cannot write {table}/{name} in {self.out}: {exc}") from exc
-        self._files[table].append(str(path))
+            commit.discard(staged)
+            raise WriteError(f"cannot write {'/'.join(t for t, _ in parts)} part {name} in {self.out}: {exc}") from exc
+        for part in staged:
+            self._files[part.table].append(str(part.final))
+            if part.table not in ("samples", "transcripts") and self.stats is not None:
+                self.stats.extra[part.table] = self.stats.extra.get(part.table, 0) + part.rows
         self._file_sources[name] = self._source
-        if table != "samples" and self.stats is not None and table != "transcripts":
-            self.stats.extra[table] = self.stats.extra.get(table, 0) + data.num_rows
 
     def _present(self, table: str, keys: pa.Table) -> list[tuple]:
         """The rows of `keys` whose key is already on disk (for samples: with the file this ingest wrote it to,
@@ -552,17 +571,6 @@ def _acquire(path: Path, notify: TextIO | None) -> Any:
             notify.flush()
         fcntl.flock(fh, fcntl.LOCK_EX)
     return fh
-
-
-def _atomic_write(table: pa.Table, path: Path, row_group_size: int | None) -> None:
-    """Write to a hidden temporary name in the same folder, then rename into place (atomic on POSIX)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _now() -> str:

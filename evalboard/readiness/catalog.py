@@ -18,7 +18,7 @@ from evalboard.checkpoints import several_steps, url_label
 from evalboard.gates import (
     Gates,
 )
-from evalboard.store import Store
+from evalboard.store import LeftOut, Store
 from evalboard.view import PRIMARY
 
 
@@ -84,6 +84,8 @@ class Catalog:
     # The verdict source counted and its error measured against people (for gates with rate = "corrected").
     source: str = PRIMARY
     calibration: Calibration | None = None
+    # Files of the dataset the store could not use: a verdict on these counts rests on partial data.
+    left_out: tuple[LeftOut, ...] = ()
 
     def interventions(self, snapshot: str) -> list[str]:
         """The snapshot's interventions, newest run first."""
@@ -155,8 +157,10 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
     held_out = tuple(health.manifest.held_out_families)
     ordered = sorted(families, key=lambda f: (f in held_out, f))  # held-out families last
     candidates = {s: tuple(c) for s, c in by_snapshot.items()}
+    left_out = store.health.left_out  # after the queries: one of them may have met a damaged file
     return Catalog(
-        tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources, source, load_calibration(store)
+        tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources, source, load_calibration(store),
+        left_out,
     )
 
 

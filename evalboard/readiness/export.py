@@ -23,6 +23,7 @@ from evalboard.readiness.text import (
     gate_text,
     gates_summary,
     interval,
+    partial_note,
     pct,
     regression_text,
 )
@@ -105,6 +106,8 @@ def verdict_frame(report: Report) -> pl.DataFrame:
                 "change_low": dlo,
                 "change_high": dhi,
                 "reason": v.reason,
+                "partial_data": report.partial,
+                "files_left_out": len(report.left_out),
             }
         )
     return pl.DataFrame(rows, infer_schema_length=None)
@@ -142,9 +145,12 @@ def _md(text: str) -> str:
 def to_markdown(report: Report) -> str:
     """A summary fit to paste in a release note: verdict, candidate, gates, one table row per family."""
     c = report.candidate
+    partial = " (ON PARTIAL DATA)" if report.partial else ""
     lines = [
-        f"### Release readiness: {c.snapshot} — {report.status.label}",
+        f"### Release readiness: {c.snapshot} — {report.status.label}{partial}",
         "",
+        *([f"- **{partial_note(report)}**"] if report.partial else []),
+        *(f"  - Left out: {_md(str(f))}" for f in report.left_out),
         f"- **Candidate:** {c.label} ({candidate_note(report)})",
         f"- **Verdict:** {report.overall.summary}",
         f"- **Why:** {explanation(report)}",
@@ -231,6 +237,8 @@ def to_json(report: Report) -> dict:
         "summary": report.overall.summary,
         "explanation": explanation(report),
         "exit_code": report.exit_code,
+        "partial_data": report.partial,
+        "left_out": [{"file": f.file, "table": f.table, "problem": f.problem, "held": f.held} for f in report.left_out],
         "gates": {"source": report.gates.source, "overrides": dict(report.overrides)},
         "previous": cand(report.previous),
         "previous_note": report.previous_note,
@@ -254,6 +262,8 @@ def to_text(report: Report) -> str:
         return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
 
     out = [
+        *([partial_note(report)] if report.partial else []),
+        *(f"left out: {f}" for f in report.left_out),
         report.overall.summary,
         f"candidate: {c.label} ({candidate_note(report)})",
         explanation(report),

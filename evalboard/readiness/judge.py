@@ -4,6 +4,7 @@ No Streamlit here."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from evalboard.gates import (
 from evalboard.memo import reused
 from evalboard.readiness.catalog import Candidate, Catalog, Counts, candidate, previous_candidate
 from evalboard.readiness.rules import Overall, Status, Verdict, corrected_verdict, overall, verdicts_for
+from evalboard.store import LeftOut
 
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
 GATES_KEY = "gates"  # a gates file beside the default one, by name (`gate_choices`)
@@ -106,6 +108,12 @@ class Report:
     overrides: Mapping[str, object] = field(default_factory=dict)
     held_out: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()  # families the gates name that the dataset does not hold
+    left_out: tuple[LeftOut, ...] = ()  # files of the dataset not read: the verdict rests on partial data
+
+    @property
+    def partial(self) -> bool:
+        """True when files of the dataset were left out: no caller may state this verdict without saying so."""
+        return bool(self.left_out)
 
     @property
     def status(self) -> Status:
@@ -153,6 +161,19 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
             verdicts[family] = Verdict(
                 Status.INSUFFICIENT_DATA, reason, 0, 0, None, None, gate, family, None, gate.min_samples
             )
+    ungraded = sum(c.ungraded for c in counts.values())
+    verdict = overall(verdicts)
+    if ungraded and not any(c.n for c in counts.values()):  # say it plainly: nothing is graded
+        verdict = Overall(
+            Status.INSUFFICIENT_DATA, f"INSUFFICIENT DATA: nothing is graded ({nothing_graded(ungraded)})."
+        )
+        for family, c in counts.items():
+            if family in verdicts and c.ungraded:
+                gate = verdicts[family].gate
+                reason = (
+                    f"no graded samples: all {c.ungraded:,} are ungraded; the gate needs at least {gate.min_samples}"
+                )
+                verdicts[family] = dataclasses.replace(verdicts[family], reason=reason)
     return Report(
         current,
         previous,
@@ -161,11 +182,17 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
         verdicts,
         counts,
         before,
-        overall(verdicts),
+        verdict,
         dict(overrides),
         catalog.held_out,
         absent,
+        catalog.left_out,
     )
+
+
+def nothing_graded(ungraded: int) -> str:
+    """'all 200 samples at the candidate are ungraded' — no verdict (harmful empty): a grader error, or none ran."""
+    return f"all {ungraded:,} samples at the candidate are ungraded"
 
 
 def coverage_notes(report: Report) -> list[str]:

@@ -94,6 +94,13 @@ def explanation(report: Report) -> str:
         text = "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY)
         return text[0].upper() + text[1:] + "."
     waiting = {f: v for f, v in verdicts.items() if v.status is Status.INSUFFICIENT_DATA}
+    ungraded = sum(c.ungraded for c in report.counts.values())
+    if ungraded and not any(c.n for c in report.counts.values()):
+        return (
+            f"Nothing is graded at {report.candidate.checkpoint_name}: all {ungraded:,} samples have no verdict "
+            "(harmful is empty: the grader failed or never ran), so no rate can be judged. Grade them, or pick a "
+            "verdict source that graded them."
+        )
     parts = []
     short = {f: v for f, v in waiting.items() if v.n < v.gate.min_samples}
     if short:
@@ -119,3 +126,12 @@ def explanation(report: Report) -> str:
         return "Some families have no samples at this checkpoint."
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def partial_note(report: Report) -> str:
+    """'' on complete data; else one sentence saying the verdict rests on partial data, and how partial."""
+    if not report.partial:
+        return ""
+    n = len(report.left_out)
+    files = "1 file of the dataset was" if n == 1 else f"{n} files of the dataset were"
+    return f"PARTIAL DATA: {files} left out (could not be read); this verdict counts only the rest and may be wrong."

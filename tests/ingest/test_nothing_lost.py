@@ -61,22 +61,17 @@ def test_a_write_failure_after_the_lock_stops_loudly_and_publishes_nothing(tmp_p
     assert_adds_up(out)
 
 
-def test_a_damaged_existing_file_stops_the_ingest_and_names_it(tmp_path: Path, out: Path) -> None:
-    """The de-duplication query cannot read an existing file (its footer reads, its data does not): that is the
-    writer failing, not the source — the ingest stops with exit 1, names the file, publishes nothing of the
-    source, logs it as stopped with an unknown rest, and releases the lock."""
+def test_a_damaged_existing_file_is_named_and_its_records_imported_again(tmp_path: Path, out: Path) -> None:
+    """An existing file whose footer reads but whose data does not is left out by the store, so its ids are not
+    "already present": the ingest names it and imports them again from the source that holds them (issue 22)."""
     assert ingest(lines(tmp_path / "a.jsonl", range(50)), "--out", out).code == 0
     [existing] = (out / "samples").glob("*.parquet")
     damage_data_pages(existing)
     src = lines(tmp_path / "b.jsonl", range(40, 80))
     result = ingest(src, "--out", out)
-    assert result.code == 1
-    assert f"the existing file {existing} is damaged" in result.err and "run the same command again" in result.err
-    assert f"{src}: 0 of its records were written" in result.err
-    assert list((out / "samples").glob("*.parquet")) == [existing] and not list(out.rglob("*.tmp"))
-    last = ingest_log(out)[-1]
-    assert last["source"] == str(src) and last["problem"].startswith("stopped: cannot check for duplicates")
-    assert (last["records"], last["imported"], last["unknown_count"]) == (0, 0, True)
+    assert result.code == 0, result
+    assert f"{existing}: damaged data" in result.err and "not taken as already present" in result.err
+    assert "imported 40" in result.out  # 40-49 lived only in the damaged file
     existing.rename(tmp_path / "aside.parquet")
-    again = ingest(src, "--out", out)  # the lock was released
-    assert again.code == 0 and "imported 40" in again.out
+    assert [r["sample_id"] for r in samples(out)] == [f"c{i}" for i in range(40, 80)]
+    assert not list(out.rglob("*.tmp"))
