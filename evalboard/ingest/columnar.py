@@ -25,7 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from evalboard.ingest.jsonl import BOM
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
+from evalboard.ingest.records import MAX_DEPTH
 from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 
 LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
@@ -61,6 +63,8 @@ def batches(path: Path, lines: int | None = None, size: int | None = None) -> It
     number, rest, pending, consumed = 1, b"", [], 0
     with path.open("rb") as fh:
         while block := fh.read(size):
+            if not consumed and block.startswith(BOM):  # skipped before the first line, as the per-record reader
+                consumed, block = len(BOM), block[len(BOM) :]
             parts = (rest + block).split(b"\n")
             rest = parts.pop()  # the unfinished last line (b"" after a newline)
             consumed += len(block)
@@ -87,7 +91,7 @@ def converted(
     def one(batch: tuple[int, list[bytes], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
         try:
             return convert(batch[1], batch[0], source, labeler, ungraded_ok)
-        except Fallback:
+        except Exception:  # Fallback, or anything unforeseen: the per-record path decides each line
             return None
 
     if workers <= 1:
@@ -122,6 +126,9 @@ def convert(
     n = parsed.num_rows
     if n != len(raw):  # Arrow skips blank lines; the per-record path skips them too, and numbers the rest
         raise Fallback("a blank line")
+    if raw and raw[0].startswith(BOM):  # Arrow skips a BOM at the start of its input; mid-file it is invalid JSON
+        raise Fallback("a byte order mark")
+    _check_values(parsed)
     cols: dict[str, pa.Array] = {}
 
     def col(name: str) -> pa.Array:
@@ -173,6 +180,28 @@ def convert(
     transcripts = _transcripts(parsed, cols["sample_id"])
     positions = [f"line {first + i}" for i in range(n)]
     return samples, transcripts, positions
+
+
+def _check_values(parsed: pa.Table) -> None:
+    """Fall back where Arrow is more lenient than the record path (`records.loads`): NaN, Infinity or a number
+    beyond a double anywhere in a line, or nesting deeper than `MAX_DEPTH` (a row is one level, each array or
+    object inside it one more: the inferred type's depth is the deepest line's)."""
+    stack = [(column, 2) for column in parsed.columns]
+    while stack:
+        array, level = stack.pop()
+        kind = array.type
+        if pa.types.is_floating(kind):
+            if pc.any(pc.invert(pc.is_finite(array))).as_py():
+                raise Fallback("a number that is NaN, Infinity or beyond a double")
+        elif pa.types.is_struct(kind) or pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            if level > MAX_DEPTH:
+                raise Fallback(f"nested deeper than {MAX_DEPTH} levels")
+            if isinstance(array, pa.ChunkedArray):
+                stack.extend((chunk, level) for chunk in array.chunks)
+            elif pa.types.is_struct(kind):
+                stack.extend((array.field(i), level + 1) for i in range(kind.num_fields))
+            else:
+                stack.append((array.values, level + 1))
 
 
 def _timestamps(values: pa.Array) -> pa.Array:

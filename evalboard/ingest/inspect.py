@@ -215,8 +215,8 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
 def _json_count(path: Path) -> int | None:
     """How many samples a .json log Inspect cannot read was meant to hold, when the JSON itself parses."""
     try:
-        obj = loads(path.read_bytes())
-    except (OSError, ValueError):
+        obj = json.loads(path.read_bytes())  # lenient on purpose: counting is not importing
+    except (OSError, ValueError, RecursionError):
         return None
     samples = obj.get("samples") if isinstance(obj, dict) else None
     return len(samples) if isinstance(samples, list) else None

@@ -13,17 +13,32 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest.awareness import message_reasoning, split_parts
-from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
+from evalboard.ingest.records import (
+    MAX_DEPTH,
+    Item,
+    Options,
+    Parsed,
+    Rejected,
+    conditions,
+    depth,
+    loads,
+    message,
+    timestamp,
+    tool_call,
+)
 from evalboard.schema import SAMPLES
 
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as Windows editors write before the first line
 FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at"))
 
 
 def read(path: Path, options: Options) -> Iterator[Item]:
-    """Yield one Parsed/Rejected item per non-blank line."""
+    """Yield one Parsed/Rejected item per non-blank line (a UTF-8 byte order mark before the first is skipped)."""
     count = 0
     with path.open("rb") as fh:
         for number, line in enumerate(fh, 1):
+            if number == 1:
+                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
             count += 1
@@ -35,14 +50,19 @@ def read(path: Path, options: Options) -> Iterator[Item]:
 
 
 def parse_line(line: bytes, position: str) -> Item:
-    """One JSONL line to a Parsed item (or Rejected with the reason)."""
+    """One JSONL line to a Parsed item (or Rejected with the reason): whatever is wrong with it costs this line."""
     try:
         obj = loads(line)
+        if line.count(b"[") + line.count(b"{") > MAX_DEPTH and depth(obj) > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     except ValueError as exc:
         return Rejected(position, f"invalid JSON: {exc}", line.decode("utf-8", "replace"))
     if not isinstance(obj, dict):
         return Rejected(position, f"expected a JSON object, got {type(obj).__name__}", obj)
-    return parse_object(obj, position, line)
+    try:
+        return parse_object(obj, position, line)
+    except Exception as exc:  # a shape no rule foresaw: this record only (docs/ARCHITECTURE.md, "Ingest")
+        return Rejected(position, f"cannot read record: {type(exc).__name__}: {exc}", obj)
 
 
 def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) -> Item:
@@ -55,7 +75,7 @@ def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) 
         row["sample_id"] = "sha256-" + digest[:32]
     try:
         row["created_at"] = timestamp(obj.get("created_at"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError) as exc:  # OverflowError/OSError: epoch out of range
         return Rejected(position, f"created_at: {exc}", obj)
     conds = obj.get("conditions")
     if conds is not None and not isinstance(conds, dict):

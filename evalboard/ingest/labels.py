@@ -13,6 +13,7 @@ an absent one leaves the record without a verdict.
 from __future__ import annotations
 
 import csv
+import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,18 +56,21 @@ def _typed(column: str, value: Any, harmful_value: str | None = None, threshold:
             raise LabelError(f"{column}: {exc}") from None
     if column == "score":
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             raise LabelError(f"score must be a number, got {value!r}") from None
+        if not math.isfinite(number):  # "nan", "inf": no rate or threshold can use it
+            raise LabelError(f"score must be a finite number, got {value!r}")
+        return number
     if column == "created_at":
         try:
             return timestamp(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, OSError):
             raise LabelError(f"created_at must be a timestamp, got {value!r}") from None
     if column in INT_COLUMNS:
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise LabelError(f"{column} must be an integer, got {value!r}") from None
     return str(value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ STRING_COLUMNS = (
     "source",
 )
 BOOL_COLUMNS = ("harmful", "classifier_verdict")
+INT64 = (-(2**63), 2**63 - 1)
 COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
 
 
@@ -61,9 +63,13 @@ def row_problem(row: dict[str, Any]) -> str | None:
         value = row.get(col)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return f"{col} must be an integer, got {type(value).__name__} {value!r}"
+        if value is not None and not INT64[0] <= value <= INT64[1]:
+            return f"{col} must be a 64-bit integer, got {str(value)[:40]}"
     score = row.get("score")
     if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
         return f"score must be a number, got {type(score).__name__} {score!r}"
+    if score is not None and not math.isfinite(score):  # NaN, Infinity: no rate or threshold can use it
+        return f"score must be a finite number, got {score!r}"
     conds = row.get("conditions")
     if conds is not None and (
         not isinstance(conds, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in conds.items())
@@ -167,6 +173,9 @@ def _handle(
         messages = labeler.apply(row, item.ctx, item.keys, item.messages)
     except LabelError as exc:
         writer.reject(item.position, str(exc), _raw(item))
+        return
+    except Exception as exc:  # a value no label rule foresaw (an odd type, an overflow): this record only
+        writer.reject(item.position, f"cannot label record: {type(exc).__name__}: {exc}", _raw(item))
         return
     if item.extra and row.get("sample_id") != read_id:  # `--map/--set sample_id`: its verdicts and labels follow
         for rows in item.extra.values():

@@ -60,6 +60,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "verdicts": ("sample_id", "source"),
     "awareness": ("sample_id", "source"),
 }
+# What converting one row can raise (a lone surrogate is a UnicodeEncodeError): that row is quarantined, not the batch.
+ROW_FAILURES = (pa.ArrowException, ValueError, TypeError, OverflowError)
 UNKNOWN = "unknown"  # the record count of a file that could not be opened far enough to count them
 
 
@@ -521,18 +523,19 @@ class DatasetWriter:
     def _to_table(
         self, items: list[dict[str, Any]], table: str, what: str, positions: dict[str, str]
     ) -> tuple[pa.Table, set[str]]:
-        """Convert a batch; when the batch fails, convert row by row and quarantine the rows that fail."""
+        """Convert a batch; when the batch fails, convert row by row and quarantine the rows that fail (with the
+        reason), so one record's value never costs the others."""
         schema = TABLES[table]
         try:
             return pa.Table.from_pylist(items, schema=schema), {c["sample_id"] for c in items}
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        except ROW_FAILURES:
             pass
         good: set[str] = set()
         rows: list[dict[str, Any]] = []
         for row in items:
             try:
                 pa.Table.from_pylist([row], schema=schema)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            except ROW_FAILURES as exc:
                 position = positions.get(row["sample_id"], "?")
                 self.reject(position, f"{what} does not fit the canonical schema: {exc}", row)
                 continue
