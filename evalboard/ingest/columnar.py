@@ -114,7 +114,14 @@ def convert(
     raw: list[bytes], first: int, source: str, labeler: Labeler, ungraded_ok: bool
 ) -> tuple[pa.Table, pa.Table, list[str]]:
     """(samples, transcripts, positions) of a batch of non-blank lines; raises Fallback when unsure."""
+    if not all(line.lstrip().startswith(b"{") for line in raw):  # a top-level `null` line crashes Arrow's reader
+        raise Fallback("a line that is not an object, or a blank line")
     data = b"\n".join(raw)
+    if not data.isascii():
+        try:  # Arrow's JSON reader passes invalid UTF-8 (an encoded surrogate) through into the strings
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Fallback("a line that is not UTF-8") from None
     try:
         parsed = pj.read_json(
             io.BytesIO(data),

@@ -141,3 +141,16 @@ def test_the_writer_quarantines_a_row_arrow_cannot_encode_and_writes_the_rest(tm
     assert (stats.imported, stats.rejected) == (3, 2)
     assert sorted(r["sample_id"] for r in samples(out)) == ["w0", "w2", "w4"]
     assert sorted(q["position"] for q in quarantine(out)) == ["line 2", "line 4"]
+
+
+def test_a_null_line_costs_that_line_and_never_crashes_the_batch_reader(tmp_path: Path, out: Path) -> None:
+    """A `null` line first in a batch made Arrow's JSON reader crash the process (a segmentation fault)."""
+    good = [json.dumps(simple(i)) for i in range(9)]
+    lines = ["null", *good[:5], "  null", *good[5:]]
+    result = run(_lines(tmp_path / "nulls.jsonl", lines), "--out", out, "-q")
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 11, "imported": 9, "present": 0, "quarantined": 2}
+    assert {q["position"]: q["reason"] for q in quarantine(out)} == {
+        "line 1": "expected a JSON object, got NoneType",
+        "line 7": "expected a JSON object, got NoneType",
+    }
