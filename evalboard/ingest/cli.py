@@ -7,10 +7,11 @@ be, 2 for bad arguments. A second ingest into the same --out waits for the first
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -176,7 +177,7 @@ def main(
             harmful_value=args.harmful_value,
             threshold=args.threshold,
         )
-        missing = [str(s) for s in args.sources if not s.exists()]
+        missing = [str(s) for s in args.sources if not os.path.lexists(s)]  # a link loop is named, not "missing"
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
         if args.out.exists() and not args.out.is_dir():
@@ -235,7 +236,7 @@ def main(
     finally:
         writer.close()
         progress.close()
-    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
+    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out, found.skipped)
     imported = sum(s.imported + s.already_present for s in results)
     if any(s.imported for s in results) and after_import is not None:  # something new was written
         try:
@@ -261,9 +262,16 @@ def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | N
 
 
 def summary(
-    stream: TextIO, results: list[SourceStats], ignored: list[Path], quarantine: Path, out: Path, limit: int = 20
+    stream: TextIO,
+    results: list[SourceStats],
+    ignored: list[Path],
+    quarantine: Path,
+    out: Path,
+    skipped: Sequence[tuple[Path, str]] = (),
+    limit: int = 20,
 ) -> None:
-    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do."""
+    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do; and
+    the entries skipped as no file (a link loop, a FIFO, a device), each with why."""
     records = sum(s.records for s in results)
     imported = sum(s.imported for s in results)
     ungraded = sum(s.ungraded for s in results)
@@ -280,6 +288,12 @@ def summary(
         by_suffix = Counter(p.suffix.lower() or "(no extension)" for p in ignored)
         what = ", ".join(f"{k} ×{n}" for k, n in by_suffix.most_common(5))
         stream.write(f"files passed over (not eval data): {len(ignored)} ({what})\n")
+    if skipped:
+        stream.write(f"skipped, not files that can be read: {len(skipped)}\n")
+        for path, why in skipped[:limit]:
+            stream.write(f"  {path} — {why}\n")
+        if len(skipped) > limit:
+            stream.write(f"  … and {len(skipped) - limit} more\n")
     stream.write(
         f"records: {records:,} = imported {imported:,} (ungraded {ungraded:,})"
         f" + already present {present:,} + quarantined {rejected:,}\n"
