@@ -19,9 +19,16 @@ from evalboard.ingest.advice import plain
 from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.detect import FORMATS, Found, discover
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
-from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id
+from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id, unmapped
 from evalboard.ingest.records import Options
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
+
+# What a record without a `--map` column's field gets (the summary says it next to the count).
+ABSENT = {
+    "sample_id": "a content-hash id",
+    "harmful": "a missing verdict unless --ungraded-ok",
+    "snapshot": "the record's own model, else quarantined",
+}
 
 
 class _ArgumentError(Exception):
@@ -198,16 +205,23 @@ def main(
     found = discover(args.sources, args.format, exclude=args.out)
     # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
     found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
-    sizes = [_size(f.path) for f in found.sources]
-    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
     options = Options(
         scorer=args.scorer,
         harmful_value=args.harmful_value,
         threshold=args.threshold,
         ungraded_ok=args.ungraded_ok,
-        progress=progress.bytes_read,
         extra={AWARENESS_THRESHOLD: args.awareness_threshold},
     )
+    if labeler.maps:
+        readable = [(f.path, f.format) for f in found.sources if f.format is not None]
+        missing, looked, fields = unmapped(readable, options, labeler)
+        if missing:
+            message = _unmapped(missing, labeler, looked, fields)
+            err.write(f"{parser.format_usage()}evalboard ingest: error: {message}\n")
+            return 2
+    sizes = [_size(f.path) for f in found.sources]
+    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
+    options.progress = progress.bytes_read
     try:
         writer = DatasetWriter(args.out, new_ingest_id(), notify=err)
     except OSError as exc:
@@ -236,7 +250,13 @@ def main(
     finally:
         writer.close()
         progress.close()
-    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out, found.skipped)
+    absent = [
+        f"--map {column}={labeler.maps[column]}: the field is absent from {n:,} of {labeler.records:,} records "
+        f"({ABSENT.get(column, 'left empty')})"
+        for column, n in labeler.absent.items()
+        if n
+    ]
+    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out, found.skipped, absent)
     imported = sum(s.imported + s.already_present for s in results)
     if any(s.imported for s in results) and after_import is not None:  # something new was written
         try:
@@ -244,6 +264,16 @@ def main(
         except Exception as exc:  # the import stands; the app derives the same on its first page view
             err.write(f"warning: imported, but preparing the pages' summaries failed ({type(exc).__name__}: {exc})\n")
     return 0 if imported else 1
+
+
+def _unmapped(missing: list[str], labeler: Labeler, looked: int, fields: list[str]) -> str:
+    """The message for `--map` paths that no record has."""
+    maps = ", ".join(f"--map {c}={labeler.maps[c]}" for c in missing)
+    shown = ", ".join(fields[:12]) + (", …" if len(fields) > 12 else "")
+    return (
+        f"{maps}: no record has {'this field' if len(missing) == 1 else 'these fields'} "
+        f"(looked at {looked:,} record{'s' if looked != 1 else ''}); the records have: {shown or 'no fields'}"
+    )
 
 
 def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | None, out: Path) -> None:
@@ -268,10 +298,11 @@ def summary(
     quarantine: Path,
     out: Path,
     skipped: Sequence[tuple[Path, str]] = (),
+    notes: Sequence[str] = (),
     limit: int = 20,
 ) -> None:
-    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do; and
-    the entries skipped as no file (a link loop, a FIFO, a device), each with why."""
+    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do; the
+    entries skipped as no file (a link loop, a FIFO, a device), each with why; `notes` after the totals."""
     records = sum(s.records for s in results)
     imported = sum(s.imported for s in results)
     ungraded = sum(s.ungraded for s in results)
@@ -298,6 +329,8 @@ def summary(
         f"records: {records:,} = imported {imported:,} (ungraded {ungraded:,})"
         f" + already present {present:,} + quarantined {rejected:,}\n"
     )
+    for note in notes:
+        stream.write(f"  {note}\n")
     unknown = [s for s in results if s.unknown_count]
     if unknown:
         stream.write(f"  plus {len(unknown)} file(s) quarantined whose record count is unknown\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import secrets
@@ -38,6 +39,7 @@ STRING_COLUMNS = (
 )
 BOOL_COLUMNS = ("harmful", "classifier_verdict")
 INT64 = (-(2**63), 2**63 - 1)
+PROBE_RECORDS = 10_000  # records read before an ingest with --map to find a path that no record has
 COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
 
 
@@ -88,6 +90,41 @@ def _size(row: dict[str, Any], messages: list[dict[str, Any]] | None) -> int:
         size += 64 + len(m.get("content") or "") + len(m.get("reasoning") or "")
         size += sum(len(c.get("arguments") or "") + 32 for c in m.get("tool_calls") or ())
     return size
+
+
+def unmapped(
+    sources: list[tuple[Path, str]], options: Options, labeler: Labeler, limit: int = PROBE_RECORDS
+) -> tuple[list[str], int, list[str]]:
+    """Before anything is written: the `--map` columns whose path none of the sources' first `limit` records has
+    (a bad argument), how many records were looked at, and the top-level fields of the first one (for the
+    message). Reads with a throwaway labeler, so the ingest's own counts start at zero."""
+    probe = Labeler(maps=labeler.maps)
+    quiet = dataclasses.replace(options, progress=None)
+    fields: list[str] = []
+
+    def settled() -> bool:  # enough read, or every path found in some record
+        found = probe.records and all(probe.absent[c] < probe.records for c in probe.maps)
+        return probe.records >= limit or bool(found)
+
+    for path, fmt in sources:
+        if settled():
+            break
+        if fmt in LABEL_FORMATS:
+            continue
+        reader = reader_for(fmt)(path, quiet)
+        try:
+            for item in reader:
+                if isinstance(item, Parsed) and item.ctx is not None:
+                    probe.count_absent(item.ctx)
+                    fields = fields or [str(k) for k in item.ctx]
+                    if settled():
+                        break
+        except Exception:  # the import itself says what is wrong with the file
+            pass
+        finally:
+            reader.close()
+    missing = [c for c in probe.maps if probe.records and probe.absent[c] == probe.records]
+    return missing, probe.records, fields
 
 
 def new_ingest_id() -> str:
