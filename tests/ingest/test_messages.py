@@ -4,11 +4,12 @@ command: exit codes, the summary's lines and the quarantine file."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
-from tests.ingest.util import counts, run, samples
+from tests.ingest.util import ROOT, counts, run, samples
 
 
 def _claude(path: Path, n: int = 40, notes_every: int = 0) -> Path:
@@ -45,3 +46,30 @@ def test_a_map_path_some_records_lack_is_counted_in_the_summary(tmp_path: Path, 
     assert "--map explanation=notes: the field is absent from 30 of 40 records (left empty)" in result.out
     assert "sample_id=id" not in result.out  # every record has it
     assert sum(1 for r in samples(out) if r["explanation"]) == 10
+
+
+# -- 11. the README's JSONL example works as written -------------------------------------------------------
+
+
+def _readme_example() -> list[str]:
+    """The arguments of the README's JSONL example (the command after "a human note")."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("with a human note") :]
+    block = block[block.index("```bash\n") + 8 :]
+    block = block[: block.index("\n```")]
+    args = shlex.split(block.replace("\\\n", " "))
+    assert args[:2] == ["evalboard", "ingest"], args
+    return args[2:]
+
+
+def test_the_readme_jsonl_example_works_as_written_on_model_less_records(tmp_path: Path) -> None:
+    with (tmp_path / "claude.jsonl").open("w") as fh:
+        for i in range(40):
+            record = {"id": f"c{i}", "reasoning": "think", "response": "reply", "notes": f"note {i}"}
+            fh.write(json.dumps(record) + "\n")
+    args = [str(tmp_path / a) if a in ("claude.jsonl", "data/mine") else a for a in _readme_example()]
+    result = run(*args, "-q")
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 40, "imported": 40, "present": 0, "quarantined": 0}
+    rows = samples(tmp_path / "data/mine")
+    assert rows[0]["explanation"].startswith("note") and rows[0]["grader"] == "human"
