@@ -28,6 +28,7 @@ NOT_MODELS = {"logs", "prompts", "models"}
 SAMPLE_PATTERNS = ("models/*/*/sample_*/response.json", "*/*/sample_*/response.json")
 TOOL_USE = re.compile(r"<tool_use:(?P<name>[\w-]+)>(?P<body>.*?)</tool_use:(?P=name)>", re.DOTALL)
 ARG = re.compile(r'^[ \t]*(?P<key>\w+):[ \t]*"', re.MULTILINE)
+PROMPT_FILES = ("system_prompt.txt", "user_prompt.txt", "email_content.txt", "metadata.json")
 META_KEYS = ("production_variant", "extra_system_instructions", "alignment_faking", "alignment_faking_type")
 
 
@@ -35,6 +36,14 @@ def is_experiment(path: Path) -> bool:
     """True for a results/<experiment> folder: it holds <model>/<condition>/sample_NNN/response.json, under
     models/ or (the old layout) directly. Marker folders alone (prompts/, models/) are not enough."""
     return any(next(path.glob(pattern), None) is not None for pattern in SAMPLE_PATTERNS)
+
+
+def reads(file: Path) -> bool:
+    """True for a file inside an experiment folder that this importer reads: a sample's response.json or a
+    condition's prompt texts and metadata (so discovery does not count them as passed over)."""
+    if file.name == "response.json":
+        return file.parent.name.startswith("sample_")
+    return file.parent.parent.name == "prompts" and file.name in PROMPT_FILES
 
 
 def looks_like_results(path: Path) -> bool:

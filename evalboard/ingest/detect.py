@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalboard.ingest import scout
+from evalboard.ingest import agentic_misalignment, scout
 from evalboard.ingest.agentic_misalignment import is_experiment
 from evalboard.ingest.petri import is_transcript
 from evalboard.ingest.records import loads
@@ -229,6 +229,8 @@ def _walk(
             if name == INSPECT_LISTING and any(f.endswith(".eval") or f.endswith(".json") for f in filenames):
                 ignored.append(file)
                 continue
+            if in_am and agentic_misalignment.reads(file):
+                continue  # read by the experiment's importer: neither a source of its own nor passed over
             kind = sniff(file)
             if in_am:  # the experiment's own files are read by its importer; only other eval data is taken
                 if kind.format in ("inspect", "parquet") or (kind.format == "jsonl" and file.suffix != ".json"):

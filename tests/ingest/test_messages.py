@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ingest.test_agentic_misalignment import build_results
 from tests.ingest.util import ROOT, counts, run, samples
 
 
@@ -73,3 +74,14 @@ def test_the_readme_jsonl_example_works_as_written_on_model_less_records(tmp_pat
     assert counts(result.out) == {"records": 40, "imported": 40, "present": 0, "quarantined": 0}
     rows = samples(tmp_path / "data/mine")
     assert rows[0]["explanation"].startswith("note") and rows[0]["grader"] == "human"
+
+
+# -- 12. files an agentic-misalignment import read are not "passed over" -----------------------------------
+
+
+def test_an_agentic_misalignment_tree_passes_over_only_what_it_did_not_read(tmp_path: Path, out: Path) -> None:
+    build_results(tmp_path)  # 11 response.json, 2 conditions' prompts, a provider log and experiment_state.json
+    result = run(tmp_path / "results", "--out", out, "-q")
+    assert result.code == 0, result
+    assert "files passed over (not eval data): 2 (.json ×1, .log ×1)" in result.out, result.out
+    assert counts(result.out)["records"] == 12
