@@ -43,7 +43,14 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for --help)."""
     p = _Parser(prog="evalboard ingest", description="Import eval logs into a canonical evalboard dataset folder.")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", type=Path, help="log files or folders")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        type=Path,
+        help="log files or folders (a name starting with '-' that exists is taken as a source; "
+        "or put the sources after --)",
+    )
     p.add_argument("--out", required=True, type=Path, help="dataset folder, e.g. data/my-evals")
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     p.add_argument(
@@ -176,7 +183,15 @@ def main(
     out_stream, err = stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        # A source whose name starts with "-" (`-dash.jsonl`) reads like an option to argparse; one that exists is
+        # a source. Anything else unknown is an error.
+        args.sources += [Path(a) for a in unknown if os.path.lexists(a)]
+        strays = [a for a in unknown if not os.path.lexists(a)]
+        if strays:
+            raise _ArgumentError(f"unrecognized arguments: {' '.join(strays)}")
+        if not args.sources:
+            raise _ArgumentError("the following arguments are required: SOURCE")
         labeler = Labeler(
             sets=parse_pairs(args.sets, "--set"),
             maps=parse_pairs(args.maps, "--map"),
@@ -256,7 +271,16 @@ def main(
         for column, n in labeler.absent.items()
         if n
     ]
-    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out, found.skipped, absent)
+    summary(
+        out_stream,
+        results,
+        found.ignored,
+        writer.quarantine_path,
+        args.out,
+        found.skipped,
+        absent,
+        writer.quarantine_lines,
+    )
     imported = sum(s.imported + s.already_present for s in results)
     if any(s.imported for s in results) and after_import is not None:  # something new was written
         try:
@@ -299,6 +323,7 @@ def summary(
     out: Path,
     skipped: Sequence[tuple[Path, str]] = (),
     notes: Sequence[str] = (),
+    lines: Counter[str] | None = None,
     limit: int = 20,
 ) -> None:
     """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do; the
@@ -308,10 +333,12 @@ def summary(
     ungraded = sum(s.ungraded for s in results)
     present = sum(s.already_present for s in results)
     rejected = sum(s.rejected for s in results)
-    failed = sum(1 for s in results if s.imported == 0 and s.already_present == 0)
+    new = sum(1 for s in results if s.imported)
+    old = sum(1 for s in results if not s.imported and s.already_present)
     kinds = Counter(s.format for s in results)
     stream.write(
-        f"files read: {len(results)} ({failed} with nothing imported)"
+        f"files read: {len(results)} ({new} with new records, {old} already in the dataset, "
+        f"{len(results) - new - old} with nothing imported)"
         + (f": {', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}" if kinds else "")
         + "\n"
     )
@@ -340,17 +367,43 @@ def summary(
     bad = [s for s in results if s.reasons]
     if not bad:
         return
-    stream.write(f"quarantine: {quarantine}\n")
+    stream.write(f"quarantine: {quarantine}{_lines(lines)}\n")
     stream.write(f"files with problems ({len(bad)}):\n")
     for s in bad[:limit]:
         cost = f"{'at least ' if s.at_least else ''}{s.rejected:,} record{'s' if s.rejected != 1 else ''}"
         if s.unknown_count:
             cost = "unknown count" if not s.rejected else f"{cost} + an unknown count"
-        others = len(s.reasons) - 1
-        more = f" (and {others} other reason{'s' if others > 1 else ''})" if others else ""
-        stream.write(f"  {s.source} — {cost}: {plain(s.problem or '')}{more}\n")
+        reasons = _reasons(s)
+        if len(reasons) == 1:
+            stream.write(f"  {s.source} — {cost}: {reasons[0][1]}\n")
+            continue
+        stream.write(f"  {s.source} — {cost}, for {len(reasons)} reasons:\n")
+        for count, text in reasons:
+            stream.write(f"    {count} × {text}\n")
     if len(bad) > limit:
         stream.write(f"  … and {len(bad) - limit} more, see {quarantine.parent}/\n")
+
+
+def _reasons(stats: SourceStats) -> list[tuple[str, str]]:
+    """(how many records, plain reason) for every reason a file's records were quarantined for, commonest first;
+    reasons that read the same in plain words are one. A whole file of unknown size counts as "unknown"."""
+    counts: dict[str, int] = {}
+    for reason, n in stats.reasons.most_common():
+        text = plain(reason)
+        counts[text] = counts.get(text, 0) + n
+    ordered = sorted(counts.items(), key=lambda item: -item[1])
+    return [(f"{n:,}" if n else "unknown", text) for text, n in ordered]
+
+
+def _lines(lines: Counter[str] | None) -> str:
+    """How the quarantine file's lines make up the summary's count: one a record, or one for a whole file."""
+    if not lines or not lines["file"]:
+        return ""
+    total = lines["record"] + lines["file"]
+    return (
+        f" ({total:,} line{'s' if total != 1 else ''}: {lines['record']:,} for one record each, "
+        f"{lines['file']:,} for a whole file each)"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

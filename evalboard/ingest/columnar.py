@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from evalboard.ingest.compressed import open_binary
 from evalboard.ingest.jsonl import BOM
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
 from evalboard.ingest.records import MAX_DEPTH
@@ -33,6 +34,8 @@ from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
 WORKERS = min(2, os.cpu_count() or 1)  # batches parsed at once (more threads only contend on a small machine)
 READ_BYTES = 8 * 1024 * 1024  # read at a time (a bigger read costs more memory than it saves time)
+# A batch's lines together (docs/ARCHITECTURE.md, "Memory"): Arrow's parse holds a few copies of them.
+BATCH_BYTES = 16 * 1024 * 1024
 MESSAGES = pa.list_(MESSAGE)
 MESSAGE_FIELDS = {"role", "content", "tool_call_id", "name", "reasoning"}  # anything else: per-record path
 STRING = ("run_id", "snapshot", "intervention", "training_stage", "scenario_family", "scenario", "grader")
@@ -56,29 +59,32 @@ def eligible(labeler: Labeler) -> bool:
     return not labeler.maps and not labeler.manifest and not any(c.startswith("conditions.") for c in labeler.sets)
 
 
-def batches(path: Path, lines: int | None = None, size: int | None = None) -> Iterator[tuple[int, list[bytes], int]]:
-    """(first line number, `lines` raw lines without their newline, bytes consumed so far) of a file, read
-    `size` bytes at a time; the last batch holds the rest."""
-    lines, size = lines or LINES, size or READ_BYTES
-    number, rest, pending, consumed = 1, b"", [], 0
-    with path.open("rb") as fh:
-        while block := fh.read(size):
-            if not consumed and block.startswith(BOM):  # skipped before the first line, as the per-record reader
-                consumed, block = len(BOM), block[len(BOM) :]
+def batches(
+    path: Path, lines: int | None = None, size: int | None = None, limit: int | None = None
+) -> Iterator[tuple[int, list[bytes], int]]:
+    """(first line number, raw lines without their newline, bytes of the file read so far) of a file, read `size`
+    bytes at a time (decompressed when it is gzip). A batch holds `lines` lines, or fewer when they reach `limit`
+    bytes together (a batch of large records is bounded by bytes, not lines); the last batch holds the rest. A
+    UTF-8 byte order mark before the first line is skipped, as the per-record reader skips it."""
+    lines, size, limit = lines or LINES, size or READ_BYTES, limit or BATCH_BYTES
+    number, rest, group, held = 1, b"", [], 0
+    with open_binary(path) as (fh, position):
+        while True:
+            block = fh.read(size)
             parts = (rest + block).split(b"\n")
-            rest = parts.pop()  # the unfinished last line (b"" after a newline)
-            consumed += len(block)
-            pending.extend(parts)
-            while len(pending) >= lines:
-                group, pending = pending[:lines], pending[lines:]
-                yield number, group, consumed - len(rest)
-                number += lines
-        if rest:
-            pending.append(rest)
-        for start in range(0, len(pending), lines):
-            group = pending[start : start + lines]
-            yield number, group, consumed
-            number += len(group)
+            rest = parts.pop() if block else b""  # the unfinished last line; at the end, the last line itself
+            for line in parts if block or parts != [b""] else ():
+                if number + len(group) == 1:
+                    line = line.removeprefix(BOM)
+                group.append(line)
+                held += len(line) + 1
+                if len(group) >= lines or held >= limit:
+                    yield number, group, position()
+                    number, group, held = number + len(group), [], 0
+            if not block:
+                break
+        if group:
+            yield number, group, position()
 
 
 def converted(

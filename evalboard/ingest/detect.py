@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalboard.ingest import agentic_misalignment, scout
+from evalboard.ingest import agentic_misalignment, compressed, scout
 from evalboard.ingest.agentic_misalignment import is_experiment
+from evalboard.ingest.compressed import inner_suffix, is_gzip
 from evalboard.ingest.petri import is_transcript
 from evalboard.ingest.records import loads
 
@@ -88,12 +89,14 @@ def _resolved(path: Path) -> Path:
 
 def sniff(path: Path) -> Found:
     """The format of one file from its name and first bytes."""
-    suffix = path.suffix.lower()
+    suffix = inner_suffix(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(HEAD)
     except OSError as exc:
         return Found(path, None, f"cannot be opened: {exc.strerror or exc}")
+    if is_gzip(head):
+        return _sniff_gzip(path, suffix)
     if head.startswith(ZIP):
         if suffix == ".eval" or b"header.json" in head or b"samples/" in head or b"_journal/" in head:
             return Found(path, "inspect", "Inspect log (.eval zip)")
@@ -120,6 +123,17 @@ def sniff(path: Path) -> Found:
     if text.startswith(b"[") and suffix in DATA_SUFFIXES:
         return Found(path, None, "a JSON array: records must be one JSON object per line (JSONL)")
     return Found(path, None, "not a format evalboard reads")
+
+
+def _sniff_gzip(path: Path, suffix: str) -> Found:
+    """A gzip file: JSONL when named so or when its first decompressed line is an object (gzip is how JSONL
+    travels); anything else is named with what to do."""
+    text = compressed.head(path, HEAD).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".jsonl", ".ndjson") or (
+        text.startswith(b"{") and not is_transcript(text) and _first_line_is_object(text)
+    ):
+        return Found(path, "jsonl", "JSONL (one record per line), gzip-compressed")
+    return Found(path, None, "gzip-compressed, but not JSONL: decompress it (gunzip) and import the result")
 
 
 def _first_line_is_object(text: bytes) -> bool:
@@ -161,7 +175,7 @@ def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None
             for file in _files(src, skip, skipped):
                 if fmt == "scout" and scout.is_scan_folder(file.parent) and not scout.is_awareness_scanner(file):
                     ignored.append(file)  # another scanner of the scan: not an awareness label
-                elif file.suffix.lower() in SUFFIXES[fmt]:
+                elif inner_suffix(file) in SUFFIXES[fmt]:
                     found.append(Found(file, fmt, f"--format {fmt}"))
         else:
             _walk(src, skip, found, ignored, skipped)
@@ -233,11 +247,11 @@ def _walk(
                 continue  # read by the experiment's importer: neither a source of its own nor passed over
             kind = sniff(file)
             if in_am:  # the experiment's own files are read by its importer; only other eval data is taken
-                if kind.format in ("inspect", "parquet") or (kind.format == "jsonl" and file.suffix != ".json"):
+                if kind.format in ("inspect", "parquet") or (kind.format == "jsonl" and inner_suffix(file) != ".json"):
                     found.append(kind)
                 else:
                     ignored.append(file)
-            elif kind.format is not None or file.suffix.lower() in DATA_SUFFIXES:
+            elif kind.format is not None or inner_suffix(file) in DATA_SUFFIXES:
                 found.append(kind)
             else:
                 ignored.append(file)

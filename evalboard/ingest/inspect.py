@@ -143,15 +143,16 @@ def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
     with zf:
         members = [i for i in zf.infolist() if _is_sample_member(i.filename)]
         try:
-            spec = api.read_eval_log(str(path), header_only=True).eval
+            header = api.read_eval_log(str(path), header_only=True)
+            spec, status = header.eval, header.status
         except Exception as exc:
-            spec = _journal_spec(zf)
+            spec, status = _journal_spec(zf), "started"  # only the journal's start record: still being written
             if spec is None:
                 yield Rejected("file", f"unreadable log header: {type(exc).__name__}: {exc}", records=len(members))
                 return
         native, eval_ctx, keys = _context(spec)
         if not members:
-            yield Rejected("file", "log has no samples (the eval holds none yet)", records=0)
+            yield Rejected("file", f"log has no samples (status {status})", records=0)
             return
         for info in members:
             position = info.filename

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalboard.ingest.awareness import message_reasoning, split_parts
+from evalboard.ingest.compressed import open_binary
 from evalboard.ingest.records import (
     MAX_DEPTH,
     Item,
@@ -22,6 +23,7 @@ from evalboard.ingest.records import (
     conditions,
     depth,
     loads,
+    loads_json,
     message,
     timestamp,
     tool_call,
@@ -35,7 +37,7 @@ FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at")
 def read(path: Path, options: Options) -> Iterator[Item]:
     """Yield one Parsed/Rejected item per non-blank line (a UTF-8 byte order mark before the first is skipped)."""
     count = 0
-    with path.open("rb") as fh:
+    with open_binary(path) as (fh, position):  # gzip is read as a stream
         for number, line in enumerate(fh, 1):
             if number == 1:
                 line = line.removeprefix(BOM)
@@ -44,7 +46,7 @@ def read(path: Path, options: Options) -> Iterator[Item]:
             count += 1
             yield parse_line(line.strip(), f"line {number}")
             if options.progress is not None and count % 1000 == 0:
-                options.progress(fh.tell())
+                options.progress(position())
     if count == 0:
         yield Rejected("file", "empty file: no records", records=0)
 
@@ -56,13 +58,25 @@ def parse_line(line: bytes, position: str) -> Item:
         if line.count(b"[") + line.count(b"{") > MAX_DEPTH and depth(obj) > MAX_DEPTH:
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     except ValueError as exc:
-        return Rejected(position, f"invalid JSON: {exc}", line.decode("utf-8", "replace"))
+        return Rejected(position, f"invalid JSON: {_why(line, exc)}", line.decode("utf-8", "replace"))
     if not isinstance(obj, dict):
         return Rejected(position, f"expected a JSON object, got {type(obj).__name__}", obj)
     try:
         return parse_object(obj, position, line)
     except Exception as exc:  # a shape no rule foresaw: this record only (docs/ARCHITECTURE.md, "Ingest")
         return Rejected(position, f"cannot read record: {type(exc).__name__}: {exc}", obj)
+
+
+def _why(line: bytes, exc: ValueError) -> str:
+    """Why a line is not valid JSON, in the standard library's words (they name NaN, a number beyond a double, a
+    lone surrogate), so the reason is the same whichever parser read the line."""
+    if loads is loads_json:
+        return str(exc)
+    try:
+        loads_json(line)
+    except ValueError as plain:
+        return str(plain)
+    return str(exc)
 
 
 def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) -> Item:

@@ -18,7 +18,7 @@ _INT64_MIN, _UINT64_END = -(2**63), 2**64
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise ValueError(f"number {text[:40]} is infinity when parsed as double")
+        raise ValueError(f"number {text[:40]} is beyond a double (not finite)")
     return value
 
 
@@ -29,7 +29,7 @@ def _int(text: str) -> int | float:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _strings(obj: Any) -> Iterator[str]:

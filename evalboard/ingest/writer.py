@@ -165,6 +165,7 @@ class DatasetWriter:
             self._release()
             raise
         self.quarantine_path = out / "quarantine" / f"{ingest_id}.jsonl"
+        self.quarantine_lines: Counter[str] = Counter()  # "record" / "file" lines written to it by this ingest
         self._quarantine: Any = None
         self._rows: list[dict[str, Any]] = []
         self._positions: dict[str, str] = {}  # sample_id -> position in its source, for late rejects
@@ -308,13 +309,14 @@ class DatasetWriter:
             self.stats.problem = reason
         if records is None:
             self.stats.unknown_count = True
-            self.stats.reasons[reason_key(reason)] += 1
+            self.stats.reasons[reason_key(reason)] += 0  # listed, with no record count (the summary says unknown)
         else:
             self.stats.records += records
             self.stats.rejected += records
             self.stats.reasons[reason_key(reason)] += records
 
     def _write_quarantine(self, line: dict[str, Any], raw: Any) -> None:
+        self.quarantine_lines["file" if "records" in line else "record"] += 1  # the summary reconciles the two
         try:
             if self._quarantine is None:
                 self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WITHOUT_ORJSON = "import sys; sys.modules['orjson'] = None; from evalboard.cli import main; sys.exit(main())"
 
 
-def run(*args: Any, orjson: bool = True, timeout: float = 120, stdin: Any = None) -> Result:
-    """Run `evalboard ingest ARGS` as a real process (with orjson importable, or not)."""
+def run(*args: Any, orjson: bool = True, timeout: float = 120, cwd: Path = ROOT) -> Result:
+    """Run `evalboard ingest ARGS` as a real process (with orjson importable, or not), in `cwd`."""
     command = ["-m", "evalboard"] if orjson else ["-c", WITHOUT_ORJSON]
     done = subprocess.run(
         [sys.executable, *command, "ingest", *map(str, args)],
@@ -45,8 +45,8 @@ def run(*args: Any, orjson: bool = True, timeout: float = 120, stdin: Any = None
         text=True,
         timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        stdin=stdin if stdin is not None else subprocess.DEVNULL,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
