@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from evalboard.ingest.compressed import open_binary
-from evalboard.ingest.jsonl import BOM
+from evalboard.ingest.jsonl import BOM, Overlong, split_lines
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
 from evalboard.ingest.records import MAX_DEPTH
 from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
@@ -34,8 +34,9 @@ from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
 WORKERS = min(2, os.cpu_count() or 1)  # batches parsed at once (more threads only contend on a small machine)
 READ_BYTES = 8 * 1024 * 1024  # read at a time (a bigger read costs more memory than it saves time)
-# A batch's lines together (docs/ARCHITECTURE.md, "Memory"): Arrow's parse holds a few copies of them.
-BATCH_BYTES = 16 * 1024 * 1024
+# A batch's lines together (docs/ARCHITECTURE.md, "Memory"): Arrow's parse holds a few copies of each batch, and
+# `WORKERS` + 1 batches are in flight; 4 MiB keeps 400 records of 1 MB under 600 MiB (bench/memory.py).
+BATCH_BYTES = 4 * 1024 * 1024
 MESSAGES = pa.list_(MESSAGE)
 MESSAGE_FIELDS = {"role", "content", "tool_call_id", "name", "reasoning"}  # anything else: per-record path
 STRING = ("run_id", "snapshot", "intervention", "training_stage", "scenario_family", "scenario", "grader")
@@ -61,40 +62,35 @@ def eligible(labeler: Labeler) -> bool:
 
 def batches(
     path: Path, lines: int | None = None, size: int | None = None, limit: int | None = None
-) -> Iterator[tuple[int, list[bytes], int]]:
+) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
     """(first line number, raw lines without their newline, bytes of the file read so far) of a file, read `size`
     bytes at a time (decompressed when it is gzip). A batch holds `lines` lines, or fewer when they reach `limit`
     bytes together (a batch of large records is bounded by bytes, not lines); the last batch holds the rest. A
-    UTF-8 byte order mark before the first line is skipped, as the per-record reader skips it."""
+    line too long to hold is an `Overlong`; a UTF-8 byte order mark before the first line is skipped, as the
+    per-record reader skips it."""
     lines, size, limit = lines or LINES, size or READ_BYTES, limit or BATCH_BYTES
-    number, rest, group, held = 1, b"", [], 0
+    number, group, held = 1, [], 0
     with open_binary(path) as (fh, position):
-        while True:
-            block = fh.read(size)
-            parts = (rest + block).split(b"\n")
-            rest = parts.pop() if block else b""  # the unfinished last line; at the end, the last line itself
-            for line in parts if block or parts != [b""] else ():
-                if number + len(group) == 1:
-                    line = line.removeprefix(BOM)
-                group.append(line)
-                held += len(line) + 1
-                if len(group) >= lines or held >= limit:
-                    yield number, group, position()
-                    number, group, held = number + len(group), [], 0
-            if not block:
-                break
+        for line in split_lines(fh, size):
+            if number == 1 and not group and isinstance(line, bytes):
+                line = line.removeprefix(BOM)
+            group.append(line)
+            held += (len(line) if isinstance(line, bytes) else 0) + 1
+            if len(group) >= lines or held >= limit:
+                yield number, group, position()
+                number, group, held = number + len(group), [], 0
         if group:
             yield number, group, position()
 
 
 def converted(
     path: Path, source: str, labeler: Labeler, ungraded_ok: bool, workers: int = WORKERS
-) -> Iterator[tuple[int, list[bytes], int, tuple[pa.Table, pa.Table, list[str]] | None]]:
+) -> Iterator[tuple[int, list[bytes | Overlong], int, tuple[pa.Table, pa.Table, list[str]] | None]]:
     """(first line, lines, bytes consumed, `convert`'s result or None when the batch needs the per-record path)
     for each batch of a file, in order. Batches are parsed `workers` at a time on threads (Arrow's JSON parser
     and compute release the GIL), at most `workers` batches ahead of the caller."""
 
-    def one(batch: tuple[int, list[bytes], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
+    def one(batch: tuple[int, list[bytes | Overlong], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
         try:
             return convert(batch[1], batch[0], source, labeler, ungraded_ok)
         except Exception:  # Fallback, or anything unforeseen: the per-record path decides each line
@@ -105,7 +101,7 @@ def converted(
             yield (*batch, one(batch))
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="ingest-jsonl") as pool:
-        ahead: deque[tuple[tuple[int, list[bytes], int], Future]] = deque()
+        ahead: deque[tuple[tuple[int, list[bytes | Overlong], int], Future]] = deque()
         for batch in batches(path):
             ahead.append((batch, pool.submit(one, batch)))
             if len(ahead) > workers:
@@ -117,12 +113,12 @@ def converted(
 
 
 def convert(
-    raw: list[bytes], first: int, source: str, labeler: Labeler, ungraded_ok: bool
+    raw: list[bytes | Overlong], first: int, source: str, labeler: Labeler, ungraded_ok: bool
 ) -> tuple[pa.Table, pa.Table, list[str]]:
     """(samples, transcripts, positions) of a batch of non-blank lines; raises Fallback when unsure."""
-    if not all(line.lstrip().startswith(b"{") for line in raw):  # a top-level `null` line crashes Arrow's reader
-        raise Fallback("a line that is not an object, or a blank line")
-    data = b"\n".join(raw)
+    if not all(isinstance(line, bytes) and line.lstrip().startswith(b"{") for line in raw):
+        raise Fallback("a line that is not an object, a blank or an overlong line")  # a `null` line crashes Arrow
+    data = b"\n".join(raw)  # type: ignore[arg-type]  # all bytes: checked above
     if not data.isascii():
         try:  # Arrow's JSON reader passes invalid UTF-8 (an encoded surrogate) through into the strings
             data.decode("utf-8")

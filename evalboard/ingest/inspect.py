@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import re
 import zipfile
 from collections.abc import Iterator
@@ -45,6 +46,10 @@ LABELS = ("snapshot", "intervention", "training_stage", "stage_step")
 ZIP_MAGIC = b"PK\x03\x04"
 LOCAL_HEADER = re.compile(rb"PK\x03\x04")
 DROP_FIELDS = ("events", "events_data", "timelines", "store")
+# An .eval member (one sample) is inflated whole to be parsed; one that inflates past this (a zip bomb, or a
+# sample no page could show) is quarantined unread, the log's other samples imported (docs/ARCHITECTURE.md, "Memory").
+MAX_MEMBER_BYTES = 128 * 1024 * 1024
+HEADERS = ("header.json", "_journal/start.json")  # read whole by Inspect's header reader or `_journal_spec`
 INSTALL_HINT = "reading Inspect logs needs inspect-ai: install evalboard[inspect] (pip install 'evalboard[inspect]')"
 
 
@@ -114,17 +119,17 @@ def zip_sample_members(path: Path) -> tuple[int | None, bool]:
             return sum(1 for n in zf.namelist() if _is_sample_member(n)), False
     except (zipfile.BadZipFile, OSError, ValueError):
         pass
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None, False
     names = set()
-    for match in LOCAL_HEADER.finditer(data):
-        start = match.start() + 30  # the local file header is 30 bytes, then the name
-        name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
-        name = data[start : start + name_len].decode("utf-8", "replace")
-        if _is_sample_member(name):
-            names.add(name)
+    try:  # mapped, not read: a large truncated log costs no memory
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for match in LOCAL_HEADER.finditer(data):
+                start = match.start() + 30  # the local file header is 30 bytes, then the name
+                name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
+                name = data[start : start + name_len].decode("utf-8", "replace")
+                if _is_sample_member(name):
+                    names.add(name)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return None, False
     return (len(names), True) if names else (None, False)
 
 
@@ -142,6 +147,10 @@ def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
         return
     with zf:
         members = [i for i in zf.infolist() if _is_sample_member(i.filename)]
+        oversized = [i.filename for i in zf.infolist() if i.filename in HEADERS and i.file_size > MAX_MEMBER_BYTES]
+        if oversized:  # Inspect's reader would inflate it whole
+            yield Rejected("file", f"unreadable log header: {_too_large(oversized[0])}", records=len(members))
+            return
         try:
             header = api.read_eval_log(str(path), header_only=True)
             spec, status = header.eval, header.status
@@ -157,13 +166,44 @@ def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
         for info in members:
             position = info.filename
             try:
-                sample = _parse_sample(zf.read(info), api)
+                data = _member(zf, info)
+            except MemberTooLarge as exc:  # refused unread: this record only
+                yield Rejected(position, str(exc))
+                continue
             except Exception as exc:  # a corrupt member: this record only
                 yield Rejected(position, f"corrupt sample in the log: {type(exc).__name__}: {exc}")
                 continue
+            try:
+                sample = _parse_sample(data, api)
+            except Exception as exc:  # a corrupt member: this record only
+                yield Rejected(position, f"corrupt sample in the log: {type(exc).__name__}: {exc}")
+                continue
+            finally:
+                del data
             yield _safe_sample(sample, spec, native, eval_ctx, keys, options, position)
             if options.progress is not None:
                 options.progress(info.header_offset + info.compress_size)
+
+
+class MemberTooLarge(ValueError):
+    """A member of an .eval that inflates past `MAX_MEMBER_BYTES`."""
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, inflated at most to `MAX_MEMBER_BYTES`: a larger one (whatever its header claims) is
+    refused before it fills memory (docs/ARCHITECTURE.md, "Memory")."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise MemberTooLarge(_too_large(f"{info.file_size:,} bytes, {info.compress_size:,} compressed"))
+    with zf.open(info) as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:  # a header that understated the size
+        raise MemberTooLarge(_too_large(f"more than the {info.file_size:,} bytes its header claims"))
+    return data
+
+
+def _too_large(what: str) -> str:
+    limit = f"{MAX_MEMBER_BYTES >> 20} MiB" if MAX_MEMBER_BYTES % 2**20 == 0 else f"{MAX_MEMBER_BYTES:,} bytes"
+    return f"sample too large to read: it inflates past {limit} ({what}); refused unread (MAX_MEMBER_BYTES)"
 
 
 def _journal_spec(zf: zipfile.ZipFile) -> Any:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from evalboard.ingest.awareness import message_reasoning, split_parts
 from evalboard.ingest.compressed import open_binary
@@ -30,15 +31,61 @@ from evalboard.ingest.records import (
 )
 from evalboard.schema import SAMPLES
 
+# The longest line read (docs/ARCHITECTURE.md, "Memory"): a longer one is quarantined unread, so a gzip bomb of one
+# line cannot exhaust memory.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+READ_BYTES = 8 * 1024 * 1024  # read at a time
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as Windows editors write before the first line
 FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at"))
+
+
+@dataclass(frozen=True)
+class Overlong:
+    """A line longer than `MAX_RECORD_BYTES`, skipped without being held in memory: `length` bytes."""
+
+    length: int
+
+
+def split_lines(fh: BinaryIO, size: int = READ_BYTES, longest: int | None = None) -> Iterator[bytes | Overlong]:
+    """The lines of a stream without their newline, read `size` bytes at a time; a line longer than `longest`
+    bytes (default `MAX_RECORD_BYTES`) is an `Overlong`, so no line costs more memory than that."""
+    longest = MAX_RECORD_BYTES if longest is None else longest
+    rest, skipped = b"", -1  # skipped >= 0: inside an overlong line, that many bytes so far
+    while block := fh.read(size):
+        if skipped >= 0:
+            end = block.find(b"\n")
+            if end < 0:
+                skipped += len(block)
+                continue
+            yield Overlong(skipped + end)
+            skipped, block = -1, block[end + 1 :]
+        parts = (rest + block).split(b"\n")
+        rest = parts.pop()  # the unfinished last line (b"" after a newline)
+        for line in parts:
+            yield line if len(line) <= longest else Overlong(len(line))
+        if len(rest) > longest:
+            skipped, rest = len(rest), b""
+    if skipped >= 0:
+        yield Overlong(skipped)
+    elif rest:
+        yield rest if len(rest) <= longest else Overlong(len(rest))
+
+
+def overlong(line: Overlong, position: str) -> Rejected:
+    """The quarantine entry of a line too long to read."""
+    limit = f"{MAX_RECORD_BYTES >> 20} MiB" if MAX_RECORD_BYTES % 2**20 == 0 else f"{MAX_RECORD_BYTES:,} bytes"
+    return Rejected(position, f"record longer than {limit} ({line.length:,} bytes): not read (MAX_RECORD_BYTES)")
 
 
 def read(path: Path, options: Options) -> Iterator[Item]:
     """Yield one Parsed/Rejected item per non-blank line (a UTF-8 byte order mark before the first is skipped)."""
     count = 0
     with open_binary(path) as (fh, position):  # gzip is read as a stream
-        for number, line in enumerate(fh, 1):
+        for number, line in enumerate(split_lines(fh), 1):
+            if isinstance(line, Overlong):
+                count += 1
+                yield overlong(line, f"line {number}")
+                continue
             if number == 1:
                 line = line.removeprefix(BOM)
             if not line.strip():

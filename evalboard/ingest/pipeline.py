@@ -179,7 +179,10 @@ def _jsonl_batches(
             writer.add_table(samples, transcripts, positions)
         else:
             for number, line in enumerate(lines, first):
-                if line.strip():
+                if isinstance(line, jsonl.Overlong):
+                    count += 1
+                    _handle(writer, stats, jsonl.overlong(line, f"line {number}"), labeler, options, str(path))
+                elif line.strip():
                     count += 1
                     item = jsonl.parse_line(line.strip(), f"line {number}")
                     _handle(writer, stats, item, labeler, options, str(path))
