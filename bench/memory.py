@@ -2,6 +2,7 @@
 
     python bench/memory.py                       # 400 x 1 MB JSONL records; an .eval whose member inflates to 3 GiB
     python bench/memory.py --member-gib 1 --records 200
+    python bench/memory.py --work /tmp/m --reuse --checkout /work/main   # the same files through another tree
 
 Cases, each ingested by its own child process into a fresh dataset (peak RSS = the child's VmHWM):
   jsonl-batches      400 records of ~1 MB in one JSONL file, through the Arrow batch path (the default)
@@ -88,14 +89,14 @@ def write_bomb(work: Path, gib: float) -> Path:
     return log
 
 
-def measure(name: str, script: str, args: list[str]) -> dict:
+def measure(name: str, script: str, args: list[str], tree: Path = ROOT) -> dict:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
     )
     seconds = time.monotonic() - started
     peak = [int(x.split("=")[1]) for x in done.stderr.splitlines() if x.startswith("peak_rss_kib=")]
@@ -118,32 +119,41 @@ def main() -> None:
     parser.add_argument("--member-gib", type=float, default=3.0)
     parser.add_argument("--work", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="reuse the files already in --work")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the evalboard tree to measure (default: this)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="evalboard-memory-"))
     work.mkdir(parents=True, exist_ok=True)
     size = int(args.record_mb * 1_000_000)
     try:
-        plain = write_jsonl(work / "big.jsonl", args.records, size)
-        packed = write_jsonl(work / "big.jsonl.gz", args.records, size)
+        plain, packed, bomb = work / "big.jsonl", work / "big.jsonl.gz", work / "logs" / "bomb.eval"
+        if not args.reuse:
+            write_jsonl(plain, args.records, size)
+            write_jsonl(packed, args.records, size)
         mib = plain.stat().st_size / 2**20, packed.stat().st_size / 2**20
-        print(f"# {mib[0]:.0f} MiB JSONL, {mib[1]:.0f} MiB gzip", flush=True)
-        results = [measure("imports", IMPORTS, [])]
-        results.append(measure("jsonl-batches", INGEST, [str(plain), "--out", str(work / "o1"), "-q"]))
+        print(f"# {mib[0]:.0f} MiB JSONL, {mib[1]:.0f} MiB gzip; measuring {args.checkout}", flush=True)
+        tree = args.checkout.resolve()
+        for out in work.glob("o[0-9]"):
+            shutil.rmtree(out)
+        results = [measure("imports", IMPORTS, [], tree)]
+        results.append(measure("jsonl-batches", INGEST, [str(plain), "--out", str(work / "o1"), "-q"], tree))
         results.append(
             measure(
                 "jsonl-per-record",
                 INGEST,
                 [str(plain), "--out", str(work / "o2"), "-q", "--map", "explanation=notes"],
+                tree,
             )
         )
-        results.append(measure("jsonl-gzip", INGEST, [str(packed), "--out", str(work / "o3"), "-q"]))
-        try:
-            bomb = write_bomb(work, args.member_gib)
-        except ImportError:
-            print("# eval-bomb skipped: inspect-ai is not installed", flush=True)
-        else:
+        results.append(measure("jsonl-gzip", INGEST, [str(packed), "--out", str(work / "o3"), "-q"], tree))
+        if not args.reuse:
+            try:
+                write_bomb(work, args.member_gib).rename(bomb)
+            except ImportError:
+                print("# eval-bomb skipped: inspect-ai is not installed", flush=True)
+        if bomb.exists():
             print(f"# .eval of {bomb.stat().st_size / 2**20:.1f} MiB, member {args.member_gib:g} GiB", flush=True)
-            results.append(measure("eval-bomb", INGEST, [str(bomb), "--out", str(work / "o4"), "-q"]))
+            results.append(measure("eval-bomb", INGEST, [str(bomb), "--out", str(work / "o4"), "-q"], tree))
         worst = max(r["peak_rss_mib"] or 0 for r in results)
         print(f"# highest peak {worst} MiB ({'under' if worst < LIMIT_MIB else 'OVER'} {LIMIT_MIB} MiB)")
     finally:
