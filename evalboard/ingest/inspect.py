@@ -9,8 +9,8 @@ eval_metadata, task_args, eval (model, task, run_id, eval_id, tags), scores.<nam
 Samples with an error or without the scorer's score are rejected with the reason.
 
 An `.eval` (a zip) is read member by member with Inspect's own sample model, so a corrupt member costs
-that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it), and a sample
-without an id is keyed by its place in the log.
+that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it) — when that refuses it,
+sample by sample with the same model — and a sample without an id is keyed by its place in the log.
 """
 
 from __future__ import annotations
@@ -218,7 +218,11 @@ def _journal_spec(zf: zipfile.ZipFile) -> Any:
 
 def _parse_sample(data: bytes, api: Any) -> Any:
     """One samples/ member as Inspect reads it (its own model and deserialising context), attachments resolved."""
-    obj = loads(data)
+    return _validate_sample(loads(data), api)
+
+
+def _validate_sample(obj: dict[str, Any], api: Any) -> Any:
+    """A parsed sample through Inspect's own model and deserialising context, attachments resolved."""
     for key in DROP_FIELDS:  # large and unused here; Inspect's reader can exclude them too
         obj.pop(key, None)
     sample = api.EvalSample.model_validate(obj, context=_deserializing_context())
@@ -237,8 +241,8 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
     """A .json log read whole by Inspect (as Inspect itself reads it); samples without ids get stable ones."""
     try:
         log = api.read_eval_log(str(path), resolve_attachments=True)
-    except Exception as exc:
-        yield Rejected("file", f"not a readable Inspect log: {type(exc).__name__}: {exc}", records=_json_count(path))
+    except Exception as exc:  # maybe one bad sample: read them one by one, so it costs only itself
+        yield from _read_json_samples(path, options, api, f"{type(exc).__name__}: {exc}")
         return
     spec = log.eval
     native, eval_ctx, keys = _context(spec)
@@ -251,6 +255,32 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
         yield _safe_sample(sample, spec, native, eval_ctx, keys, options, f"sample #{index}", index)
         if options.progress is not None:
             options.progress(size * index // len(samples))
+
+
+def _read_json_samples(path: Path, options: Options, api: Any, why: str) -> Iterator[Item]:
+    """A .json log Inspect's reader refused as a whole, read sample by sample with Inspect's own sample model (as
+    an .eval's members are): when its spec reads, a sample that does not (or holds text that cannot be stored,
+    such as a lone surrogate) costs that sample only. Otherwise the file is quarantined with Inspect's reason."""
+    try:
+        obj = json.loads(path.read_bytes())  # lenient: the samples' own checks decide
+        spec = api.EvalSpec.model_validate(obj["eval"], context=_deserializing_context())
+        samples = obj.get("samples") or []
+        if not isinstance(samples, list):
+            raise TypeError("samples is not a list")
+    except Exception:
+        yield Rejected("file", f"not a readable Inspect log: {why}", records=_json_count(path))
+        return
+    native, eval_ctx, keys = _context(spec)
+    if not samples:
+        yield Rejected("file", f"log has no samples (status {obj.get('status')})", records=0)
+        return
+    for index, raw in enumerate(samples, 1):
+        try:
+            sample = _validate_sample(raw, api)
+        except Exception as exc:
+            yield Rejected(f"sample #{index}", f"corrupt sample in the log: {type(exc).__name__}: {exc}")
+            continue
+        yield _safe_sample(sample, spec, native, eval_ctx, keys, options, f"sample #{index}", index)
 
 
 def _json_count(path: Path) -> int | None:

@@ -539,7 +539,9 @@ class DatasetWriter:
                 pa.Table.from_pylist([row], schema=schema)
             except ROW_FAILURES as exc:
                 position = positions.get(row["sample_id"], "?")
-                self.reject(position, f"{what} does not fit the canonical schema: {exc}", row)
+                why = "holds text that cannot be stored as UTF-8 (a lone surrogate)"
+                why = why if isinstance(exc, UnicodeEncodeError) else "does not fit the canonical schema"
+                self.reject(position, f"{what} {why}: {exc}", row)
                 continue
             good.add(row["sample_id"])
             rows.append(row)

@@ -154,3 +154,22 @@ def test_a_null_line_costs_that_line_and_never_crashes_the_batch_reader(tmp_path
         "line 1": "expected a JSON object, got NoneType",
         "line 7": "expected a JSON object, got NoneType",
     }
+
+
+def test_a_lone_surrogate_in_one_sample_of_an_inspect_json_log_costs_that_sample(tmp_path: Path, out: Path) -> None:
+    """Inspect's reader refuses the whole .json log; its samples are then read one by one, the bad one quarantined
+    by the writer (its transcript cannot be stored as UTF-8)."""
+    pytest.importorskip("inspect_ai", reason="inspect-ai is not installed")
+    from tests.ingest.inspect_logs import make_log
+
+    log = make_log(
+        tmp_path / "logs", [{"id": f"e{i}", "metadata": {"verdict": "C"}} for i in range(3)], log_format="json"
+    )
+    log.write_text(log.read_text().replace("Reply for e1", "Reply for e1 \\ud83d"))
+    result = run(log, "--out", out, "-q")
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 3, "imported": 2, "present": 0, "quarantined": 1}
+    [bad] = quarantine(out)
+    assert bad["position"] == "sample e1 epoch 1" and "surrogates not allowed" in bad["reason"], bad
+    assert bad["reason"].startswith("transcript holds text that cannot be stored as UTF-8 (a lone surrogate)")
+    assert "a lone surrogate" in result.out
