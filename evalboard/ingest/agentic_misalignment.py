@@ -67,7 +67,12 @@ def read(path: Path, options: Options) -> Iterator[Item]:
             for cond_dir in sorted(p for p in model_dir.iterdir() if p.is_dir()):
                 for sample_dir in sorted(cond_dir.glob("sample_*")):
                     count += 1
-                    yield from _sample(path, exp, model_dir, cond_dir, sample_dir, prompts)
+                    try:  # whatever is wrong with one response.json costs that sample only
+                        items = list(_sample(path, exp, model_dir, cond_dir, sample_dir, prompts))
+                    except Exception as exc:
+                        where = str(sample_dir.relative_to(path) / "response.json")
+                        items = [Rejected(where, f"cannot read sample: {type(exc).__name__}: {exc}")]
+                    yield from items
     if count == 0:
         yield Rejected(
             "folder", "no sample_NNN/response.json found (expected results/<exp>/models/<model>/<cond>/)", records=0
@@ -188,7 +193,7 @@ def _sample(
     }
     try:
         base["created_at"] = timestamp(meta.get("timestamp"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, OSError):  # OverflowError/OSError: an epoch out of range
         base["created_at"] = None
     raw_response = obj.get("raw_response")
     if "error" in obj and raw_response is None:  # the run itself failed: ungraded, not safe

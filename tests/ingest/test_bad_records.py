@@ -13,6 +13,7 @@ import pytest
 
 from evalboard.ingest.writer import DatasetWriter
 from evalboard.schema import SAMPLES
+from tests.ingest.test_agentic_misalignment import build_results, classification, put, response
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import counts, quarantine, run, samples
 
@@ -173,3 +174,17 @@ def test_a_lone_surrogate_in_one_sample_of_an_inspect_json_log_costs_that_sample
     assert bad["position"] == "sample e1 epoch 1" and "surrogates not allowed" in bad["reason"], bad
     assert bad["reason"].startswith("transcript holds text that cannot be stored as UTF-8 (a lone surrogate)")
     assert "a lone surrogate" in result.out
+
+
+def test_an_odd_response_json_costs_that_sample_not_the_experiment(tmp_path: Path, out: Path) -> None:
+    exp = build_results(tmp_path)  # 12 records: 7 imported, 5 quarantined (tests/ingest/test_agentic_misalignment)
+    m, c1 = "models/deepseek-ai_DeepSeek-R1", "blackmail_explicit-america_replacement"
+    odd = response("deepseek-ai/DeepSeek-R1", c1, 7, classification=classification(True, True))
+    odd["metadata"]["timestamp"] = 1e20  # an epoch no clock reaches
+    put(exp, f"{m}/{c1}/sample_007/response.json", odd)
+    put(exp, f"{m}/{c1}/sample_008/response.json", response("deepseek-ai/DeepSeek-R1", c1, 8, classification=[1, 2]))
+    result = run(tmp_path / "results", "--out", out, "-q")
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 14, "imported": 8, "present": 0, "quarantined": 6}, result.out
+    reasons = {Path(q["position"]).parent.name: q["reason"] for q in quarantine(out)}
+    assert reasons["sample_008"] == "classification must be an object, got list"  # the timestamp: created_at unknown
