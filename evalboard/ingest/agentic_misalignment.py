@@ -28,6 +28,7 @@ NOT_MODELS = {"logs", "prompts", "models"}
 SAMPLE_PATTERNS = ("models/*/*/sample_*/response.json", "*/*/sample_*/response.json")
 TOOL_USE = re.compile(r"<tool_use:(?P<name>[\w-]+)>(?P<body>.*?)</tool_use:(?P=name)>", re.DOTALL)
 ARG = re.compile(r'^[ \t]*(?P<key>\w+):[ \t]*"', re.MULTILINE)
+PROMPT_FILES = ("system_prompt.txt", "user_prompt.txt", "email_content.txt", "metadata.json")
 META_KEYS = ("production_variant", "extra_system_instructions", "alignment_faking", "alignment_faking_type")
 
 
@@ -35,6 +36,14 @@ def is_experiment(path: Path) -> bool:
     """True for a results/<experiment> folder: it holds <model>/<condition>/sample_NNN/response.json, under
     models/ or (the old layout) directly. Marker folders alone (prompts/, models/) are not enough."""
     return any(next(path.glob(pattern), None) is not None for pattern in SAMPLE_PATTERNS)
+
+
+def reads(file: Path) -> bool:
+    """True for a file inside an experiment folder that this importer reads: a sample's response.json or a
+    condition's prompt texts and metadata (so discovery does not count them as passed over)."""
+    if file.name == "response.json":
+        return file.parent.name.startswith("sample_")
+    return file.parent.parent.name == "prompts" and file.name in PROMPT_FILES
 
 
 def looks_like_results(path: Path) -> bool:
@@ -58,7 +67,12 @@ def read(path: Path, options: Options) -> Iterator[Item]:
             for cond_dir in sorted(p for p in model_dir.iterdir() if p.is_dir()):
                 for sample_dir in sorted(cond_dir.glob("sample_*")):
                     count += 1
-                    yield from _sample(path, exp, model_dir, cond_dir, sample_dir, prompts)
+                    try:  # whatever is wrong with one response.json costs that sample only
+                        items = list(_sample(path, exp, model_dir, cond_dir, sample_dir, prompts))
+                    except Exception as exc:
+                        where = str(sample_dir.relative_to(path) / "response.json")
+                        items = [Rejected(where, f"cannot read sample: {type(exc).__name__}: {exc}")]
+                    yield from items
     if count == 0:
         yield Rejected(
             "folder", "no sample_NNN/response.json found (expected results/<exp>/models/<model>/<cond>/)", records=0
@@ -179,7 +193,7 @@ def _sample(
     }
     try:
         base["created_at"] = timestamp(meta.get("timestamp"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, OSError):  # OverflowError/OSError: an epoch out of range
         base["created_at"] = None
     raw_response = obj.get("raw_response")
     if "error" in obj and raw_response is None:  # the run itself failed: ungraded, not safe

@@ -7,10 +7,11 @@ be, 2 for bad arguments. A second ingest into the same --out waits for the first
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -18,9 +19,16 @@ from evalboard.ingest.advice import plain
 from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.detect import FORMATS, Found, discover
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
-from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id
+from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id, unmapped
 from evalboard.ingest.records import Options
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
+
+# What a record without a `--map` column's field gets (the summary says it next to the count).
+ABSENT = {
+    "sample_id": "a content-hash id",
+    "harmful": "a missing verdict unless --ungraded-ok",
+    "snapshot": "the record's own model, else quarantined",
+}
 
 
 class _ArgumentError(Exception):
@@ -35,7 +43,14 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for --help)."""
     p = _Parser(prog="evalboard ingest", description="Import eval logs into a canonical evalboard dataset folder.")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", type=Path, help="log files or folders")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        type=Path,
+        help="log files or folders (a name starting with '-' that exists is taken as a source; "
+        "or put the sources after --)",
+    )
     p.add_argument("--out", required=True, type=Path, help="dataset folder, e.g. data/my-evals")
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     p.add_argument(
@@ -168,7 +183,15 @@ def main(
     out_stream, err = stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        # A source whose name starts with "-" (`-dash.jsonl`) reads like an option to argparse; one that exists is
+        # a source. Anything else unknown is an error.
+        args.sources += [Path(a) for a in unknown if os.path.lexists(a)]
+        strays = [a for a in unknown if not os.path.lexists(a)]
+        if strays:
+            raise _ArgumentError(f"unrecognized arguments: {' '.join(strays)}")
+        if not args.sources:
+            raise _ArgumentError("the following arguments are required: SOURCE")
         labeler = Labeler(
             sets=parse_pairs(args.sets, "--set"),
             maps=parse_pairs(args.maps, "--map"),
@@ -176,7 +199,7 @@ def main(
             harmful_value=args.harmful_value,
             threshold=args.threshold,
         )
-        missing = [str(s) for s in args.sources if not s.exists()]
+        missing = [str(s) for s in args.sources if not os.path.lexists(s)]  # a link loop is named, not "missing"
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
         if args.out.exists() and not args.out.is_dir():
@@ -197,16 +220,23 @@ def main(
     found = discover(args.sources, args.format, exclude=args.out)
     # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
     found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
-    sizes = [_size(f.path) for f in found.sources]
-    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
     options = Options(
         scorer=args.scorer,
         harmful_value=args.harmful_value,
         threshold=args.threshold,
         ungraded_ok=args.ungraded_ok,
-        progress=progress.bytes_read,
         extra={AWARENESS_THRESHOLD: args.awareness_threshold},
     )
+    if labeler.maps:
+        readable = [(f.path, f.format) for f in found.sources if f.format is not None]
+        missing, looked, fields = unmapped(readable, options, labeler)
+        if missing:
+            message = _unmapped(missing, labeler, looked, fields)
+            err.write(f"{parser.format_usage()}evalboard ingest: error: {message}\n")
+            return 2
+    sizes = [_size(f.path) for f in found.sources]
+    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
+    options.progress = progress.bytes_read
     try:
         writer = DatasetWriter(args.out, new_ingest_id(), notify=err)
     except OSError as exc:
@@ -237,7 +267,22 @@ def main(
     finally:
         writer.close()
         progress.close()
-    summary(out_stream, results, found.ignored, writer.quarantine_path, args.out)
+    absent = [
+        f"--map {column}={labeler.maps[column]}: the field is absent from {n:,} of {labeler.records:,} records "
+        f"({ABSENT.get(column, 'left empty')})"
+        for column, n in labeler.absent.items()
+        if n
+    ]
+    summary(
+        out_stream,
+        results,
+        found.ignored,
+        writer.quarantine_path,
+        args.out,
+        found.skipped,
+        absent,
+        writer.quarantine_lines,
+    )
     imported = sum(s.imported + s.already_present for s in results)
     if any(s.imported for s in results) and after_import is not None:  # something new was written
         try:
@@ -245,6 +290,16 @@ def main(
         except Exception as exc:  # the import stands; the app derives the same on its first page view
             err.write(f"warning: imported, but preparing the pages' summaries failed ({type(exc).__name__}: {exc})\n")
     return 0 if imported else 1
+
+
+def _unmapped(missing: list[str], labeler: Labeler, looked: int, fields: list[str]) -> str:
+    """The message for `--map` paths that no record has."""
+    maps = ", ".join(f"--map {c}={labeler.maps[c]}" for c in missing)
+    shown = ", ".join(fields[:12]) + (", …" if len(fields) > 12 else "")
+    return (
+        f"{maps}: no record has {'this field' if len(missing) == 1 else 'these fields'} "
+        f"(looked at {looked:,} record{'s' if looked != 1 else ''}); the records have: {shown or 'no fields'}"
+    )
 
 
 def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | None, out: Path) -> None:
@@ -263,18 +318,29 @@ def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | N
 
 
 def summary(
-    stream: TextIO, results: list[SourceStats], ignored: list[Path], quarantine: Path, out: Path, limit: int = 20
+    stream: TextIO,
+    results: list[SourceStats],
+    ignored: list[Path],
+    quarantine: Path,
+    out: Path,
+    skipped: Sequence[tuple[Path, str]] = (),
+    notes: Sequence[str] = (),
+    lines: Counter[str] | None = None,
+    limit: int = 20,
 ) -> None:
-    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do."""
+    """Totals, then one line per file that cost records: its path, how many, a plain reason and what to do; the
+    entries skipped as no file (a link loop, a FIFO, a device), each with why; `notes` after the totals."""
     records = sum(s.records for s in results)
     imported = sum(s.imported for s in results)
     ungraded = sum(s.ungraded for s in results)
     present = sum(s.already_present for s in results)
     rejected = sum(s.rejected for s in results)
-    failed = sum(1 for s in results if s.imported == 0 and s.already_present == 0)
+    new = sum(1 for s in results if s.imported)
+    old = sum(1 for s in results if not s.imported and s.already_present)
     kinds = Counter(s.format for s in results)
     stream.write(
-        f"files read: {len(results)} ({failed} with nothing imported)"
+        f"files read: {len(results)} ({new} with new records, {old} already in the dataset, "
+        f"{len(results) - new - old} with nothing imported)"
         + (f": {', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}" if kinds else "")
         + "\n"
     )
@@ -282,10 +348,18 @@ def summary(
         by_suffix = Counter(p.suffix.lower() or "(no extension)" for p in ignored)
         what = ", ".join(f"{k} ×{n}" for k, n in by_suffix.most_common(5))
         stream.write(f"files passed over (not eval data): {len(ignored)} ({what})\n")
+    if skipped:
+        stream.write(f"skipped, not files that can be read: {len(skipped)}\n")
+        for path, why in skipped[:limit]:
+            stream.write(f"  {path} — {why}\n")
+        if len(skipped) > limit:
+            stream.write(f"  … and {len(skipped) - limit} more\n")
     stream.write(
         f"records: {records:,} = imported {imported:,} (ungraded {ungraded:,})"
         f" + already present {present:,} + quarantined {rejected:,}\n"
     )
+    for note in notes:
+        stream.write(f"  {note}\n")
     unknown = [s for s in results if s.unknown_count]
     if unknown:
         stream.write(f"  plus {len(unknown)} file(s) quarantined whose record count is unknown\n")
@@ -295,17 +369,43 @@ def summary(
     bad = [s for s in results if s.reasons]
     if not bad:
         return
-    stream.write(f"quarantine: {quarantine}\n")
+    stream.write(f"quarantine: {quarantine}{_lines(lines)}\n")
     stream.write(f"files with problems ({len(bad)}):\n")
     for s in bad[:limit]:
         cost = f"{'at least ' if s.at_least else ''}{s.rejected:,} record{'s' if s.rejected != 1 else ''}"
         if s.unknown_count:
             cost = "unknown count" if not s.rejected else f"{cost} + an unknown count"
-        others = len(s.reasons) - 1
-        more = f" (and {others} other reason{'s' if others > 1 else ''})" if others else ""
-        stream.write(f"  {s.source} — {cost}: {plain(s.problem or '')}{more}\n")
+        reasons = _reasons(s)
+        if len(reasons) == 1:
+            stream.write(f"  {s.source} — {cost}: {reasons[0][1]}\n")
+            continue
+        stream.write(f"  {s.source} — {cost}, for {len(reasons)} reasons:\n")
+        for count, text in reasons:
+            stream.write(f"    {count} × {text}\n")
     if len(bad) > limit:
         stream.write(f"  … and {len(bad) - limit} more, see {quarantine.parent}/\n")
+
+
+def _reasons(stats: SourceStats) -> list[tuple[str, str]]:
+    """(how many records, plain reason) for every reason a file's records were quarantined for, commonest first;
+    reasons that read the same in plain words are one. A whole file of unknown size counts as "unknown"."""
+    counts: dict[str, int] = {}
+    for reason, n in stats.reasons.most_common():
+        text = plain(reason)
+        counts[text] = counts.get(text, 0) + n
+    ordered = sorted(counts.items(), key=lambda item: -item[1])
+    return [(f"{n:,}" if n else "unknown", text) for text, n in ordered]
+
+
+def _lines(lines: Counter[str] | None) -> str:
+    """How the quarantine file's lines make up the summary's count: one a record, or one for a whole file."""
+    if not lines or not lines["file"]:
+        return ""
+    total = lines["record"] + lines["file"]
+    return (
+        f" ({total:,} line{'s' if total != 1 else ''}: {lines['record']:,} for one record each, "
+        f"{lines['file']:,} for a whole file each)"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

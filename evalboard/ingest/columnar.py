@@ -25,12 +25,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from evalboard.ingest.compressed import open_binary
+from evalboard.ingest.jsonl import BOM, Overlong, split_lines
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
+from evalboard.ingest.records import MAX_DEPTH
 from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 
 LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
 WORKERS = min(2, os.cpu_count() or 1)  # batches parsed at once (more threads only contend on a small machine)
 READ_BYTES = 8 * 1024 * 1024  # read at a time (a bigger read costs more memory than it saves time)
+# A batch's lines together (docs/ARCHITECTURE.md, "Memory"): Arrow's parse holds a few copies of each batch, and
+# `WORKERS` + 1 batches are in flight; 4 MiB keeps 400 records of 1 MB under 600 MiB (bench/memory.py).
+BATCH_BYTES = 4 * 1024 * 1024
 MESSAGES = pa.list_(MESSAGE)
 MESSAGE_FIELDS = {"role", "content", "tool_call_id", "name", "reasoning"}  # anything else: per-record path
 STRING = ("run_id", "snapshot", "intervention", "training_stage", "scenario_family", "scenario", "grader")
@@ -54,40 +60,40 @@ def eligible(labeler: Labeler) -> bool:
     return not labeler.maps and not labeler.manifest and not any(c.startswith("conditions.") for c in labeler.sets)
 
 
-def batches(path: Path, lines: int | None = None, size: int | None = None) -> Iterator[tuple[int, list[bytes], int]]:
-    """(first line number, `lines` raw lines without their newline, bytes consumed so far) of a file, read
-    `size` bytes at a time; the last batch holds the rest."""
-    lines, size = lines or LINES, size or READ_BYTES
-    number, rest, pending, consumed = 1, b"", [], 0
-    with path.open("rb") as fh:
-        while block := fh.read(size):
-            parts = (rest + block).split(b"\n")
-            rest = parts.pop()  # the unfinished last line (b"" after a newline)
-            consumed += len(block)
-            pending.extend(parts)
-            while len(pending) >= lines:
-                group, pending = pending[:lines], pending[lines:]
-                yield number, group, consumed - len(rest)
-                number += lines
-        if rest:
-            pending.append(rest)
-        for start in range(0, len(pending), lines):
-            group = pending[start : start + lines]
-            yield number, group, consumed
-            number += len(group)
+def batches(
+    path: Path, lines: int | None = None, size: int | None = None, limit: int | None = None
+) -> Iterator[tuple[int, list[bytes | Overlong], int]]:
+    """(first line number, raw lines without their newline, bytes of the file read so far) of a file, read `size`
+    bytes at a time (decompressed when it is gzip). A batch holds `lines` lines, or fewer when they reach `limit`
+    bytes together (a batch of large records is bounded by bytes, not lines); the last batch holds the rest. A
+    line too long to hold is an `Overlong`; a UTF-8 byte order mark before the first line is skipped, as the
+    per-record reader skips it."""
+    lines, size, limit = lines or LINES, size or READ_BYTES, limit or BATCH_BYTES
+    number, group, held = 1, [], 0
+    with open_binary(path) as (fh, position):
+        for line in split_lines(fh, size):
+            if number == 1 and not group and isinstance(line, bytes):
+                line = line.removeprefix(BOM)
+            group.append(line)
+            held += (len(line) if isinstance(line, bytes) else 0) + 1
+            if len(group) >= lines or held >= limit:
+                yield number, group, position()
+                number, group, held = number + len(group), [], 0
+        if group:
+            yield number, group, position()
 
 
 def converted(
     path: Path, source: str, labeler: Labeler, ungraded_ok: bool, workers: int = WORKERS
-) -> Iterator[tuple[int, list[bytes], int, tuple[pa.Table, pa.Table, list[str]] | None]]:
+) -> Iterator[tuple[int, list[bytes | Overlong], int, tuple[pa.Table, pa.Table, list[str]] | None]]:
     """(first line, lines, bytes consumed, `convert`'s result or None when the batch needs the per-record path)
     for each batch of a file, in order. Batches are parsed `workers` at a time on threads (Arrow's JSON parser
     and compute release the GIL), at most `workers` batches ahead of the caller."""
 
-    def one(batch: tuple[int, list[bytes], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
+    def one(batch: tuple[int, list[bytes | Overlong], int]) -> tuple[pa.Table, pa.Table, list[str]] | None:
         try:
             return convert(batch[1], batch[0], source, labeler, ungraded_ok)
-        except Fallback:
+        except Exception:  # Fallback, or anything unforeseen: the per-record path decides each line
             return None
 
     if workers <= 1:
@@ -95,7 +101,7 @@ def converted(
             yield (*batch, one(batch))
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="ingest-jsonl") as pool:
-        ahead: deque[tuple[tuple[int, list[bytes], int], Future]] = deque()
+        ahead: deque[tuple[tuple[int, list[bytes | Overlong], int], Future]] = deque()
         for batch in batches(path):
             ahead.append((batch, pool.submit(one, batch)))
             if len(ahead) > workers:
@@ -107,10 +113,17 @@ def converted(
 
 
 def convert(
-    raw: list[bytes], first: int, source: str, labeler: Labeler, ungraded_ok: bool
+    raw: list[bytes | Overlong], first: int, source: str, labeler: Labeler, ungraded_ok: bool
 ) -> tuple[pa.Table, pa.Table, list[str]]:
     """(samples, transcripts, positions) of a batch of non-blank lines; raises Fallback when unsure."""
-    data = b"\n".join(raw)
+    if not all(isinstance(line, bytes) and line.lstrip().startswith(b"{") for line in raw):
+        raise Fallback("a line that is not an object, a blank or an overlong line")  # a `null` line crashes Arrow
+    data = b"\n".join(raw)  # type: ignore[arg-type]  # all bytes: checked above
+    if not data.isascii():
+        try:  # Arrow's JSON reader passes invalid UTF-8 (an encoded surrogate) through into the strings
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Fallback("a line that is not UTF-8") from None
     try:
         parsed = pj.read_json(
             io.BytesIO(data),
@@ -122,6 +135,9 @@ def convert(
     n = parsed.num_rows
     if n != len(raw):  # Arrow skips blank lines; the per-record path skips them too, and numbers the rest
         raise Fallback("a blank line")
+    if raw and raw[0].startswith(BOM):  # Arrow skips a BOM at the start of its input; mid-file it is invalid JSON
+        raise Fallback("a byte order mark")
+    _check_values(parsed)
     cols: dict[str, pa.Array] = {}
 
     def col(name: str) -> pa.Array:
@@ -173,6 +189,28 @@ def convert(
     transcripts = _transcripts(parsed, cols["sample_id"])
     positions = [f"line {first + i}" for i in range(n)]
     return samples, transcripts, positions
+
+
+def _check_values(parsed: pa.Table) -> None:
+    """Fall back where Arrow is more lenient than the record path (`records.loads`): NaN, Infinity or a number
+    beyond a double anywhere in a line, or nesting deeper than `MAX_DEPTH` (a row is one level, each array or
+    object inside it one more: the inferred type's depth is the deepest line's)."""
+    stack = [(column, 2) for column in parsed.columns]
+    while stack:
+        array, level = stack.pop()
+        kind = array.type
+        if pa.types.is_floating(kind):
+            if pc.any(pc.invert(pc.is_finite(array))).as_py():
+                raise Fallback("a number that is NaN, Infinity or beyond a double")
+        elif pa.types.is_struct(kind) or pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            if level > MAX_DEPTH:
+                raise Fallback(f"nested deeper than {MAX_DEPTH} levels")
+            if isinstance(array, pa.ChunkedArray):
+                stack.extend((chunk, level) for chunk in array.chunks)
+            elif pa.types.is_struct(kind):
+                stack.extend((array.field(i), level + 1) for i in range(kind.num_fields))
+            else:
+                stack.append((array.values, level + 1))
 
 
 def _timestamps(values: pa.Array) -> pa.Array:

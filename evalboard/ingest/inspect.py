@@ -9,14 +9,15 @@ eval_metadata, task_args, eval (model, task, run_id, eval_id, tags), scores.<nam
 Samples with an error or without the scorer's score are rejected with the reason.
 
 An `.eval` (a zip) is read member by member with Inspect's own sample model, so a corrupt member costs
-that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it), and a sample
-without an id is keyed by its place in the log.
+that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it) — when that refuses it,
+sample by sample with the same model — and a sample without an id is keyed by its place in the log.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import re
 import zipfile
 from collections.abc import Iterator
@@ -45,6 +46,10 @@ LABELS = ("snapshot", "intervention", "training_stage", "stage_step")
 ZIP_MAGIC = b"PK\x03\x04"
 LOCAL_HEADER = re.compile(rb"PK\x03\x04")
 DROP_FIELDS = ("events", "events_data", "timelines", "store")
+# An .eval member (one sample) is inflated whole to be parsed; one that inflates past this (a zip bomb, or a
+# sample no page could show) is quarantined unread, the log's other samples imported (docs/ARCHITECTURE.md, "Memory").
+MAX_MEMBER_BYTES = 128 * 1024 * 1024
+HEADERS = ("header.json", "_journal/start.json")  # read whole by Inspect's header reader or `_journal_spec`
 INSTALL_HINT = "reading Inspect logs needs inspect-ai: install evalboard[inspect] (pip install 'evalboard[inspect]')"
 
 
@@ -114,17 +119,17 @@ def zip_sample_members(path: Path) -> tuple[int | None, bool]:
             return sum(1 for n in zf.namelist() if _is_sample_member(n)), False
     except (zipfile.BadZipFile, OSError, ValueError):
         pass
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None, False
     names = set()
-    for match in LOCAL_HEADER.finditer(data):
-        start = match.start() + 30  # the local file header is 30 bytes, then the name
-        name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
-        name = data[start : start + name_len].decode("utf-8", "replace")
-        if _is_sample_member(name):
-            names.add(name)
+    try:  # mapped, not read: a large truncated log costs no memory
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for match in LOCAL_HEADER.finditer(data):
+                start = match.start() + 30  # the local file header is 30 bytes, then the name
+                name_len = int.from_bytes(data[match.start() + 26 : match.start() + 28], "little")
+                name = data[start : start + name_len].decode("utf-8", "replace")
+                if _is_sample_member(name):
+                    names.add(name)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return None, False
     return (len(names), True) if names else (None, False)
 
 
@@ -142,27 +147,63 @@ def _read_eval(path: Path, options: Options, api: Any) -> Iterator[Item]:
         return
     with zf:
         members = [i for i in zf.infolist() if _is_sample_member(i.filename)]
+        oversized = [i.filename for i in zf.infolist() if i.filename in HEADERS and i.file_size > MAX_MEMBER_BYTES]
+        if oversized:  # Inspect's reader would inflate it whole
+            yield Rejected("file", f"unreadable log header: {_too_large(oversized[0])}", records=len(members))
+            return
         try:
-            spec = api.read_eval_log(str(path), header_only=True).eval
+            header = api.read_eval_log(str(path), header_only=True)
+            spec, status = header.eval, header.status
         except Exception as exc:
-            spec = _journal_spec(zf)
+            spec, status = _journal_spec(zf), "started"  # only the journal's start record: still being written
             if spec is None:
                 yield Rejected("file", f"unreadable log header: {type(exc).__name__}: {exc}", records=len(members))
                 return
         native, eval_ctx, keys = _context(spec)
         if not members:
-            yield Rejected("file", "log has no samples (the eval holds none yet)", records=0)
+            yield Rejected("file", f"log has no samples (status {status})", records=0)
             return
         for info in members:
             position = info.filename
             try:
-                sample = _parse_sample(zf.read(info), api)
+                data = _member(zf, info)
+            except MemberTooLarge as exc:  # refused unread: this record only
+                yield Rejected(position, str(exc))
+                continue
             except Exception as exc:  # a corrupt member: this record only
                 yield Rejected(position, f"corrupt sample in the log: {type(exc).__name__}: {exc}")
                 continue
+            try:
+                sample = _parse_sample(data, api)
+            except Exception as exc:  # a corrupt member: this record only
+                yield Rejected(position, f"corrupt sample in the log: {type(exc).__name__}: {exc}")
+                continue
+            finally:
+                del data
             yield _safe_sample(sample, spec, native, eval_ctx, keys, options, position)
             if options.progress is not None:
                 options.progress(info.header_offset + info.compress_size)
+
+
+class MemberTooLarge(ValueError):
+    """A member of an .eval that inflates past `MAX_MEMBER_BYTES`."""
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, inflated at most to `MAX_MEMBER_BYTES`: a larger one (whatever its header claims) is
+    refused before it fills memory (docs/ARCHITECTURE.md, "Memory")."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise MemberTooLarge(_too_large(f"{info.file_size:,} bytes, {info.compress_size:,} compressed"))
+    with zf.open(info) as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:  # a header that understated the size
+        raise MemberTooLarge(_too_large(f"more than the {info.file_size:,} bytes its header claims"))
+    return data
+
+
+def _too_large(what: str) -> str:
+    limit = f"{MAX_MEMBER_BYTES >> 20} MiB" if MAX_MEMBER_BYTES % 2**20 == 0 else f"{MAX_MEMBER_BYTES:,} bytes"
+    return f"sample too large to read: it inflates past {limit} ({what}); refused unread (MAX_MEMBER_BYTES)"
 
 
 def _journal_spec(zf: zipfile.ZipFile) -> Any:
@@ -177,7 +218,11 @@ def _journal_spec(zf: zipfile.ZipFile) -> Any:
 
 def _parse_sample(data: bytes, api: Any) -> Any:
     """One samples/ member as Inspect reads it (its own model and deserialising context), attachments resolved."""
-    obj = loads(data)
+    return _validate_sample(loads(data), api)
+
+
+def _validate_sample(obj: dict[str, Any], api: Any) -> Any:
+    """A parsed sample through Inspect's own model and deserialising context, attachments resolved."""
     for key in DROP_FIELDS:  # large and unused here; Inspect's reader can exclude them too
         obj.pop(key, None)
     sample = api.EvalSample.model_validate(obj, context=_deserializing_context())
@@ -196,8 +241,8 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
     """A .json log read whole by Inspect (as Inspect itself reads it); samples without ids get stable ones."""
     try:
         log = api.read_eval_log(str(path), resolve_attachments=True)
-    except Exception as exc:
-        yield Rejected("file", f"not a readable Inspect log: {type(exc).__name__}: {exc}", records=_json_count(path))
+    except Exception as exc:  # maybe one bad sample: read them one by one, so it costs only itself
+        yield from _read_json_samples(path, options, api, f"{type(exc).__name__}: {exc}")
         return
     spec = log.eval
     native, eval_ctx, keys = _context(spec)
@@ -212,11 +257,37 @@ def _read_json(path: Path, options: Options, api: Any) -> Iterator[Item]:
             options.progress(size * index // len(samples))
 
 
+def _read_json_samples(path: Path, options: Options, api: Any, why: str) -> Iterator[Item]:
+    """A .json log Inspect's reader refused as a whole, read sample by sample with Inspect's own sample model (as
+    an .eval's members are): when its spec reads, a sample that does not (or holds text that cannot be stored,
+    such as a lone surrogate) costs that sample only. Otherwise the file is quarantined with Inspect's reason."""
+    try:
+        obj = json.loads(path.read_bytes())  # lenient: the samples' own checks decide
+        spec = api.EvalSpec.model_validate(obj["eval"], context=_deserializing_context())
+        samples = obj.get("samples") or []
+        if not isinstance(samples, list):
+            raise TypeError("samples is not a list")
+    except Exception:
+        yield Rejected("file", f"not a readable Inspect log: {why}", records=_json_count(path))
+        return
+    native, eval_ctx, keys = _context(spec)
+    if not samples:
+        yield Rejected("file", f"log has no samples (status {obj.get('status')})", records=0)
+        return
+    for index, raw in enumerate(samples, 1):
+        try:
+            sample = _validate_sample(raw, api)
+        except Exception as exc:
+            yield Rejected(f"sample #{index}", f"corrupt sample in the log: {type(exc).__name__}: {exc}")
+            continue
+        yield _safe_sample(sample, spec, native, eval_ctx, keys, options, f"sample #{index}", index)
+
+
 def _json_count(path: Path) -> int | None:
     """How many samples a .json log Inspect cannot read was meant to hold, when the JSON itself parses."""
     try:
-        obj = loads(path.read_bytes())
-    except (OSError, ValueError):
+        obj = json.loads(path.read_bytes())  # lenient on purpose: counting is not importing
+    except (OSError, ValueError, RecursionError):
         return None
     samples = obj.get("samples") if isinstance(obj, dict) else None
     return len(samples) if isinstance(samples, list) else None

@@ -9,40 +9,121 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from evalboard.ingest.awareness import message_reasoning, split_parts
-from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
+from evalboard.ingest.compressed import open_binary
+from evalboard.ingest.records import (
+    MAX_DEPTH,
+    Item,
+    Options,
+    Parsed,
+    Rejected,
+    conditions,
+    depth,
+    loads,
+    loads_json,
+    message,
+    timestamp,
+    tool_call,
+)
 from evalboard.schema import SAMPLES
 
+# The longest line read (docs/ARCHITECTURE.md, "Memory"): a longer one is quarantined unread, so a gzip bomb of one
+# line cannot exhaust memory.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+READ_BYTES = 8 * 1024 * 1024  # read at a time
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as Windows editors write before the first line
 FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at"))
 
 
+@dataclass(frozen=True)
+class Overlong:
+    """A line longer than `MAX_RECORD_BYTES`, skipped without being held in memory: `length` bytes."""
+
+    length: int
+
+
+def split_lines(fh: BinaryIO, size: int = READ_BYTES, longest: int | None = None) -> Iterator[bytes | Overlong]:
+    """The lines of a stream without their newline, read `size` bytes at a time; a line longer than `longest`
+    bytes (default `MAX_RECORD_BYTES`) is an `Overlong`, so no line costs more memory than that."""
+    longest = MAX_RECORD_BYTES if longest is None else longest
+    rest, skipped = b"", -1  # skipped >= 0: inside an overlong line, that many bytes so far
+    while block := fh.read(size):
+        if skipped >= 0:
+            end = block.find(b"\n")
+            if end < 0:
+                skipped += len(block)
+                continue
+            yield Overlong(skipped + end)
+            skipped, block = -1, block[end + 1 :]
+        parts = (rest + block).split(b"\n")
+        rest = parts.pop()  # the unfinished last line (b"" after a newline)
+        for line in parts:
+            yield line if len(line) <= longest else Overlong(len(line))
+        if len(rest) > longest:
+            skipped, rest = len(rest), b""
+    if skipped >= 0:
+        yield Overlong(skipped)
+    elif rest:
+        yield rest if len(rest) <= longest else Overlong(len(rest))
+
+
+def overlong(line: Overlong, position: str) -> Rejected:
+    """The quarantine entry of a line too long to read."""
+    limit = f"{MAX_RECORD_BYTES >> 20} MiB" if MAX_RECORD_BYTES % 2**20 == 0 else f"{MAX_RECORD_BYTES:,} bytes"
+    return Rejected(position, f"record longer than {limit} ({line.length:,} bytes): not read (MAX_RECORD_BYTES)")
+
+
 def read(path: Path, options: Options) -> Iterator[Item]:
-    """Yield one Parsed/Rejected item per non-blank line."""
+    """Yield one Parsed/Rejected item per non-blank line (a UTF-8 byte order mark before the first is skipped)."""
     count = 0
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
+    with open_binary(path) as (fh, position):  # gzip is read as a stream
+        for number, line in enumerate(split_lines(fh), 1):
+            if isinstance(line, Overlong):
+                count += 1
+                yield overlong(line, f"line {number}")
+                continue
+            if number == 1:
+                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
             count += 1
             yield parse_line(line.strip(), f"line {number}")
             if options.progress is not None and count % 1000 == 0:
-                options.progress(fh.tell())
+                options.progress(position())
     if count == 0:
         yield Rejected("file", "empty file: no records", records=0)
 
 
 def parse_line(line: bytes, position: str) -> Item:
-    """One JSONL line to a Parsed item (or Rejected with the reason)."""
+    """One JSONL line to a Parsed item (or Rejected with the reason): whatever is wrong with it costs this line."""
     try:
         obj = loads(line)
+        if line.count(b"[") + line.count(b"{") > MAX_DEPTH and depth(obj) > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     except ValueError as exc:
-        return Rejected(position, f"invalid JSON: {exc}", line.decode("utf-8", "replace"))
+        return Rejected(position, f"invalid JSON: {_why(line, exc)}", line.decode("utf-8", "replace"))
     if not isinstance(obj, dict):
         return Rejected(position, f"expected a JSON object, got {type(obj).__name__}", obj)
-    return parse_object(obj, position, line)
+    try:
+        return parse_object(obj, position, line)
+    except Exception as exc:  # a shape no rule foresaw: this record only (docs/ARCHITECTURE.md, "Ingest")
+        return Rejected(position, f"cannot read record: {type(exc).__name__}: {exc}", obj)
+
+
+def _why(line: bytes, exc: ValueError) -> str:
+    """Why a line is not valid JSON, in the standard library's words (they name NaN, a number beyond a double, a
+    lone surrogate), so the reason is the same whichever parser read the line."""
+    if loads is loads_json:
+        return str(exc)
+    try:
+        loads_json(line)
+    except ValueError as plain:
+        return str(plain)
+    return str(exc)
 
 
 def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) -> Item:
@@ -55,7 +136,7 @@ def parse_object(obj: dict[str, Any], position: str, line: bytes | None = None) 
         row["sample_id"] = "sha256-" + digest[:32]
     try:
         row["created_at"] = timestamp(obj.get("created_at"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError) as exc:  # OverflowError/OSError: epoch out of range
         return Rejected(position, f"created_at: {exc}", obj)
     conds = obj.get("conditions")
     if conds is not None and not isinstance(conds, dict):

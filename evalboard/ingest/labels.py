@@ -13,7 +13,9 @@ an absent one leaves the record without a verdict.
 from __future__ import annotations
 
 import csv
+import math
 import tomllib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,18 +57,21 @@ def _typed(column: str, value: Any, harmful_value: str | None = None, threshold:
             raise LabelError(f"{column}: {exc}") from None
     if column == "score":
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             raise LabelError(f"score must be a number, got {value!r}") from None
+        if not math.isfinite(number):  # "nan", "inf": no rate or threshold can use it
+            raise LabelError(f"score must be a finite number, got {value!r}")
+        return number
     if column == "created_at":
         try:
             return timestamp(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, OSError):
             raise LabelError(f"created_at must be a timestamp, got {value!r}") from None
     if column in INT_COLUMNS:
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise LabelError(f"{column} must be an integer, got {value!r}") from None
     return str(value)
 
@@ -145,6 +150,11 @@ class Labeler:
     harmful_value: str | None = None  # what a mapped/set verdict value means harmful (as --harmful-value)
     threshold: float | None = None
 
+    # Per `--map` column, how many records with a source record to look in lacked its path (`records`: how many
+    # had one): the summary counts them, and a path no record has is a bad argument (exit 2, `pipeline.unmapped`).
+    absent: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+
     def __post_init__(self) -> None:
         for column, value in self.sets.items():
             if not column.startswith("conditions."):
@@ -168,6 +178,7 @@ class Labeler:
                     _assign(row, column, value, hv, th)
                 break
         if ctx is not None:
+            self.count_absent(ctx)
             for column, path in self._columns.items():
                 value = lookup(ctx, path, MISSING)
                 if value is None and column in BOOL_COLUMNS:
@@ -182,6 +193,13 @@ class Labeler:
             if row.get(column) in (None, ""):
                 row[column] = default
         return messages
+
+    def count_absent(self, ctx: Mapping[str, Any]) -> None:
+        """Count one source record, and each `--map` path it lacks."""
+        self.records += 1
+        for column, path in self.maps.items():
+            if lookup(ctx, path, MISSING) is MISSING:
+                self.absent[column] += 1
 
     def _messages(self, ctx: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         from evalboard.ingest.jsonl import normalise_messages  # jsonl imports this module

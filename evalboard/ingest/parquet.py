@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
-from evalboard.ingest.writer import query_text
+from evalboard.ingest.writer import ROW_FAILURES, query_text
 from evalboard.schema import SAMPLES, validate_file
 
 BATCH = 10_000
@@ -43,15 +44,34 @@ def _read_file(path: Path, transcripts: list[str], prefix: str) -> Iterator[Item
     names = [n for n in pf.schema_arrow.names if n in SAMPLES.names or n == "messages"]
     offset = 0
     for batch in pf.iter_batches(batch_size=BATCH, columns=names):
-        records = batch.to_pylist()
-        found = _transcripts(transcripts, [r["sample_id"] for r in records]) if transcripts else {}
+        records = _rows(batch)
+        ids = [r["sample_id"] for r in records if not isinstance(r, Exception)]
+        found = _transcripts(transcripts, ids) if transcripts else {}
         for i, record in enumerate(records, offset + 1):
+            if isinstance(record, Exception):  # e.g. a string that is not UTF-8: this row only
+                yield Rejected(f"{prefix}row {i}", f"cannot read row: {type(record).__name__}: {record}")
+                continue
             messages = record.pop("messages", None) if "messages" in record else found.get(record["sample_id"])
             if isinstance(record.get("conditions"), list):  # map columns arrive as (key, value) pairs
                 record["conditions"] = dict(record["conditions"])
             keys = tuple(str(record[k]) for k in ("run_id", "snapshot") if record.get(k))
             yield Parsed(record, messages, f"{prefix}row {i}", ctx=None, keys=keys)
         offset += len(records)
+
+
+def _rows(batch: pa.RecordBatch) -> list[dict[str, Any] | Exception]:
+    """The batch's rows as dicts; when the batch cannot be converted, row by row, a failing row as its error."""
+    try:
+        return batch.to_pylist()
+    except ROW_FAILURES:
+        pass
+    out: list[dict[str, Any] | Exception] = []
+    for i in range(batch.num_rows):
+        try:
+            out.append(batch.slice(i, 1).to_pylist()[0])
+        except ROW_FAILURES as exc:
+            out.append(exc)
+    return out
 
 
 def _transcripts(files: list[str], ids: list[Any]) -> dict[str, Any]:

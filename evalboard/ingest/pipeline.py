@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -36,6 +38,8 @@ STRING_COLUMNS = (
     "source",
 )
 BOOL_COLUMNS = ("harmful", "classifier_verdict")
+INT64 = (-(2**63), 2**63 - 1)
+PROBE_RECORDS = 10_000  # records read before an ingest with --map to find a path that no record has
 COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
 
 
@@ -61,9 +65,13 @@ def row_problem(row: dict[str, Any]) -> str | None:
         value = row.get(col)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return f"{col} must be an integer, got {type(value).__name__} {value!r}"
+        if value is not None and not INT64[0] <= value <= INT64[1]:
+            return f"{col} must be a 64-bit integer, got {str(value)[:40]}"
     score = row.get("score")
     if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
         return f"score must be a number, got {type(score).__name__} {score!r}"
+    if score is not None and not math.isfinite(score):  # NaN, Infinity: no rate or threshold can use it
+        return f"score must be a finite number, got {score!r}"
     conds = row.get("conditions")
     if conds is not None and (
         not isinstance(conds, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in conds.items())
@@ -82,6 +90,41 @@ def _size(row: dict[str, Any], messages: list[dict[str, Any]] | None) -> int:
         size += 64 + len(m.get("content") or "") + len(m.get("reasoning") or "")
         size += sum(len(c.get("arguments") or "") + 32 for c in m.get("tool_calls") or ())
     return size
+
+
+def unmapped(
+    sources: list[tuple[Path, str]], options: Options, labeler: Labeler, limit: int = PROBE_RECORDS
+) -> tuple[list[str], int, list[str]]:
+    """Before anything is written: the `--map` columns whose path none of the sources' first `limit` records has
+    (a bad argument), how many records were looked at, and the top-level fields of the first one (for the
+    message). Reads with a throwaway labeler, so the ingest's own counts start at zero."""
+    probe = Labeler(maps=labeler.maps)
+    quiet = dataclasses.replace(options, progress=None)
+    fields: list[str] = []
+
+    def settled() -> bool:  # enough read, or every path found in some record
+        found = probe.records and all(probe.absent[c] < probe.records for c in probe.maps)
+        return probe.records >= limit or bool(found)
+
+    for path, fmt in sources:
+        if settled():
+            break
+        if fmt in LABEL_FORMATS:
+            continue
+        reader = reader_for(fmt)(path, quiet)
+        try:
+            for item in reader:
+                if isinstance(item, Parsed) and item.ctx is not None:
+                    probe.count_absent(item.ctx)
+                    fields = fields or [str(k) for k in item.ctx]
+                    if settled():
+                        break
+        except Exception:  # the import itself says what is wrong with the file
+            pass
+        finally:
+            reader.close()
+    missing = [c for c in probe.maps if probe.records and probe.absent[c] == probe.records]
+    return missing, probe.records, fields
 
 
 def new_ingest_id() -> str:
@@ -136,7 +179,10 @@ def _jsonl_batches(
             writer.add_table(samples, transcripts, positions)
         else:
             for number, line in enumerate(lines, first):
-                if line.strip():
+                if isinstance(line, jsonl.Overlong):
+                    count += 1
+                    _handle(writer, stats, jsonl.overlong(line, f"line {number}"), labeler, options, str(path))
+                elif line.strip():
                     count += 1
                     item = jsonl.parse_line(line.strip(), f"line {number}")
                     _handle(writer, stats, item, labeler, options, str(path))
@@ -167,6 +213,9 @@ def _handle(
         messages = labeler.apply(row, item.ctx, item.keys, item.messages)
     except LabelError as exc:
         writer.reject(item.position, str(exc), _raw(item))
+        return
+    except Exception as exc:  # a value no label rule foresaw (an odd type, an overflow): this record only
+        writer.reject(item.position, f"cannot label record: {type(exc).__name__}: {exc}", _raw(item))
         return
     if item.extra and row.get("sample_id") != read_id:  # `--map/--set sample_id`: its verdicts and labels follow
         for rows in item.extra.values():

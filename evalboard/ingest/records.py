@@ -3,16 +3,73 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-try:  # orjson is ~5x faster on large JSONL; plain json is the fallback
+MAX_DEPTH = 512  # nesting levels (arrays and objects) a JSONL record may have: docs/ARCHITECTURE.md, "Ingest"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only an escape can put a surrogate in decoded text
+_INT64_MIN, _UINT64_END = -(2**63), 2**64
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is beyond a double (not finite)")
+    return value
+
+
+def _int(text: str) -> int | float:
+    """An integer literal as orjson reads it: an int within 64 bits, a (finite) float beyond."""
+    value = int(text)
+    return value if _INT64_MIN <= value < _UINT64_END else _finite_float(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    """Every string (keys included) inside a parsed JSON value, without recursion."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                yield key
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def loads_json(data: str | bytes) -> Any:
+    """The standard library's parser held to the rules orjson applies, so a record means the same with or
+    without orjson: UTF-8 only, no NaN/Infinity, no number beyond a double, no lone surrogate (a string that
+    cannot be stored as UTF-8). Raises ValueError."""
+    text = bytes(data).decode("utf-8") if not isinstance(data, str) else data
+    try:
+        obj = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_int)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if _SURROGATE_ESCAPE.search(text):
+        for value in _strings(obj):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"lone surrogate in string {value[:40]!r}") from None
+    return obj
+
+
+try:  # orjson is ~5x faster on large JSONL; the standard library, held to orjson's rules, is the fallback
     import orjson
 
     def loads(data: str | bytes) -> Any:
+        """Parse JSON strictly (orjson's rules; `loads_json` applies the same ones)."""
         return orjson.loads(data)
 
     def dumps(obj: Any) -> str:
@@ -22,12 +79,23 @@ try:  # orjson is ~5x faster on large JSONL; plain json is the fallback
             return json.dumps(obj, default=str)
 
 except ImportError:  # pragma: no cover - depends on the environment
-
-    def loads(data: str | bytes) -> Any:
-        return json.loads(data)
+    loads = loads_json
 
     def dumps(obj: Any) -> str:
         return json.dumps(obj, default=str)
+
+
+def depth(obj: Any, limit: int = MAX_DEPTH) -> int:
+    """Nesting levels of arrays and objects in a parsed JSON value (a scalar is 0), counted up to `limit` + 1."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 @dataclass

@@ -62,6 +62,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "verdicts": ("sample_id", "source"),
     "awareness": ("sample_id", "source"),
 }
+# What converting one row can raise (a lone surrogate is a UnicodeEncodeError): that row is quarantined, not the batch.
+ROW_FAILURES = (pa.ArrowException, ValueError, TypeError, OverflowError)
 UNKNOWN = "unknown"  # the record count of a file that could not be opened far enough to count them
 
 
@@ -166,6 +168,7 @@ class DatasetWriter:
             self._release()
             raise
         self.quarantine_path = out / "quarantine" / f"{ingest_id}.jsonl"
+        self.quarantine_lines: Counter[str] = Counter()  # "record" / "file" lines written to it by this ingest
         self._quarantine: Any = None
         self._rows: list[dict[str, Any]] = []
         self._positions: dict[str, str] = {}  # sample_id -> position in its source, for late rejects
@@ -318,13 +321,14 @@ class DatasetWriter:
             self.stats.problem = reason
         if records is None:
             self.stats.unknown_count = True
-            self.stats.reasons[reason_key(reason)] += 1
+            self.stats.reasons[reason_key(reason)] += 0  # listed, with no record count (the summary says unknown)
         else:
             self.stats.records += records
             self.stats.rejected += records
             self.stats.reasons[reason_key(reason)] += records
 
     def _write_quarantine(self, line: dict[str, Any], raw: Any) -> None:
+        self.quarantine_lines["file" if "records" in line else "record"] += 1  # the summary reconciles the two
         try:
             if self._quarantine is None:
                 self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
@@ -540,20 +544,23 @@ class DatasetWriter:
     def _to_table(
         self, items: list[dict[str, Any]], table: str, what: str, positions: dict[str, str]
     ) -> tuple[pa.Table, set[str]]:
-        """Convert a batch; when the batch fails, convert row by row and quarantine the rows that fail."""
+        """Convert a batch; when the batch fails, convert row by row and quarantine the rows that fail (with the
+        reason), so one record's value never costs the others."""
         schema = TABLES[table]
         try:
             return pa.Table.from_pylist(items, schema=schema), {c["sample_id"] for c in items}
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        except ROW_FAILURES:
             pass
         good: set[str] = set()
         rows: list[dict[str, Any]] = []
         for row in items:
             try:
                 pa.Table.from_pylist([row], schema=schema)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            except ROW_FAILURES as exc:
                 position = positions.get(row["sample_id"], "?")
-                self.reject(position, f"{what} does not fit the canonical schema: {exc}", row)
+                why = "holds text that cannot be stored as UTF-8 (a lone surrogate)"
+                why = why if isinstance(exc, UnicodeEncodeError) else "does not fit the canonical schema"
+                self.reject(position, f"{what} {why}: {exc}", row)
                 continue
             good.add(row["sample_id"])
             rows.append(row)

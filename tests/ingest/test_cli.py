@@ -35,7 +35,7 @@ def test_unrecognised_file_and_mixed_sources(tmp_path: Path, out: Path) -> None:
     src.write_text(line("x") + "\n")
     result = ingest(odd, src, "--out", out)
     assert result.code == 0
-    assert "files read: 2 (1 with nothing imported)" in result.out
+    assert "files read: 2 (1 with new records, 0 already in the dataset, 1 with nothing imported)" in result.out
     [q] = quarantine(out)
     assert (q["reason"], q["records"]) == ("not a format evalboard reads", "unknown")
     assert f"  {odd} — unknown count: not an eval log evalboard knows" in result.out

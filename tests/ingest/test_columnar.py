@@ -186,6 +186,8 @@ def test_batches_return_every_line_once_with_its_number(lines: list[bytes], end:
         want = data.split(b"\n")
         if data.endswith(b"\n") or not data:
             want.pop()  # what `for line in file` would give, without the newlines
+        if want:
+            want[0] = want[0].removeprefix(b"\xef\xbb\xbf")  # a byte order mark before the first line is skipped
         got: list[bytes] = []
         for first, group, _ in columnar.batches(path, lines=per, size=size):
             assert first == len(got) + 1 and 0 < len(group) <= per

@@ -269,7 +269,7 @@ def test_map_harmful_reads_a_verdict_field_null_is_ungraded(tmp_path: Path, out:
     nulled = ingest(src, "--out", tmp_path / "n", "--map", "sample_id=id", "--set", "harmful=null")
     assert nulled.code == 0 and [r["harmful"] for r in samples(tmp_path / "n")] == [None] * 4
     absent = ingest(src, "--out", tmp_path / "a", "--map", "sample_id=id", "--map", "harmful=label.missing")
-    assert absent.code == 1 and "missing verdict" in quarantine(tmp_path / "a")[0]["reason"]
+    assert absent.code == 2 and "--map harmful=label.missing: no record has this field" in absent.err  # issue 22
 
 
 # -- further tables (verdicts, awareness) go through the same writer --------------------------------------

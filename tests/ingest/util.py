@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,38 @@ def ingest(*args: Any) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = main([str(a) for a in args], stdout=stdout, stderr=stderr)
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# The `evalboard` command in a process where `import orjson` fails, so records are parsed by the standard library.
+WITHOUT_ORJSON = "import sys; sys.modules['orjson'] = None; from evalboard.cli import main; sys.exit(main())"
+
+
+def run(*args: Any, orjson: bool = True, timeout: float = 120, cwd: Path = ROOT) -> Result:
+    """Run `evalboard ingest ARGS` as a real process (with orjson importable, or not), in `cwd`."""
+    command = ["-m", "evalboard"] if orjson else ["-c", WITHOUT_ORJSON]
+    done = subprocess.run(
+        [sys.executable, *command, "ingest", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def counts(stdout: str) -> dict[str, int]:
+    """The summary's `records: N = imported … + already present … + quarantined …` line as numbers."""
+    [line] = [x for x in stdout.splitlines() if x.startswith("records:")]
+    words = line.replace(",", "").replace("(", " ").replace(")", " ").split()
+    return {
+        "records": int(words[1]),
+        "imported": int(words[words.index("imported") + 1]),
+        "present": int(words[words.index("present") + 1]),
+        "quarantined": int(words[words.index("quarantined") + 1]),
+    }
 
 
 def samples(out: Path) -> list[dict[str, Any]]:
