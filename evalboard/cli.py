@@ -7,9 +7,9 @@ Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient 
 incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command,
 so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
 
-Each command's modules are imported inside its function, so a command loads only what it runs (the store, polars
-and scipy cost seconds of start-up; docs/ARCHITECTURE.md, "Commands and exit codes"). None of them imports this
-module: tests/test_imports.py holds the package free of import cycles, these imports included.
+Each command's modules are imported inside its function, so a command loads only what it runs (docs/ARCHITECTURE.md,
+"Commands and exit codes"). None of them imports this module: tests/test_imports.py holds the package free of import
+cycles, these imports included.
 """
 
 from __future__ import annotations
