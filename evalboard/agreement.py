@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from evalboard import links
+from evalboard import links, urls
 from evalboard.checkpoints import names
 from evalboard.fmt import literal
 from evalboard.samples import stages_with_steps
@@ -22,8 +22,7 @@ from evalboard.store import Store
 from evalboard.view import PRIMARY, SOURCE_KEY, View, ignored
 
 # URL keys of the Agreement page: the two sources compared.
-X_KEY, Y_KEY = "x", "y"
-URL_KEYS = (X_KEY, Y_KEY)
+X_KEY, Y_KEY = URL_KEYS = urls.AGREEMENT_KEYS
 COUNTS = ("both_harmful", "x_only", "y_only", "neither")
 VERDICT_WORD = {True: "harmful", False: "safe"}
 METHOD = (

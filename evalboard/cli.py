@@ -6,6 +6,10 @@
 Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 5 data
 incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command,
 so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
+
+Each command's modules are imported inside its function, so a command loads only what it runs (docs/ARCHITECTURE.md,
+"Commands and exit codes"). None of them imports this module: tests/test_imports.py holds the package free of import
+cycles, these imports included.
 """
 
 from __future__ import annotations
@@ -14,28 +18,11 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from evalboard.errors import DEBUG_FLAG, guarded
 from evalboard.exit_codes import EXIT_INTERNAL
-
-DEBUG_FLAG = "--debug"
-
-
-def guarded(prog: str, func: Callable[[], int], debug: bool = False) -> int:
-    """Run `func`; an unexpected exception becomes exit code 4 with one line on stderr (traceback with debug)."""
-    try:
-        return func()
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the point: no crash may exit like a verdict
-        if debug:
-            traceback.print_exc()
-        hint = "" if debug else f" (run again with {DEBUG_FLAG} for the traceback)"
-        print(f"{prog}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
-        return EXIT_INTERNAL
 
 
 def _ingest(argv: list[str], debug: bool) -> int:
@@ -61,7 +48,7 @@ def _prepare_pages(out: Path) -> None:
 def _readiness(argv: list[str], debug: bool) -> int:
     from evalboard.readiness_cli import main
 
-    return main([*argv, DEBUG_FLAG] if debug else argv)
+    return main([*argv, DEBUG_FLAG] if debug else argv, guard=False)  # `main` below guards every command once
 
 
 # Subcommands with parsers of their own: everything after the name is theirs.
@@ -94,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalboard",
         description=__doc__.split("\n\n")[0],
-        epilog="exit code 4: internal error (a bug, never a verdict); --debug prints its traceback",
+        epilog=f"exit code {EXIT_INTERNAL}: internal error (a bug, never a verdict); {DEBUG_FLAG} prints its traceback",
     )
     parser.add_argument(DEBUG_FLAG, action="store_true", help="print the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from evalboard import links
+from evalboard import links, urls
 from evalboard.compare.result import BASELINE
 from evalboard.fmt import csv_text
 from evalboard.stats import (
@@ -40,8 +40,8 @@ from evalboard.stats import (
 from evalboard.store import Store
 from evalboard.view import View, ignored
 
-KEY = "key"  # the variable the page details (URL `?key=urgency_type`)
-URL_KEYS = (KEY,)
+KEY = urls.DRIVERS_KEY  # the variable the page details (URL `?key=urgency_type`)
+URL_KEYS = urls.DRIVERS_KEYS
 ALL = "all"  # the heatmap's column pooling every intervention of the view
 CELL = ("snapshot", "training_stage", "stage_step")  # where an intervention meets baseline
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evalboard import fmt
+from evalboard.paths import default_gates_dir
 
 ENV_VAR = "EVALBOARD_GATES"
 FILENAME = "gates.toml"
@@ -93,8 +94,6 @@ def gates_path(root: Path | str = ".") -> Path:
 
 def default_gates_file() -> Path:
     """The gates file the page and the CLI use: $EVALBOARD_GATES, else gates.toml beside app.py."""
-    from evalboard.paths import default_gates_dir
-
     return gates_path(default_gates_dir())
 
 

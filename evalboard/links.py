@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from evalboard.samples import URL_KEYS as TRANSCRIPTS_KEYS
+from evalboard.urls import PAGE_KEYS_BY_PAGE, TRANSCRIPTS_KEYS
 from evalboard.view import ALL_SNAPSHOTS, ALL_SNAPSHOTS_KEY, FILTER_KEYS, SOURCE_KEY, View, pools_everything
 
 Value = str | int | Sequence[str]
@@ -38,8 +38,6 @@ def share(base_url: str, url_path: str, view: View, page_state: Mapping[str, Val
 
     Raises ValueError for a key the page does not read, so a link cannot carry a key its page would warn about.
     """
-    from evalboard.urls import PAGE_KEYS_BY_PAGE  # here: the screens it gathers import this module for drill-downs
-
     unknown = sorted(set(page_state) - set(PAGE_KEYS_BY_PAGE.get(url_path, ())))
     if unknown:
         raise ValueError(f"the page {url_path!r} has no URL key {unknown[0]!r}")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from evalboard.calibration import CORRECTED_KEY
 from evalboard.checkpoints import checkpoint_labels
-from evalboard.view import SPLIT_KEYS
+from evalboard.urls import OVERVIEW_KEYS
 
 # The Overview's own URL keys: the eval-awareness split, corrected rates (docs/ARCHITECTURE.md, "The URL contract").
-URL_KEYS = (*SPLIT_KEYS, CORRECTED_KEY)
+URL_KEYS = OVERVIEW_KEYS
 
 HEAVY_CHECKPOINT = 2.0  # a checkpoint with more than this many times an intervention's median n is called out
 

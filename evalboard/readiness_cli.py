@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from evalboard import paths
+from evalboard.errors import guarded
 from evalboard.exit_codes import EXIT_BAD_INPUT, EXIT_DATA_INCOMPLETE
 from evalboard.gates import ENV_VAR, GatesError, default_gates_file, load_gates
 from evalboard.readiness import catalog as rd_catalog
@@ -135,17 +136,16 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, guard: bool = True) -> int:
     """Parse `argv` (default: sys.argv[1:]) and run; returns the exit code (help: 0, usage errors: 3,
-    an unexpected exception: 4)."""
-    from evalboard.cli import guarded
-
+    an unexpected exception: 4). `guard=False` leaves an unexpected exception to the caller's guard: `evalboard
+    readiness` (evalboard/cli.py) wraps every command in the same guard once."""
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # --help, or a usage error via _Parser.error
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    return guarded(PROG, lambda: run(args), args.debug)
+    return guarded(PROG, lambda: run(args), args.debug) if guard else run(args)
 
 
 if __name__ == "__main__":

@@ -10,35 +10,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evalboard import fmt, search
+from evalboard import fmt, search, urls
 from evalboard.checkpoints import several_steps
 from evalboard.store import Store
-from evalboard.view import INT64_MAX, KeySpec, View, ignored
+from evalboard.view import View, ignored
 
-# The Transcripts page's URL keys (docs/ARCHITECTURE.md, "The URL contract"): the sample shown and the one beside it,
-# the list's checkpoint step, verdict, search text, sort and page, a second source's verdict (`by`, `by_verdict`: one
-# cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
-# widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
-BELIEVED_KEYS = ("believed", "believed_source")
-# One value of one scenario variable (a Drivers cell, queries/variables.sql): `variable` and its `value` (not `key`: the
-# Drivers page binds its picker to `key`, and a bound key cannot be passed on).
-VARIABLE_KEYS = ("variable", "value")
-URL_KEYS = (
-    "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *VARIABLE_KEYS,
-    "queue",
-)  # fmt: skip
-# What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
-# are checked against the data, or are free text).
-KEY_SPECS: dict[str, KeySpec] = {
-    "verdict": KeySpec(choices=("all", "harmful", "safe", "ungraded")),
-    "by_verdict": KeySpec(choices=("harmful", "safe")),
-    "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
-    "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
-    "list_page": KeySpec(low=1, high=10**9),
-    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
-    # The review queue the transcript was opened from: recorded with a review (docs/ARCHITECTURE.md, "Calibration").
-    "queue": KeySpec(choices=("calibration", "disagreement")),
-}
+# The Transcripts page's URL keys and what they accept: the URL contract's (evalboard/urls.py).
+BELIEVED_KEYS, VARIABLE_KEYS = urls.BELIEVED_KEYS, urls.VARIABLE_KEYS
+URL_KEYS = urls.TRANSCRIPTS_KEYS
+KEY_SPECS = urls.TRANSCRIPTS_SPECS
 PAGE_SIZE = 50
 VERDICTS = KEY_SPECS["verdict"].choices
 BY_VERDICTS = KEY_SPECS["by_verdict"].choices  # what a second source (`by`) said: the Agreement cells

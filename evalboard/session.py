@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import polars as pl
 import streamlit as st
 
+from evalboard import awareness as aw
 from evalboard import links, paths
 from evalboard.fmt import quoted_columns
 from evalboard.store import Health, Store
@@ -215,8 +216,6 @@ def awareness_split(store: Store) -> str | None:
 
     Says so where the URL asks for an unknown split or source, or the dataset holds no awareness labels.
     """
-    from evalboard import awareness as aw
-
     bad_split = aw.split_warning(st.query_params.get(aw.SPLIT_KEY))
     if bad_split:
         st.warning(bad_split, icon=":material/warning:")

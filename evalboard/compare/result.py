@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from evalboard import fmt
-from evalboard.calibration import CORRECTED_KEY
+from evalboard import fmt, urls
 from evalboard.checkpoints import checkpoint_labels
 from evalboard.memo import reused
 from evalboard.stats import (
@@ -26,17 +25,17 @@ from evalboard.stats import (
     holm_adjust,
     mcnemar_p,
 )
-from evalboard.view import PRIMARY, SPLIT_KEYS, ignored
+from evalboard.view import PRIMARY, ignored
 
-SIDES = ("a", "b")
-
-
-FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
+SIDES = urls.SIDES
 
 
-SIDE_KEYS = tuple(f"{side}_{field}" for side in SIDES for field in FIELDS)  # the six A/B keys, checked against the data
+FIELDS = urls.SIDE_FIELDS  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
+
+
+SIDE_KEYS = urls.SIDE_KEYS  # the six A/B keys, checked against the data
 # The Compare page's own URL keys: both sides, the eval-awareness split, corrected rates.
-URL_KEYS = (*SIDE_KEYS, *SPLIT_KEYS, CORRECTED_KEY)
+URL_KEYS = urls.COMPARE_KEYS
 
 
 POOLED = "all families (pooled)"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalboard.ingest.jsonl import normalise_messages
 from evalboard.ingest.records import MISSING, VerdictError, lookup, message, timestamp, verdict
 from evalboard.schema import SAMPLES
 
@@ -202,8 +203,6 @@ class Labeler:
                 self.absent[column] += 1
 
     def _messages(self, ctx: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-        from evalboard.ingest.jsonl import normalise_messages  # jsonl imports this module
-
         fields = {k: lookup(ctx, path) for k, path in self._transcript.items()}
         if "messages" in fields:
             try:

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalboard.calibration import CORRECTED_KEY, correct
+from evalboard import urls
+from evalboard.calibration import correct
 from evalboard.gates import (
     Gates,
     GatesError,
@@ -24,9 +25,9 @@ from evalboard.readiness.catalog import Candidate, Catalog, Counts, candidate, p
 from evalboard.readiness.rules import Overall, Status, Verdict, corrected_verdict, overall, verdicts_for
 from evalboard.store import LeftOut
 
-OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
-GATES_KEY = "gates"  # a gates file beside the default one, by name (`gate_choices`)
-URL_KEYS = (GATES_KEY, *OVERRIDE_KEYS, CORRECTED_KEY)  # the Readiness page's own URL keys
+OVERRIDE_KEYS = urls.OVERRIDE_KEYS  # gate keys a URL or the CLI may override
+GATES_KEY = urls.GATES_KEY  # a gates file beside the default one, by name (`gate_choices`)
+URL_KEYS = urls.READINESS_KEYS  # the Readiness page's own URL keys
 
 
 def parse_override_value(key: str, raw: object) -> object:
