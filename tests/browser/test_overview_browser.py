@@ -188,7 +188,7 @@ def test_readme_screenshot_of_the_default_overview(new_context, app_url: str):
 
     With EVALBOARD_UPDATE_DOCS=1 it writes the README's docs/overview.png instead.
     """
-    width, height = 1400, 2200
+    width, height = 1400, 2600
     page = new_context(viewport={"width": width, "height": height}).new_page()
     open_overview(page, app_url + "/")
     no_exception(page)
