@@ -84,7 +84,8 @@ def test_installed_wheel_runs_demo_readiness_and_serve(wheel, tmp_path):
     venv = _venv_over_this_environment(tmp_path / "venv")
     python, evalboard = venv / "bin" / "python", venv / "bin" / "evalboard"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVALBOARD_DATA", "EVALBOARD_GATES")}
-    proc = _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)], tmp_path, env)
+    install = [str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)]
+    proc = _run(install, tmp_path, env)  # --ignore-installed: an evalboard of the running environment stays put
     assert proc.returncode == 0, proc.stderr[-3000:]
     elsewhere = tmp_path / "elsewhere"  # not the repository: nothing may be found next to the sources
     elsewhere.mkdir()
