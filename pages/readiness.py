@@ -129,12 +129,15 @@ overrides = {key: st.session_state[key].strip() for key in rd_judge.OVERRIDE_KEY
 
 # --- the gates: a bad file or override stops here with a message, the rest of the app keeps working -------------
 try:
-    file_gates = load_gates(gates_file)
+    file_gates = load_gates(gates_file).shown_as(gates_file.name)  # the file's name, never the server's path
     rd_judge.check_families(file_gates, catalog)
 except GatesError as exc:
+    LOG.error("gates file %s cannot be used: %s", gates_file, exc)  # the server's path in the log only
     banner.error(
         "**No verdict: the gates file cannot be used.** Fix it and reload.\n\n"
-        + "\n".join(f"- {literal(redact(problem))}" for problem in exc.problems),
+        + "\n".join(
+            f"- {literal(redact(problem.replace(str(gates_file), gates_file.name)))}" for problem in exc.problems
+        ),
         icon=":material/error:",
     )
     end_page()
@@ -250,7 +253,7 @@ with st.expander("How the verdict is decided"):
 
 With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate;
 that is why teams run a release evaluation of a few hundred samples per family at the candidate before shipping.
-Gates come from {literal(redact(gates_file))} (set `EVALBOARD_GATES` to use another file). The same verdict is
+Gates come from {literal(gates_file.name)} (set `EVALBOARD_GATES` to use another file). The same verdict is
 available to a pipeline:
 {literal(f"evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}")}.
 """
