@@ -252,3 +252,28 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
     )
     columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", f"under {x}"]
     return shown.select(*columns, f"under {y}", "sample_id"), total
+
+
+# The Transcripts keys of a transcript opened from the review queue. Streamlit's page switch first records the new
+# page's query under the old page's path (a history entry `/agreement?sample=…&queue_x=…&queue_y=…`), so the
+# browser's Back from that transcript lands there: Agreement reads the pair from it and drops the rest.
+LEFT_BY_THE_WAY_BACK = ("sample", "queue_x", "queue_y")
+
+
+def asked_pair(params: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The two sources a URL asks for: `x` and `y`, else the review queue's pair a transcript was opened from."""
+    return params.get(X_KEY) or params.get("queue_x"), params.get(Y_KEY) or params.get("queue_y")
+
+
+def next_in_queue(queue: Sequence[str], current: str) -> str | None:
+    """The transcript to review after `current` in the review queue's ids: the one after it, or, once `current` has
+    been reviewed (and so left the queue), the queue's first; None at the end of the queue."""
+    if current in queue:
+        at = list(queue).index(current)
+        return queue[at + 1] if at + 1 < len(queue) else None
+    return queue[0] if queue else None
+
+
+def queue_link(view: View, x: str, y: str, sample_id: str) -> dict[str, str | list[str]]:
+    """The Transcripts page showing one transcript of the x-vs-y review queue, with the way back to the queue."""
+    return links.transcripts(view.to_query_params(), sample=sample_id, queue_x=x, queue_y=y)

@@ -20,7 +20,11 @@ from evalboard.view import INT64_MAX, KeySpec, View, ignored
 # cell of the Agreement matrix) and one eval-awareness class under one labeller (its own key: the split's source
 # widget is bound to `awareness_source` on the pages that link here, and a bound key cannot be passed on).
 BELIEVED_KEYS = ("believed", "believed_source")
-URL_KEYS = ("sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS)
+# The Agreement review queue a transcript was opened from (its two sources): "Next in queue" and the way back.
+QUEUE_KEYS = ("queue_x", "queue_y")
+URL_KEYS = (
+    "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *QUEUE_KEYS
+)  # fmt: skip
 # What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
 # are checked against the data, or are free text).
 KEY_SPECS: dict[str, KeySpec] = {

@@ -6,9 +6,18 @@ URL: `x` and `y` (the two verdict sources), plus the sidebar's filters, which ch
 import streamlit as st
 
 from evalboard import agreement as ag
-from evalboard import links, metrics, reviews
+from evalboard import metrics, reviews
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
+from evalboard.session import (
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    open_transcripts,
+    pinned_selectbox,
+    table,
+    warn,
+)
 from evalboard.transcript_text import inert_markdown as md
 from evalboard.view import SOURCE_KEY
 
@@ -61,10 +70,14 @@ if len(sources) < 2:
     )
     end_page()
 
-default_x, default_y = ag.default_pair(sources, st.query_params.get(ag.X_KEY), st.query_params.get(ag.Y_KEY))
+asked_x, asked_y = ag.asked_pair(st.query_params.to_dict())
+default_x, default_y = ag.default_pair(sources, asked_x, asked_y)
+if any(st.query_params.get(key) for key in ag.LEFT_BY_THE_WAY_BACK[1:]):  # the entry a page switch left (asked_pair)
+    for key in ag.LEFT_BY_THE_WAY_BACK:
+        st.query_params.pop(key, None)
 left, right = st.columns(2)
-x = left.selectbox("x — the reference", sources, index=sources.index(default_x), key=ag.X_KEY, bind="query-params")
-y = right.selectbox("y — compared with x", sources, index=sources.index(default_y), key=ag.Y_KEY, bind="query-params")
+x = pinned_selectbox("x — the reference", sources, ag.X_KEY, default_x, where=left)
+y = pinned_selectbox("y — compared with x", sources, ag.Y_KEY, default_y, where=right)
 problems = ag.sources_problems(x, y, sources)
 if problems:
     for problem in problems:
@@ -157,7 +170,7 @@ if total:
     def _open_queued() -> None:
         rows = st.session_state["review_queue"].selection.rows
         if rows:
-            open_transcripts(links.transcripts(current_view().to_query_params(), sample=queue["sample_id"][rows[0]]))
+            open_transcripts(ag.queue_link(current_view(), x, y, queue["sample_id"][rows[0]]))
 
     st.dataframe(queue, hide_index=True, on_select=_open_queued, selection_mode="single-row", key="review_queue")
 else:

@@ -4,9 +4,12 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 `sample` (the open transcript) and `right` (a second transcript read side by side).
 """
 
+import uuid
+
 import polars as pl
 import streamlit as st
 
+from evalboard import agreement as ag
 from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
 from evalboard.fmt import literal, quoted_columns, sentence
 from evalboard.samples import page_key
@@ -253,8 +256,14 @@ def render_history(sample_id: str) -> None:
         st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
 
 
-def submit_review(sample_id: str, primary: bool | None) -> None:
-    """Form callback: store the review as its own file; the outcome is shown on the next run."""
+def _form_token(sample_id: str) -> str:
+    """This review form's idempotency key: kept until a review is saved from it, then a new form gets a new one."""
+    return st.session_state.setdefault(f"_review_token_{sample_id}", uuid.uuid4().hex)
+
+
+def submit_review(sample_id: str, primary: bool | None, token: str) -> None:
+    """Form callback: store the review as its own file, once per form (`token` is its review id, so a second click
+    on the same form stores nothing), then clear the form; the outcome is shown on the next run."""
     reviewer = signed_in_reviewer() or st.session_state.get("reviewer_name") or st.session_state.get("_reviewer") or ""
     st.session_state["_reviewer"] = reviewer
     review = reviews.Review(
@@ -263,9 +272,11 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
         verdict=st.session_state.get(f"review_verdict_{sample_id}") or "",
         note=st.session_state.get(f"review_note_{sample_id}") or "",
         primary_verdict=reviews.primary_word(primary),
+        review_id=token,
     )
     try:
-        reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)
+        known = samples.sample_detail(store, sample_id) is not None
+        reviews.write(store.root, review, known_sample=known, once=True)
     except reviews.ReviewError as exc:
         st.session_state["_review_outcome"] = ("error", str(exc))
     except OSError as exc:  # e.g. a read-only dataset folder
@@ -273,6 +284,8 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
     else:
         st.session_state["_review_outcome"] = ("ok", f"Saved your review ({reviews.LABELS[review.verdict]}).")
         st.session_state[f"review_note_{sample_id}"] = ""
+        st.session_state[f"review_verdict_{sample_id}"] = None
+        st.session_state[f"_review_token_{sample_id}"] = uuid.uuid4().hex  # the next review is a new one
 
 
 def render_review_form(sample_id: str, primary: bool | None) -> None:
@@ -304,7 +317,10 @@ def render_review_form(sample_id: str, primary: bool | None) -> None:
             key=f"review_verdict_{sample_id}",
         )
         st.text_area("Note (why)", key=f"review_note_{sample_id}", max_chars=reviews.MAX_NOTE_CHARS)
-        st.button("Submit review", on_click=submit_review, args=(sample_id, primary), key=f"review_submit_{sample_id}")
+        token = _form_token(sample_id)
+        st.button(  # keyed by the form's token: a click on a form already saved reaches this form's callback only
+            "Submit review", on_click=submit_review, args=(sample_id, primary, token), key=f"review_submit_{token}"
+        )
         st.caption(
             "Each review is kept (nothing is overwritten, imported verdicts stay as they are); the latest review of a "
             "transcript is its 'human' verdict, and 'Unsure' counts as no verdict."
@@ -428,8 +444,9 @@ for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a 
     url_value(key)
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
+sources_all = metrics.filter_options(store)[SOURCE_KEY]
 by, by_verdict, by_warning = samples.second_source(
-    st.query_params.get("by"), st.query_params.get("by_verdict"), metrics.filter_options(store)[SOURCE_KEY]
+    st.query_params.get("by"), st.query_params.get("by_verdict"), sources_all
 )
 if by_warning:
     warn(by_warning)
@@ -522,6 +539,26 @@ if not sample_id:
     end_page()
 
 ids = st.session_state["_listed_ids"]
+queue_x, queue_y = (st.query_params.get(key) for key in samples.QUEUE_KEYS)
+if queue_x in sources_all and queue_y in sources_all and queue_x != queue_y:  # opened from Agreement's review queue
+    queued = ag.review_queue(store, view, queue_x, queue_y)[0].get_column("sample_id").to_list()
+    following = ag.next_in_queue(queued, sample_id)
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f"Review queue: {literal(queue_x)} vs {literal(queue_y)}")
+        st.page_link(
+            "pages/agreement.py",
+            label="Back to the queue",
+            icon=":material/arrow_back:",
+            query_params={ag.X_KEY: queue_x, ag.Y_KEY: queue_y},
+        )
+        st.button(
+            "Next in queue" if following else "End of the queue",
+            icon=":material/skip_next:",
+            on_click=open_sample,
+            args=(following,),
+            disabled=following is None,
+            type="primary",
+        )
 nav = st.columns([1, 1, 2, 4])
 if sample_id in ids:
     at = ids.index(sample_id)
