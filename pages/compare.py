@@ -21,6 +21,7 @@ from evalboard.session import (
     folded,
     get_store,
     open_transcripts,
+    pinned_selectbox,
     share_url,
 )
 from evalboard.stats import SIGNIFICANCE_RULE
@@ -34,6 +35,7 @@ options = cmp.Options.from_frame(store.run("compare_options"))
 # (the reading form, "RL step 1,000", holds the data's stage name when it is not a known one).
 NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
 NAMES |= set(options.frame.get_column("training_stage").to_list())
+CHECKPOINT_NAMES = dict(options.frame.select("checkpoint", "checkpoint_name").iter_rows())  # rl@1000 → RL step 1,000
 
 
 def md(text: object) -> str:
@@ -48,29 +50,14 @@ def swap_sides() -> None:
 
 
 def pick(side: str, title: str, default: cmp.Side) -> cmp.Side:
-    """Three URL-bound pickers for one side."""
+    """Three pickers for one side, their values always in the URL (checkpoints there as `rl@1000`, read here as
+    "RL step 1,000": docs/ARCHITECTURE.md, "Checkpoint labels")."""
     st.markdown(f"**{title}**")
     checkpoints = [c.label for c in options.checkpoints]
-    snapshot = st.selectbox(
-        "Snapshot",
-        options.snapshots,
-        index=options.snapshots.index(default.snapshot),
-        key=f"{side}_snapshot",
-        bind="query-params",
-    )
-    intervention = st.selectbox(
-        "Intervention",
-        options.interventions,
-        index=options.interventions.index(default.intervention),
-        key=f"{side}_intervention",
-        bind="query-params",
-    )
-    checkpoint = st.selectbox(
-        "Checkpoint",
-        checkpoints,
-        index=checkpoints.index(default.checkpoint),
-        key=f"{side}_stage",
-        bind="query-params",
+    snapshot = pinned_selectbox("Snapshot", options.snapshots, f"{side}_snapshot", default.snapshot)
+    intervention = pinned_selectbox("Intervention", options.interventions, f"{side}_intervention", default.intervention)
+    checkpoint = pinned_selectbox(
+        "Checkpoint", checkpoints, f"{side}_stage", default.checkpoint, format_func=CHECKPOINT_NAMES.get
     )
     return cmp.Side(snapshot, intervention, checkpoint)
 

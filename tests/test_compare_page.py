@@ -119,12 +119,26 @@ def test_a_snapshot_without_that_intervention_is_named():
     assert not at.dataframe
 
 
-def test_swap_button_exchanges_a_and_b():
-    at = open_compare()
-    at.button(key="compare_swap").click().run()
+def test_swap_button_exchanges_a_and_b(monkeypatch):
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # Streamlit warns once per process
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    policies._LOGGER.addHandler(handler)  # Streamlit's loggers do not propagate to pytest's
+    try:
+        at = open_compare()
+        at.button(key="compare_swap").click().run()
+    finally:
+        policies._LOGGER.removeHandler(handler)
     assert not at.exception
     assert sides(at)["a_intervention"] == "constitution_stories+harmlessness"
     assert sides(at)["b_intervention"] == "baseline"
+    assert at.query_params["a_intervention"] == "constitution_stories+harmlessness"  # the address bar follows
+    assert not [text for text in logged if "Session State API" in text]
     assert "baseline raises the harmful-action rate" in headline(at)
 
 
