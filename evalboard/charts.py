@@ -75,7 +75,7 @@ def _band(x: list, rows: list[dict], color: str, opacity: float, scale: float = 
 @_reused
 def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
-    title = "Harmful-action rate by intervention (95% Wilson interval)"
+    title = "Harmful-action rate by intervention"
     rows = rates.filter(pl.col("n") > 0).sort("rate", descending=True).to_dicts()
     if not rows:
         return _empty(title)
@@ -113,7 +113,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     One trace per intervention (error bars, not a shaded band trace beside each line): half the traces for
     Plotly to draw, and the interval stays readable where lines cross.
     """
-    title = "Harmful-action rate across training (95% Wilson interval)"
+    title = "Harmful-action rate across training"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -154,7 +154,7 @@ def family_label(family: str, held_out: Sequence[str]) -> str:
 @_reused
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     """Scenario family × intervention: one square per cell coloured by rate; held-out families marked."""
-    title = "Rate by scenario family × intervention (held-out families marked)"
+    title = "Rate by scenario family × intervention"
     cells = rates.filter(pl.col("n") > 0).to_dicts()
     if not cells:
         return _empty(title)
@@ -226,7 +226,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     `history` has snapshot, candidate, family, status, k, n, rate, reason (`readiness.export.history_frame`), rows
     ordered newest snapshot first.
     """
-    title = "Verdict history: snapshots × scenario families (newest first)"
+    title = "Verdict history, newest snapshot first"
     if history.is_empty():
         return _empty(title)
     snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
@@ -286,7 +286,7 @@ CALL_SYMBOLS = {"lower": "circle", "higher": "circle", "inconclusive": "circle-o
 @_reused
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """A and B per scenario family: grouped bars with 95% Wilson error bars and n in the hover and axis."""
-    title = "Rate per family, A vs B (95% Wilson)"
+    title = "Rate per family, A vs B"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
@@ -319,7 +319,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
 @_reused
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
-    title = "Change B − A per family (points, 95% Newcombe; red = higher, green = lower, amber = inconclusive)"
+    title = "Change B − A per family (points)"
     if diffs.is_empty():
         return _empty(title)
     rows = diffs.to_dicts()
@@ -354,10 +354,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
 @_reused
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     """B − A at each training checkpoint with a shaded 95% Newcombe band; markers by the significance call."""
-    title = (
-        "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm, "
-        "dotted = inconclusive)"
-    )
+    title = "Gap B − A across training (points)"
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
@@ -395,7 +392,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
 
 def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
     """Rate per intervention, one bar per eval-awareness class (95% Wilson error bars, n in the hover)."""
-    title = "Harmful-action rate by intervention and what the model believed (95% Wilson interval)"
+    title = "Rate by intervention and what the model believed"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
@@ -429,7 +426,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
     """Rate along training: one panel per eval-awareness class, a line per intervention with 95% Wilson bars."""
     from plotly.subplots import make_subplots
 
-    title = "Harmful-action rate across training, by what the model believed (95% Wilson interval)"
+    title = "Rate across training, by what the model believed"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -469,7 +466,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
 
 def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
     """Share of each intervention's graded transcripts in each eval-awareness class (stacked to 100%)."""
-    title = "What the model said it believed: share of graded transcripts per intervention"
+    title = "What the model said it believed, per intervention"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)

@@ -155,32 +155,33 @@ if split:
         )
 
 st.subheader("Per scenario family")
+side_a, side_b, _ = cmp_text.side_names(a, b)
+st.caption(md(f"A = {side_a}; B = {side_b}"))
 event = st.dataframe(
-    cmp_text.marked_table(result),
+    cmp_text.grid(result),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     key="compare_table",
     column_config={
-        cmp_text.MARK_COLUMN: st.column_config.TextColumn(width=40, pinned=True),
         "family": st.column_config.TextColumn(pinned=True),
         "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
-        "A/B": st.column_config.TextColumn(help="A's rate over B's, with its 95% Miettinen–Nurminen interval"),
     },
 )
 st.caption(
-    f"Rows sorted by the size of the change; {cmp_text.KIND_MARKS['regression']} marks a regression (B significantly "
-    f"worse), {cmp_text.KIND_MARKS['inconclusive']} an inconclusive change. {SIGNIFICANCE_RULE} The pooled row is "
-    "one test, not Holm-adjusted. " + result.paired_note
+    "Rows sorted by the size of the change; ▲ marks a regression (B significantly worse), ▼ a significant drop, ? an "
+    f"inconclusive change. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
 
 rows = [*result.rows, result.pooled]
-chosen = rows[event.selection.rows[0]] if event.selection.rows else rows[0]
+picked = event.selection.rows[0] if event.selection.rows else 0
+chosen = rows[picked]
 family = None if chosen.pooled else chosen.family
 filters = view.to_query_params()
+st.caption(md(cmp_text.details(result)[picked]))
 st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
 link_a, link_b = st.columns(2)
 link_a.button(
@@ -220,6 +221,11 @@ rates_col.plotly_chart(
     width="stretch",
 )
 diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), key="compare_diffs", width="stretch")
+rates_col.caption("Bars: each side's rate with its 95% Wilson interval.")
+diff_col.caption(
+    "Points: B − A with its 95% Newcombe interval; red = higher, green = lower, amber = inconclusive; the diamond "
+    "pools every family."
+)
 
 st.subheader("Through training")
 gaps = cmp.training_gaps(cells, a, b)
@@ -230,6 +236,8 @@ st.plotly_chart(
     charts.rate_lines(cmp_frames.training_series(cells, a, b), colors), key="compare_training", width="stretch"
 )
 st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
+st.caption("The gap B − A at each checkpoint with its 95% Newcombe band; filled = significant after Holm, dotted = "
+           "inconclusive.")  # fmt: skip
 
 st.subheader("Stacking")
 stacks, note = cmp_stacking.stacks(cells, result, options)

@@ -49,11 +49,11 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     assert "Held-out family 'sabotage'" in headline(at)
     table = at.dataframe[0].value
     assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
-    assert {"B − A", "A/B", "verdict", "test", "paired test"} <= set(table.columns)
-    # A plain frame (no Styler): its first column marks regressions and inconclusive changes, as the verdict says.
-    assert list(table.columns[:2]) == [" ", "family"]
-    marks = dict(zip(table["verdict"], table[" "], strict=True))
-    assert all(m == ("🟥" if "regression" in v else "🟨" if "inconclusive" in v else "") for v, m in marks.items())
+    # What fits a screen: the family, its verdict (plain-text marks), both rates and the change; the rest below.
+    assert list(table.columns) == ["family", "verdict", "A", "B", "B − A"]
+    assert set(table["verdict"]) == {"▼ lower"}
+    assert any(": A/B " in shown(c.value) and "x lower" in shown(c.value) and "; paired: " in shown(c.value)
+               for c in at.caption)  # fmt: skip
     assert "nan" not in table.to_string().lower()
     rates, diffs, training, gap, stack = figures(at)
     assert "all families (pooled)" in diffs["data"][0]["y"]
@@ -82,7 +82,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
     table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
-    assert list(table.columns[2:4]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
+    assert "A = baseline · RL step 1,000; B = deliberation_rewrites · SFT" in [shown(c.value) for c in at.caption]
     assert "across 2 families (atlas-2026-05)" in headline(at)
     # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]
