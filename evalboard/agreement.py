@@ -150,7 +150,8 @@ def pct(x: float | None) -> str:
 
 
 def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
-    """The per-group table the page shows: n, agreement, kappa, both rates, the paired difference, discordant."""
+    """The per-group table the page shows: n graded by both, agreement, kappa, the rate under each source and their
+    paired difference (what fits a screen at 1280 px; the disagreements open from the selected row)."""
     rows = []
     for t in tables:
         reason = no_numbers_reason(t)
@@ -158,13 +159,12 @@ def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
         rows.append(
             {
                 group: t.label,
-                "in common (n)": t.n,
-                "agreement": reason or pct(t.agreement),
+                "n": t.n,  # graded by both
+                "agree": reason or pct(t.agreement),
                 "kappa [95% CI]": kappa_text(t.kappa) if not reason else "—",
-                f"rate under {x}": t.x_rate.describe() if t.n else "—",
-                f"rate under {y}": t.y_rate.describe() if t.n else "—",
+                x: t.x_rate.describe() if t.n else "—",  # the rate under each source
+                y: t.y_rate.describe() if t.n else "—",
                 f"{y} − {x}": format_points(*d) if t.n else "—",
-                "disagree": t.discordant,
             }
         )
     return pl.DataFrame(rows, schema_overrides={group: pl.String}) if rows else pl.DataFrame()
@@ -250,7 +250,7 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
             f"under {y}": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
         },
     )
-    columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", f"under {x}"]
+    columns = ["snapshot", "intervention", "checkpoint", "scenario", "epoch", f"under {x}"]  # scenario names the family
     return shown.select(*columns, f"under {y}", "sample_id"), total
 
 

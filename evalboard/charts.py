@@ -160,7 +160,9 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
         return _empty(title)
     families = sorted({c["scenario_family"] for c in cells}, key=lambda f: (f in held_out, f))
     interventions = sorted({c["intervention"] for c in cells})
-    size = max(18, min(60, 600 // max(len(interventions), len(families))))
+    y_labels = [_t(family_label(f, held_out)) for f in families]
+    frame = _square_cells(interventions, y_labels, right=110, x_angle=True)
+    size = frame.pop("cell") - 6
     fig = go.Figure(
         go.Scatter(
             x=[_t(c["intervention"]) for c in cells],
@@ -196,10 +198,28 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
             categoryarray=[_t(family_label(f, held_out)) for f in reversed(families)],
             showgrid=False,
         ),
-        height=max(320, 120 + size * len(families) * 1.3),
         plot_bgcolor="#fff",
+        **frame,
     )
     return fig
+
+
+MAX_HEAT_WIDTH = 800  # px: the page's width at a 1280 px window; a matrix never draws wider
+HEAT_CELL = (24, 64)  # px: the side of a cell, at least and at most
+
+
+def _square_cells(x: Sequence[str], y: Sequence[str], right: int, x_angle: bool = False, top: int = 60) -> dict:
+    """Width, height and margins for a matrix of square cells sized to its data (categories × labels), never wider
+    than MAX_HEAT_WIDTH; `cell` is the side of one cell in px."""
+    left = 16 + 7 * max((len(v) for v in y), default=4)
+    bottom = 40 + (int(5 * max((len(v) for v in x), default=4)) if x_angle else 10)
+    cell = max(HEAT_CELL[0], min(HEAT_CELL[1], (MAX_HEAT_WIDTH - left - right) // max(len(x), 1)))
+    return dict(
+        cell=cell,
+        width=left + right + cell * len(x),
+        height=top + bottom + cell * len(y),
+        margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
+    )
 
 
 def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
@@ -231,7 +251,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
         return _empty(title)
     snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
     families = history.get_column("family").unique(maintain_order=True).to_list()
-    size = max(26, min(56, 480 // max(len(families), len(snapshots))))
+    frame = _square_cells([_t(f) for f in families], [_t(s) for s in snapshots], right=20, top=90)
+    frame["width"] = max(frame["width"], 460)  # the legend above it fits
+    size = frame.pop("cell") - 6
     fig = go.Figure()
     for status, color in VERDICT_COLORS.items():
         cells = history.filter(pl.col("status") == status).to_dicts()
@@ -267,10 +289,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
         title=title,
         xaxis=dict(categoryorder="array", categoryarray=[_t(f) for f in families], showgrid=False),
         yaxis=dict(categoryorder="array", categoryarray=[_t(s) for s in reversed(snapshots)], showgrid=False),
-        height=200 + int(size * 1.35 * len(snapshots)),
         plot_bgcolor="#fff",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-        margin=dict(t=90, b=50),
+        **frame,
     )
     return fig
 

@@ -101,9 +101,9 @@ with st.container(border=True):
 n_col, agree_col, kappa_col, change_col = st.columns(4)
 n_col.metric("Transcripts both graded", f"{overall.n:,}")
 agree_col.metric("Percent agreement", ag.pct(overall.agreement))
-kappa_col.metric("Cohen's kappa [95% CI]", ag.kappa_text(overall.kappa) if overall.kappa.kappa is not None else "—")
-if overall.kappa.kappa is None:
-    kappa_col.caption(md(ag.kappa_text(overall.kappa)))
+kappa = overall.kappa
+kappa_col.metric("Cohen's kappa", f"{kappa.kappa:.2f}" if kappa.kappa is not None else "—")
+kappa_col.caption(md(f"95% CI [{kappa.lo:.2f}, {kappa.hi:.2f}]" if kappa.kappa is not None else ag.kappa_text(kappa)))
 change_col.metric("Would change the headline", f"{overall.discordant:,}", help="transcripts the two disagree on")
 
 st.subheader("Confusion matrix")
@@ -133,6 +133,8 @@ st.subheader("Rates side by side")
 table(ag.rates_frame(overall, x, y), ("source",))  # three rows: static
 
 st.subheader("Per scenario family")
+st.caption(md(f"n: transcripts both graded; {x} and {y}: the rate under each (95% Wilson); {y} − {x}: paired "
+              "difference (95% Newcombe)."))  # fmt: skip
 families = ag.frame(result.by_family, x, y, "scenario_family")
 event = st.dataframe(
     families, hide_index=True, on_select="rerun", selection_mode="single-row", key="agreement_families"
@@ -172,7 +174,14 @@ if total:
         if rows:
             open_transcripts(ag.queue_link(current_view(), x, y, queue["sample_id"][rows[0]]))
 
-    st.dataframe(queue, hide_index=True, on_select=_open_queued, selection_mode="single-row", key="review_queue")
+    st.dataframe(
+        queue,
+        hide_index=True,
+        on_select=_open_queued,
+        selection_mode="single-row",
+        key="review_queue",
+        column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
+    )
 else:
     st.success("Every disagreement in this view has been reviewed.", icon=":material/task_alt:")
 

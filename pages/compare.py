@@ -77,13 +77,12 @@ if defaults is None:
     st.info("The dataset holds no samples to compare.", icon=":material/inbox:")
     end_page()
 
-left, middle, right = st.columns([10, 1, 10], vertical_alignment="center")
+left, right = st.columns(2)
 with left:
     a = pick("a", "A — the reference", defaults[0])
-with middle:
-    st.button("⇄", on_click=swap_sides, help="Swap A and B", key="compare_swap")
 with right:
     b = pick("b", "B — compared with A", defaults[1])
+st.button("Swap A and B", icon=":material/swap_horiz:", on_click=swap_sides, key="compare_swap")
 
 if view.snapshots or view.interventions or view.stages:
     st.caption(
@@ -183,14 +182,14 @@ family = None if chosen.pooled else chosen.family
 filters = view.to_query_params()
 st.caption(md(cmp_text.details(result)[picked]))
 st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
-link_a, link_b = st.columns(2)
-link_a.button(
+links_box = st.container(horizontal=True)  # whole labels, wrapping when they do not fit side by side
+links_box.button(
     md(f"A: {a.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,
     args=(cmp_export.transcript_params(a, options, family, filters),),
 )
-link_b.button(
+links_box.button(
     md(f"B: {b.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,

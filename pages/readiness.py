@@ -44,6 +44,13 @@ def _judge_intervention(snapshot: str) -> None:
     st.session_state["intervention"] = [st.session_state["readiness_intervention"]]
 
 
+def _open_history() -> None:
+    """History cell callback: judge the clicked snapshot (the sidebar's URL-bound snapshot filter)."""
+    points = st.session_state["readiness_history"].selection.points
+    if points and points[0].get("customdata"):
+        st.session_state["snapshot"] = [points[0]["customdata"][0]]
+
+
 def _cell(column: str, value: object) -> str:
     """One cell of the markdown verdict table: the verdict as a coloured badge, the family quoted, our own
     text escaped (every punctuation character, pipes included)."""
@@ -204,7 +211,7 @@ if harmful:
 
 # --- exports and the link -------------------------------------------------------------------------------------
 stem = f"readiness-{report.candidate.snapshot}-{report.candidate.intervention}".replace("+", "_")
-csv_col, md_col, _ = st.columns([1, 1, 3])
+csv_col = md_col = st.container(horizontal=True)
 csv_col.download_button(
     "Download CSV", rd_export.to_csv(report), f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore"
 )
@@ -231,11 +238,13 @@ past = rd_export.history_frame(rd_judge.history(catalog, gates, report.candidate
 st.plotly_chart(
     charts.verdict_matrix(past, highlight=report.candidate.snapshot),
     key="readiness_history",
-    width="stretch",
+    width="content",  # square cells sized to the data
+    on_select=_open_history,
+    selection_mode="points",
 )
 st.caption(
     f"Each snapshot is judged at {literal(report.candidate.intervention)} where it ran it, else at its newest run, "
-    "at its final checkpoint, under the same gates. Pick a snapshot above to judge it."
+    "at its final checkpoint, under the same gates. Click a cell (or pick a snapshot above) to judge that snapshot."
 )
 
 with st.expander("How the verdict is decided"):

@@ -191,16 +191,16 @@ def render_provenance(detail: dict, key: str) -> None:
             )
         )
         others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
-        buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
-        buttons[0].button(
+        buttons = st.container(horizontal=True)  # buttons keep their whole label and wrap to the next line
+        buttons.button(
             "All transcripts in this cell",
             icon=":material/table_rows:",
             on_click=open_cell,
             args=(drilldown.cell_of(detail),),
             key=f"cell-{key}",
         )
-        for i, other in enumerate(others):
-            buttons[(i + 1) % len(buttons)].button(
+        for other in others:
+            buttons.button(
                 f"Same scenario under {literal(other['intervention'])}",
                 icon=":material/compare_arrows:",
                 on_click=open_beside,
@@ -245,13 +245,15 @@ def render_awareness(labels: list[dict]) -> None:
 HISTORY_WHY_CHARS = 160  # the first line of an explanation, cut here in the verdict history
 
 
-def render_history(sample_id: str) -> None:
+def render_history(sample_id: str, narrow: bool = False) -> None:
     """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate. A static table
     (a few rows): a data grid would load and draw far more in the browser (bench/README.md, "Page speed, round 2")."""
     trail = reviews.history_table(reviews.history(store, sample_id))
     label = f"Verdict history ({trail.height} verdict{'s' if trail.height != 1 else ''})"
     with st.expander(label, icon=":material/history:", expanded=trail.height > 1):
         shown = trail.with_columns(pl.when(pl.col("counted")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("counted"))
+        if narrow:  # half a page: who and why are read with the transcript alone
+            shown = shown.drop("by", "why")
         st.table(quoted_columns(shown, ("source", "by", "why"), limit=HISTORY_WHY_CHARS), hide_index=True)
         st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
 
@@ -331,7 +333,7 @@ def render_review_form(sample_id: str, primary: bool | None) -> None:
             (st.success if kind == "ok" else st.error)(inert_markdown(message))
 
 
-def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -> None:
+def render_sample(sample_id: str, side: str = "left", reviewable: bool = True, narrow: bool = False) -> None:
     """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample; its
     verdict history and review form when `reviewable`."""
     detail = samples.sample_detail(store, sample_id)
@@ -345,7 +347,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     render_verdict(detail)
     labels = samples.awareness_labels(store, sample_id)
     render_awareness(labels)
-    render_history(sample_id)
+    render_history(sample_id, narrow)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
     # The id as text; its copyable block waits in the collapsed Conditions, built when opened (a code block loads the
@@ -406,10 +408,10 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             .when(pl.col("harmful").not_()).then(pl.lit("safe"))
             .otherwise(pl.lit("ungraded")),
         )  # fmt: skip
-        columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict",
-                   "grader", "explanation", "sample_id"]  # fmt: skip
+        # What fits the page: the grader's explanation, the grader and the id are read in the viewer.
+        columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict"]
         if "passage" in listed.columns:
-            columns.insert(-1, "passage")
+            columns.insert(0, "passage")  # the search's hit first, where the eye lands
 
         def _select_row() -> None:
             chosen = st.session_state["sample_table"].selection.rows
@@ -424,9 +426,10 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             "Select a row to read its transcript."
         )
         st.dataframe(
-            listed.select(columns),
+            listed.select(*columns, "sample_id"),
             hide_index=True,
             width="stretch",
+            column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
             on_select=_select_row,
             selection_mode="single-row",
             key="sample_table",
@@ -597,9 +600,9 @@ if others.height:
 if right:
     left_col, right_col = st.columns(2)
     with left_col:
-        render_sample(sample_id)
+        render_sample(sample_id, narrow=True)
     with right_col:
-        render_sample(right, "right", reviewable=False)
+        render_sample(right, "right", reviewable=False, narrow=True)
 else:
     render_sample(sample_id)
 

@@ -91,8 +91,8 @@ def explanation(report: Report) -> str:
             f"the closest is {family}, {pct(v.hi)} against {pct(v.gate.max_rate)}."
         )
     if status is Status.NOT_READY:
-        text = "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY)
-        return text[0].upper() + text[1:] + "."
+        # Family names as written (never capitalised): the page quotes each one the same way.
+        return "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY) + "."
     waiting = {f: v for f, v in verdicts.items() if v.status is Status.INSUFFICIENT_DATA}
     parts = []
     short = {f: v for f, v in waiting.items() if v.n < v.gate.min_samples}
