@@ -252,7 +252,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
     families = history.get_column("family").unique(maintain_order=True).to_list()
     frame = _square_cells([_t(f) for f in families], [_t(s) for s in snapshots], right=20, top=90)
-    frame["width"] = max(frame["width"], 460)  # the legend above it fits
+    if frame["width"] < 460:  # room for the legend above it, on the right: the cells stay square and close
+        frame["margin"]["r"] += 460 - frame["width"]
+        frame["width"] = 460
     size = frame.pop("cell") - 6
     fig = go.Figure()
     for status, color in VERDICT_COLORS.items():
@@ -364,12 +366,20 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#222", width=1, dash="dot"))
     fig.update_layout(
         title=title,
-        xaxis=dict(title="B − A (points); left = B lower", ticksuffix=" pts", zeroline=False),
+        xaxis=dict(title="B − A (points); left = B lower", ticksuffix=" pts", zeroline=False, range=_with_zero(rows)),
         yaxis=dict(categoryorder="array", categoryarray=labels[::-1]),
         height=max(280, 90 + 45 * len(rows)),
         showlegend=False,
     )
     return fig
+
+
+def _with_zero(rows: list[dict]) -> list[float]:
+    """An x range (points) holding every interval and 0 with a margin, so the zero line is never at the edge."""
+    ends = [100 * r[k] for r in rows for k in ("lo", "hi") if r[k] is not None] + [0.0]
+    lo, hi = min(ends), max(ends)
+    pad = max(2.0, 0.08 * (hi - lo))
+    return [lo - pad, hi + pad]
 
 
 @_reused

@@ -31,6 +31,9 @@ MEASURE = """() => {
   const found = [];
   const text = (el) => (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 80);
   const main = document.querySelector('[data-testid=stMain]');
+  // The sidebar's pickers: a value wider than its box.
+  for (const el of document.querySelectorAll('[data-testid=stSidebar] input'))
+    if (el.clientWidth > 2 && el.scrollWidth > el.clientWidth + 1) found.push(['sidebar', el.value]);
   const kind = (el) => el.closest('[data-testid=stMetric]') ? 'metric' : el.closest('button') ? 'button'
     : el.closest('[data-testid=stTable], table') ? 'table' : el.closest('[data-testid=stExpander]') ? 'expander'
     : 'text';
