@@ -251,10 +251,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
         return _empty(title)
     snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
     families = history.get_column("family").unique(maintain_order=True).to_list()
-    frame = _square_cells([_t(f) for f in families], [_t(s) for s in snapshots], right=20, top=90)
-    if frame["width"] < 460:  # room for the legend above it, on the right: the cells stay square and close
-        frame["margin"]["r"] += 460 - frame["width"]
-        frame["width"] = 460
+    frame = _square_cells([_t(f) for f in families], [_t(s) for s in snapshots], right=170)  # the legend at the right
     size = frame.pop("cell") - 6
     fig = go.Figure()
     for status, color in VERDICT_COLORS.items():
@@ -292,7 +289,7 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
         xaxis=dict(categoryorder="array", categoryarray=[_t(f) for f in families], showgrid=False),
         yaxis=dict(categoryorder="array", categoryarray=[_t(s) for s in reversed(snapshots)], showgrid=False),
         plot_bgcolor="#fff",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
         **frame,
     )
     return fig
