@@ -494,7 +494,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
 
 def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
     """Share of each intervention's graded transcripts in each eval-awareness class (stacked to 100%)."""
-    title = "What the model said it believed, per intervention"
+    title = "What the model believed: share of graded transcripts"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
