@@ -543,6 +543,9 @@ if not sample_id:
 
 ids = st.session_state["_listed_ids"]
 queue_x, queue_y = (st.query_params.get(key) for key in samples.QUEUE_KEYS)
+for key, value in zip(samples.QUEUE_KEYS, (queue_x, queue_y), strict=True):
+    if value is not None and value not in sources_all:
+        warn(ignored(key, value, "no such verdict source, so no review queue"))
 if queue_x in sources_all and queue_y in sources_all and queue_x != queue_y:  # opened from Agreement's review queue
     queued = ag.review_queue(store, view, queue_x, queue_y)[0].get_column("sample_id").to_list()
     following = ag.next_in_queue(queued, sample_id)

@@ -105,3 +105,14 @@ def test_the_global_source_changes_every_rate_and_a_bad_one_warns():
     assert not bad.exception
     assert bad.sidebar.selectbox(key="source").value == "primary"
     assert any("no such verdict source" in w.value for w in bad.warning)
+
+
+def test_a_transcript_from_the_review_queue_offers_the_next_one_and_the_way_back():
+    at = app_test({"y": "grader:second-model"}, page="agreement")
+    first = at.dataframe[-1].value["sample_id"].iloc[0]
+    at = app_test({"sample": first, "queue_x": "primary", "queue_y": "grader:second-model"}, page="transcripts")
+    assert not at.exception and not at.warning
+    assert [b.label for b in at.button if b.label in ("Next in queue", "End of the queue")] == ["Next in queue"]
+    at = app_test({"sample": first, "queue_x": "primary", "queue_y": "nobody"}, page="transcripts")
+    assert any("queue_y" in w.value and "no such verdict source" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "Next in queue"]
