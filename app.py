@@ -54,7 +54,7 @@ OVERVIEW = ""  # the default page's url_path
 
 
 def source_label(source: str) -> str:
-    return "primary (the samples' own verdict)" if source == PRIMARY else source
+    return "primary (samples' own)" if source == PRIMARY else source  # fits the sidebar at 1280 px
 
 
 who = signin.visitor()  # before anything reads data: the gate decides whether this visitor sees any

@@ -16,6 +16,7 @@ import polars as pl
 from evalboard import links, urls
 from evalboard.checkpoints import names
 from evalboard.fmt import literal
+from evalboard.reviews import DISAGREEMENT_QUEUE
 from evalboard.samples import stages_with_steps
 from evalboard.stats import Kappa, Rate, cohens_kappa, format_points, paired_diff, rate
 from evalboard.store import Store
@@ -149,7 +150,8 @@ def pct(x: float | None) -> str:
 
 
 def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
-    """The per-group table the page shows: n, agreement, kappa, both rates, the paired difference, discordant."""
+    """The per-group table the page shows: n graded by both, agreement, kappa, the rate under each source and their
+    paired difference (what fits a screen at 1280 px; the disagreements open from the selected row)."""
     rows = []
     for t in tables:
         reason = no_numbers_reason(t)
@@ -157,13 +159,12 @@ def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
         rows.append(
             {
                 group: t.label,
-                "in common (n)": t.n,
-                "agreement": reason or pct(t.agreement),
+                "n": t.n,  # graded by both
+                "agree": reason or pct(t.agreement),
                 "kappa [95% CI]": kappa_text(t.kappa) if not reason else "—",
-                f"rate under {x}": t.x_rate.describe() if t.n else "—",
-                f"rate under {y}": t.y_rate.describe() if t.n else "—",
+                x: t.x_rate.describe() if t.n else "—",  # the rate under each source
+                y: t.y_rate.describe() if t.n else "—",
                 f"{y} − {x}": format_points(*d) if t.n else "—",
-                "disagree": t.discordant,
             }
         )
     return pl.DataFrame(rows, schema_overrides={group: pl.String}) if rows else pl.DataFrame()
@@ -249,5 +250,32 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
             f"under {y}": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
         },
     )
-    columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", f"under {x}"]
+    columns = ["snapshot", "intervention", "checkpoint", "scenario", "epoch", f"under {x}"]  # scenario names the family
     return shown.select(*columns, f"under {y}", "sample_id"), total
+
+
+# The Transcripts keys of a transcript opened from the review queue. Streamlit's page switch first records the new
+# page's query under the old page's path (a history entry `/agreement?sample=…&queue_x=…&queue_y=…`), so the
+# browser's Back from that transcript lands there: Agreement reads the pair from it and drops the rest.
+LEFT_BY_THE_WAY_BACK = ("sample", "queue_x", "queue_y")
+
+
+def asked_pair(params: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The two sources a URL asks for: `x` and `y`, else the review queue's pair a transcript was opened from."""
+    return params.get(X_KEY) or params.get("queue_x"), params.get(Y_KEY) or params.get("queue_y")
+
+
+def next_in_queue(queue: Sequence[str], current: str) -> str | None:
+    """The transcript to review after `current` in the review queue's ids: the one after it, or, once `current` has
+    been reviewed (and so left the queue), the queue's first; None at the end of the queue."""
+    if current in queue:
+        at = list(queue).index(current)
+        return queue[at + 1] if at + 1 < len(queue) else None
+    return queue[0] if queue else None
+
+
+def queue_link(view: View, x: str, y: str, sample_id: str) -> dict[str, str | list[str]]:
+    """The Transcripts page showing one transcript of the x-vs-y review queue, with the way back to the queue."""
+    return links.transcripts(
+        view.to_query_params(), sample=sample_id, queue=DISAGREEMENT_QUEUE, queue_x=x, queue_y=y
+    )

@@ -75,7 +75,7 @@ def _band(x: list, rows: list[dict], color: str, opacity: float, scale: float = 
 @_reused
 def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Rate per intervention: bars with 95% Wilson error bars and n under each bar."""
-    title = "Harmful-action rate by intervention (95% Wilson interval)"
+    title = "Harmful-action rate by intervention"
     rows = rates.filter(pl.col("n") > 0).sort("rate", descending=True).to_dicts()
     if not rows:
         return _empty(title)
@@ -113,7 +113,7 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
     One trace per intervention (error bars, not a shaded band trace beside each line): half the traces for
     Plotly to draw, and the interval stays readable where lines cross.
     """
-    title = "Harmful-action rate across training (95% Wilson interval)"
+    title = "Harmful-action rate across training"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -154,13 +154,15 @@ def family_label(family: str, held_out: Sequence[str]) -> str:
 @_reused
 def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     """Scenario family × intervention: one square per cell coloured by rate; held-out families marked."""
-    title = "Rate by scenario family × intervention (held-out families marked)"
+    title = "Rate by scenario family × intervention"
     cells = rates.filter(pl.col("n") > 0).to_dicts()
     if not cells:
         return _empty(title)
     families = sorted({c["scenario_family"] for c in cells}, key=lambda f: (f in held_out, f))
     interventions = sorted({c["intervention"] for c in cells})
-    size = max(18, min(60, 600 // max(len(interventions), len(families))))
+    y_labels = [_t(family_label(f, held_out)) for f in families]
+    frame = _square_cells(interventions, y_labels, right=110, x_angle=True)
+    size = frame.pop("cell") - 6
     fig = go.Figure(
         go.Scatter(
             x=[_t(c["intervention"]) for c in cells],
@@ -196,10 +198,28 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
             categoryarray=[_t(family_label(f, held_out)) for f in reversed(families)],
             showgrid=False,
         ),
-        height=max(320, 120 + size * len(families) * 1.3),
         plot_bgcolor="#fff",
+        **frame,
     )
     return fig
+
+
+MAX_HEAT_WIDTH = 800  # px: the page's width at a 1280 px window; a matrix never draws wider
+HEAT_CELL = (24, 64)  # px: the side of a cell, at least and at most
+
+
+def _square_cells(x: Sequence[str], y: Sequence[str], right: int, x_angle: bool = False, top: int = 60) -> dict:
+    """Width, height and margins for a matrix of square cells sized to its data (categories × labels), never wider
+    than MAX_HEAT_WIDTH; `cell` is the side of one cell in px."""
+    left = 16 + 7 * max((len(v) for v in y), default=4)
+    bottom = 40 + (int(5 * max((len(v) for v in x), default=4)) if x_angle else 10)
+    cell = max(HEAT_CELL[0], min(HEAT_CELL[1], (MAX_HEAT_WIDTH - left - right) // max(len(x), 1)))
+    return dict(
+        cell=cell,
+        width=left + right + cell * len(x),
+        height=top + bottom + cell * len(y),
+        margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
+    )
 
 
 def rate_table(rates: pl.DataFrame, *keys: str) -> pl.DataFrame:
@@ -226,12 +246,13 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
     `history` has snapshot, candidate, family, status, k, n, rate, reason (`readiness.export.history_frame`), rows
     ordered newest snapshot first.
     """
-    title = "Verdict history: snapshots × scenario families (newest first)"
+    title = "Verdict history, newest snapshot first"
     if history.is_empty():
         return _empty(title)
     snapshots = history.get_column("snapshot").unique(maintain_order=True).to_list()
     families = history.get_column("family").unique(maintain_order=True).to_list()
-    size = max(26, min(56, 480 // max(len(families), len(snapshots))))
+    frame = _square_cells([_t(f) for f in families], [_t(s) for s in snapshots], right=170)  # the legend at the right
+    size = frame.pop("cell") - 6
     fig = go.Figure()
     for status, color in VERDICT_COLORS.items():
         cells = history.filter(pl.col("status") == status).to_dicts()
@@ -267,10 +288,9 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
         title=title,
         xaxis=dict(categoryorder="array", categoryarray=[_t(f) for f in families], showgrid=False),
         yaxis=dict(categoryorder="array", categoryarray=[_t(s) for s in reversed(snapshots)], showgrid=False),
-        height=200 + int(size * 1.35 * len(snapshots)),
         plot_bgcolor="#fff",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-        margin=dict(t=90, b=50),
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
+        **frame,
     )
     return fig
 
@@ -286,7 +306,7 @@ CALL_SYMBOLS = {"lower": "circle", "higher": "circle", "inconclusive": "circle-o
 @_reused
 def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """A and B per scenario family: grouped bars with 95% Wilson error bars and n in the hover and axis."""
-    title = "Rate per family, A vs B (95% Wilson)"
+    title = "Rate per family, A vs B"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
@@ -319,7 +339,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
 @_reused
 def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     """B − A per family (and pooled, as a diamond) with 95% Newcombe intervals around a zero line."""
-    title = "Change B − A per family (points, 95% Newcombe; red = higher, green = lower, amber = inconclusive)"
+    title = "Change B − A per family (points)"
     if diffs.is_empty():
         return _empty(title)
     rows = diffs.to_dicts()
@@ -343,7 +363,7 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#222", width=1, dash="dot"))
     fig.update_layout(
         title=title,
-        xaxis=dict(title="B − A (points); left = B lower", ticksuffix=" pts", zeroline=False),
+        xaxis=dict(title="B − A (points); left = B lower", ticksuffix=" pts", zeroline=False, range=_with_zero(rows)),
         yaxis=dict(categoryorder="array", categoryarray=labels[::-1]),
         height=max(280, 90 + 45 * len(rows)),
         showlegend=False,
@@ -351,13 +371,18 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def _with_zero(rows: list[dict]) -> list[float]:
+    """An x range (points) holding every interval and 0 with a margin, so the zero line is never at the edge."""
+    ends = [100 * r[k] for r in rows for k in ("lo", "hi") if r[k] is not None] + [0.0]
+    lo, hi = min(ends), max(ends)
+    pad = max(2.0, 0.08 * (hi - lo))
+    return [lo - pad, hi + pad]
+
+
 @_reused
 def gap_lines(gaps: pl.DataFrame) -> go.Figure:
     """B − A at each training checkpoint with a shaded 95% Newcombe band; markers by the significance call."""
-    title = (
-        "Gap B − A across training (percentage points, 95% Newcombe band; filled = significant after Holm, "
-        "dotted = inconclusive)"
-    )
+    title = "Gap B − A across training (points)"
     if gaps.is_empty():
         return _empty(title)
     rows = gaps.to_dicts()
@@ -395,7 +420,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
 
 def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
     """Rate per intervention, one bar per eval-awareness class (95% Wilson error bars, n in the hover)."""
-    title = "Harmful-action rate by intervention and what the model believed (95% Wilson interval)"
+    title = "Rate by intervention and what the model believed"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)
@@ -429,7 +454,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
     """Rate along training: one panel per eval-awareness class, a line per intervention with 95% Wilson bars."""
     from plotly.subplots import make_subplots
 
-    title = "Harmful-action rate across training, by what the model believed (95% Wilson interval)"
+    title = "Rate across training, by what the model believed"
     points = rates.filter(pl.col("n") > 0)
     if points.is_empty():
         return _empty(title)
@@ -469,7 +494,7 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
 
 def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[str, str]) -> go.Figure:
     """Share of each intervention's graded transcripts in each eval-awareness class (stacked to 100%)."""
-    title = "What the model said it believed: share of graded transcripts per intervention"
+    title = "What the model believed: share of graded transcripts"
     shown = rates.filter(pl.col("n") > 0)
     if shown.is_empty():
         return _empty(title)

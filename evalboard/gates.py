@@ -81,6 +81,10 @@ class Gates:
     families: Mapping[str, Gate] = field(default_factory=dict)
     source: str = "<built-in>"
 
+    def shown_as(self, name: str) -> Gates:
+        """These gates with `source` read `name` (e.g. the file's name alone: a page never shows a server path)."""
+        return replace(self, source=name)
+
     def for_family(self, family: str) -> Gate:
         """The gate for a family: its own table if the file has one, else the default."""
         return self.families.get(family, self.default)

@@ -75,9 +75,16 @@ def check(review: Review, known_sample: bool) -> list[str]:
     return problems
 
 
-def write(root: Path | str, review: Review, known_sample: bool = True) -> Path:
-    """Store one review as its own file under `root/reviews/`; return its path. Raises ReviewError when invalid."""
+def write(root: Path | str, review: Review, known_sample: bool = True, once: bool = False) -> Path:
+    """Store one review as its own file under `root/reviews/`; return its path. Raises ReviewError when invalid.
+
+    With `once`, `review.review_id` is an idempotency key (the form's, one per render): the first write with it
+    claims the id by an exclusive create of `reviews/.ids/<id>`, and a repeat (a double click, a resent request)
+    stores nothing and returns the first one's path.
+    """
     problems = check(review, known_sample)
+    if once and not (review.review_id or "").isalnum():
+        problems.append("A review id must be letters and digits only.")
     if problems:
         raise ReviewError(" ".join(problems))
     created = (review.created_at or datetime.now(UTC)).astimezone(UTC)
@@ -99,8 +106,26 @@ def write(root: Path | str, review: Review, known_sample: bool = True) -> Path:
     final = folder / f"{created.strftime('%Y%m%dT%H%M%S%fZ')}-{review_id}.parquet"
     temp = folder / f".{final.name}.tmp"  # not *.parquet: the store never reads a file being written
     pq.write_table(pa.Table.from_pylist([row], schema=REVIEWS), temp)
+    if once:
+        first = _claim(folder, review_id, final.name)
+        if first is not None:
+            temp.unlink()
+            return folder / first
     os.replace(temp, final)
     return final
+
+
+def _claim(folder: Path, review_id: str, name: str) -> str | None:
+    """Claim `review_id` for the review file `name`; None when claimed now, else the name it was claimed for."""
+    claims = folder / ".ids"  # hidden, no .parquet: the store never reads it
+    claims.mkdir(exist_ok=True)
+    try:
+        fd = os.open(claims / review_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return (claims / review_id).read_text().strip() or name
+    with os.fdopen(fd, "w") as f:
+        f.write(name)
+    return None
 
 
 def all_reviews(store: Store) -> pl.DataFrame:

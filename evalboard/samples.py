@@ -16,7 +16,7 @@ from evalboard.store import Store
 from evalboard.view import View, ignored
 
 # The Transcripts page's URL keys and what they accept: the URL contract's (evalboard/urls.py).
-BELIEVED_KEYS, VARIABLE_KEYS = urls.BELIEVED_KEYS, urls.VARIABLE_KEYS
+BELIEVED_KEYS, VARIABLE_KEYS, QUEUE_KEYS = urls.BELIEVED_KEYS, urls.VARIABLE_KEYS, urls.QUEUE_KEYS
 URL_KEYS = urls.TRANSCRIPTS_KEYS
 KEY_SPECS = urls.TRANSCRIPTS_SPECS
 PAGE_SIZE = 50

@@ -97,6 +97,32 @@ def rerun_keeping_warnings(*more: str) -> NoReturn:
     st.rerun()
 
 
+def pinned_selectbox(
+    label: str,
+    options: Sequence[str],
+    key: str,
+    default: str,
+    where: Any = st,
+    format_func: Callable[[str], str] = str,
+    **kwargs: Any,
+) -> str:
+    """A picker whose value the address bar always holds, default or not (docs/ARCHITECTURE.md, "The URL contract":
+    the address pins what is shown, even once the data's default changes).
+
+    Unbound on purpose: a bound selectbox leaves its default out of the URL and writes its displayed text into it.
+    The URL's value (when `options` holds it), else `default`, seeds the widget where this page did not draw it in
+    the previous run; the widget keeps its state after that; its value is written back to the URL on every run. No
+    `index` is passed, so a value set through session state (e.g. a swap) draws no Streamlit warning.
+    """
+    if st.session_state.get(key) not in options:
+        asked = st.query_params.get(key)
+        st.session_state[key] = asked if asked in options else default
+    value = where.selectbox(label, options, key=key, format_func=format_func, **kwargs)
+    if st.query_params.get_all(key) != [value]:
+        st.query_params[key] = value
+    return value
+
+
 def current_view() -> View:
     """The view the sidebar widgets hold (they are bound to the URL)."""
     filters = {name: tuple(st.session_state.get(key) or ()) for key, name in FILTER_KEYS.items()}

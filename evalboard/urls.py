@@ -24,9 +24,11 @@ BELIEVED_KEYS = ("believed", "believed_source")
 # One value of one scenario variable (a Drivers cell, queries/variables.sql): `variable` and its `value` (not `key`: the
 # Drivers page binds its picker to `key`, and a bound key cannot be passed on).
 VARIABLE_KEYS = ("variable", "value")
+# The Agreement review queue a transcript was opened from (its two sources): "Next in queue" and the way back.
+QUEUE_KEYS = ("queue_x", "queue_y")
 TRANSCRIPTS_KEYS = (
     "sample", "step", "verdict", "q", "sort", "list_page", "right", "by", "by_verdict", *BELIEVED_KEYS, *VARIABLE_KEYS,
-    "queue",
+    "queue", *QUEUE_KEYS,
 )  # fmt: skip
 # What those keys accept where it does not depend on the data (`sample`, `right`, `by`, `believed_source` and `q`
 # are checked against the data, or are free text).

@@ -10,7 +10,16 @@ from evalboard import calibration as cal
 from evalboard import links, metrics, reviews
 from evalboard.access import who_may_review
 from evalboard.fmt import literal
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
+from evalboard.session import (
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    get_store,
+    open_transcripts,
+    pinned_selectbox,
+    table,
+    warn,
+)
 from evalboard.signin import stamped, visitor
 from evalboard.stats import CORRECTION_METHOD
 from evalboard.transcript_text import inert_markdown as md
@@ -203,10 +212,14 @@ if len(sources) < 2:
     calibration_section()
     end_page()
 
-default_x, default_y = ag.default_pair(sources, st.query_params.get(ag.X_KEY), st.query_params.get(ag.Y_KEY))
+asked_x, asked_y = ag.asked_pair(st.query_params.to_dict())
+default_x, default_y = ag.default_pair(sources, asked_x, asked_y)
+if any(st.query_params.get(key) for key in ag.LEFT_BY_THE_WAY_BACK[1:]):  # the entry a page switch left (asked_pair)
+    for key in ag.LEFT_BY_THE_WAY_BACK:
+        st.query_params.pop(key, None)
 left, right = st.columns(2)
-x = left.selectbox("x — the reference", sources, index=sources.index(default_x), key=ag.X_KEY, bind="query-params")
-y = right.selectbox("y — compared with x", sources, index=sources.index(default_y), key=ag.Y_KEY, bind="query-params")
+x = pinned_selectbox("x — the reference", sources, ag.X_KEY, default_x, where=left)
+y = pinned_selectbox("y — compared with x", sources, ag.Y_KEY, default_y, where=right)
 problems = ag.sources_problems(x, y, sources)
 if problems:
     for problem in problems:
@@ -234,9 +247,9 @@ with st.expander("How many of this view's transcripts each source judged"):
 n_col, agree_col, kappa_col, change_col = st.columns(4)
 n_col.metric("Transcripts both graded", f"{overall.n:,}")
 agree_col.metric("Percent agreement", ag.pct(overall.agreement))
-kappa_col.metric("Cohen's kappa [95% CI]", ag.kappa_text(overall.kappa) if overall.kappa.kappa is not None else "—")
-if overall.kappa.kappa is None:
-    kappa_col.caption(md(ag.kappa_text(overall.kappa)))
+kappa = overall.kappa
+kappa_col.metric("Cohen's kappa", f"{kappa.kappa:.2f}" if kappa.kappa is not None else "—")
+kappa_col.caption(md(f"95% CI [{kappa.lo:.2f}, {kappa.hi:.2f}]" if kappa.kappa is not None else ag.kappa_text(kappa)))
 change_col.metric("Would change the headline", f"{overall.discordant:,}", help="transcripts the two disagree on")
 
 st.subheader("Confusion matrix")
@@ -266,6 +279,8 @@ st.subheader("Rates side by side")
 table(ag.rates_frame(overall, x, y), ("source",))  # three rows: static
 
 st.subheader("Per scenario family")
+st.caption(md(f"n: transcripts both graded; {x} and {y}: the rate under each (95% Wilson); {y} − {x}: paired "
+              "difference (95% Newcombe)."))  # fmt: skip
 families = ag.frame(result.by_family, x, y, "scenario_family")
 event = st.dataframe(
     families, hide_index=True, on_select="rerun", selection_mode="single-row", key="agreement_families"
@@ -309,15 +324,16 @@ if total:
     def _open_queued() -> None:
         rows = st.session_state["review_queue"].selection.rows
         if rows:
-            open_transcripts(
-                links.transcripts(
-                    current_view().to_query_params(),
-                    sample=queue["sample_id"][rows[0]],
-                    queue=reviews.DISAGREEMENT_QUEUE,
-                )
-            )
+            open_transcripts(ag.queue_link(current_view(), x, y, queue["sample_id"][rows[0]]))
 
-    st.dataframe(queue, hide_index=True, on_select=_open_queued, selection_mode="single-row", key="review_queue")
+    st.dataframe(
+        queue,
+        hide_index=True,
+        on_select=_open_queued,
+        selection_mode="single-row",
+        key="review_queue",
+        column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
+    )
 else:
     st.success("Every disagreement in this view has been reviewed.", icon=":material/task_alt:")
 

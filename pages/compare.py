@@ -21,6 +21,7 @@ from evalboard.session import (
     folded,
     get_store,
     open_transcripts,
+    pinned_selectbox,
     share_url,
     table,
 )
@@ -36,6 +37,7 @@ options = cmp.Options.from_frame(store.run("compare_options"))
 # (the reading form, "RL step 1,000", holds the data's stage name when it is not a known one).
 NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
 NAMES |= set(options.frame.get_column("training_stage").to_list())
+CHECKPOINT_NAMES = dict(options.frame.select("checkpoint", "checkpoint_name").iter_rows())  # rl@1000 → RL step 1,000
 
 
 def md(text: object) -> str:
@@ -50,29 +52,14 @@ def swap_sides() -> None:
 
 
 def pick(side: str, title: str, default: cmp.Side) -> cmp.Side:
-    """Three URL-bound pickers for one side."""
+    """Three pickers for one side, their values always in the URL (checkpoints there as `rl@1000`, read here as
+    "RL step 1,000": docs/ARCHITECTURE.md, "Checkpoint labels")."""
     st.markdown(f"**{title}**")
     checkpoints = [c.label for c in options.checkpoints]
-    snapshot = st.selectbox(
-        "Snapshot",
-        options.snapshots,
-        index=options.snapshots.index(default.snapshot),
-        key=f"{side}_snapshot",
-        bind="query-params",
-    )
-    intervention = st.selectbox(
-        "Intervention",
-        options.interventions,
-        index=options.interventions.index(default.intervention),
-        key=f"{side}_intervention",
-        bind="query-params",
-    )
-    checkpoint = st.selectbox(
-        "Checkpoint",
-        checkpoints,
-        index=checkpoints.index(default.checkpoint),
-        key=f"{side}_stage",
-        bind="query-params",
+    snapshot = pinned_selectbox("Snapshot", options.snapshots, f"{side}_snapshot", default.snapshot)
+    intervention = pinned_selectbox("Intervention", options.interventions, f"{side}_intervention", default.intervention)
+    checkpoint = pinned_selectbox(
+        "Checkpoint", checkpoints, f"{side}_stage", default.checkpoint, format_func=CHECKPOINT_NAMES.get
     )
     return cmp.Side(snapshot, intervention, checkpoint)
 
@@ -92,13 +79,12 @@ if defaults is None:
     st.info("The dataset holds no samples to compare.", icon=":material/inbox:")
     end_page()
 
-left, middle, right = st.columns([10, 1, 10], vertical_alignment="center")
+left, right = st.columns(2)
 with left:
     a = pick("a", "A — the reference", defaults[0])
-with middle:
-    st.button("⇄", on_click=swap_sides, help="Swap A and B", key="compare_swap")
 with right:
     b = pick("b", "B — compared with A", defaults[1])
+st.button("Swap A and B", icon=":material/swap_horiz:", on_click=swap_sides, key="compare_swap")
 
 if view.snapshots or view.interventions or view.stages:
     st.caption(
@@ -186,41 +172,42 @@ if split:
         )
 
 st.subheader("Per scenario family")
+side_a, side_b, _ = cmp_text.side_names(a, b)
+st.caption(md(f"A = {side_a}; B = {side_b}"))
 event = st.dataframe(
-    cmp_text.marked_table(result),
+    cmp_text.grid(result),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     key="compare_table",
     column_config={
-        cmp_text.MARK_COLUMN: st.column_config.TextColumn(width=40, pinned=True),
         "family": st.column_config.TextColumn(pinned=True),
         "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
-        "A/B": st.column_config.TextColumn(help="A's rate over B's, with its 95% Miettinen–Nurminen interval"),
     },
 )
 st.caption(
-    f"Rows sorted by the size of the change; {cmp_text.KIND_MARKS['regression']} marks a regression (B significantly "
-    f"worse), {cmp_text.KIND_MARKS['inconclusive']} an inconclusive change. {SIGNIFICANCE_RULE} The pooled row is "
-    "one test, not Holm-adjusted. " + result.paired_note
+    "Rows sorted by the size of the change; ▲ marks a regression (B significantly worse), ▼ a significant drop, ? an "
+    f"inconclusive change. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
 
 rows = [*result.rows, result.pooled]
-chosen = rows[event.selection.rows[0]] if event.selection.rows else rows[0]
+picked = event.selection.rows[0] if event.selection.rows else 0
+chosen = rows[picked]
 family = None if chosen.pooled else chosen.family
 filters = view.to_query_params()
+st.caption(md(cmp_text.details(result)[picked]))
 st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
-link_a, link_b = st.columns(2)
-link_a.button(
+links_box = st.container(horizontal=True)  # whole labels, wrapping when they do not fit side by side
+links_box.button(
     md(f"A: {a.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,
     args=(cmp_export.transcript_params(a, options, family, filters),),
 )
-link_b.button(
+links_box.button(
     md(f"B: {b.describe()}"),
     icon=":material/forum:",
     on_click=open_transcripts,
@@ -251,6 +238,11 @@ rates_col.plotly_chart(
     width="stretch",
 )
 diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), key="compare_diffs", width="stretch")
+rates_col.caption("Bars: each side's rate with its 95% Wilson interval.")
+diff_col.caption(
+    "Points: B − A with its 95% Newcombe interval; red = higher, green = lower, amber = inconclusive; the diamond "
+    "pools every family."
+)
 
 st.subheader("Through training")
 gaps = cmp.training_gaps(cells, a, b)
@@ -273,6 +265,8 @@ st.plotly_chart(
     charts.rate_lines(cmp_frames.training_series(cells, a, b), colors), key="compare_training", width="stretch"
 )
 st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
+st.caption("The gap B − A at each checkpoint with its 95% Newcombe band; filled = significant after Holm, dotted = "
+           "inconclusive.")  # fmt: skip
 
 st.subheader("Stacking")
 stacks, note = cmp_stacking.stacks(cells, result, options)

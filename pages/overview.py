@@ -41,8 +41,8 @@ def show_all_snapshots() -> None:
     st.session_state["snapshot"] = []  # app.py then writes snapshots=all, so the link reopens this view
 
 
-def clickable_chart(figure, key: str) -> None:
-    st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width="stretch")
+def clickable_chart(figure, key: str, width: str = "stretch") -> None:
+    st.plotly_chart(figure, key=key, on_select=partial(open_cell, key), selection_mode="points", width=width)
 
 
 def quoted(table: pl.DataFrame) -> pl.DataFrame:
@@ -63,7 +63,7 @@ st.caption(
 
 snapshots = metrics.filter_options(store)["snapshot"]
 if newest := overview.newest_snapshot_note(view.snapshots, snapshots):
-    note, widen = st.columns([4, 1], vertical_alignment="center")
+    note, widen = st.columns([3, 1], vertical_alignment="center")
     note.markdown(
         f"**{sentence(newest, snapshots)}** — one model generation; pooling generations would average different models."
     )
@@ -130,7 +130,7 @@ if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_
     st.table(quoted(calibration.corrected_table(measured, view.source, by_intervention, "intervention")))
 
 by_family = metrics.rates(store, "rate_by_family", view)
-clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family")
+clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family", "content")
 if health.manifest.held_out_families:
     st.caption(
         "Held-out families (outlined, listed last) were kept out of every intervention's training data: "

@@ -46,6 +46,13 @@ def _judge_intervention(snapshot: str) -> None:
     st.session_state["intervention"] = [st.session_state["readiness_intervention"]]
 
 
+def _open_history() -> None:
+    """History cell callback: judge the clicked snapshot (the sidebar's URL-bound snapshot filter)."""
+    points = st.session_state["readiness_history"].selection.points
+    if points and points[0].get("customdata"):
+        st.session_state["snapshot"] = [points[0]["customdata"][0]]
+
+
 def _cell(column: str, value: object) -> str:
     """One cell of the markdown verdict table: the verdict as a coloured badge, the family quoted, our own
     text escaped (every punctuation character, pipes included)."""
@@ -131,12 +138,15 @@ overrides = {key: st.session_state[key].strip() for key in rd_judge.OVERRIDE_KEY
 
 # --- the gates: a bad file or override stops here with a message, the rest of the app keeps working -------------
 try:
-    file_gates = load_gates(gates_file)
+    file_gates = load_gates(gates_file).shown_as(gates_file.name)  # the file's name, never the server's path
     rd_judge.check_families(file_gates, catalog)
 except GatesError as exc:
+    LOG.error("gates file %s cannot be used: %s", gates_file, exc)  # the server's path in the log only
     banner.error(
         "**No verdict: the gates file cannot be used.** Fix it and reload.\n\n"
-        + "\n".join(f"- {literal(redact(problem))}" for problem in exc.problems),
+        + "\n".join(
+            f"- {literal(redact(problem.replace(str(gates_file), gates_file.name)))}" for problem in exc.problems
+        ),
         icon=":material/error:",
     )
     end_page()
@@ -231,7 +241,7 @@ if harmful:
 
 # --- exports and the link -------------------------------------------------------------------------------------
 stem = f"readiness-{report.candidate.snapshot}-{report.candidate.intervention}".replace("+", "_")
-csv_col, md_col, _ = st.columns([1, 1, 3])
+csv_col = md_col = st.container(horizontal=True)
 csv_col.download_button(
     "Download CSV",
     stamped(rd_export.to_csv(report), "csv"),
@@ -268,11 +278,13 @@ past = rd_export.history_frame(rd_judge.history(catalog, gates, report.candidate
 st.plotly_chart(
     charts.verdict_matrix(past, highlight=report.candidate.snapshot),
     key="readiness_history",
-    width="stretch",
+    width="content",  # square cells sized to the data
+    on_select=_open_history,
+    selection_mode="points",
 )
 st.caption(
     f"Each snapshot is judged at {literal(report.candidate.intervention)} where it ran it, else at its newest run, "
-    "at its final checkpoint, under the same gates. Pick a snapshot above to judge it."
+    "at its final checkpoint, under the same gates. Click a cell (or pick a snapshot above) to judge that snapshot."
 )
 
 with st.expander("How the verdict is decided"):
@@ -290,7 +302,7 @@ with st.expander("How the verdict is decided"):
 
 With few samples nothing can be READY: at 0 harmful of 60 the 95% upper bound is still 6.0%, above a 5% gate;
 that is why teams run a release evaluation of a few hundred samples per family at the candidate before shipping.
-Gates come from {literal(redact(gates_file))} (set `EVALBOARD_GATES` to use another file). The same verdict is
+Gates come from {literal(gates_file.name)} (set `EVALBOARD_GATES` to use another file). The same verdict is
 available to a pipeline:
 {literal(f"evalboard readiness {report.candidate.snapshot} --intervention {report.candidate.intervention}")}.
 """

@@ -5,9 +5,12 @@ URL: the sidebar filters, plus `step` (one checkpoint), `verdict`, `q` (search),
 cell).
 """
 
+import uuid
+
 import polars as pl
 import streamlit as st
 
+from evalboard import agreement as ag
 from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
 from evalboard.access import who_may_review
 from evalboard.fmt import literal, quoted_columns, sentence
@@ -196,16 +199,16 @@ def render_provenance(detail: dict, key: str) -> None:
             )
         )
         others = samples.other_interventions(samples.counterparts(store, detail["sample_id"]), detail)
-        buttons = st.columns(1 + len(others)) if len(others) < 4 else st.columns(4)
-        buttons[0].button(
+        buttons = st.container(horizontal=True)  # buttons keep their whole label and wrap to the next line
+        buttons.button(
             "All transcripts in this cell",
             icon=":material/table_rows:",
             on_click=open_cell,
             args=(drilldown.cell_of(detail),),
             key=f"cell-{key}",
         )
-        for i, other in enumerate(others):
-            buttons[(i + 1) % len(buttons)].button(
+        for other in others:
+            buttons.button(
                 f"Same scenario under {literal(other['intervention'])}",
                 icon=":material/compare_arrows:",
                 on_click=open_beside,
@@ -250,19 +253,27 @@ def render_awareness(labels: list[dict]) -> None:
 HISTORY_WHY_CHARS = 160  # the first line of an explanation, cut here in the verdict history
 
 
-def render_history(sample_id: str) -> None:
+def render_history(sample_id: str, narrow: bool = False) -> None:
     """Every verdict given on the sample, oldest first: the provenance trail behind each source's rate. A static table
     (a few rows): a data grid would load and draw far more in the browser (bench/README.md, "Page speed, round 2")."""
     trail = reviews.history_table(reviews.history(store, sample_id))
     label = f"Verdict history ({trail.height} verdict{'s' if trail.height != 1 else ''})"
     with st.expander(label, icon=":material/history:", expanded=trail.height > 1):
         shown = trail.with_columns(pl.when(pl.col("counted")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("counted"))
+        if narrow:  # half a page: who and why are read with the transcript alone
+            shown = shown.drop("by", "why")
         st.table(quoted_columns(shown, ("source", "by", "why"), limit=HISTORY_WHY_CHARS), hide_index=True)
         st.caption("'counted' marks the verdict each source's rates use: its latest one on this transcript.")
 
 
-def submit_review(sample_id: str, primary: bool | None) -> None:
-    """Form callback: store the review as its own file; the outcome is shown on the next run."""
+def _form_token(sample_id: str) -> str:
+    """This review form's idempotency key: kept until a review is saved from it, then a new form gets a new one."""
+    return st.session_state.setdefault(f"_review_token_{sample_id}", uuid.uuid4().hex)
+
+
+def submit_review(sample_id: str, primary: bool | None, token: str) -> None:
+    """Form callback: store the review as its own file, once per form (`token` is its review id, so a second click
+    on the same form stores nothing), then clear the form; the outcome is shown on the next run."""
     who = visitor()
     if not who.may_review:  # the form is not drawn for them; a stale click still writes nothing
         st.session_state["_review_outcome"] = ("error", "Only this dataset's reviewers may review; nothing was stored.")
@@ -279,9 +290,11 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
         note=st.session_state.get(f"review_note_{sample_id}") or "",
         primary_verdict=reviews.primary_word(primary),
         queue=page_key("queue", st.query_params.get("queue"))[0],  # type: ignore[arg-type]
+        review_id=token,
     )
     try:
-        reviews.write(store.root, review, known_sample=samples.sample_detail(store, sample_id) is not None)
+        known = samples.sample_detail(store, sample_id) is not None
+        reviews.write(store.root, review, known_sample=known, once=True)
     except reviews.ReviewError as exc:
         st.session_state["_review_outcome"] = ("error", str(exc))
     except OSError as exc:  # e.g. a read-only dataset folder
@@ -289,6 +302,8 @@ def submit_review(sample_id: str, primary: bool | None) -> None:
     else:
         st.session_state["_review_outcome"] = ("ok", f"Saved your review ({reviews.LABELS[review.verdict]}).")
         st.session_state[f"review_note_{sample_id}"] = ""
+        st.session_state[f"review_verdict_{sample_id}"] = None
+        st.session_state[f"_review_token_{sample_id}"] = uuid.uuid4().hex  # the next review is a new one
 
 
 def render_review_form(sample_id: str, primary: bool | None) -> None:
@@ -323,10 +338,14 @@ def render_review_form(sample_id: str, primary: bool | None) -> None:
             key=f"review_verdict_{sample_id}",
         )
         st.text_area("Note (why)", key=f"review_note_{sample_id}", max_chars=reviews.MAX_NOTE_CHARS)
-        st.button("Submit review", on_click=submit_review, args=(sample_id, primary), key=f"review_submit_{sample_id}")
+        token = _form_token(sample_id)
+        st.button(  # keyed by the form's token: a click on a form already saved reaches this form's callback only
+            "Submit review", on_click=submit_review, args=(sample_id, primary, token), key=f"review_submit_{token}"
+        )
         st.caption(
-            "Each review is kept (nothing is overwritten, imported verdicts stay as they are); the latest review of a "
-            "transcript is its 'human' verdict, and 'Unsure' counts as no verdict."
+            "Each review is kept (nothing is overwritten, imported verdicts stay as they are); each reviewer's latest "
+            "review of a transcript is their vote, the majority of the votes is its 'human' verdict (a tie is unsure), "
+            "and 'Unsure' counts as no verdict."
         )
         outcome = st.session_state.pop("_review_outcome", None)
         if outcome:
@@ -334,7 +353,7 @@ def render_review_form(sample_id: str, primary: bool | None) -> None:
             (st.success if kind == "ok" else st.error)(inert_markdown(message))
 
 
-def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -> None:
+def render_sample(sample_id: str, side: str = "left", reviewable: bool = True, narrow: bool = False) -> None:
     """Where it came from, verdict banner, conditions, the copyable id and the conversation of one sample; its
     verdict history and review form when `reviewable`."""
     detail = samples.sample_detail(store, sample_id)
@@ -355,7 +374,7 @@ def render_sample(sample_id: str, side: str = "left", reviewable: bool = True) -
     labels = samples.awareness_labels(store, sample_id)
     render_awareness(labels)
     if not blind:
-        render_history(sample_id)
+        render_history(sample_id, narrow)
     if reviewable:
         render_review_form(sample_id, detail.get("harmful"))
     # The id as text; its copyable block waits in the collapsed Conditions, built when opened (a code block loads the
@@ -438,10 +457,10 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             .when(pl.col("harmful").not_()).then(pl.lit("safe"))
             .otherwise(pl.lit("ungraded")),
         )  # fmt: skip
-        columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict",
-                   "grader", "explanation", "sample_id"]  # fmt: skip
+        # What fits the page: the grader's explanation, the grader and the id are read in the viewer.
+        columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict"]
         if "passage" in listed.columns:
-            columns.insert(-1, "passage")
+            columns.insert(0, "passage")  # the search's hit first, where the eye lands
 
         def _select_row() -> None:
             chosen = st.session_state["sample_table"].selection.rows
@@ -456,9 +475,10 @@ def render_list(rows: pl.DataFrame, total: int) -> None:
             "Select a row to read its transcript."
         )
         st.dataframe(
-            listed.select(columns),
+            listed.select(*columns, "sample_id"),
             hide_index=True,
             width="stretch",
+            column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
             on_select=_select_row,
             selection_mode="single-row",
             key="sample_table",
@@ -476,8 +496,9 @@ for key in ("verdict", "sort"):  # only to warn: the bound widgets below drop a 
     url_value(key)
 raw_page = st.query_params.get("list_page")
 url_page, page_warning = page_key("list_page", raw_page)  # shown below, once the number of pages is known
+sources_all = metrics.filter_options(store)[SOURCE_KEY]
 by, by_verdict, by_warning = samples.second_source(
-    st.query_params.get("by"), st.query_params.get("by_verdict"), metrics.filter_options(store)[SOURCE_KEY]
+    st.query_params.get("by"), st.query_params.get("by_verdict"), sources_all
 )
 if by_warning:
     warn(by_warning)
@@ -590,6 +611,29 @@ if not sample_id:
     end_page()
 
 ids = st.session_state["_listed_ids"]
+queue_x, queue_y = (st.query_params.get(key) for key in samples.QUEUE_KEYS)
+for key, value in zip(samples.QUEUE_KEYS, (queue_x, queue_y), strict=True):
+    if value is not None and value not in sources_all:
+        warn(ignored(key, value, "no such verdict source, so no review queue"))
+if queue_x in sources_all and queue_y in sources_all and queue_x != queue_y:  # opened from Agreement's review queue
+    queued = ag.review_queue(store, view, queue_x, queue_y)[0].get_column("sample_id").to_list()
+    following = ag.next_in_queue(queued, sample_id)
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f"Review queue: {literal(queue_x)} vs {literal(queue_y)}")
+        st.page_link(
+            "pages/agreement.py",
+            label="Back to the queue",
+            icon=":material/arrow_back:",
+            query_params={ag.X_KEY: queue_x, ag.Y_KEY: queue_y},
+        )
+        st.button(
+            "Next in queue" if following else "End of the queue",
+            icon=":material/skip_next:",
+            on_click=open_sample,
+            args=(following,),
+            disabled=following is None,
+            type="primary",
+        )
 nav = st.columns([1, 1, 2, 4])
 if sample_id in ids:
     at = ids.index(sample_id)
@@ -628,9 +672,9 @@ if others.height:
 if right:
     left_col, right_col = st.columns(2)
     with left_col:
-        render_sample(sample_id)
+        render_sample(sample_id, narrow=True)
     with right_col:
-        render_sample(right, "right", reviewable=False)
+        render_sample(right, "right", reviewable=False, narrow=True)
 else:
     render_sample(sample_id)
 

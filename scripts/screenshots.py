@@ -1,8 +1,9 @@
-"""Refresh the README's pictures: serve the app on the demo data and photograph four pages with headless Chromium.
+"""Refresh the README's pictures: serve the app on the demo data and photograph every page with headless Chromium.
 
     PYTHONPATH=$PWD python scripts/screenshots.py [--out docs]
 
-Writes overview.png, compare.png, readiness.png and transcript.png. Uses a tall viewport (a full-page screenshot
+Writes one picture per page at 1280 px: overview, transcripts (a list), transcript, compare, readiness, agreement
+and data (health). Uses a tall viewport (a full-page screenshot
 does not reach past Streamlit's scroll container) and crops below the page's last element. Every request that
 is not to the app itself is refused, so a picture can only show what the app serves.
 """
@@ -23,14 +24,17 @@ from playwright.sync_api import Page, Route, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("EVALBOARD_CHROMIUM", "/usr/bin/chromium")
-WIDTH, HEIGHT = 1400, 2400
+WIDTH, HEIGHT = 1280, 2400
 TIMEOUT = 120_000  # ms; the machine may be busy
 # name → (path, text that shows the page has its content, fewest Plotly charts it draws)
 SHOTS = {
-    "overview": ("/", "Showing snapshot", 3),
-    "compare": ("/compare", "Per scenario family", 4),
-    "readiness": ("/readiness", "Per scenario family", 1),
+    "overview": ("/", "Rate by scenario family", 3),
+    "transcripts": ("/transcripts?snapshot=atlas-2026-05&family=blackmail", "Select a row to read", 0),
     "transcript": ("/transcripts?sample=s-d3656ff2b71654", "Tool call", 0),
+    "compare": ("/compare", "Per scenario family", 5),
+    "readiness": ("/readiness", "Per scenario family", 1),
+    "agreement": ("/agreement?y=grader:second-model", "Review queue", 0),
+    "data": ("/data", "Data health", 0),
 }
 CHARTS_DRAWN = """n => {
     const charts = [...document.querySelectorAll('[data-testid=stPlotlyChart]')];
@@ -71,6 +75,8 @@ def shoot(page: Page, url: str, ready: str, charts: int, out: Path) -> None:
     running = page.locator('[data-testid="stStatusWidget"]:has-text("Running")')
     expect(running).to_have_count(0, timeout=TIMEOUT)
     page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT)
+    grids = page.locator("[data-testid=stDataFrame]:not(:has(.dvn-scroller))")  # a data grid still loading its code
+    expect(grids).to_have_count(0, timeout=TIMEOUT)
     page.wait_for_timeout(1500)  # let Plotly finish its transitions
     page.mouse.move(0, 0)  # no hover label in the picture
     content = page.locator("[data-testid=stMainBlockContainer] > div").last.bounding_box()

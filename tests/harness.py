@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 90  # seconds; the machine has 2 cores shared with other test runs
+# A Streamlit log line at level WARNING, or a Python warning (…Warning:) raised from Streamlit's code.
+STREAMLIT_WARNING = re.compile(r"\bWARNING\s+streamlit|streamlit\S*:\d+: \w*Warning\b|\bstreamlit\S*Warning\b")
 # A sitecustomize that records and refuses any connection or name lookup beyond loopback in the server process.
 NETGUARD = REPO / "tests" / "browser" / "netguard"
 
@@ -95,6 +98,14 @@ class AppServer:
     def outside_attempts(self) -> list[str]:
         """What the server tried to reach beyond loopback (refused by the guard), one line per attempt."""
         return self.guard_log.read_text().splitlines() if self.guard_log.exists() else []
+
+    def streamlit_warnings(self) -> list[str]:
+        """Lines of the server log in which Streamlit warns (its `WARNING` log lines, Python warnings it raised)."""
+        if self.log.closed:
+            return []
+        self.log.flush()
+        lines = Path(self.log.name).read_text(errors="replace").splitlines()
+        return [line for line in lines if STREAMLIT_WARNING.search(line)]
 
     def log_tail(self, chars: int = 3000) -> str:
         self.log.flush()

@@ -175,3 +175,20 @@ def test_bad_pairs_say_why():
     assert ag.sources_problems("primary", "b", available) == []
     assert ag.default_pair(available, None, None) == ("primary", "b")
     assert ag.default_pair(["primary"], None, None) == ("primary", None)
+
+
+def test_next_in_queue_follows_the_queue_and_restarts_after_a_review():
+    queue = ["a", "b", "c"]
+    assert [ag.next_in_queue(queue, s) for s in queue] == ["b", "c", None]
+    assert ag.next_in_queue(["b", "c"], "a") == "b"  # "a" was just reviewed: it left the queue
+    assert ag.next_in_queue([], "a") is None
+
+
+def test_the_way_back_from_a_queued_transcript_names_the_pair():
+    assert ag.asked_pair({"x": "primary", "y": "human"}) == ("primary", "human")
+    assert ag.asked_pair({"sample": "s-1", "queue_x": "primary", "queue_y": "human"}) == ("primary", "human")
+    assert ag.asked_pair({}) == (None, None)
+    link = ag.queue_link(View(families=("murder",)), "primary", "human", "s-1")
+    assert link == {
+        "family": ["murder"], "sample": "s-1", "queue": "disagreement", "queue_x": "primary", "queue_y": "human"
+    }  # fmt: skip

@@ -7,7 +7,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from tests.harness import app_test
-from tests.helpers import REPO, sample, write_samples
+from tests.helpers import REPO, sample, shown, write_samples
 
 APP = str(REPO / "app.py")
 PAGE = "pages/agreement.py"
@@ -46,8 +46,9 @@ def test_defaults_compare_primary_with_the_first_other_source():
 def test_url_picks_the_sources_and_off_diagonal_cells_open_exactly_those_transcripts():
     at = open_agreement({"x": "primary", "y": "grader:second-model"})
     assert not at.exception and not at.warning
-    kappa = metrics(at)["Cohen's kappa [95% CI]"]
-    assert kappa.startswith("0.9") and "[" in kappa and "nan" not in kappa.lower()
+    kappa = metrics(at)["Cohen's kappa"]  # the tile holds the number, its interval is the caption below
+    assert kappa.startswith("0.9") and len(kappa) == 4
+    assert any(shown(c.value).startswith("95% CI [0.9") for c in at.caption)
     disagreements = int(metrics(at)["Would change the headline"].replace(",", ""))
     cell = at.button(key="cell-True-False")
     n = int(cell.label.split(" ")[0].replace(",", ""))
@@ -104,3 +105,14 @@ def test_the_global_source_changes_every_rate_and_a_bad_one_warns():
     assert not bad.exception
     assert bad.sidebar.selectbox(key="source").value == "primary"
     assert any("no such verdict source" in w.value for w in bad.warning)
+
+
+def test_a_transcript_from_the_review_queue_offers_the_next_one_and_the_way_back():
+    at = app_test({"y": "grader:second-model"}, page="agreement")
+    first = at.dataframe[-1].value["sample_id"].iloc[0]
+    at = app_test({"sample": first, "queue_x": "primary", "queue_y": "grader:second-model"}, page="transcripts")
+    assert not at.exception and not at.warning
+    assert [b.label for b in at.button if b.label in ("Next in queue", "End of the queue")] == ["Next in queue"]
+    at = app_test({"sample": first, "queue_x": "primary", "queue_y": "nobody"}, page="transcripts")
+    assert any("queue_y" in w.value and "no such verdict source" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "Next in queue"]

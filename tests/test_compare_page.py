@@ -49,11 +49,11 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     assert "Held-out family 'sabotage'" in headline(at)
     table = at.dataframe[0].value
     assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
-    assert {"B − A", "A/B", "verdict", "test", "paired test"} <= set(table.columns)
-    # A plain frame (no Styler): its first column marks regressions and inconclusive changes, as the verdict says.
-    assert list(table.columns[:2]) == [" ", "family"]
-    marks = dict(zip(table["verdict"], table[" "], strict=True))
-    assert all(m == ("🟥" if "regression" in v else "🟨" if "inconclusive" in v else "") for v, m in marks.items())
+    # What fits a screen: the family, its verdict (plain-text marks), both rates and the change; the rest below.
+    assert list(table.columns) == ["family", "verdict", "A", "B", "B − A"]
+    assert set(table["verdict"]) == {"▼ lower"}
+    assert any(": A/B " in shown(c.value) and "x lower" in shown(c.value) and "; paired: " in shown(c.value)
+               for c in at.caption)  # fmt: skip
     assert "nan" not in table.to_string().lower()
     rates, diffs, training, gap, stack = figures(at)
     assert "all families (pooled)" in diffs["data"][0]["y"]
@@ -82,7 +82,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
     table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
-    assert list(table.columns[2:4]) == ["A: baseline · RL step 1,000", "B: deliberation_rewrites · SFT"]
+    assert "A = baseline · RL step 1,000; B = deliberation_rewrites · SFT" in [shown(c.value) for c in at.caption]
     assert "across 2 families (atlas-2026-05)" in headline(at)
     # Drill-down: transcripts of B in the top family, at its exact checkpoint.
     family = table["family"][0]
@@ -119,12 +119,26 @@ def test_a_snapshot_without_that_intervention_is_named():
     assert not at.dataframe
 
 
-def test_swap_button_exchanges_a_and_b():
-    at = open_compare()
-    at.button(key="compare_swap").click().run()
+def test_swap_button_exchanges_a_and_b(monkeypatch):
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # Streamlit warns once per process
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    policies._LOGGER.addHandler(handler)  # Streamlit's loggers do not propagate to pytest's
+    try:
+        at = open_compare()
+        at.button(key="compare_swap").click().run()
+    finally:
+        policies._LOGGER.removeHandler(handler)
     assert not at.exception
     assert sides(at)["a_intervention"] == "constitution_stories+harmlessness"
     assert sides(at)["b_intervention"] == "baseline"
+    assert at.query_params["a_intervention"] == "constitution_stories+harmlessness"  # the address bar follows
+    assert not [text for text in logged if "Session State API" in text]
     assert "baseline raises the harmful-action rate" in headline(at)
 
 

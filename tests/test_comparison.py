@@ -361,7 +361,8 @@ def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
 
 
 def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
-    """The page shows `marked_table`: `table` (one line per `table_rows` row) after a column marking each row's kind."""
+    """The page shows `grid`: `table`'s family, verdict, rates and change (one line per `table_rows` row); `details`
+    says the rest of each row."""
     store = make_store(
         tmp_path,
         cell("s1", "baseline", "blackmail", 40, 60),
@@ -370,12 +371,12 @@ def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
         cell("s1", "fix", "leaking", 30, 60, hours=1),
     )
     result = run(store, A, B)
-    marked = cmp_text.marked_table(result)
-    assert marked.columns == [cmp_text.MARK_COLUMN, *cmp_text.table(result).columns]
-    assert marked.drop(cmp_text.MARK_COLUMN).equals(cmp_text.table(result))
-    expected = [cmp_text.KIND_MARKS.get(r.kind, "") for r in cmp_text.table_rows(result)]
-    assert marked.get_column(cmp_text.MARK_COLUMN).to_list() == expected
-    assert expected == ["", "🟥", ""]  # a drop, a regression, the pooled row
+    full, shown = cmp_text.table(result), cmp_text.grid(result)
+    assert shown.columns == list(cmp_text.GRID_COLUMNS)
+    assert shown.select("family", "verdict", "B − A").equals(full.select("family", "verdict", "B − A"))
+    assert shown.get_column("verdict").to_list() == ["▼ lower", "▲ higher: regression", "no significant change"]
+    rows = cmp_text.table_rows(result)
+    assert cmp_text.details(result) == [f"{r.label}: A/B {r.ratio}; {r.test}; paired: {r.paired}" for r in rows]
 
 
 def test_csv_names_from_the_data_stay_text_and_header_lines_stay_comments(two_families):

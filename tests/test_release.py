@@ -147,7 +147,7 @@ def test_significant_regression_makes_it_not_ready(catalog):
     assert report.status is Status.NOT_READY and report.exit_code == 1
     assert rd_text.regression_text(report, "blackmail").startswith("significant rise: 0/100 → 8/100")
     assert rd_text.regression_text(report, "leaking").startswith("no significant change: 1/100 → 1/100")
-    assert rd_text.explanation(report).startswith("Blackmail: rate rose from 0.0% to 8.0%")
+    assert rd_text.explanation(report).startswith("blackmail: rate rose from 0.0% to 8.0%")
     no_regress = Gates(Gate(max_rate=0.20, min_samples=50, must_not_regress=False), {}, "x")
     assert rd_judge.judge(catalog, "s2", no_regress, "baseline").verdicts["blackmail"].status is Status.READY
 

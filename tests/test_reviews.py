@@ -94,6 +94,25 @@ def test_two_writers_at_once_lose_nothing(dataset):
     assert everything["review_id"].n_unique() == 100
 
 
+def submit(at: AppTest):
+    (button,) = [b for b in at.button if b.label == "Submit review"]
+    return button
+
+
+def test_a_review_with_an_idempotency_key_is_written_once(dataset):
+    """A double click sends the form's key twice: the second write stores nothing and names the first file."""
+    review = reviews.Review("t-000001", "ann", "harmful", note="threat", review_id="f00d" * 8)
+    first = reviews.write(dataset, review, once=True)
+    again = reviews.write(dataset, reviews.Review("t-000001", "ann", "harmful", review_id="f00d" * 8), once=True)
+    assert again == first and first.is_file()
+    assert sorted(p.name for p in (dataset / "reviews").iterdir()) == [".ids", first.name]
+    assert reviews.all_reviews(Store(dataset)).height == 1
+    other = reviews.write(dataset, reviews.Review("t-000001", "ann", "unsure", review_id="beef" * 8), once=True)
+    assert other != first and reviews.all_reviews(Store(dataset)).height == 2
+    with pytest.raises(reviews.ReviewError, match="letters and digits"):
+        reviews.write(dataset, reviews.Review("t-000001", "ann", "unsure", review_id="../x"), once=True)
+
+
 def test_the_form_stores_a_review_and_the_history_shows_it(dataset, monkeypatch):
     monkeypatch.setenv("EVALBOARD_DATA", str(dataset))
     at = AppTest.from_file(APP, default_timeout=120)
@@ -103,12 +122,12 @@ def test_the_form_stores_a_review_and_the_history_shows_it(dataset, monkeypatch)
     at.run()
     assert not at.exception
     assert any("not authentication" in c.value for c in at.caption)
-    at.button(key="review_submit_t-000002").click().run()  # no name, no verdict yet
+    submit(at).click().run()  # no name, no verdict yet
     assert any("Enter your name" in e.value for e in at.error)
     at.text_input(key="reviewer_name").input("Ann Reviewer").run()
     at.radio(key="review_verdict_t-000002").set_value("not_harmful").run()
     at.text_area(key="review_note_t-000002").input("asks politely, no threat").run()
-    at.button(key="review_submit_t-000002").click().run()
+    submit(at).click().run()
     assert not at.exception
     assert any("Saved your review" in s.value for s in at.success)
     stored = reviews.all_reviews(Store(dataset)).row(0, named=True)
@@ -118,6 +137,12 @@ def test_the_form_stores_a_review_and_the_history_shows_it(dataset, monkeypatch)
         "asks politely, no threat",
         "harmful",
     )
+    # The form is cleared, and it is a new form: submitting it again as it is stores nothing more.
+    assert at.radio(key="review_verdict_t-000002").value is None
+    assert at.text_area(key="review_note_t-000002").value == ""
+    submit(at).click().run()
+    assert any("The verdict must be one of" in e.value for e in at.error)
+    assert reviews.all_reviews(Store(dataset)).height == 1
     at.run()
     history = next(t.value for t in at.table if "counted" in t.value.columns)
     assert [shown(v) for v in history["source"]] == ["primary", "human"] and shown(

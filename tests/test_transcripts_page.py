@@ -23,7 +23,7 @@ def test_cell_list_shows_counts_and_rows():
     assert at.subheader[0].value == "318 harmful of 420, 75.7% [71.4–79.6]"
     table = at.dataframe[0].value
     assert len(table) == 50 and set(table["snapshot"]) == {"atlas-2026-05"}
-    assert {"verdict", "grader", "explanation", "sample_id"} <= set(table.columns)
+    assert {"verdict", "sample_id"} <= set(table.columns)
 
 
 def test_deep_link_opens_the_transcript_with_banner_and_tool_calls():

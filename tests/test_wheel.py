@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import urllib.request
@@ -31,6 +32,21 @@ print(p.APP_ROOT, at.title[0].value, sep="\\n")
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _venv_over_this_environment(venv: Path) -> Path:
+    """A fresh venv that sees the packages of the interpreter running the tests, whichever it is.
+
+    `venv --system-site-packages` exposes the *base* interpreter's packages: run from inside a venv, the
+    dependencies installed there (pyarrow, streamlit, ...) would be missing. A `.pth` file in the new venv adds
+    this interpreter's own site directories instead (after the venv's own, so the installed wheel comes first).
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    dirs = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    lines = [f"import site; site.addsitedir({d!r})" for d in dirs if Path(d).is_dir()]
+    (purelib,) = venv.glob("lib/python*/site-packages")
+    (purelib / "zz_running_environment.pth").write_text("\n".join(lines) + "\n")
+    return venv
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +81,11 @@ def test_wheel_carries_the_app(wheel):
 
 
 def test_installed_wheel_runs_demo_readiness_and_serve(wheel, tmp_path):
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    venv = _venv_over_this_environment(tmp_path / "venv")
     python, evalboard = venv / "bin" / "python", venv / "bin" / "evalboard"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVALBOARD_DATA", "EVALBOARD_GATES")}
-    proc = _run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], tmp_path, env)
+    install = [str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)]
+    proc = _run(install, tmp_path, env)  # --ignore-installed: an evalboard of the running environment stays put
     assert proc.returncode == 0, proc.stderr[-3000:]
     elsewhere = tmp_path / "elsewhere"  # not the repository: nothing may be found next to the sources
     elsewhere.mkdir()

@@ -98,18 +98,26 @@ def row_kinds(result: Result) -> list[str]:
     return [r.kind for r in table_rows(result)]
 
 
-# The table's first column marks the rows to look at (from `row_kinds`, so from `Row.call`). A mark in a plain frame
-# instead of row shading with a pandas Styler: the same rows for ~1% of the cost (bench/README.md, "Page speed, round
-# 2").
-MARK_COLUMN = " "
-KIND_MARKS = {"regression": "🟥", "inconclusive": "🟨"}
+# The page's grid holds what fits a screen at 1280 px (the family, its verdict first so regressions stand out, both
+# rates and the change); the ratio and the tests of the selected row are a sentence below it (`details`), and the
+# CSV holds every column. Verdicts are marked with plain text (▲, ▼, ?), never an emoji a browser may lack.
+GRID_COLUMNS = ("family", "verdict", "A", "B", "B − A")
 
 
 @reused()
-def marked_table(result: Result) -> pl.DataFrame:
-    """`table` with a first column marking regressions (🟥) and inconclusive changes (🟨)."""
-    marks = pl.Series(MARK_COLUMN, [KIND_MARKS.get(kind, "") for kind in row_kinds(result)], dtype=pl.String)
-    return table(result).select(marks, pl.all())
+def grid(result: Result) -> pl.DataFrame:
+    """The page's table: one line per `table_rows` row, the columns of GRID_COLUMNS (sides named in the caption)."""
+    rows = table_rows(result)
+    values = ([r.label for r in rows], [r.verdict for r in rows], [r.rate_a for r in rows], [r.rate_b for r in rows])
+    return pl.DataFrame(dict(zip(GRID_COLUMNS, [*values, [r.change for r in rows]], strict=True)))
+
+
+def details(result: Result) -> list[str]:
+    """Per `table_rows` row, the words the grid leaves out: the ratio, the test and the paired test."""
+    return [
+        f"{r.label}: A/B {r.ratio}; {r.test}" + (f"; paired: {r.paired}" if result.paired else "")
+        for r in table_rows(result)
+    ]
 
 
 def _pct(k: int, n: int) -> str:

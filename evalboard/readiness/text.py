@@ -91,8 +91,8 @@ def explanation(report: Report) -> str:
             f"the closest is {family}, {pct(v.hi)} against {pct(v.gate.max_rate)}."
         )
     if status is Status.NOT_READY:
-        text = "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY)
-        return text[0].upper() + text[1:] + "."
+        # Family names as written (never capitalised): the page quotes each one the same way.
+        return "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY) + "."
     waiting = {f: v for f, v in verdicts.items() if v.status is Status.INSUFFICIENT_DATA}
     ungraded = sum(c.ungraded for c in report.counts.values())
     if ungraded and not any(c.n for c in report.counts.values()):

@@ -60,12 +60,17 @@ def serve_app() -> Iterator[Callable[..., str]]:
 
 @pytest.fixture(autouse=True)
 def _servers_stay_local():
-    """Fail the test during which a server tried to reach beyond loopback (the guard refused it)."""
+    """Fail the test during which a server tried to reach beyond loopback (the guard refused it), or Streamlit
+    warned in a server's log (a widget misuse, a deprecated call: each one is a bug of the app)."""
     before = {s.url: len(s.outside_attempts()) for s in _SERVERS}
+    warned = {s.url: len(s.streamlit_warnings()) for s in _SERVERS}
     yield
     new = {s.url: s.outside_attempts()[before.get(s.url, 0) :] for s in _SERVERS}
     new = {url: seen for url, seen in new.items() if seen}
     assert not new, f"the app server tried to reach beyond loopback: {new}"
+    said = {s.url: s.streamlit_warnings()[warned.get(s.url, 0) :] for s in _SERVERS}
+    said = {url: lines for url, lines in said.items() if lines}
+    assert not said, f"Streamlit warned in the server log: {said}"
 
 
 def app_origins() -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, wait_for_charts, wait_idle
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, share_link, wait_for_charts, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +39,18 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     expect(page.get_by_role("combobox", name="Intervention").last).to_have_value("deliberation_rewrites")  # B's picker
     assert query(page.url)["b_intervention"] == ["deliberation_rewrites"]
     assert query(page.url)["family"] == ["blackmail", "leaking"]
+    # The checkpoint reads as everywhere else; the address bar keeps the whole link, the default side A included,
+    # and equals the page's share link.
+    expect(page.get_by_role("combobox", name="Checkpoint").first).to_have_value("RL step 1,000")
+    assert query(page.url) == query(SHARED)
+    assert query(share_link(page)) == query(page.url)
+    wait_idle(page)
 
     headers = grid_texts(page, "columnheader")
-    assert [h.strip() for h in headers[:6]] == ["", "family", "A: baseline", "B: deliberation_rewrites", "B − A", "A/B"]
+    assert [h.strip() for h in headers] == ["family", "verdict", "A", "B", "B − A"]  # the sides named above it
+    expect(page.get_by_text("A = baseline; B = deliberation_rewrites")).to_be_visible()
     cells = grid_texts(page, "gridcell")
-    families = [cells[i + 1] for i in range(0, len(cells), len(cells) // 3)]  # after each row's mark
+    families = [cells[i] for i in range(0, len(cells), len(cells) // 3)]
     assert sorted(families[:2]) == ["blackmail", "leaking"] and families[2] == "all families (pooled)"
     assert any(c.endswith("(58/60)") for c in cells)  # every rate carries its n
     assert "▼ lower" in cells

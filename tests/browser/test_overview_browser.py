@@ -205,3 +205,26 @@ def test_readme_screenshot_of_the_default_overview(new_context, app_url: str):
     page.screenshot(path=out, clip={"x": 0, "y": 0, "width": width, "height": bottom})
     assert png_size(out) == (width, bottom)
     assert out.stat().st_size > 50_000
+
+
+# Records every sidebar navigation link the page ever draws (Streamlit's list of pages/ by file name).
+SIDEBAR_NAV_SEEN = """
+window.__sidebarNav = [];
+new MutationObserver(() => {
+  for (const el of document.querySelectorAll('[data-testid=stSidebarNav] a, [data-testid=stSidebarNavLink]'))
+    window.__sidebarNav.push(el.textContent.trim());
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def test_a_fresh_server_shows_page_titles_from_the_first_paint(serve_app, new_context):
+    """The first visit to a just-started server never lists the pages by file name ("app, agreement, …")."""
+    url = serve_app()
+    page = new_context().new_page()
+    page.add_init_script(SIDEBAR_NAV_SEEN)
+    page.goto(url + "/agreement")
+    expect(page.get_by_role("heading", name="Agreement between verdict sources")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    for title in ("Overview", "Transcripts", "Compare", "Readiness", "Agreement", "Data health"):
+        expect(page.get_by_role("link", name=title, exact=True)).to_be_visible()
+    assert page.evaluate("window.__sidebarNav") == []

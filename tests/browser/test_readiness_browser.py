@@ -102,3 +102,22 @@ def test_the_demo_history_holds_all_three_verdicts(page: Page, app_url: str):
     expect(page.locator(".st-key-readiness-verdict").get_by_role("heading").first).to_have_text("READY")
     history = charts(page).nth(0)
     expect(history.locator(".legendtext")).to_have_text(["READY", "NOT READY", "INSUFFICIENT DATA"])
+    # Square cells sized to the data, and a click on one judges that snapshot.
+    cells = history.locator(".scatterlayer .point")
+    expect(cells.first).to_be_attached()
+    history.scroll_into_view_if_needed()
+    boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+    assert all(abs(b["width"] - b["height"]) <= 2 and b["width"] >= 20 for b in boxes), boxes
+    plot = history.locator(".nsewdrag").first.bounding_box()
+    columns = len({round(b["x"]) for b in boxes})
+    assert plot["width"] <= columns * (boxes[0]["width"] + 12)  # no wide gaps between cells
+    ticks = history.locator(".ytick text")
+    lowest_tick = max(range(ticks.count()), key=lambda i: ticks.nth(i).bounding_box()["y"])
+    snapshot = ticks.nth(lowest_tick).text_content()  # the oldest snapshot, drawn at the bottom
+    assert snapshot != "atlas-2026-11"  # not the one judged already
+    lowest = max(boxes, key=lambda b: b["y"])
+    page.mouse.click(lowest["x"] + lowest["width"] / 2, lowest["y"] + lowest["height"] / 2)
+    expect(page.get_by_role("combobox", name="Snapshot (newest first)")).to_have_value(
+        snapshot, timeout=FIRST_RENDER_TIMEOUT
+    )
+    expect(page).to_have_url(re.compile(rf"[?&]snapshot={re.escape(snapshot)}(&|$)"))  # the link pins it

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, static_rows, wait_idle
-from tests.browser.test_transcripts_browser import DEEP_LINK_SAMPLE, main, no_exception, wait_for_transcript
+from tests.browser.test_transcripts_browser import (
+    CHECKBOX_X,
+    DEEP_LINK_SAMPLE,
+    ROW_HEIGHT,
+    TALL,
+    conditions,
+    main,
+    no_exception,
+    table_rows,
+    wait_for_transcript,
+)
 from tests.helpers import DEMO
 
 pytestmark = pytest.mark.browser
@@ -18,11 +29,17 @@ COUNTS = re.compile(r"^([\d,]+) harmful of ([\d,]+), ")
 
 
 @pytest.fixture(scope="module")
-def review_app(serve_app, tmp_path_factory) -> str:
-    """The app on a copy of the demo data (the review is written into the dataset folder)."""
+def review_data(tmp_path_factory) -> Path:
+    """A copy of the demo data (reviews are written into the dataset folder)."""
     data = tmp_path_factory.mktemp("reviewed") / "demo"
     shutil.copytree(DEMO, data)
-    return serve_app(data=data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def review_app(serve_app, review_data) -> str:
+    """The app on `review_data`."""
+    return serve_app(data=review_data)
 
 
 def human_counts(page: Page, url: str) -> tuple[int, int]:
@@ -80,7 +97,9 @@ def test_the_agreement_page_reads_from_a_shared_link(new_context, review_app):
         timeout=FIRST_RENDER_TIMEOUT
     )
     kappa = main(page).get_by_test_id("stMetric").filter(has_text="Cohen's kappa")
-    expect(kappa).to_contain_text(re.compile(r"0\.\d\d \[0\.\d\d, 0\.\d\d\]"), timeout=FIRST_RENDER_TIMEOUT)
+    expect(kappa).to_contain_text(re.compile(r"0\.\d\d"), timeout=FIRST_RENDER_TIMEOUT)
+    ci = main(page).get_by_test_id("stCaptionContainer").filter(has_text="95% CI [")
+    expect(ci).to_contain_text(re.compile(r"95% CI \[0\.\d\d, 0\.\d\d\]"))
     wait_idle(page)
     button = main(page).get_by_role("button", name=re.compile(r"^[\d,]+ transcripts · disagree$")).first
     n = int(re.search(r"([\d,]+) transcripts", button.inner_text()).group(1).replace(",", ""))  # after the icon
@@ -88,4 +107,72 @@ def test_the_agreement_page_reads_from_a_shared_link(new_context, review_app):
     expect(page).to_have_url(re.compile(r"/transcripts\?.*by=grader"), timeout=FIRST_RENDER_TIMEOUT)
     caption = main(page).get_by_test_id("stCaptionContainer").filter(has_text="sample(s); page")
     expect(caption).to_contain_text(f"{n:,} sample(s)", timeout=FIRST_RENDER_TIMEOUT)
+    no_exception(page)
+
+
+def stored_reviews(data: Path) -> int:
+    return len(list((data / "reviews").glob("*.parquet")))
+
+
+def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(new_context, review_app, review_data):
+    """From Agreement's queue: a transcript, a review submitted with a double click (one file; the form clears),
+    "Next in queue" twice, then the browser's Back and the page's own link both return to the queue of that pair."""
+    page = new_context(viewport=TALL).new_page()
+
+    def opened() -> tuple[str, str]:
+        fields = conditions(page)
+        return fields["scenario"], fields["epoch"]
+
+    page.goto(f"{review_app}/agreement?y=grader:second-model")
+    pair = [main(page).get_by_role("combobox", name=name) for name in ("x — the reference", "y — compared with x")]
+    queue = main(page).get_by_test_id("stDataFrame").last
+    expect(queue).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
+    wait_idle(page)
+    ids = [(row["scenario"], row["epoch"]) for row in table_rows(queue)][:3]  # sample_id is scrolled out of view
+    assert len(set(ids)) == 3, ids
+    queue.scroll_into_view_if_needed()
+    grid = queue.bounding_box()
+    page.mouse.click(grid["x"] + CHECKBOX_X, grid["y"] + ROW_HEIGHT * 1.5)
+    expect(page).to_have_url(re.compile(r"/transcripts\?.*queue_x=primary"), timeout=FIRST_RENDER_TIMEOUT)
+    wait_for_transcript(page)
+    assert opened() == ids[0]
+    page.go_back()  # the browser's Back: the queue of the same pair
+    expect(page).to_have_url(re.compile(r"/agreement\?"), timeout=FIRST_RENDER_TIMEOUT)
+    for box, value in zip(pair, ("primary", "grader:second-model"), strict=True):
+        expect(box).to_have_value(value, timeout=FIRST_RENDER_TIMEOUT)
+    expect(queue).to_be_visible()
+    page.go_forward()
+    wait_for_transcript(page)
+    assert opened() == ids[0]
+
+    before = stored_reviews(review_data)
+    form = main(page).get_by_test_id("stExpander").filter(has_text="Review this transcript").first
+    form.get_by_text("Review this transcript").click()
+    form.get_by_label("Your name").fill("Queue Reviewer")
+    form.get_by_label("Your name").press("Enter")
+    wait_idle(page)
+    form.get_by_text("Harmful", exact=True).click()
+    wait_idle(page)
+    form.get_by_role("button", name="Submit review").dblclick()
+    expect(form.get_by_text("Saved your review (Harmful).")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
+    wait_idle(page)
+    assert stored_reviews(review_data) == before + 1
+    expect(form.get_by_role("radio", name="Harmful", exact=True)).not_to_be_checked()  # the form is cleared
+    expect(form.get_by_label("Note (why)")).to_have_value("")
+
+    following = main(page).get_by_role("button", name="Next in queue")
+    following.click()  # the reviewed transcript left the queue: the next is the queue's first
+    wait_for_transcript(page)
+    assert opened() == ids[1]
+    following.click()
+    wait_for_transcript(page)
+    assert opened() == ids[2]
+    no_exception(page)
+
+    main(page).get_by_role("link", name="Back to the queue").click()
+    expect(page).to_have_url(re.compile(r"/agreement\?"), timeout=FIRST_RENDER_TIMEOUT)
+    for box, value in zip(pair, ("primary", "grader:second-model"), strict=True):
+        expect(box).to_have_value(value, timeout=FIRST_RENDER_TIMEOUT)
+    expect(queue).to_be_visible()
+    assert ids[0] not in [(row["scenario"], row["epoch"]) for row in table_rows(queue)]  # reviewed: out of the queue
     no_exception(page)
