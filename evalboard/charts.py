@@ -162,30 +162,15 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
     interventions = sorted({c["intervention"] for c in cells})
     y_labels = [_t(family_label(f, held_out)) for f in families]
     frame = _square_cells(interventions, y_labels, right=110, x_angle=True)
-    size = frame.pop("cell") - 6
+    outlined = [c["scenario_family"] in held_out for c in cells]
     fig = go.Figure(
-        go.Scatter(
+        _rate_squares(
+            cells,
             x=[_t(c["intervention"]) for c in cells],
             y=[_t(family_label(c["scenario_family"], held_out)) for c in cells],
-            mode="markers+text",
-            marker=dict(
-                symbol="square",
-                size=size,
-                color=[c["rate"] for c in cells],
-                colorscale=HEAT_SCALE,
-                cmin=0,
-                cmax=1,
-                colorbar=dict(title="rate", tickformat=".0%"),
-                line=dict(
-                    color=["#222" if c["scenario_family"] in held_out else "#fff" for c in cells],
-                    width=[3 if c["scenario_family"] in held_out else 1 for c in cells],
-                ),
-            ),
-            text=[_pct(c["rate"]) for c in cells],
-            textfont=dict(color=["#fff" if (c["rate"] or 0) > 0.55 else "#111" for c in cells], size=11),
             customdata=[[c["intervention"], c["scenario_family"]] for c in cells],
-            hovertext=[_hover(c) for c in cells],
-            hovertemplate="<b>%{x}</b> · %{y}<br>%{hovertext}<extra></extra>",
+            size=frame.pop("cell") - 6,
+            line=dict(color=["#222" if o else "#fff" for o in outlined], width=[3 if o else 1 for o in outlined]),
         )
     )
     fig.update_layout(
@@ -219,6 +204,33 @@ def _square_cells(x: Sequence[str], y: Sequence[str], right: int, x_angle: bool 
         width=left + right + cell * len(x),
         height=top + bottom + cell * len(y),
         margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
+    )
+
+
+def _rate_squares(
+    cells: Sequence[dict], x: Sequence[str], y: Sequence[str], customdata: Sequence[list], size: int, line: dict
+) -> go.Scatter:
+    """A matrix's cells as square markers coloured by rate, each labelled with its percent; `customdata` is what a
+    click on a cell returns (the drill-down's keys)."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="markers+text",
+        marker=dict(
+            symbol="square",
+            size=size,
+            color=[c["rate"] for c in cells],
+            colorscale=HEAT_SCALE,
+            cmin=0,
+            cmax=1,
+            colorbar=dict(title="rate", tickformat=".0%"),
+            line=line,
+        ),
+        text=[_pct(c["rate"]) for c in cells],
+        textfont=dict(color=["#fff" if (c["rate"] or 0) > 0.55 else "#111" for c in cells], size=11),
+        customdata=customdata,
+        hovertext=[_hover(c) for c in cells],
+        hovertemplate="<b>%{x}</b> · %{y}<br>%{hovertext}<extra></extra>",
     )
 
 
@@ -538,34 +550,22 @@ def variable_heatmap(rates: pl.DataFrame, variable: str, pooled: str) -> go.Figu
         return _empty(title)
     values = sorted({c["value"] for c in cells})
     columns = [pooled] + sorted({c["intervention"] for c in cells} - {pooled})
-    size = max(18, min(60, 600 // max(len(columns), len(values))))
+    frame = _square_cells(columns, [_t(v) for v in values], right=110, x_angle=True)
     fig = go.Figure(
-        go.Scatter(
+        _rate_squares(
+            cells,
             x=[_t(c["intervention"]) for c in cells],
             y=[_t(c["value"]) for c in cells],
-            mode="markers+text",
-            marker=dict(
-                symbol="square",
-                size=size,
-                color=[c["rate"] for c in cells],
-                colorscale=HEAT_SCALE,
-                cmin=0,
-                cmax=1,
-                colorbar=dict(title="rate", tickformat=".0%"),
-                line=dict(color="#fff", width=1),
-            ),
-            text=[_pct(c["rate"]) for c in cells],
-            textfont=dict(color=["#fff" if (c["rate"] or 0) > 0.55 else "#111" for c in cells], size=11),
             customdata=[[c["intervention"], c["value"]] for c in cells],
-            hovertext=[_hover(c) for c in cells],
-            hovertemplate="<b>%{x}</b> · %{y}<br>%{hovertext}<extra></extra>",
+            size=frame.pop("cell") - 6,
+            line=dict(color="#fff", width=1),
         )
     )
     fig.update_layout(
         title=title,
         xaxis=dict(categoryorder="array", categoryarray=[_t(c) for c in columns], showgrid=False, tickangle=-30),
         yaxis=dict(categoryorder="array", categoryarray=[_t(v) for v in reversed(values)], showgrid=False),
-        height=max(320, 140 + size * len(values) * 1.6),  # a gap between the rows' squares
         plot_bgcolor="#fff",
+        **frame,
     )
     return fig

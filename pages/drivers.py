@@ -76,7 +76,7 @@ st.plotly_chart(
     key="driver_cells",
     on_select=open_cell,
     selection_mode="points",
-    width="stretch",
+    width="content",  # its squares are sized to the data (charts._square_cells)
 )
 table(drivers.levels_frame(chosen), ("value",))
 

@@ -125,7 +125,7 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
 
     page.goto(f"{review_app}/agreement?y=grader:second-model")
     pair = [main(page).get_by_role("combobox", name=name) for name in ("x — the reference", "y — compared with x")]
-    queue = main(page).get_by_test_id("stDataFrame").last
+    queue = main(page).locator(".st-key-review_queue").get_by_test_id("stDataFrame")  # calibration grids follow it
     expect(queue).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     wait_idle(page)
     ids = [(row["scenario"], row["epoch"]) for row in table_rows(queue)][:3]  # sample_id is scrolled out of view
