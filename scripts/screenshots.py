@@ -2,8 +2,8 @@
 
     PYTHONPATH=$PWD python scripts/screenshots.py [--out docs]
 
-Writes one picture per page at 1280 px: overview, transcripts (a list), transcript, compare, readiness, agreement
-and data (health). Uses a tall viewport (a full-page screenshot
+Writes one picture per page at 1280 px: overview, transcripts (a list), transcript, compare, readiness, drivers,
+agreement and data (health). Uses a tall viewport (a full-page screenshot
 does not reach past Streamlit's scroll container) and crops below the page's last element. Every request that
 is not to the app itself is refused, so a picture can only show what the app serves.
 """
@@ -33,6 +33,7 @@ SHOTS = {
     "transcript": ("/transcripts?sample=s-d3656ff2b71654", "Tool call", 0),
     "compare": ("/compare", "Per scenario family", 5),
     "readiness": ("/readiness", "Per scenario family", 1),
+    "drivers": ("/drivers?key=urgency_type", "Every scenario variable in this view", 1),
     "agreement": ("/agreement?y=grader:second-model", "Review queue", 0),
     "data": ("/data", "Data health", 0),
 }
