@@ -17,7 +17,7 @@ import pytest
 from evalboard.schema import validate_file
 from evalboard.store import Store
 from tests.ingest.test_jsonl import row, write_jsonl
-from tests.ingest.util import assert_adds_up, ingest, ingest_log, quarantine, samples, transcript
+from tests.ingest.util import assert_adds_up, counts, ingest, ingest_log, quarantine, samples, transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,17 +34,6 @@ def _cli(*args: object) -> subprocess.Popen:
     )
 
 
-def _counts(stdout: str) -> dict[str, int]:
-    [line] = [x for x in stdout.splitlines() if x.startswith("records:")]
-    words = line.replace(",", "").replace("(", " ").replace(")", " ").split()
-    return {
-        "records": int(words[1]),
-        "imported": int(words[words.index("imported") + 1]),
-        "present": int(words[words.index("present") + 1]),
-        "quarantined": int(words[words.index("quarantined") + 1]),
-    }
-
-
 # -- 1. one dataset, one writer -------------------------------------------------------------------------
 
 
@@ -54,10 +43,10 @@ def test_two_concurrent_ingests_keep_one_copy_per_sample(tmp_path: Path, out: Pa
         procs = [_cli(src, "--out", out, "-q") for _ in range(2)]
         results = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], results
-        counts = [_counts(stdout) for stdout, _ in results]
-        assert all(c["records"] == c["imported"] + c["present"] + c["quarantined"] for c in counts)
-        assert sum(c["imported"] for c in counts) == (40 if attempt == 0 else 0)
-        assert sum(c["present"] for c in counts) == (40 if attempt == 0 else 80)
+        summaries = [counts(stdout) for stdout, _ in results]
+        assert all(c["records"] == c["imported"] + c["present"] + c["quarantined"] for c in summaries)
+        assert sum(c["imported"] for c in summaries) == (40 if attempt == 0 else 0)
+        assert sum(c["present"] for c in summaries) == (40 if attempt == 0 else 80)
         ids = [r["sample_id"] for r in samples(out)]  # every file passes the schema check and reads
         assert sorted(ids) == sorted(f"s{i}" for i in range(40))
     for f in (out / "transcripts").glob("*.parquet"):
