@@ -17,3 +17,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the browser tests last: Playwright's sync API keeps an event loop running in the main thread for
     the rest of the session, which would break later tests that start their own (Inspect's log reader)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+from tests.s3server import s3_bucket, s3_server  # noqa: E402,F401  (fixtures: a real S3 API on 127.0.0.1)
