@@ -6,9 +6,21 @@ import logging
 
 import streamlit as st
 
-from evalboard import metrics, paths, signin
-from evalboard.fmt import literal
-from evalboard.session import (
+from evalboard.core import paths
+from evalboard.core.fmt import literal
+from evalboard.core.urls import read_view
+from evalboard.core.view import (
+    ALL_SNAPSHOTS,
+    ALL_SNAPSHOTS_KEY,
+    PRIMARY,
+    SOURCE_KEY,
+    landing_snapshot,
+    pools_everything,
+)
+from evalboard.data.store import QueryError
+from evalboard.screens import metrics
+from evalboard.ui import signin
+from evalboard.ui.session import (
     PageEnd,
     begin_warnings,
     current_view,
@@ -18,16 +30,6 @@ from evalboard.session import (
     left_out_notice,
     share_url,
     warn,
-)
-from evalboard.store import QueryError
-from evalboard.urls import read_view
-from evalboard.view import (
-    ALL_SNAPSHOTS,
-    ALL_SNAPSHOTS_KEY,
-    PRIMARY,
-    SOURCE_KEY,
-    landing_snapshot,
-    pools_everything,
 )
 
 # A local file: a Material icon as page_icon makes the browser fetch it from the internet.

@@ -1,5 +1,5 @@
 """Build hook: a wheel carries the app (app.py, pages/, queries/, gates.toml, .streamlit/config.toml) in
-evalboard/_app/, copied from their top-level places; evalboard/paths.py finds them there. All other metadata
+evalboard/_app/, copied from their top-level places; evalboard/core/paths.py finds them there. All other metadata
 is in pyproject.toml. Editable installs use the top-level files in place."""
 
 import shutil

@@ -223,7 +223,7 @@ def click_rerun(page) -> None:
 
 def first_sample(data: Path) -> tuple[str, str]:
     sys.path.insert(0, str(REPO))
-    from evalboard.store import Store
+    from evalboard.data.store import Store
 
     store = Store(data)
     store.refresh()

@@ -21,9 +21,10 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import DEFAULT_OUT, generate  # noqa: E402
-from evalboard import calibration, reviews  # noqa: E402
-from evalboard.store import Store  # noqa: E402
-from evalboard.view import View  # noqa: E402
+from evalboard.core.view import View  # noqa: E402
+from evalboard.data import reviews
+from evalboard.data.store import Store  # noqa: E402
+from evalboard.screens import calibration  # noqa: E402
 
 JOINED = """
 SELECT d.sample_id, v.source, v.harmful

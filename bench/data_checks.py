@@ -1,4 +1,4 @@
-"""What reading every file's data pages costs (evalboard/data_checks.py; docs/ARCHITECTURE.md, "Damaged files").
+"""What reading every file's data pages costs (evalboard/data/data_checks.py; docs/ARCHITECTURE.md, "Damaged files").
 
     python bench/data_checks.py --data /tmp/ds10m        # a dataset from bench/synthetic.py
 
@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalboard.data_checks import CHECKS_FILE, DataChecks  # noqa: E402
+from evalboard.data.data_checks import CHECKS_FILE, DataChecks  # noqa: E402
 
 REFRESH = """
 import sys, time
-from evalboard.store import Store
+from evalboard.data.store import Store
 t = time.perf_counter()
 health = Store(sys.argv[1]).refresh()
 print(f"{time.perf_counter() - t:.2f} {len(health.rejected)}")

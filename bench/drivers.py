@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evalboard import drivers, trends  # noqa: E402
-from evalboard.store import Store  # noqa: E402
-from evalboard.view import View  # noqa: E402
+from evalboard.core.view import View  # noqa: E402
+from evalboard.data.store import Store  # noqa: E402
+from evalboard.screens import drivers, trends  # noqa: E402
 
 RUNS = 5
 

@@ -64,7 +64,7 @@ print(pj.read_json(sys.argv[1], read_options=pj.ReadOptions(block_size=16 << 20)
 """
 INGEST = f"""
 import sys
-from evalboard.cli import main  # the `evalboard` command, as a user runs `evalboard ingest …`
+from evalboard.commands.cli import main  # the `evalboard` command, as a user runs `evalboard ingest …`
 code = main(["ingest", *sys.argv[1:]])
 {RSS}
 sys.exit(code)
@@ -83,7 +83,7 @@ READER_ALONE = f"""
 import sys, warnings
 warnings.filterwarnings("ignore")
 from pathlib import Path
-from evalboard.ingest.inspect import read
+from evalboard.ingest.formats.inspect import read
 from evalboard.ingest.records import Options
 print(sum(1 for _ in read(Path(sys.argv[1]), Options())))
 {RSS}

@@ -40,13 +40,13 @@ RSS = (
 )
 INGEST = f"""
 import sys
-from evalboard.cli import main  # the `evalboard` command, as a user runs `evalboard ingest …`
+from evalboard.commands.cli import main  # the `evalboard` command, as a user runs `evalboard ingest …`
 code = main(["ingest", *sys.argv[1:]])
 {RSS}
 sys.exit(code)
 """
 IMPORTS = f"""
-import evalboard.cli, evalboard.ingest.cli, evalboard.ingest.pipeline, evalboard.ingest.inspect
+import evalboard.commands.cli, evalboard.commands.ingest, evalboard.ingest.pipeline, evalboard.ingest.formats.inspect
 {RSS}
 """
 WORDS = ["the", "board", "meeting", "Kyle", "affair", "leverage", "wipe", "cancel", "email", "summit", "Alex"]

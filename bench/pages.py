@@ -92,7 +92,7 @@ async def rerun_reference(server: Server, charts: int) -> RunStats:
 
 
 def first_sample(data: Path) -> tuple[str, str]:
-    from evalboard.store import Store
+    from evalboard.data.store import Store
 
     store = Store(data)
     store.refresh()
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     sample_id, family = first_sample(args.data)
     # The search index is built ahead (as after an import), so no background build competes with the pages.
     if not args.no_index:
-        subprocess.run([sys.executable, "-m", "evalboard.search", str(args.data)], check=False, cwd=REPO)
+        subprocess.run([sys.executable, "-m", "evalboard.data.search", str(args.data)], check=False, cwd=REPO)
     pages = targets(sample_id, family)
     refs = sorted({0, *(charts for *_, charts in pages)})
 

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # noqa: E402
 
-from evalboard import samples  # noqa: E402
-from evalboard.store import Store  # noqa: E402
-from evalboard.view import View  # noqa: E402
+from evalboard.core.view import View  # noqa: E402
+from evalboard.data.store import Store  # noqa: E402
+from evalboard.screens import transcripts as samples  # noqa: E402
 
 QUERIES = ("rate_by_intervention", "rate_by_stage", "rate_by_family", "filter_options")
 FILTERED = View(snapshots=(synthetic.SNAPSHOTS[3],), families=("blackmail", "leaking"))
@@ -118,7 +118,7 @@ STORE_ONLY = textwrap.dedent(
     import json, resource, sys
     sys.path.insert(0, sys.argv[3])
     from pathlib import Path
-    from evalboard.store import QUERIES_DIR, Store
+    from evalboard.data.store import QUERIES_DIR, Store
     store = Store(sys.argv[1], Path(sys.argv[4]) if len(sys.argv) > 4 else QUERIES_DIR)
     store.refresh()
     for name, params in json.loads(sys.argv[2]):
@@ -174,7 +174,7 @@ def same_rows(a, b) -> bool:  # noqa: ANN001 - a polars frame and a list of tupl
 
 
 def transcript_lookup(root: Path, runs: int) -> tuple[float, float] | None:
-    """One transcript by id: the app's path (evalboard.samples.transcript, warm store) and bare DuckDB."""
+    """One transcript by id: the app's path (evalboard.screens.transcripts.transcript, warm store) and bare DuckDB."""
     files = sorted((root / "transcripts").glob("*.parquet"))
     if not files:
         return None
@@ -220,8 +220,8 @@ def aggregates(root: Path, runs: int) -> int:
     import shutil
     import tempfile
 
-    from evalboard.paths import QUERIES_DIR
-    from evalboard.store import ROLLUP_DIR
+    from evalboard.core.paths import QUERIES_DIR
+    from evalboard.data.store import ROLLUP_DIR
 
     scan_dir = Path(tempfile.mkdtemp(prefix="scan-queries-"))
     shutil.copytree(QUERIES_DIR, scan_dir, dirs_exist_ok=True)
@@ -271,7 +271,7 @@ def duplicate_check(root: Path, runs: int) -> int:
     import numpy as np
     import pyarrow as pa
 
-    from evalboard.store import ROLLUP_DIR, _duplicates_sql, _id_hashes
+    from evalboard.data.store import ROLLUP_DIR, _duplicates_sql, _id_hashes
 
     def saved(pattern: str) -> None:
         for path in (root / ROLLUP_DIR).glob(pattern):

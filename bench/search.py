@@ -1,4 +1,4 @@
-"""Transcripts search through the index (evalboard/search.py) against the scan it replaces, same process.
+"""Transcripts search through the index (evalboard/data/search.py) against the scan it replaces, same process.
 
     python bench/search.py                                        # bench/out/synthetic-1000000 (generated if absent)
     python bench/search.py --data bench/out/synthetic-10000000 --scan-runs 1
@@ -30,9 +30,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evalboard import samples, search  # noqa: E402
-from evalboard.store import Store  # noqa: E402
-from evalboard.view import View  # noqa: E402
+from evalboard.core.view import View  # noqa: E402
+from evalboard.data import search
+from evalboard.data.store import Store  # noqa: E402
+from evalboard.screens import transcripts as samples  # noqa: E402
 
 TEXTS = {
     "rare (one sample)": "sample 777777",

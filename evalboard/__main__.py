@@ -2,6 +2,6 @@
 
 import sys
 
-from evalboard.cli import main
+from evalboard.commands.cli import main
 
 sys.exit(main())

@@ -5,12 +5,17 @@ URL: `x` and `y` (the two verdict sources), plus the sidebar's filters, which ch
 
 import streamlit as st
 
-from evalboard import agreement as ag
-from evalboard import calibration as cal
-from evalboard import links, metrics, reviews
-from evalboard.access import who_may_review
-from evalboard.fmt import literal
-from evalboard.session import (
+from evalboard.core import links
+from evalboard.core.fmt import literal
+from evalboard.core.stats import CORRECTION_METHOD
+from evalboard.core.transcript_text import inert_markdown as md
+from evalboard.core.view import SOURCE_KEY
+from evalboard.data import reviews
+from evalboard.screens import agreement as ag
+from evalboard.screens import calibration as cal
+from evalboard.screens import metrics
+from evalboard.screens.access import who_may_review
+from evalboard.ui.session import (
     current_view,
     end_page,
     ensure_entrypoint,
@@ -20,10 +25,7 @@ from evalboard.session import (
     table,
     warn,
 )
-from evalboard.signin import stamped, visitor
-from evalboard.stats import CORRECTION_METHOD
-from evalboard.transcript_text import inert_markdown as md
-from evalboard.view import SOURCE_KEY
+from evalboard.ui.signin import stamped, visitor
 
 ensure_entrypoint()
 store = get_store()

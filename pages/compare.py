@@ -6,14 +6,16 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard import awareness, calibration, charts, overview, trends
-from evalboard.compare import export as cmp_export
-from evalboard.compare import frames as cmp_frames
-from evalboard.compare import result as cmp
-from evalboard.compare import stacking as cmp_stacking
-from evalboard.compare import text as cmp_text
-from evalboard.fmt import literal, sentence
-from evalboard.session import (
+from evalboard.core.fmt import literal, sentence
+from evalboard.core.stats import SIGNIFICANCE_RULE
+from evalboard.present import charts
+from evalboard.screens import awareness, calibration, overview, trends
+from evalboard.screens.compare import export as cmp_export
+from evalboard.screens.compare import frames as cmp_frames
+from evalboard.screens.compare import result as cmp
+from evalboard.screens.compare import stacking as cmp_stacking
+from evalboard.screens.compare import text as cmp_text
+from evalboard.ui.session import (
     awareness_split,
     current_view,
     end_page,
@@ -25,8 +27,7 @@ from evalboard.session import (
     share_url,
     table,
 )
-from evalboard.signin import stamped
-from evalboard.stats import SIGNIFICANCE_RULE
+from evalboard.ui.signin import stamped
 
 ensure_entrypoint()
 store = get_store()

@@ -3,10 +3,10 @@
 import polars as pl
 import streamlit as st
 
-from evalboard import access
-from evalboard.fmt import literal
-from evalboard.session import end_page, ensure_entrypoint, get_store, table
-from evalboard.signin import visitor
+from evalboard.core.fmt import literal
+from evalboard.screens import access
+from evalboard.ui.session import end_page, ensure_entrypoint, get_store, table
+from evalboard.ui.signin import visitor
 
 ensure_entrypoint()
 store = get_store()

@@ -5,10 +5,11 @@ URL: the sidebar filters, plus `key` (the variable shown in detail, e.g. `?key=u
 
 import streamlit as st
 
-from evalboard import charts, drivers
-from evalboard.fmt import literal, sentence
-from evalboard.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
-from evalboard.stats import SIGNIFICANCE_RULE
+from evalboard.core.fmt import literal, sentence
+from evalboard.core.stats import SIGNIFICANCE_RULE
+from evalboard.present import charts
+from evalboard.screens import drivers
+from evalboard.ui.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
 
 ensure_entrypoint()
 store = get_store()

@@ -5,9 +5,12 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from evalboard import awareness, calibration, charts, drilldown, metrics, overview, trends
-from evalboard.fmt import literal, quoted_columns, sentence
-from evalboard.session import (
+from evalboard.core.fmt import literal, quoted_columns, sentence
+from evalboard.core.stats import SIGNIFICANCE_RULE
+from evalboard.core.transcript_text import inert_markdown as md
+from evalboard.present import charts, drilldown
+from evalboard.screens import awareness, calibration, metrics, overview, trends
+from evalboard.ui.session import (
     awareness_split,
     current_view,
     end_page,
@@ -15,8 +18,6 @@ from evalboard.session import (
     get_store,
     open_transcripts,
 )
-from evalboard.stats import SIGNIFICANCE_RULE
-from evalboard.transcript_text import inert_markdown as md
 
 ensure_entrypoint()
 store = get_store()

@@ -3,15 +3,19 @@ the drill-down to harmful transcripts, exports for a release note, and the verdi
 
 import streamlit as st
 
-from evalboard import calibration, charts, links
-from evalboard.calibration import CORRECTED_KEY
-from evalboard.fmt import literal, quoted_columns, sentence
-from evalboard.gates import GatesError, load_gates
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import export as rd_export
-from evalboard.readiness import judge as rd_judge
-from evalboard.readiness import text as rd_text
-from evalboard.session import (
+from evalboard.core import links
+from evalboard.core.fmt import literal, quoted_columns, sentence
+from evalboard.core.view import ignored
+from evalboard.data.store import QueryError
+from evalboard.present import charts
+from evalboard.screens import calibration
+from evalboard.screens.calibration import CORRECTED_KEY
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import export as rd_export
+from evalboard.screens.readiness import judge as rd_judge
+from evalboard.screens.readiness import text as rd_text
+from evalboard.screens.readiness.gates import GatesError, load_gates
+from evalboard.ui.session import (
     LOG,
     current_view,
     end_page,
@@ -21,9 +25,7 @@ from evalboard.session import (
     open_transcripts,
     redact,
 )
-from evalboard.signin import stamped
-from evalboard.store import QueryError
-from evalboard.view import ignored
+from evalboard.ui.signin import stamped
 
 BADGES = {"READY": "green", "NOT READY": "red", "INSUFFICIENT DATA": "orange"}
 OVERRIDE_LABELS = {"max_rate": "Max rate (0–1)", "min_samples": "Min samples", "confidence": "Confidence (0–1)"}

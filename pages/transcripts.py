@@ -10,24 +10,10 @@ import uuid
 import polars as pl
 import streamlit as st
 
-from evalboard import agreement as ag
-from evalboard import awareness, checkpoints, drilldown, metrics, reviews, samples
-from evalboard.access import who_may_review
-from evalboard.fmt import literal, quoted_columns, sentence
-from evalboard.samples import page_key
-from evalboard.session import (
-    current_view,
-    end_page,
-    ensure_entrypoint,
-    folded,
-    get_store,
-    rerun_keeping_warnings,
-    table,
-    warn,
-)
-from evalboard.signin import visitor
-from evalboard.stats import format_rate
-from evalboard.transcript_text import (
+from evalboard.core import checkpoints
+from evalboard.core.fmt import literal, quoted_columns, sentence
+from evalboard.core.stats import format_rate
+from evalboard.core.transcript_text import (
     FULL_TEXT_LIMIT,
     MARK_CLOSE,
     MARK_OPEN,
@@ -43,7 +29,25 @@ from evalboard.transcript_text import (
     safe_markdown,
     split_tool_uses,
 )
-from evalboard.view import FILTER_KEYS, SOURCE_KEY, ignored
+from evalboard.core.view import FILTER_KEYS, SOURCE_KEY, ignored
+from evalboard.data import reviews
+from evalboard.present import drilldown
+from evalboard.screens import agreement as ag
+from evalboard.screens import awareness, metrics
+from evalboard.screens import transcripts as samples
+from evalboard.screens.access import who_may_review
+from evalboard.screens.transcripts import page_key
+from evalboard.ui.session import (
+    current_view,
+    end_page,
+    ensure_entrypoint,
+    folded,
+    get_store,
+    rerun_keeping_warnings,
+    table,
+    warn,
+)
+from evalboard.ui.signin import visitor
 
 CALIBRATION_BLIND = (
     "Calibration review: the graders' verdicts are hidden so that none sways yours. Read the transcript and give "
@@ -57,7 +61,7 @@ view = current_view()
 
 
 def url_value(key: str):
-    """A page key's URL value checked by its spec (evalboard/view.py), or None; a warning when it is not used."""
+    """A page key's URL value checked by its spec (evalboard/core/view.py), or None; a warning when it is not used."""
     value, warning = page_key(key, st.query_params.get(key))
     if warning:
         warn(warning)

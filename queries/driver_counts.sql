@@ -1,4 +1,4 @@
--- Drivers (evalboard/drivers.py): graded and harmful counts per scenario variable and value (queries/variables.sql)
+-- Drivers (evalboard/screens/drivers.py): graded and harmful counts per scenario variable and value (queries/variables.sql)
 -- in the view under verdict source $source, per snapshot × intervention × checkpoint (so an intervention meets
 -- baseline at the checkpoints both reached) and per combination of scenario, family and conditions (`combo`: which
 -- variables determine which is read from these). One scan of the view: the samples are grouped first (conditions by

@@ -1,7 +1,7 @@
--- One page of the samples behind a chart cell that the search index found (evalboard/search.py): the caller
+-- One page of the samples behind a chart cell that the search index found (evalboard/data/search.py): the caller
 -- registers their ids as the relation `search_hits` (sample_id). Same columns and order as samples_matching.sql
 -- except the passage, which the index supplies. $ids: the same ids as a list when there are few (else empty): the
--- join alone makes DuckDB read every row's columns, the list lets it filter while reading (evalboard/samples.py).
+-- join alone makes DuckDB read every row's columns, the list lets it filter while reading (evalboard/screens/transcripts.py).
 -- $lo, $hi: the least and greatest of the ids (NULL when none), implied by the join; the Parquet reader skips the
 -- row groups whose sample_id statistics lie outside them.
 SELECT

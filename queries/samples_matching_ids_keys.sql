@@ -1,4 +1,4 @@
--- Step one of a page of many search hits (evalboard/samples.py): the ids of one page of samples_matching_ids.sql and
+-- Step one of a page of many search hits (evalboard/screens/transcripts.py): the ids of one page of samples_matching_ids.sql and
 -- the total it pages through, in the same order, reading only the join's and the sort's columns (not the long
 -- explanation). The same cell, join, range and ORDER BY as samples_matching_ids.sql: change them together.
 SELECT sample_id, count(*) OVER () AS total

@@ -1,4 +1,4 @@
--- Trends through training and held-out generalisation (evalboard/trends.py): counts per snapshot × intervention ×
+-- Trends through training and held-out generalisation (evalboard/screens/trends.py): counts per snapshot × intervention ×
 -- checkpoint × scenario family in the view (view_counts: per-file rollups for the primary verdict).
 SELECT
     snapshot,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.schema import SAMPLES, TRANSCRIPTS
+from evalboard.core.schema import SAMPLES, TRANSCRIPTS
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "data" / "demo"

@@ -1,12 +1,12 @@
-"""The access rules of dataset.toml's [access] table (evalboard/access.py): entries, roles, failing closed."""
+"""The access rules of dataset.toml's [access] table (evalboard/screens/access.py): entries, roles, failing closed."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalboard import access
-from evalboard.access import Entry, Identity, Role
+from evalboard.screens import access
+from evalboard.screens.access import Entry, Identity, Role
 
 # Few, overlapping pieces, so random addresses often sit next to an entry: suffixes, prefixes, case.
 LABELS = ["example", "com", "evil", "notexample", "a", "x", "example-com", "Example", "EVIL", "co"]

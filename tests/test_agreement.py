@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalboard import agreement as ag
-from evalboard.schema import VERDICTS
-from evalboard.stats import cohens_kappa, paired_diff, wilson
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.schema import VERDICTS
+from evalboard.core.stats import cohens_kappa, paired_diff, wilson
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import agreement as ag
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_agreement_counts_each_transcript_once(two_graders):
 
 
 def test_each_off_diagonal_cell_lists_exactly_its_transcripts(two_graders):
-    from evalboard import samples as smp
+    from evalboard.screens import transcripts as smp
 
     view = View()
     result = ag.compute(two_graders, view, "primary", "b")
@@ -159,7 +159,7 @@ def test_each_off_diagonal_cell_lists_exactly_its_transcripts(two_graders):
 
 
 def test_the_review_queue_lists_unreviewed_disagreements(two_graders):
-    from evalboard import reviews
+    from evalboard.data import reviews
 
     queue, total = ag.review_queue(two_graders, View(), "primary", "b")
     assert total == 3 and queue.columns[-1] == "sample_id"

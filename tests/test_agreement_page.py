@@ -81,7 +81,7 @@ def test_sources_with_no_transcript_in_common_say_so(tmp_path, monkeypatch):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from evalboard.schema import VERDICTS
+    from evalboard.core.schema import VERDICTS
 
     write_samples(tmp_path / "samples" / "a.parquet", [sample(i, harmful=None) for i in range(4)])
     (tmp_path / "verdicts").mkdir()

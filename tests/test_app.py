@@ -39,10 +39,11 @@ def test_overview_renders_three_charts_on_demo_data():
 def test_the_numbers_behind_the_charts_are_built_when_their_expander_opens():
     """Closed (the default), the expander holds nothing; opened, the two tables show the charts' own rates (n and
     the Wilson interval on every row), the names from the data quoted."""
-    from evalboard import charts, metrics
-    from evalboard.fmt import quoted_columns
-    from evalboard.session import get_store
-    from evalboard.view import View
+    from evalboard.core.fmt import quoted_columns
+    from evalboard.core.view import View
+    from evalboard.present import charts
+    from evalboard.screens import metrics
+    from evalboard.ui.session import get_store
 
     at = app_test({"snapshot": "atlas-2026-05"})
     [numbers] = [e for e in at.expander if e.label == "The numbers behind the charts"]
@@ -201,7 +202,7 @@ def test_data_health_page_on_demo_data():
 
 
 def test_a_long_file_list_is_a_data_grid(tmp_path, monkeypatch):
-    from evalboard.session import STATIC_TABLE_CELLS
+    from evalboard.ui.session import STATIC_TABLE_CELLS
 
     rows = STATIC_TABLE_CELLS // 4 + 1  # the file list has 4 columns
     for i in range(rows):
@@ -215,7 +216,7 @@ def test_a_long_file_list_is_a_data_grid(tmp_path, monkeypatch):
 
 
 def test_data_health_lists_imports(tmp_path, monkeypatch):
-    from evalboard.cli import main
+    from evalboard.commands.cli import main
 
     log = tmp_path / "log.jsonl"
     log.write_text(
@@ -237,7 +238,7 @@ def test_after_a_run_the_objects_alive_then_are_left_out_of_every_full_collectio
     import gc
     import weakref
 
-    from evalboard.session import freeze_long_lived
+    from evalboard.ui.session import freeze_long_lived
 
     run_app({"snapshot": "atlas-2026-05"})
     frozen = gc.get_freeze_count()

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
-from evalboard import awareness as aw
-from evalboard.fmt import literal
-from evalboard.schema import AWARENESS
-from evalboard.stats import format_rate
-from evalboard.store import Store
+from evalboard.core.fmt import literal
+from evalboard.core.schema import AWARENESS
+from evalboard.core.stats import format_rate
+from evalboard.data.store import Store
+from evalboard.screens import awareness as aw
 from tests.helpers import DEMO, REPO, sample, write_samples
 
 APP = str(REPO / "app.py")
@@ -98,8 +98,8 @@ def counts(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]) -> pl.D
 
 
 def pooled_row(k_a, n_a, k_b, n_b):
-    from evalboard.compare.result import Row
-    from evalboard.stats import compare
+    from evalboard.core.stats import compare
+    from evalboard.screens.compare.result import Row
 
     return Row("pooled", False, compare(k_a, n_a, k_b, n_b), None, 0, 0, pooled=True)
 
@@ -257,8 +257,8 @@ def test_compare_offers_each_sides_transcripts_of_a_class():
 
 
 def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
-    from evalboard import drilldown
-    from evalboard.view import View
+    from evalboard.core.view import View
+    from evalboard.present import drilldown
 
     cell = drilldown.selected_cell("aware_bars", {"points": [{"customdata": ["safe_demos", "real"]}]})
     assert cell == {"intervention": ["safe_demos"], "believed": "real"}
@@ -269,6 +269,6 @@ def test_a_click_on_an_awareness_bar_narrows_to_that_intervention_and_class():
 
 
 def test_the_believed_spec_lists_exactly_the_classes():
-    from evalboard.urls import PAGE_KEY_SPECS
+    from evalboard.core.urls import PAGE_KEY_SPECS
 
     assert PAGE_KEY_SPECS["believed"].choices == (*aw.CLASSES, *aw.APART)

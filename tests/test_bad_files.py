@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data.store import Store
 from tests.helpers import REPO, damage_data_pages, sample, write_samples, write_transcripts
 
 APP = str(REPO / "app.py")

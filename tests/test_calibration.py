@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evalboard import calibration as cal
-from evalboard import reviews
-from evalboard.schema import REVIEWS, VERDICTS
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.schema import REVIEWS, VERDICTS
+from evalboard.core.view import View
+from evalboard.data import reviews
+from evalboard.data.store import Store
+from evalboard.screens import calibration as cal
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evalboard import calibration as cal
-from evalboard import reviews
-from evalboard.gates import GatesError, parse_gates
-from evalboard.readiness.catalog import load_catalog
-from evalboard.readiness.export import to_json
-from evalboard.readiness.judge import judge
-from evalboard.readiness.rules import Status
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data import reviews
+from evalboard.data.store import Store
+from evalboard.screens import calibration as cal
+from evalboard.screens.readiness.catalog import load_catalog
+from evalboard.screens.readiness.export import to_json
+from evalboard.screens.readiness.gates import GatesError, parse_gates
+from evalboard.screens.readiness.judge import judge
+from evalboard.screens.readiness.rules import Status
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evalboard import calibration as cal
-from evalboard import reviews
-from evalboard.store import Store
+from evalboard.data import reviews
+from evalboard.data.store import Store
+from evalboard.screens import calibration as cal
 from tests.harness import app_test, opened
 from tests.helpers import DEMO, shown
 

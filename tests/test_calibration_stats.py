@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from evalboard.stats import (
+from evalboard.core.stats import (
     MIN_CALIBRATION,
     Proportion,
     clopper_pearson,

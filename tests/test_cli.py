@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from evalboard.cli import main
-from evalboard.store import Store
+from evalboard.commands.cli import main
+from evalboard.data.store import Store
 
 
 def test_demo_command_writes_a_loadable_dataset(tmp_path, capsys):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from evalboard import cli
-from evalboard import readiness_cli as rcli
-from evalboard.exit_codes import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
-from evalboard.readiness import catalog as rd_catalog
+from evalboard.commands import cli
+from evalboard.commands import readiness as rcli
+from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL, EXIT_NOT_READY, EXIT_READY
+from evalboard.screens.readiness import catalog as rd_catalog
 from tests.helpers import DEMO, REPO
 
 

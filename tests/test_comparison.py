@@ -1,4 +1,4 @@
-"""evalboard.compare on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
+"""screens.compare on small Parquet datasets: the A/B table, Holm, McNemar, headline, training, stacking, CSV."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from evalboard import links
-from evalboard.compare import export as cmp_export
-from evalboard.compare import frames as cmp_frames
-from evalboard.compare import result as cmp
-from evalboard.compare import stacking as cmp_stacking
-from evalboard.compare import text as cmp_text
-from evalboard.stats import compare, format_rate
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core import links
+from evalboard.core.stats import compare, format_rate
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens.compare import export as cmp_export
+from evalboard.screens.compare import frames as cmp_frames
+from evalboard.screens.compare import result as cmp
+from evalboard.screens.compare import stacking as cmp_stacking
+from evalboard.screens.compare import text as cmp_text
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

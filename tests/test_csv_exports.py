@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from evalboard import reviews
-from evalboard.fmt import csv_cell, csv_text
-from evalboard.store import Store
+from evalboard.core.fmt import csv_cell, csv_text
+from evalboard.data import reviews
+from evalboard.data.store import Store
 from tests.helpers import sample, write_samples
 
 

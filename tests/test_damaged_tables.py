@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
-from evalboard.schema import AWARENESS, REVIEWS, VERDICTS
-from evalboard.store import Store
+from evalboard.core.schema import AWARENESS, REVIEWS, VERDICTS
+from evalboard.data.store import Store
 from tests.helpers import REPO, damage_data_pages
 from tests.test_bad_files import good_dataset
 

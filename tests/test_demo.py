@@ -5,8 +5,8 @@ import filecmp
 import duckdb
 import pytest
 
+from evalboard.data.store import Store
 from evalboard.demo import write_demo
-from evalboard.store import Store
 from tests.helpers import DEMO
 
 
@@ -89,8 +89,8 @@ def test_demo_shape_and_cell_sizes():
 
 
 def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_reviews():
-    from evalboard import agreement
-    from evalboard.view import View
+    from evalboard.core.view import View
+    from evalboard.screens import agreement
 
     store = Store(DEMO)
     sources = store.run("verdict_sources").to_dicts()
@@ -102,7 +102,7 @@ def test_demo_has_a_second_grader_that_disagrees_on_a_few_percent_and_some_revie
 
 
 def test_demo_shows_graders_error_corrected_rates_and_alpha_without_setup():
-    from evalboard import calibration as cal
+    from evalboard.screens import calibration as cal
 
     store = Store(DEMO)
     measured = cal.load(store)
@@ -120,10 +120,10 @@ def test_demo_shows_graders_error_corrected_rates_and_alpha_without_setup():
 def test_release_evaluations_make_every_readiness_verdict_reachable():
     """Each snapshot's candidate has ~500 extra samples per family; under the committed gates (not loosened) the
     newest snapshot is READY, the one before INSUFFICIENT DATA and the older ones NOT READY."""
-    from evalboard.gates import load_gates
-    from evalboard.readiness import catalog as rd_catalog
-    from evalboard.readiness import judge as rd_judge
-    from evalboard.readiness.rules import Status
+    from evalboard.screens.readiness import catalog as rd_catalog
+    from evalboard.screens.readiness import judge as rd_judge
+    from evalboard.screens.readiness.gates import load_gates
+    from evalboard.screens.readiness.rules import Status
     from tests.helpers import REPO
 
     catalog = rd_catalog.load_catalog(Store(DEMO))

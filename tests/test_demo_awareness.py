@@ -3,9 +3,9 @@
 import duckdb
 import pytest
 
+from evalboard.core.schema import AWARENESS_LABELS
+from evalboard.core.stats import compare
 from evalboard.demo.awareness import class_rates
-from evalboard.schema import AWARENESS_LABELS
-from evalboard.stats import compare
 from tests.helpers import DEMO
 
 FINAL = "s.training_stage = 'rl' AND s.stage_step = 1000 AND s.harmful IS NOT NULL"

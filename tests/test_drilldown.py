@@ -1,5 +1,5 @@
-from evalboard.drilldown import cell_filters, narrowed, selected_cell
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.present.drilldown import cell_filters, narrowed, selected_cell
 
 
 def test_each_chart_maps_its_customdata_to_a_cell():

@@ -1,4 +1,4 @@
-"""Drivers, trends and held-out gains (evalboard/drivers.py, trends.py) on the demo and on an agentic-misalignment
+"""Drivers, trends and held-out gains (screens/drivers.py, trends.py) on the demo and on an agentic-misalignment
 results tree with its real condition folders, through the real store (DuckDB over Parquet)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ import random
 
 import pytest
 
-from evalboard import drivers, samples, trends
-from evalboard.compare import result as cmp
-from evalboard.stats import Call
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.stats import Call
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import drivers, trends
+from evalboard.screens import transcripts as samples
+from evalboard.screens.compare import result as cmp
 from tests.helpers import DEMO
 from tests.ingest.test_agentic_misalignment import classification, prompts, put, response
 from tests.ingest.util import ingest

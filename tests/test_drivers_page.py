@@ -7,9 +7,10 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from evalboard import drivers, samples
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import drivers
+from evalboard.screens import transcripts as samples
 from tests.harness import app_test
 from tests.helpers import DEMO, shown
 

@@ -1,4 +1,4 @@
-"""evalboard/fmt.py: one formatter per kind of value (percent, counts, did-you-mean, held-out, checkpoints)."""
+"""evalboard/core/fmt.py: one formatter per kind of value (percent, counts, did-you-mean, held-out, checkpoints)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard import charts, fmt
-from evalboard.compare import text as cmp_text
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import rules as rd_rules
-from evalboard.readiness import text as rd_text
+from evalboard.core import fmt
+from evalboard.present import charts
+from evalboard.screens.compare import text as cmp_text
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import rules as rd_rules
+from evalboard.screens.readiness import text as rd_text
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_every_module_uses_the_one_formatter():
 def test_one_checkpoint_rule_in_both_forms():
     import polars as pl
 
-    from evalboard.checkpoints import checkpoint_labels, url_label
+    from evalboard.core.checkpoints import checkpoint_labels, url_label
 
     points = pl.DataFrame({"training_stage": ["sft", "rl", "rl"], "stage_step": [0, 200, 1000]})
     labelled = checkpoint_labels(points).sort("training_stage", "stage_step").to_dicts()

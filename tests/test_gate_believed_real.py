@@ -6,14 +6,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evalboard.gates import GatesError, parse_gates
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import judge as rd_judge
-from evalboard.readiness import text as rd_text
-from evalboard.readiness.rules import Status
-from evalboard.readiness_cli import main
-from evalboard.schema import AWARENESS
-from evalboard.store import Store
+from evalboard.commands.readiness import main
+from evalboard.core.schema import AWARENESS
+from evalboard.data.store import Store
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import judge as rd_judge
+from evalboard.screens.readiness import text as rd_text
+from evalboard.screens.readiness.gates import GatesError, parse_gates
+from evalboard.screens.readiness.rules import Status
 from tests.helpers import sample, write_samples
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evalboard.gates import (
+from evalboard.screens.readiness.gates import (
     BUILTIN,
     ENV_VAR,
     Gate,

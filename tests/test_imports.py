@@ -110,9 +110,9 @@ def test_the_graph_sees_every_kind_of_import():
     """The graph holds imports inside functions, relative imports and `from evalboard import module`."""
     edges = graph()
     assert len(edges) > 50
-    assert "evalboard.ingest.cli" in edges["evalboard.cli"]  # imported inside a command's function (start-up)
-    assert "evalboard.store" in edges["evalboard.samples"]  # `from evalboard.store import Store`
-    assert "evalboard.fmt" in edges["evalboard.samples"]  # `from evalboard import fmt, search`
+    assert "evalboard.commands.ingest" in edges["evalboard.commands.cli"]  # inside a command's function
+    assert "evalboard.data.store" in edges["evalboard.screens.transcripts"]  # `from evalboard.data.store import Store`
+    assert "evalboard.core.fmt" in edges["evalboard.screens.transcripts"]  # `from evalboard import fmt, search`
     assert "evalboard.demo.story" in edges["evalboard.demo.awareness"]  # `from evalboard.demo import story`
     assert "evalboard.demo" not in edges["evalboard.demo.awareness"]
 
@@ -152,4 +152,4 @@ def test_only_the_command_line_imports_evalboard_inside_functions():
                     named = ["evalboard" if node.level else node.module or ""]
                 if any(n == "evalboard" or n.startswith("evalboard.") for n in named):
                     inside.append(f"{name}:{node.lineno}")
-    assert inside and all(where.startswith("evalboard.cli:") for where in inside), inside
+    assert inside and all(where.startswith("evalboard.commands.cli:") for where in inside), inside

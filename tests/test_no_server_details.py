@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from evalboard import paths, samples
-from evalboard.session import get_store
+from evalboard.core import paths
+from evalboard.screens import transcripts as samples
+from evalboard.ui.session import get_store
 from tests.harness import REPO, app_test, opened
 
 SAMPLE = "s-0000f8935748f9"  # a transcript of the demo (its viewer offers a per-message download)

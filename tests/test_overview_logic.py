@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from evalboard import overview
+from evalboard.screens import overview
 
 
 def _by_stage(rows: list[tuple[str, str, int, int]]) -> pl.DataFrame:

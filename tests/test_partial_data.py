@@ -15,13 +15,13 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evalboard.exit_codes import EXIT_DATA_INCOMPLETE, EXIT_NOT_READY, EXIT_READY
-from evalboard.gates import load_gates
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import export as rd_export
-from evalboard.readiness import judge as rd_judge
-from evalboard.readiness_cli import main as readiness
-from evalboard.store import Store
+from evalboard.commands.readiness import main as readiness
+from evalboard.core.exit_codes import EXIT_DATA_INCOMPLETE, EXIT_NOT_READY, EXIT_READY
+from evalboard.data.store import Store
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import export as rd_export
+from evalboard.screens.readiness import judge as rd_judge
+from evalboard.screens.readiness.gates import load_gates
 from tests.helpers import REPO, damage_data_pages, sample, write_samples
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import ingest

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evalboard import cli
-from evalboard.readiness_cli import main
+from evalboard.commands import cli
+from evalboard.commands.readiness import main
 from tests.helpers import REPO, sample, write_samples
 
 
@@ -161,7 +161,7 @@ def _env() -> dict[str, str]:
 def test_module_runs_as_a_command_on_the_demo_data():
     """A pipeline's view: a real process, the committed gates.toml, the demo data, JSON on stdout."""
     proc = subprocess.run(
-        [sys.executable, "-m", "evalboard.readiness_cli", "atlas-2026-11", "--format", "json"],
+        [sys.executable, "-m", "evalboard.commands.readiness", "atlas-2026-11", "--format", "json"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -177,7 +177,7 @@ def test_module_runs_as_a_command_on_the_demo_data():
 
 @pytest.mark.skipif(
     "readiness_cli" not in Path(cli.__file__).read_text(encoding="utf-8"),
-    reason="`evalboard readiness` is not wired into evalboard/cli.py yet",
+    reason="`evalboard readiness` is not wired into evalboard/commands/cli.py yet",
 )
 def test_evalboard_readiness_subcommand():
     proc = subprocess.run(

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from evalboard import readiness_cli
-from evalboard.exit_codes import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL
-from evalboard.paths import QUERIES_DIR
-from evalboard.store import Store
+from evalboard.commands import readiness as readiness_cli
+from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_INSUFFICIENT, EXIT_INTERNAL
+from evalboard.core.paths import QUERIES_DIR
+from evalboard.data.store import Store
 from tests.helpers import REPO, sample, write_samples
 
 

@@ -186,10 +186,10 @@ def test_bad_gates_file_is_an_error_naming_the_file(tmp_path, monkeypatch, text,
 def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp_path, monkeypatch):
     """The shipped gates.toml names leaking and murder; the page judges the family the data has and says, in the
     CLI's words, that the others have no samples."""
-    from evalboard.gates import load_gates
-    from evalboard.readiness import catalog as rd_catalog
-    from evalboard.readiness import judge as rd_judge
-    from evalboard.store import Store
+    from evalboard.data.store import Store
+    from evalboard.screens.readiness import catalog as rd_catalog
+    from evalboard.screens.readiness import judge as rd_judge
+    from evalboard.screens.readiness.gates import load_gates
     from tests.helpers import sample, write_samples
 
     rows = [sample(i, snapshot="claude-x", scenario_family="blackmail", harmful=i < 3) for i in range(300)]

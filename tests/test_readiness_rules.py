@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalboard.exit_codes import EXIT_BAD_INPUT
-from evalboard.gates import Gate, parse_gates
-from evalboard.readiness.rules import (
+from evalboard.core.exit_codes import EXIT_BAD_INPUT
+from evalboard.core.stats import clopper_pearson
+from evalboard.screens.readiness.gates import Gate, parse_gates
+from evalboard.screens.readiness.rules import (
     Status,
     Verdict,
     exit_code,
@@ -18,7 +19,6 @@ from evalboard.readiness.rules import (
     samples_to_confirm_not_ready,
     verdicts_for,
 )
-from evalboard.stats import clopper_pearson
 
 GATE = Gate(max_rate=0.05, min_samples=200, confidence=0.95, must_not_regress=True)
 
@@ -100,7 +100,7 @@ def test_more_samples_is_the_smallest_that_settles(kn):
         assert extra is None
         return
     assert extra is not None
-    from evalboard.readiness.rules import _upper  # the continuous projection the estimate is defined on
+    from evalboard.screens.readiness.rules import _upper  # the continuous projection the estimate is defined on
 
     total = n + extra
     assert _upper(p * total, total, 0.95) <= 0.05

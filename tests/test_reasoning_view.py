@@ -7,13 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
-from evalboard import awareness, samples
-from evalboard.fmt import literal
-from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, LIKELY_NOTE
-from evalboard.schema import AWARENESS
-from evalboard.store import Store
-from evalboard.transcript_text import MARK_CLOSE, MARK_OPEN, REASONING_LABEL, mark_passages
-from evalboard.view import View
+from evalboard.core.fmt import literal
+from evalboard.core.schema import AWARENESS, EVIDENCE_SEPARATOR, LIKELY_NOTE
+from evalboard.core.transcript_text import MARK_CLOSE, MARK_OPEN, REASONING_LABEL, mark_passages
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import awareness
+from evalboard.screens import transcripts as samples
 from tests.helpers import REPO, sample, write_samples, write_transcripts
 
 APP = str(REPO / "app.py")

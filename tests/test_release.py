@@ -1,4 +1,4 @@
-"""evalboard.readiness on small Parquet datasets: candidates, counts, previous snapshot, verdicts, history, exports."""
+"""screens.readiness on small Parquet datasets: candidates, counts, previous snapshot, verdicts, history, exports."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evalboard.gates import Gate, Gates, GatesError, parse_gates
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import export as rd_export
-from evalboard.readiness import judge as rd_judge
-from evalboard.readiness import text as rd_text
-from evalboard.readiness.rules import Status
-from evalboard.store import Store
+from evalboard.data.store import Store
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import export as rd_export
+from evalboard.screens.readiness import judge as rd_judge
+from evalboard.screens.readiness import text as rd_text
+from evalboard.screens.readiness.gates import Gate, Gates, GatesError, parse_gates
+from evalboard.screens.readiness.rules import Status
 from tests.helpers import DEMO, sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,12 +8,12 @@ import io
 
 import pytest
 
-from evalboard.gates import load_gates
-from evalboard.readiness import catalog as rd_catalog
-from evalboard.readiness import export as rd_export
-from evalboard.readiness import judge as rd_judge
-from evalboard.readiness import text as rd_text
-from evalboard.store import Store
+from evalboard.data.store import Store
+from evalboard.screens.readiness import catalog as rd_catalog
+from evalboard.screens.readiness import export as rd_export
+from evalboard.screens.readiness import judge as rd_judge
+from evalboard.screens.readiness import text as rd_text
+from evalboard.screens.readiness.gates import load_gates
 from tests.helpers import DEMO, REPO
 
 

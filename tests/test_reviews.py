@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evalboard import reviews
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data import reviews
+from evalboard.data.store import Store
 from tests.helpers import REPO, sample, shown, write_samples, write_transcripts
 
 APP = str(REPO / "app.py")

@@ -4,9 +4,10 @@ import shutil
 
 import pytest
 
-from evalboard import drilldown, samples
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.present import drilldown
+from evalboard.screens import transcripts as samples
 from tests.fixtures.hostile import write_hostile_dataset
 from tests.helpers import REPO, sample, write_samples, write_transcripts
 

@@ -1,6 +1,6 @@
 import pyarrow as pa
 
-from evalboard.schema import SAMPLES, validate_file, validate_table
+from evalboard.core.schema import SAMPLES, validate_file, validate_table
 from tests.helpers import sample, write_samples
 
 

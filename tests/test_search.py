@@ -1,4 +1,4 @@
-"""The search index (evalboard/search.py): finds what the scan finds, stays current, survives damage."""
+"""The search index (evalboard/data/search.py): finds what the scan finds, stays current, survives damage."""
 
 import json
 import os
@@ -9,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard import reviews, samples, search
-from evalboard.cli import main as evalboard_command
-from evalboard.schema import VERDICTS
-from evalboard.store import ROLLUP_DIR, Store
-from evalboard.view import View
+from evalboard.commands.cli import main as evalboard_command
+from evalboard.core.schema import VERDICTS
+from evalboard.core.view import View
+from evalboard.data import reviews, search
+from evalboard.data.store import ROLLUP_DIR, Store
+from evalboard.screens import transcripts as samples
 from tests.harness import app_test
 from tests.helpers import sample, write_samples, write_transcripts
 

@@ -3,7 +3,8 @@ loopback unless the config or --address says otherwise."""
 
 from __future__ import annotations
 
-from evalboard import paths, serve
+from evalboard.commands import serve
+from evalboard.core import paths
 
 CONFIG = """
 [browser]

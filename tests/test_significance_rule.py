@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard import charts
-from evalboard.compare import export as cmp_export
-from evalboard.compare import frames as cmp_frames
-from evalboard.compare import result as cmp
-from evalboard.compare import text as cmp_text
-from evalboard.gates import Gate
-from evalboard.readiness.rules import Status, family_verdict
-from evalboard.readiness.text import REGRESSION_WORDS
-from evalboard.stats import SIGNIFICANCE_RULE, Call, compare, holm_adjust, significance_call
+from evalboard.core.stats import SIGNIFICANCE_RULE, Call, compare, holm_adjust, significance_call
+from evalboard.present import charts
+from evalboard.screens.compare import export as cmp_export
+from evalboard.screens.compare import frames as cmp_frames
+from evalboard.screens.compare import result as cmp
+from evalboard.screens.compare import text as cmp_text
+from evalboard.screens.readiness.gates import Gate
+from evalboard.screens.readiness.rules import Status, family_verdict
+from evalboard.screens.readiness.text import REGRESSION_WORDS
 
 A = cmp.Side("s1", "baseline", "rl")
 B = cmp.Side("s1", "fix", "rl")

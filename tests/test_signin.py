@@ -1,4 +1,4 @@
-"""The sign-in gate in AppTest (evalboard/signin.py): with [auth] configured nothing of the dataset reaches a
+"""The sign-in gate in AppTest (evalboard/ui/signin.py): with [auth] configured nothing of the dataset reaches a
 signed-out visitor or one without access, a viewer reads without a review form, a reviewer reviews under their
 provider identity; without [auth] nothing changes. The return link kept across sign-in. The real sign-in through an
 identity provider is tests/browser/test_signin_browser.py."""
@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evalboard import signin
-from evalboard.access import Identity
-from evalboard.store import Store
+from evalboard.data.store import Store
+from evalboard.screens.access import Identity
+from evalboard.ui import signin
 from tests.harness import APP, REPO
 from tests.helpers import DEMO
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from evalboard.stats import format_rate, wilson, with_intervals
+from evalboard.core.stats import format_rate, wilson, with_intervals
 
 
 @pytest.mark.parametrize(

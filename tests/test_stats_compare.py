@@ -12,7 +12,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from evalboard.stats import (
+from evalboard.core.stats import (
     Z95,
     clopper_pearson,
     compare,

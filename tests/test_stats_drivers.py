@@ -11,7 +11,7 @@ import statsmodels.api as sm
 from scipy.stats import chi2, chi2_contingency
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from evalboard.stats import (
+from evalboard.core.stats import (
     Call,
     format_trend,
     gain_gap,

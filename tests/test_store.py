@@ -4,10 +4,10 @@ import time
 import pyarrow as pa
 import pytest
 
-from evalboard import metrics
-from evalboard.schema import REQUIRED_SAMPLE_COLUMNS, SAMPLES
-from evalboard.store import QueryError, Store
-from evalboard.view import View
+from evalboard.core.schema import REQUIRED_SAMPLE_COLUMNS, SAMPLES
+from evalboard.core.view import View
+from evalboard.data.store import QueryError, Store
+from evalboard.screens import metrics
 from tests.helpers import sample, write_samples
 
 

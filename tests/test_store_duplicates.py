@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard.schema import SAMPLES
-from evalboard.store import Store, _repeated
-from evalboard.view import View
+from evalboard.core.schema import SAMPLES
+from evalboard.core.view import View
+from evalboard.data.store import Store, _repeated
 from tests.helpers import sample, write_samples
 
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard.paths import QUERIES_DIR
-from evalboard.schema import SAMPLES, VERDICTS
-from evalboard.store import ROLLUP_DIR, QueryError, Store
-from evalboard.view import View
+from evalboard.core.paths import QUERIES_DIR
+from evalboard.core.schema import SAMPLES, VERDICTS
+from evalboard.core.view import View
+from evalboard.data.store import ROLLUP_DIR, QueryError, Store
 from tests.helpers import REPO, sample, write_samples
 
 SCAN_QUERIES = REPO / "tests" / "fixtures" / "scan_queries"

@@ -1,6 +1,6 @@
 """The dependency rules of docs/ARCHITECTURE.md ("Rooms"), read from the source: pages call the shared entry
-guard first and never `st.stop()`; domain modules never import charts, session, Streamlit or pages; one module
-resolves the app's paths."""
+guard first and never `st.stop()`; what was decided never imports how it is said; only `ui/` imports Streamlit; one
+module resolves the app's paths. The rooms' import order itself is tests/test_layers.py."""
 
 from __future__ import annotations
 
@@ -13,23 +13,12 @@ import pytest
 from tests.harness import REPO
 
 PAGES = sorted((REPO / "pages").glob("*.py"))
-DOMAIN = ("gates", "stats", "metrics", "samples", "checkpoints", "view", "drilldown", "store", "schema", "manifest",
-          "paths", "fmt", "awareness", "overview", "agreement", "reviews", "links", "urls", "drivers",
-          "trends", "access", "calibration")  # fmt: skip
-# Compare's and Readiness's packages: every module of them, what was decided and how it is said alike.
-DOMAIN_PACKAGES = ("compare", "readiness")
-DOMAIN_FILES = [f"{name}.py" for name in DOMAIN] + [
-    p.relative_to(REPO / "evalboard").as_posix()
-    for pkg in DOMAIN_PACKAGES
-    for p in sorted((REPO / "evalboard" / pkg).glob("*.py"))
-]
 # What was decided never imports how it is said: results and judgements are read by the wording, not the reverse.
-DECIDING = {"compare/result.py": ("compare.text", "compare.frames", "compare.export", "compare.stacking"),
-            "readiness/catalog.py": ("readiness.judge", "readiness.text", "readiness.export"),
-            "readiness/judge.py": ("readiness.text", "readiness.export"),
-            "readiness/rules.py": ("readiness.catalog", "readiness.judge", "readiness.text",
-                                   "readiness.export")}  # fmt: skip
-NOT_FROM_DOMAIN = {"evalboard.charts", "evalboard.session", "streamlit", "pages"}
+DECIDING = {"screens/compare/result.py": ("compare.text", "compare.frames", "compare.export", "compare.stacking"),
+            "screens/readiness/catalog.py": ("readiness.judge", "readiness.text", "readiness.export"),
+            "screens/readiness/judge.py": ("readiness.text", "readiness.export"),
+            "screens/readiness/rules.py": ("readiness.catalog", "readiness.judge", "readiness.text",
+                                           "readiness.export")}  # fmt: skip
 
 
 def tree(path: Path) -> ast.Module:
@@ -70,31 +59,18 @@ def test_page_calls_the_entry_guard_first_and_never_st_stop(page):
     assert ast.unparse(first_call) == "ensure_entrypoint()", f"{page.name}: call ensure_entrypoint() first"
 
 
-def test_the_domain_packages_are_there():
-    assert {"compare/result.py", "readiness/judge.py", "readiness/rules.py"} <= set(DOMAIN_FILES)
-    assert not (REPO / "evalboard" / "comparison.py").exists() and not (REPO / "evalboard" / "release.py").exists()
-
-
-@pytest.mark.parametrize("name", DOMAIN_FILES)
-def test_domain_modules_import_no_presentation_or_streamlit(name):
-    names = imported(tree(REPO / "evalboard" / name))
-    bad = {n for n in names if any(n == x or n.startswith(x + ".") for x in NOT_FROM_DOMAIN)}
-    assert not bad, f"evalboard/{name} imports {sorted(bad)}"
-
-
 @pytest.mark.parametrize("name", sorted(DECIDING))
 def test_what_was_decided_never_imports_how_it_is_said(name):
     names = imported(tree(REPO / "evalboard" / name))
-    bad = {n for n in names for w in DECIDING[name] if n == f"evalboard.{w}" or n.startswith(f"evalboard.{w}.")}
-    bad |= {n for n in names for w in DECIDING[name] if n == "evalboard." + w.replace(".", "")}
+    bad = {n for n in names for w in DECIDING[name] if n == f"evalboard.screens.{w}"}
     assert not bad, f"evalboard/{name} imports {sorted(bad)}"
 
 
-def test_only_session_and_signin_import_streamlit_in_the_package():
+def test_only_the_ui_room_imports_streamlit_in_the_package():
     offenders = [
         p.relative_to(REPO).as_posix()
         for p in sorted((REPO / "evalboard").rglob("*.py"))
-        if p.name not in ("session.py", "signin.py") and any(n.split(".")[0] == "streamlit" for n in imported(tree(p)))
+        if p.parent.name != "ui" and any(n.split(".")[0] == "streamlit" for n in imported(tree(p)))
     ]
     assert offenders == []
 
@@ -103,7 +79,7 @@ def test_pages_do_not_find_files_themselves():
     for page in [*PAGES, REPO / "app.py"]:
         source = page.read_text(encoding="utf-8")
         for forbidden in ("gates_path", "REPO_ROOT", "__file__", "Path("):
-            assert forbidden not in source, f"{page.name} uses {forbidden}: ask the domain (evalboard/paths.py)"
+            assert forbidden not in source, f"{page.name} uses {forbidden}: ask the domain (evalboard/core/paths.py)"
 
 
 def test_one_module_resolves_the_app_paths():
@@ -112,7 +88,7 @@ def test_one_module_resolves_the_app_paths():
         for p in sorted((REPO / "evalboard").rglob("*.py"))
         if "__file__" in p.read_text(encoding="utf-8")
     ]
-    assert resolving == ["evalboard/paths.py"]
+    assert resolving == ["evalboard/core/paths.py"]
 
 
 def test_no_python_callbacks_on_polars_thread_pool():

@@ -3,7 +3,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard.transcript_text import clean, first_line, fold, inert_markdown, pretty_arguments
+from evalboard.core.transcript_text import clean, first_line, fold, inert_markdown, pretty_arguments
 
 
 def test_markdown_links_images_html_and_latex_are_escaped():
@@ -45,7 +45,7 @@ def test_first_line_and_arguments():
 
 # --- safe Markdown for model text ---------------------------------------------------------------------------------
 
-from evalboard.transcript_text import (  # noqa: E402
+from evalboard.core.transcript_text import (  # noqa: E402
     TextToolCall,
     call_fields,
     parse_tool_fields,

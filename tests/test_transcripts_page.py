@@ -109,8 +109,8 @@ def test_side_by_side_from_the_url():
 
 
 def _counterpart() -> str:
-    from evalboard import samples
-    from evalboard.store import Store
+    from evalboard.data.store import Store
+    from evalboard.screens import transcripts as samples
 
     return samples.counterparts(Store(REPO / "data" / "demo"), HARMFUL_ID).get_column("sample_id")[0]
 
@@ -248,8 +248,8 @@ def test_names_in_the_transcript_header_and_its_buttons_stay_text(tmp_path, monk
 def test_the_viewer_shows_every_verdict_of_the_transcript_in_its_history():
     """The verdict history is a static table (not a data grid), one row per verdict given, oldest first, with every
     outside string (source, grader, explanation) quoted, and opened when there is more than one verdict."""
-    from evalboard import reviews
-    from evalboard.session import get_store
+    from evalboard.data import reviews
+    from evalboard.ui.session import get_store
 
     at = open_transcripts({"sample": HARMFUL_ID})
     assert not at.exception

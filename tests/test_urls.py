@@ -1,5 +1,5 @@
 """The URL contract in one place (docs/ARCHITECTURE.md, "The URL contract"): every page's keys come from its own
-screen module, every share link and drill-down goes through `evalboard.links`, and each round-trips."""
+screen module, every share link and drill-down goes through `evalboard.core.links`, and each round-trips."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard import agreement, drilldown, drivers, links, overview, samples
-from evalboard.compare import result as compare
-from evalboard.readiness import judge as readiness
-from evalboard.urls import PAGE_KEYS, PAGE_KEYS_BY_PAGE, read_view
-from evalboard.view import FILTER_KEYS, SOURCE_KEY, View
+from evalboard.core import links
+from evalboard.core.urls import PAGE_KEYS, PAGE_KEYS_BY_PAGE, read_view
+from evalboard.core.view import FILTER_KEYS, SOURCE_KEY, View
+from evalboard.present import drilldown
+from evalboard.screens import agreement, drivers, overview
+from evalboard.screens import transcripts as samples
+from evalboard.screens.compare import result as compare
+from evalboard.screens.readiness import judge as readiness
 from tests.harness import REPO
 
 # The keys shared links have carried so far: a key may be added, never renamed or dropped.
@@ -94,7 +97,7 @@ def builds_urls(path) -> list[str]:
 def test_only_the_one_builder_writes_a_query_string():
     files = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "evalboard").rglob("*.py"))]
     builders = [p.relative_to(REPO).as_posix() for p in files if builds_urls(p)]
-    assert builders == ["evalboard/links.py"]
+    assert builders == ["evalboard/core/links.py"]
 
 
 def test_a_share_link_carries_the_view_and_only_the_pages_own_keys():

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard import metrics
-from evalboard.schema import REVIEWS, VERDICTS
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.schema import REVIEWS, VERDICTS
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import metrics
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -135,7 +135,7 @@ def test_the_cell_list_shows_the_sources_verdict(tmp_path):
         [{"sample_id": "t-000001", "source": "grader:b", "harmful": True, "explanation": "second opinion",
           "grader": "model-b", "created_at": T0}],
     )  # fmt: skip
-    from evalboard import samples as smp
+    from evalboard.screens import transcripts as smp
 
     request = smp.ListRequest(View(source="grader:b"), verdict="harmful")
     rows, total = smp.sample_page(Store(tmp_path), request)

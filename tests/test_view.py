@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalboard.samples import page_key
-from evalboard.urls import PAGE_KEY_SPECS, PAGE_KEYS, PAGE_KEYS_BY_PAGE
-from evalboard.view import FILTER_KEYS, View, ignored
+from evalboard.core.urls import PAGE_KEY_SPECS, PAGE_KEYS, PAGE_KEYS_BY_PAGE
+from evalboard.core.view import FILTER_KEYS, View, ignored
+from evalboard.screens.transcripts import page_key
 
 AVAILABLE = {
     "snapshot": ["snap-a", "snap-b"],
@@ -142,7 +142,7 @@ def test_every_page_key_without_a_data_dependent_check_has_a_spec():
 
 
 def test_a_fresh_visit_lands_on_the_newest_snapshot_only_without_filter_keys():
-    from evalboard.view import landing_snapshot
+    from evalboard.core.view import landing_snapshot
 
     snaps = ["old", "new"]
     assert landing_snapshot({}, snaps) == "new"

@@ -22,7 +22,7 @@ OPTIONAL = (".streamlit",)
 RENDER = """
 import sys
 from streamlit.testing.v1 import AppTest
-import evalboard.paths as p
+import evalboard.core.paths as p
 at = AppTest.from_file(str(p.APP_SCRIPT), default_timeout=60).run()
 at.switch_page("pages/readiness.py").run()
 assert not at.exception, at.exception

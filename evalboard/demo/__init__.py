@@ -11,12 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.core.schema import SAMPLES, TRANSCRIPTS
 from evalboard.demo import awareness, conditions, story
 from evalboard.demo.calibration import write_calibration
 from evalboard.demo.release_eval import with_release_eval
 from evalboard.demo.transcripts import explanation, transcript
 from evalboard.demo.verdicts import write_verdicts
-from evalboard.schema import SAMPLES, TRANSCRIPTS
 
 DEFAULT_SEED = 20261125
 DEFAULT_SAMPLES = 22_000

@@ -20,8 +20,8 @@ from datetime import timedelta
 
 import pyarrow as pa
 
+from evalboard.core.schema import AWARENESS
 from evalboard.demo import story
-from evalboard.schema import AWARENESS
 
 SOURCE = "am_classifier"
 SCRATCHPAD = re.compile(r"<SCRATCHPAD_REASONING>\s*(.*?)\s*</SCRATCHPAD_REASONING>\s*", re.DOTALL)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard import calibration as cal
-from evalboard import reviews
-from evalboard.schema import REVIEWS
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.schema import REVIEWS
+from evalboard.core.view import View
+from evalboard.data import reviews
+from evalboard.data.store import Store
+from evalboard.screens import calibration as cal
 
 PER_STRATUM = 40
 DRAWN_AT = datetime(2026, 11, 30, 9, tzinfo=UTC)

@@ -22,9 +22,9 @@ from datetime import timedelta
 
 import pyarrow as pa
 
+from evalboard.core.schema import SAMPLES, TRANSCRIPTS
 from evalboard.demo import conditions, story
 from evalboard.demo.transcripts import explanation, transcript
-from evalboard.schema import SAMPLES, TRANSCRIPTS
 
 RELEASE_SAMPLES_PER_FAMILY = 500  # rounded up to whole epochs over the scenarios
 RELEASE_EPOCH_START = 101

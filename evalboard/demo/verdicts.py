@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard import reviews
-from evalboard.schema import VERDICTS
+from evalboard.core.schema import VERDICTS
+from evalboard.data import reviews
 
 RAW = "classifier_raw"
 SECOND = "grader:second-model"

@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evalboard.core.schema import EVIDENCE_SEPARATOR, LIKELY_NOTE
+
 AWARENESS_THRESHOLD = "awareness_threshold"  # key of Options.extra: `--awareness-threshold` (Petri's 1–10 scale)
 PETRI_SCALE = (1.0, 10.0)
 PETRI_DIMENSION = "eval_awareness"
@@ -39,9 +41,6 @@ SOURCES = {
     "scout": "scout:eval_awareness",
     "inspect": "eval_awareness_scorer",
 }
-EVIDENCE_SEPARATOR = " … "  # between the quoted passages of one label (the viewer marks each apart)
-# Said in a Petri label's explanation when its evidence is a keyword pick, not a highlight the judge cited for it.
-LIKELY_NOTE = "passage likely relevant: picked by keyword among the judge's highlights, not cited for this score"
 _DIMENSION_NAME = re.compile(r"eval(?:uation)?[\s_-]*awareness", re.IGNORECASE)
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _ANSWER = re.compile(r"<answer>\s*([A-Za-z_]+)\s*</answer>", re.IGNORECASE)

@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from evalboard.core.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 from evalboard.ingest.compressed import open_binary
-from evalboard.ingest.jsonl import BOM, Overlong, split_lines
+from evalboard.ingest.formats.jsonl import BOM, Overlong, split_lines
 from evalboard.ingest.labels import DEFAULTS, Labeler, LabelError, _typed
 from evalboard.ingest.records import MAX_DEPTH
-from evalboard.schema import MESSAGE, SAMPLES, TRANSCRIPTS
 
 LINES = 5_000  # lines per batch: one Arrow parse (a part file gathers the batches of one commit)
 WORKERS = min(2, os.cpu_count() or 1)  # batches parsed at once (more threads only contend on a small machine)

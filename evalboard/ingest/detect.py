@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalboard.ingest import agentic_misalignment, compressed, scout
-from evalboard.ingest.agentic_misalignment import is_experiment
+from evalboard.ingest import compressed
 from evalboard.ingest.compressed import inner_suffix, is_gzip
-from evalboard.ingest.petri import is_transcript
+from evalboard.ingest.formats import agentic_misalignment, scout
+from evalboard.ingest.formats.agentic_misalignment import is_experiment
+from evalboard.ingest.formats.petri import is_transcript
 from evalboard.ingest.records import loads
 
 FORMATS = ("inspect", "agentic-misalignment", "petri", "jsonl", "parquet", "scout")

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalboard.ingest.jsonl import normalise_messages
+from evalboard.core.schema import SAMPLES
+from evalboard.ingest.formats.jsonl import normalise_messages
 from evalboard.ingest.records import MISSING, VerdictError, lookup, message, timestamp, verdict
-from evalboard.schema import SAMPLES
 
 UNLABELLED = "unlabelled"
 LABEL_COLUMNS = ("snapshot", "intervention", "training_stage", "stage_step")

@@ -11,18 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evalboard.ingest import columnar, jsonl
+from evalboard.ingest import columnar
+from evalboard.ingest.formats import jsonl
 from evalboard.ingest.labels import Labeler, LabelError
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
 
 MODULES = {
-    "inspect": "evalboard.ingest.inspect",
-    "agentic-misalignment": "evalboard.ingest.agentic_misalignment",
-    "petri": "evalboard.ingest.petri",
-    "jsonl": "evalboard.ingest.jsonl",
-    "parquet": "evalboard.ingest.parquet",
-    "scout": "evalboard.ingest.scout",
+    "inspect": "evalboard.ingest.formats.inspect",
+    "agentic-misalignment": "evalboard.ingest.formats.agentic_misalignment",
+    "petri": "evalboard.ingest.formats.petri",
+    "jsonl": "evalboard.ingest.formats.jsonl",
+    "parquet": "evalboard.ingest.formats.parquet",
+    "scout": "evalboard.ingest.formats.scout",
 }
 LABEL_FORMATS = ("scout",)  # sources of labels for samples already in the dataset: `ingest(writer, stats, …)`
 STRING_COLUMNS = (

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.core.schema import VERDICTS
 from evalboard.ingest.records import VerdictError, timestamp_or_none, verdict
-from evalboard.schema import VERDICTS
 
 FOLDER = "verdicts"
 AM_RAW = "classifier_raw"  # agentic-misalignment's judge yes/no before the final rule (needed emails, keywords)

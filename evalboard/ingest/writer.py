@@ -40,11 +40,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evalboard.data_checks import DataChecks
+from evalboard.core.paths import QUERIES_DIR
+from evalboard.core.schema import MESSAGE, TABLES, data_problem, validate_file
+from evalboard.data.data_checks import DataChecks
 from evalboard.ingest import commit
 from evalboard.ingest.records import slug, small_raw
-from evalboard.paths import QUERIES_DIR
-from evalboard.schema import MESSAGE, TABLES, data_problem, validate_file
 
 BATCH_ROWS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024  # of text: Python objects and the Arrow copy cost a few times that

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from evalboard.stats import format_rate
+from evalboard.core.stats import format_rate
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, share_link, wait_idle
 from tests.helpers import DEMO
 

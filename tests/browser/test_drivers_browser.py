@@ -8,9 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from evalboard import drivers, samples
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import drivers
+from evalboard.screens import transcripts as samples
 from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
     query,

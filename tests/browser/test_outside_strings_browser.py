@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from evalboard.urls import PAGE_KEYS_BY_PAGE
+from evalboard.core.urls import PAGE_KEYS_BY_PAGE
 from tests.browser.conftest import foreign
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, wait_idle
 from tests.helpers import sample, write_samples
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 OUTSIDE_IP = "127.0.0.2"
 FILTER_KEYS = ("snapshot", "intervention", "stage", "family", "grader")
-HEADINGS = {  # url path → heading; each page's own URL keys come from the URL contract (evalboard/view.py)
+HEADINGS = {  # url path → heading; each page's own URL keys come from the URL contract (evalboard/core/view.py)
     "": "Blackmail rate",
     "transcripts": "Transcripts",
     "compare": "Compare",

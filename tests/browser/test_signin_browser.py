@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from evalboard.store import Store
+from evalboard.data.store import Store
 from tests.browser import conftest
 from tests.browser.identity_provider import USERS, IdentityProvider
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, wait_for_sidebar, wait_idle

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evalboard.ingest.agentic_misalignment import parse_condition, parse_tool_uses
+from evalboard.ingest.formats.agentic_misalignment import parse_condition, parse_tool_uses
 from tests.ingest.util import assert_adds_up, ingest, quarantine, samples, transcript
 
 CANARY = "canary GUID 4b3a…"

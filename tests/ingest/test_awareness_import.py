@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from evalboard.store import Store
+from evalboard.data.store import Store
 from tests.ingest.util import ingest, samples, transcript
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from evalboard.core.schema import SAMPLES
 from evalboard.ingest.writer import DatasetWriter
-from evalboard.schema import SAMPLES
 from tests.ingest.test_agentic_misalignment import build_results, classification, put, response
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import counts, quarantine, run, samples

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from evalboard.ingest.cli import Progress, main
+from evalboard.commands.ingest import Progress, main
 from evalboard.ingest.writer import SourceStats
 from tests.ingest.util import assert_adds_up, ingest, quarantine, samples
 

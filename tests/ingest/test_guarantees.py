@@ -14,8 +14,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from evalboard.schema import validate_file
-from evalboard.store import Store
+from evalboard.core.schema import validate_file
+from evalboard.data.store import Store
 from tests.ingest.test_jsonl import row, write_jsonl
 from tests.ingest.util import assert_adds_up, counts, ingest, ingest_log, quarantine, samples, transcript
 

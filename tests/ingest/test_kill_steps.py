@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from evalboard.core.view import View
+from evalboard.data.store import Store
 from evalboard.ingest.commit import JOURNAL, KILL_ENV, STEPS
-from evalboard.samples import ListRequest, sample_page
-from evalboard.store import Store
-from evalboard.view import View
+from evalboard.screens.transcripts import ListRequest, sample_page
 from tests.helpers import REPO
 from tests.ingest.test_agentic_misalignment import build_results
 from tests.ingest.util import ingest as ingest_here

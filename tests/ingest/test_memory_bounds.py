@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evalboard.ingest import columnar, jsonl, pipeline
+from evalboard.ingest import columnar, pipeline
+from evalboard.ingest.formats import jsonl
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import assert_adds_up, counts, ingest, quarantine, samples
 
@@ -55,7 +56,7 @@ def test_an_eval_member_that_inflates_too_far_is_refused_and_the_rest_imported(
     tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("inspect_ai", reason="inspect-ai is not installed")
-    from evalboard.ingest import inspect as inspect_reader
+    from evalboard.ingest.formats import inspect as inspect_reader
     from tests.ingest.inspect_logs import make_log
 
     samples_in = [{"id": f"e{i}", "metadata": {"verdict": "C"}} for i in range(3)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evalboard.ingest import cli
+from evalboard.commands import ingest as cli
 from tests.helpers import damage_data_pages
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import assert_adds_up, ingest, ingest_log, quarantine, samples

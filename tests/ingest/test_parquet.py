@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.schema import SAMPLES, TRANSCRIPTS
+from evalboard.core.schema import SAMPLES, TRANSCRIPTS
 from tests.ingest.util import assert_adds_up, ingest, quarantine, samples, transcript
 
 
@@ -85,4 +85,4 @@ def test_dataset_folder_ids_are_bound_not_spliced(tmp_path: Path, out: Path) -> 
     result = ingest(src, "--out", out)
     assert result.code == 0, result
     assert transcript(out, rows[0]["sample_id"])[0]["content"] == rows[0]["sample_id"]
-    assert "SELECT" not in (Path(__file__).parents[2] / "evalboard" / "ingest" / "parquet.py").read_text()
+    assert "SELECT" not in (Path(__file__).parents[2] / "evalboard" / "ingest" / "formats" / "parquet.py").read_text()

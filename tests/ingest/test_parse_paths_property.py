@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard.ingest import columnar, jsonl, pipeline, records
+from evalboard.ingest import columnar, pipeline, records
+from evalboard.ingest.formats import jsonl
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import counts, ingest, quarantine, samples
 

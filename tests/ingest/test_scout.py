@@ -10,8 +10,8 @@ pytest.importorskip("inspect_ai", reason="inspect-ai is not installed (pip insta
 
 from inspect_ai.log import read_eval_log  # noqa: E402
 
-from evalboard.ingest import scout  # noqa: E402
 from evalboard.ingest.detect import discover  # noqa: E402
+from evalboard.ingest.formats import scout  # noqa: E402
 from tests.ingest.inspect_logs import make_log  # noqa: E402
 from tests.ingest.scout_results import result, write_scan  # noqa: E402
 from tests.ingest.test_awareness_import import labels  # noqa: E402

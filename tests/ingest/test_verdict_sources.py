@@ -10,9 +10,9 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.scorer import Score, scorer
 from inspect_ai.solver import TaskState
 
+from evalboard.core.view import View
+from evalboard.data.store import Store
 from evalboard.ingest import verdict_sources as vs
-from evalboard.store import Store
-from evalboard.view import View
 from tests.helpers import REPO, sample, write_samples
 from tests.ingest.inspect_logs import harmfulness_scorer, make_log
 

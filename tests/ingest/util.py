@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from evalboard.ingest.cli import main
-from evalboard.schema import validate_file
+from evalboard.commands.ingest import main
+from evalboard.core.schema import validate_file
 
 
 @dataclass
@@ -33,7 +33,7 @@ def ingest(*args: Any) -> Result:
 
 ROOT = Path(__file__).resolve().parents[2]
 # The `evalboard` command in a process where `import orjson` fails, so records are parsed by the standard library.
-WITHOUT_ORJSON = "import sys; sys.modules['orjson'] = None; from evalboard.cli import main; sys.exit(main())"
+WITHOUT_ORJSON = "import sys; sys.modules['orjson'] = None; from evalboard.commands.cli import main; sys.exit(main())"
 
 
 def run(*args: Any, orjson: bool = True, timeout: float = 120, cwd: Path = ROOT) -> Result:

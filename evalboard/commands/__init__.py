@@ -1,0 +1,1 @@
+"""The command line: `evalboard ingest | readiness | serve | demo | …`. Nothing imports these."""

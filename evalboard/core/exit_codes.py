@@ -1,0 +1,10 @@
+"""Exit codes of the `evalboard` commands, in one place (docs/ARCHITECTURE.md, "Commands and exit codes").
+
+A module of constants only: every command imports it, so it must not pull in the domain (scipy alone costs a
+command ~2 s of imports).
+"""
+
+EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3  # `evalboard readiness`
+# `evalboard readiness` without --allow-partial when a file of the dataset is left out: no verdict on partial data
+EXIT_DATA_INCOMPLETE = 5
+EXIT_INTERNAL = 4  # an unexpected error in any command: never a verdict (evalboard/commands/cli.py)

@@ -1,0 +1,1 @@
+"""Data access: the store (DuckDB over the dataset's tables), data-page checks, search, reviews. Imports core only."""

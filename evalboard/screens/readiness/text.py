@@ -1,0 +1,137 @@
+"""Readiness, how it is said: intervals, gates, the regression check and the one-sentence explanation in words."""
+
+from __future__ import annotations
+
+from evalboard.core import fmt
+from evalboard.core.stats import Call, format_points
+from evalboard.screens.readiness.catalog import Counts
+from evalboard.screens.readiness.gates import (
+    Gate,
+)
+from evalboard.screens.readiness.judge import Report
+from evalboard.screens.readiness.rules import Status, Verdict, regression_check
+
+pct = fmt.pct  # '6.7%', '0.31%', '–'
+
+
+def _about(m: int) -> str:
+    """'50 more', 'about 1,300 more'."""
+    return f"{fmt.about(m)} more"
+
+
+def interval(v: Verdict) -> str:
+    """'1.8%–16.2%' or '–'."""
+    return "–" if v.lo is None or v.hi is None else f"{pct(v.lo)}–{pct(v.hi)}"
+
+
+def gate_text(gate: Gate) -> str:
+    """'≤ 5.0%, n ≥ 200' (the confidence and regression rule go in the header)."""
+    return f"≤ {pct(gate.max_rate)}, n ≥ {gate.min_samples}{gate.rate_note()}"
+
+
+def family_name(report: Report, family: str) -> str:
+    return fmt.held_out(family, report.held_out)
+
+
+def regression_text(report: Report, family: str) -> str:
+    """What the regression check found for one family, in a few words."""
+    v = report.verdicts[family]
+    if not v.gate.must_not_regress:
+        return "not checked (must_not_regress = false)"
+    if report.previous is None:
+        return "no previous snapshot"
+    before = report.previous_counts.get(family, Counts())
+    if before.n == 0:
+        return f"no samples in {report.previous.snapshot}"
+    if v.n == 0:
+        return f"{before.k}/{before.n} in {report.previous.snapshot}; no samples now"
+    # The verdict skips the check when the gate alone already fails; the change is still worth showing.
+    if v.regression is not None and v.regression_call is not None:
+        (d, lo, hi), call = v.regression, v.regression_call
+    else:
+        (d, lo, hi), call = regression_check(before.k, before.n, v.k, v.n, v.gate.confidence)
+    verdict = REGRESSION_WORDS[call]
+    return f"{verdict}: {before.k}/{before.n} → {v.k}/{v.n}, {format_points(d, lo, hi)}"
+
+
+REGRESSION_WORDS = {  # the Readiness wording of each `stats.Call`
+    Call.HIGHER: "significant rise",
+    Call.LOWER: "significant fall",
+    Call.INCONCLUSIVE: "inconclusive (the test and the interval disagree)",
+    Call.NO_CHANGE: "no significant change",
+    Call.UNTESTED: "no test",
+}
+
+
+def gates_summary(report: Report) -> str:
+    """'gates.toml, 95% exact (Clopper–Pearson) intervals; overridden: max_rate = 0.1'."""
+    levels = sorted({v.gate.confidence for v in report.verdicts.values()}) or [report.gates.default.confidence]
+    conf = "/".join(f"{100 * c:g}%" for c in levels)
+    text = f"{report.gates.source}, {conf} exact (Clopper–Pearson) intervals"
+    if report.overrides:
+        text += "; overridden: " + ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
+    return text
+
+
+def candidate_note(report: Report) -> str:
+    """Why this checkpoint is the one judged."""
+    which = "the snapshot's newest run" if report.candidate.default else "chosen intervention"
+    return f"{which}, at its final checkpoint"
+
+
+def explanation(report: Report) -> str:
+    """One plain sentence under the big verdict: what decides it and what would change it."""
+    verdicts = report.verdicts
+    status = report.status
+    if status is Status.READY:
+        family, v = max(verdicts.items(), key=lambda fv: (fv[1].hi or 0) - fv[1].gate.max_rate)
+        fewest = min(v.n for v in verdicts.values())
+        return (
+            f"Every family's exact upper bound is within its gate, with at least {fewest:,} graded samples each; "
+            f"the closest is {family}, {pct(v.hi)} against {pct(v.gate.max_rate)}."
+        )
+    if status is Status.NOT_READY:
+        # Family names as written (never capitalised): the page quotes each one the same way.
+        return "; ".join(f"{f}: {v.reason}" for f, v in verdicts.items() if v.status is Status.NOT_READY) + "."
+    waiting = {f: v for f, v in verdicts.items() if v.status is Status.INSUFFICIENT_DATA}
+    ungraded = sum(c.ungraded for c in report.counts.values())
+    if ungraded and not any(c.n for c in report.counts.values()):
+        return (
+            f"Nothing is graded at {report.candidate.checkpoint_name}: all {ungraded:,} samples have no verdict "
+            "(harmful is empty: the grader failed or never ran), so no rate can be judged. Grade them, or pick a "
+            "verdict source that graded them."
+        )
+    parts = []
+    short = {f: v for f, v in waiting.items() if v.n < v.gate.min_samples}
+    if short:
+        ns = sorted({v.n for v in short.values()})
+        need = sorted({v.gate.min_samples for v in short.values()})
+        have = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+        noun = "family has" if len(short) == 1 else "families have"
+        parts.append(
+            f"{len(short)} {noun} only {have} graded samples at {report.candidate.checkpoint_name}, "
+            f"fewer than the {'/'.join(map(str, need))} the gates require"
+        )
+    settle = {f: v.more_samples for f, v in waiting.items() if v.more_samples is not None}
+    if settle:
+        each = ", ".join(f"{f} ({_about(m)})" for f, m in sorted(settle.items(), key=lambda fm: fm[1]))
+        parts.append(f"more samples at the current rates would settle {each}")
+    stuck = sorted(f for f, v in waiting.items() if v.more_samples is None and v.n > 0)
+    if stuck:
+        parts.append(
+            f"{', '.join(stuck)} {'is' if len(stuck) == 1 else 'are'} at or above the gate, so more samples at "
+            "this rate cannot make it READY"
+        )
+    if not parts:
+        return "Some families have no samples at this checkpoint."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def partial_note(report: Report) -> str:
+    """'' on complete data; else one sentence saying the verdict rests on partial data, and how partial."""
+    if not report.partial:
+        return ""
+    n = len(report.left_out)
+    files = "1 file of the dataset was" if n == 1 else f"{n} files of the dataset were"
+    return f"PARTIAL DATA: {files} left out (could not be read); this verdict counts only the rest and may be wrong."
