@@ -6,11 +6,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from evalboard.commands import cli
 from evalboard.commands.readiness import main
 from tests.helpers import REPO, sample, write_samples
 
@@ -175,10 +173,6 @@ def test_module_runs_as_a_command_on_the_demo_data():
     assert [f["family"] for f in report["families"]] == ["blackmail", "leaking", "murder", "sabotage"]
 
 
-@pytest.mark.skipif(
-    "readiness_cli" not in Path(cli.__file__).read_text(encoding="utf-8"),
-    reason="`evalboard readiness` is not wired into evalboard/commands/cli.py yet",
-)
 def test_evalboard_readiness_subcommand():
     proc = subprocess.run(
         [sys.executable, "-m", "evalboard", "readiness", "atlas-2026-11", "--intervention", "nope"],
