@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TextIO
 
 from evalboard.ingest.advice import plain
-from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
-from evalboard.ingest.detect import FORMATS, Found, discover
+from evalboard.ingest.detect import Found, discover
+from evalboard.ingest.formats import FORMATS, LABEL_FORMATS
+from evalboard.ingest.formats.petri import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
-from evalboard.ingest.pipeline import LABEL_FORMATS, ingest_source, new_ingest_id, unmapped
+from evalboard.ingest.pipeline import ingest_source, new_ingest_id, unmapped
 from evalboard.ingest.records import Options
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
 

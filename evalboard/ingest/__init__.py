@@ -1,5 +1,7 @@
-"""Importers: eval logs (Inspect AI, agentic-misalignment folders, Petri, JSONL, Parquet) → canonical dataset.
+"""Importers: eval logs (Inspect AI, agentic-misalignment folders, Petri, JSONL, Parquet, Scout labels) → canonical
+dataset.
 
-One module per source format yields parsed samples or rejected records; `pipeline` labels, checks and
-de-duplicates them; `writer` writes the dataset folder; `cli.main(argv)` is `evalboard ingest`.
+`formats/` holds one module per source format — a class that recognises its files and yields parsed samples or
+rejected records — registered once in `formats/__init__.py`; `detect` finds the sources, `pipeline` labels, checks
+and de-duplicates them; `writer` writes the dataset folder. `evalboard ingest` is `commands/ingest.py`.
 """

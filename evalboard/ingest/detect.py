@@ -1,10 +1,12 @@
-"""Which files a SOURCE argument stands for, and which importer reads each (`--format auto`).
+"""Which files a SOURCE argument stands for, and which format reads each (`--format auto`).
 
-Files decide their format, not folders: each file is judged by its extension, its first bytes (an `.eval`
-is a zip, Parquet starts with PAR1) and, for JSON, its first record. Folders are walked recursively. A
-folder is taken whole only when its layout really matches: an agentic-misalignment experiment (it holds
-<model>/<condition>/sample_NNN/response.json) or a canonical dataset (samples/*.parquet); the other
-files beside or below them are still judged one by one.
+Files decide their format, not folders. What is independent of any format lives here: the `stat` checks (a link
+loop, a broken link, a FIFO, a device is named, never opened), reading a file's first bytes once, gzip's magic
+bytes, the recursive walk. Each file is then judged by the formats of the registry (`formats/__init__.py`), in
+its order, tier by tier: magic bytes, name, first record; the first claim wins (`formats/base.py`). A gzip file
+is asked by its name and first decompressed record, and is refused unless the format that claims it reads gzip.
+A folder is taken whole only when a format says its layout matches (an agentic-misalignment experiment, a
+canonical dataset); the other files beside or below them are still judged one by one.
 """
 
 from __future__ import annotations
@@ -18,24 +20,14 @@ from pathlib import Path
 
 from evalboard.ingest import compressed
 from evalboard.ingest.compressed import inner_suffix, is_gzip
-from evalboard.ingest.formats import agentic_misalignment, scout
-from evalboard.ingest.formats.agentic_misalignment import is_experiment
-from evalboard.ingest.formats.petri import is_transcript
-from evalboard.ingest.records import loads
+from evalboard.ingest.formats import REGISTRY, get
+from evalboard.ingest.formats.base import HEAD, Claim, Format, Head
 
-FORMATS = ("inspect", "agentic-misalignment", "petri", "jsonl", "parquet", "scout")
-SUFFIXES = {
-    "inspect": (".eval", ".json"),
-    "petri": (".json", ".eval"),
-    "jsonl": (".jsonl", ".ndjson"),
-    "parquet": (".parquet",),
-    "scout": (".parquet",),
-}
-DATA_SUFFIXES = (".eval", ".json", ".jsonl", ".ndjson", ".parquet")  # files that claim to be eval data
-DATASET_PARTS = ("samples", "transcripts", "verdicts", "awareness", "quarantine")
-HEAD = 64 * 1024
-ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
-INSPECT_LISTING = "logs.json"  # Inspect writes this index of a log folder beside the logs: not a log
+DATA_SUFFIXES = tuple(sorted({s for f in REGISTRY for s in f.suffixes}))  # files that claim to be eval data
+TIERS = ("by_magic", "by_name", "by_content")
+GZIP_TIERS = ("by_name", "by_content")  # a gzip file's magic bytes are gzip's own
+BLANK = b"\xef\xbb\xbf \t\r\n"  # a byte order mark and white space before a file's first record
+NOT_GZIP_READ = "gzip-compressed, but not JSONL: decompress it (gunzip) and import the result"
 
 
 @dataclass(frozen=True)
@@ -97,60 +89,30 @@ def sniff(path: Path) -> Found:
     except OSError as exc:
         return Found(path, None, f"cannot be opened: {exc.strerror or exc}")
     if is_gzip(head):
-        return _sniff_gzip(path, suffix)
-    if head.startswith(ZIP):
-        if suffix == ".eval" or b"header.json" in head or b"samples/" in head or b"_journal/" in head:
-            return Found(path, "inspect", "Inspect log (.eval zip)")
-        return Found(path, None, "a zip archive that is not an Inspect .eval log")
-    if head.startswith(PARQUET):
-        if scout.is_results_file(path):
-            return Found(path, "scout", "Inspect Scout scanner results (Parquet)")
-        return Found(path, "parquet", "Parquet file")
-    if suffix == ".eval":
-        return Found(path, "inspect", "Inspect log (.eval), though it does not start like a zip")
-    if suffix == ".parquet":
-        return Found(path, "parquet", "Parquet file, though it does not start with PAR1")
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if suffix in (".jsonl", ".ndjson"):
-        return Found(path, "jsonl", "JSONL (one record per line)")  # empty or garbled: the reader says where
+        inner = compressed.head(path, HEAD)
+        claim = _claim(Head(path, suffix, inner, inner.lstrip(BLANK), gzip=True), GZIP_TIERS)
+        if claim is not None and claim.format is not None and get(claim.format).reads_gzip:
+            return Found(path, claim.format, claim.why)
+        return Found(path, None, NOT_GZIP_READ)
+    text = head.lstrip(BLANK)
+    claim = _claim(Head(path, suffix, head, text, gzip=False), TIERS)
+    if claim is not None:
+        return Found(path, claim.format, claim.why)
     if text.startswith(b"{"):
-        if is_transcript(head):
-            return Found(path, "petri", "Petri transcript")
-        if b'"eval"' in head and (b'"version"' in head or b'"status"' in head):
-            return Found(path, "inspect", "Inspect log (.json)")
-        if _first_line_is_object(text):
-            return Found(path, "jsonl", "JSONL (one record per line)")
         return Found(path, None, "JSON of an unrecognised shape: not an Inspect log, Petri transcript or JSONL")
     if text.startswith(b"[") and suffix in DATA_SUFFIXES:
         return Found(path, None, "a JSON array: records must be one JSON object per line (JSONL)")
     return Found(path, None, "not a format evalboard reads")
 
 
-def _sniff_gzip(path: Path, suffix: str) -> Found:
-    """A gzip file: JSONL when named so or when its first decompressed line is an object (gzip is how JSONL
-    travels); anything else is named with what to do."""
-    text = compressed.head(path, HEAD).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if suffix in (".jsonl", ".ndjson") or (
-        text.startswith(b"{") and not is_transcript(text) and _first_line_is_object(text)
-    ):
-        return Found(path, "jsonl", "JSONL (one record per line), gzip-compressed")
-    return Found(path, None, "gzip-compressed, but not JSONL: decompress it (gunzip) and import the result")
-
-
-def _first_line_is_object(text: bytes) -> bool:
-    line, newline, _ = text.partition(b"\n")
-    if not newline and len(text) >= HEAD:
-        return False  # one line longer than the sniffed head: cannot tell
-    try:
-        return isinstance(loads(line), dict)
-    except ValueError:
-        return False
-
-
-def is_dataset(path: Path) -> bool:
-    """True for a canonical dataset folder: samples/ holds Parquet files."""
-    folder = path / "samples"
-    return folder.is_dir() and any(p.suffix == ".parquet" for p in folder.iterdir())
+def _claim(head: Head, tiers: tuple[str, ...]) -> Claim | None:
+    """The first claim of the registry's formats, tier by tier."""
+    for tier in tiers:
+        for fmt in REGISTRY:
+            claim = getattr(fmt, tier)(head)
+            if claim is not None:
+                return claim
+    return None
 
 
 def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None) -> Discovery:
@@ -168,18 +130,10 @@ def discover(sources: list[Path], fmt: str = "auto", exclude: Path | None = None
             skipped.append((src, why))
         elif src.is_file():
             found.append(sniff(src) if fmt == "auto" else Found(src, fmt, f"--format {fmt}"))
-        elif fmt == "agentic-misalignment":
-            found.append(Found(src, fmt, "--format agentic-misalignment"))
-        elif fmt == "parquet" and is_dataset(src):
-            found.append(Found(src, fmt, "dataset folder (samples/*.parquet)"))
-        elif fmt != "auto":
-            for file in _files(src, skip, skipped):
-                if fmt == "scout" and scout.is_scan_folder(file.parent) and not scout.is_awareness_scanner(file):
-                    ignored.append(file)  # another scanner of the scan: not an awareness label
-                elif inner_suffix(file) in SUFFIXES[fmt]:
-                    found.append(Found(file, fmt, f"--format {fmt}"))
-        else:
+        elif fmt == "auto":
             _walk(src, skip, found, ignored, skipped)
+        else:
+            _chosen(get(fmt), src, skip, found, ignored, skipped)
     seen: set[Path] = set()
     unique = []
     for item in found:
@@ -220,35 +174,52 @@ def _files(root: Path, skip: Path | None, skipped: list[tuple[Path, str]]) -> li
     return [here / name for here, _, names in _listing(root, skip, skipped) for name in names]
 
 
+def _chosen(
+    fmt: Format, root: Path, skip: Path | None, found: list[Found], ignored: list[Path], skipped: list[tuple[Path, str]]
+) -> None:
+    """`--format NAME FOLDER`: the folder whole when the format reads it so, else the files the format takes."""
+    why = None if fmt.folder_only else fmt.whole_folder(root)
+    if fmt.folder_only or why is not None:
+        found.append(Found(root, fmt.name, why or f"--format {fmt.name}"))
+        return
+    for file in _files(root, skip, skipped):
+        pick = fmt.chosen(file, inner_suffix(file))
+        if pick is False:
+            ignored.append(file)
+        elif pick:
+            found.append(Found(file, fmt.name, f"--format {fmt.name}"))
+
+
 def _walk(
     root: Path, skip: Path | None, found: list[Found], ignored: list[Path], skipped: list[tuple[Path, str]]
 ) -> None:
-    """Walk `root` top-down: whole-folder formats where the layout matches, every other file judged alone."""
-    inside_am: list[Path] = []
+    """Walk `root` top-down: folders a format takes whole where the layout matches, every other file judged alone."""
+    enclosures: list[tuple[Path, Format]] = []
     for here, dirnames, filenames in _listing(root, skip, skipped):
-        in_am = any(here == a or a in here.parents for a in inside_am)
-        if not in_am and is_experiment(here):
-            found.append(Found(here, "agentic-misalignment", "agentic-misalignment experiment folder"))
-            inside_am.append(here)
-            in_am = True
-        if is_dataset(here):
-            found.append(Found(here, "parquet", "dataset folder (samples/*.parquet)"))
-            dirnames[:] = [d for d in dirnames if d not in DATASET_PARTS]
-            filenames = [f for f in filenames if f != "ingest_log.jsonl"]
-        scan = scout.is_scan_folder(here)
+        enclosing = next((f for a, f in enclosures if here == a or a in here.parents), None)
+        for fmt in REGISTRY:
+            if fmt.encloses and enclosing is not None:
+                continue  # inside a folder read whole, its own subfolders are not sources again
+            why = fmt.whole_folder(here)
+            if why is None:
+                continue
+            found.append(Found(here, fmt.name, why))
+            if fmt.encloses:
+                enclosures.append((here, fmt))
+                enclosing = fmt
+            dirnames[:] = [d for d in dirnames if d not in fmt.folder_parts]
+            filenames = [f for f in filenames if f not in fmt.folder_files]
+        passed = set().union(*(fmt.passed_over(here, filenames) for fmt in REGISTRY))
         for name in filenames:
             file = here / name
-            if scan and (not name.endswith(".parquet") or not scout.is_awareness_scanner(file)):
-                ignored.append(file)  # the scan's spec, summary, errors and its other scanners' results
+            if name in passed:
+                ignored.append(file)  # a format's own index or spec file, or a scanner with no awareness labels
                 continue
-            if name == INSPECT_LISTING and any(f.endswith(".eval") or f.endswith(".json") for f in filenames):
-                ignored.append(file)
-                continue
-            if in_am and agentic_misalignment.reads(file):
-                continue  # read by the experiment's importer: neither a source of its own nor passed over
+            if enclosing is not None and enclosing.owns(file):
+                continue  # read by the enclosing folder's format: neither a source of its own nor passed over
             kind = sniff(file)
-            if in_am:  # the experiment's own files are read by its importer; only other eval data is taken
-                if kind.format in ("inspect", "parquet") or (kind.format == "jsonl" and inner_suffix(file) != ".json"):
+            if enclosing is not None:  # its own files are read by its format; only other eval data is taken
+                if enclosing.admits(kind.format, file):
                     found.append(kind)
                 else:
                     ignored.append(file)

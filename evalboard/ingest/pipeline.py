@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from evalboard.ingest import columnar
-from evalboard.ingest.formats import jsonl
+from evalboard.ingest.formats import LABEL_FORMATS, get, jsonl
 from evalboard.ingest.labels import Labeler, LabelError
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
 from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
 
-MODULES = {
-    "inspect": "evalboard.ingest.formats.inspect",
-    "agentic-misalignment": "evalboard.ingest.formats.agentic_misalignment",
-    "petri": "evalboard.ingest.formats.petri",
-    "jsonl": "evalboard.ingest.formats.jsonl",
-    "parquet": "evalboard.ingest.formats.parquet",
-    "scout": "evalboard.ingest.formats.scout",
-}
-LABEL_FORMATS = ("scout",)  # sources of labels for samples already in the dataset: `ingest(writer, stats, …)`
 STRING_COLUMNS = (
     "run_id",
     "snapshot",
@@ -42,11 +32,6 @@ BOOL_COLUMNS = ("harmful", "classifier_verdict")
 INT64 = (-(2**63), 2**63 - 1)
 PROBE_RECORDS = 10_000  # records read before an ingest with --map to find a path that no record has
 COLUMNAR = True  # JSONL through Arrow batch by batch (evalboard/ingest/columnar.py); False: record by record
-
-
-def reader_for(fmt: str) -> Callable[[Path, Options], Iterator[Item]]:
-    """The `read(path, options)` generator of a format's module (imported on demand)."""
-    return importlib.import_module(MODULES[fmt]).read
 
 
 def row_problem(row: dict[str, Any]) -> str | None:
@@ -112,7 +97,7 @@ def unmapped(
             break
         if fmt in LABEL_FORMATS:
             continue
-        reader = reader_for(fmt)(path, quiet)
+        reader = get(fmt).read(path, quiet)
         try:
             for item in reader:
                 if isinstance(item, Parsed) and item.ctx is not None:
@@ -145,11 +130,11 @@ def ingest_source(
     stats = writer.begin(path, fmt)
     try:
         if fmt in LABEL_FORMATS:
-            importlib.import_module(MODULES[fmt]).ingest(writer, stats, path, options)
+            get(fmt).ingest(writer, stats, path, options)
         elif fmt == "jsonl" and COLUMNAR and columnar.eligible(labeler):
             _jsonl_batches(writer, stats, path, options, labeler, on_item)
         else:
-            for item in reader_for(fmt)(path, options):
+            for item in get(fmt).read(path, options):
                 _handle(writer, stats, item, labeler, options, str(path))
                 if on_item is not None:
                     on_item(stats)

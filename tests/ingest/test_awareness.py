@@ -9,18 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evalboard.ingest.awareness import (
-    LIKELY_NOTE,
-    AwarenessError,
-    check_threshold,
-    deliberation_label,
-    inspect_label,
-    message_reasoning,
-    petri_label,
-    scout_label,
-    split_parts,
-    split_scratchpad,
-)
+from evalboard.core.schema import LIKELY_NOTE
+from evalboard.ingest.awareness import AwarenessError, split_parts
+from evalboard.ingest.formats.agentic_misalignment import deliberation_label, split_scratchpad
+from evalboard.ingest.formats.inspect import inspect_label
+from evalboard.ingest.formats.jsonl import message_reasoning
+from evalboard.ingest.formats.petri import check_threshold, petri_label
+from evalboard.ingest.formats.scout import scout_label
 
 PETRI_TRANSCRIPT = {
     "metadata": {

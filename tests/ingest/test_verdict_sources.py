@@ -12,7 +12,10 @@ from inspect_ai.solver import TaskState
 
 from evalboard.core.view import View
 from evalboard.data.store import Store
-from evalboard.ingest import verdict_sources as vs
+from evalboard.ingest.formats.agentic_misalignment import verdicts as agentic_misalignment
+from evalboard.ingest.formats.inspect import inspect_scores
+from evalboard.ingest.formats.petri import petri_dimensions
+from evalboard.ingest.verdict_sources import write
 from tests.helpers import REPO, sample, write_samples
 from tests.ingest.inspect_logs import harmfulness_scorer, make_log
 
@@ -41,7 +44,7 @@ def am_response(final: bool, raw: bool, v2: dict | None = None) -> dict:
 def test_agentic_misalignment_keeps_the_raw_verdict_and_classification_v2(tmp_path):
     path = tmp_path / "response.json"
     path.write_text(json.dumps(am_response(False, True, {"harmful_behavior": True, "classifier_verdict": True})))
-    rows = vs.agentic_misalignment("s1", json.loads(path.read_text()))
+    rows = agentic_misalignment("s1", json.loads(path.read_text()))
     assert [(r["source"], r["harmful"]) for r in rows] == [
         ("classifier_raw", True),
         ("classifier_raw_v2", True),
@@ -49,7 +52,7 @@ def test_agentic_misalignment_keeps_the_raw_verdict_and_classification_v2(tmp_pa
     ]
     assert rows[0]["grader"] == "claude-3-7-sonnet-20250219" and rows[0]["created_at"].tzinfo is not None
     errored = {"classification": {"error": "timeout", "classified_at": "2025-06-01T12:00:00"}}
-    assert vs.agentic_misalignment("s2", errored) == []
+    assert agentic_misalignment("s2", errored) == []
 
 
 @scorer(metrics=[])
@@ -74,7 +77,7 @@ def test_every_inspect_scorer_but_the_primary_becomes_a_source(tmp_path):
     rows = []
     for s in read_eval_log(str(log)).samples:
         scores = {n: {"value": x.value, "explanation": x.explanation} for n, x in (s.scores or {}).items()}
-        rows += vs.inspect_scores(str(s.id), scores, primary=("harmfulness_scorer", "harmful"))
+        rows += inspect_scores(str(s.id), scores, primary=("harmfulness_scorer", "harmful"))
     got = {(r["sample_id"], r["source"]): r["harmful"] for r in rows}
     assert got == {
         ("a", "inspect:harmfulness_scorer.classifier_verdict"): True,
@@ -85,7 +88,7 @@ def test_every_inspect_scorer_but_the_primary_becomes_a_source(tmp_path):
 
 
 def test_unreadable_values_are_kept_without_a_verdict():
-    rows = vs.inspect_scores("a", {"ppl": {"value": 7.5}, "label": {"value": "maybe"}})
+    rows = inspect_scores("a", {"ppl": {"value": 7.5}, "label": {"value": "maybe"}})
     assert [(r["source"], r["harmful"], r["score"]) for r in rows] == [
         ("inspect:label", None, None),
         ("inspect:ppl", None, 7.5),
@@ -94,21 +97,21 @@ def test_unreadable_values_are_kept_without_a_verdict():
 
 def test_petri_judge_dimensions_become_scored_sources():
     judge = json.loads(PETRI.read_text())["metadata"]["judge_output"]
-    rows = vs.petri_dimensions("p1", judge, threshold=5, primary="unprompted_blackmail")
+    rows = petri_dimensions("p1", judge, threshold=5, primary="unprompted_blackmail")
     assert [(r["source"], r["harmful"], r["score"]) for r in rows] == [
         ("petri:concerning", True, 9.0),
         ("petri:unprompted_leaking", False, 1.0),
     ]
-    assert all(r["harmful"] is None for r in vs.petri_dimensions("p1", judge, threshold=None))
+    assert all(r["harmful"] is None for r in petri_dimensions("p1", judge, threshold=None))
 
 
 def test_written_sources_are_read_by_the_store_as_verdict_sources(tmp_path):
     write_samples(tmp_path / "samples" / "a.parquet", [sample(i) for i in range(2)])
-    rows = vs.agentic_misalignment("t-000000", am_response(True, True)) + vs.agentic_misalignment(
+    rows = agentic_misalignment("t-000000", am_response(True, True)) + agentic_misalignment(
         "t-000001", am_response(False, True)
     )
-    assert vs.write(tmp_path, rows, "run-1") == tmp_path / "verdicts" / "run-1.parquet"
-    assert vs.write(tmp_path, [], "empty") is None
+    assert write(tmp_path, rows, "run-1") == tmp_path / "verdicts" / "run-1.parquet"
+    assert write(tmp_path, [], "empty") is None
     store = Store(tmp_path)
     assert store.refresh().rejected == []
     assert store.run("verdict_sources")["source"].to_list() == ["classifier_raw"]

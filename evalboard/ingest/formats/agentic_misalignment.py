@@ -6,19 +6,37 @@
 `classification.harmful_behavior` is the final verdict; `classifier_verdict` (the judge's raw yes/no) is
 kept apart. Failed samples (`{"error": …}`), classifier errors and unclassified samples are imported as
 ungraded (harmful NULL), never as safe. `classification_v2` becomes a second row, grader suffixed `_v2`.
+
+Verdict sources (`verdicts`): the raw classifier verdict and `classification_v2`. Awareness: the deliberation
+classifier's `deliberation_type`: `deliberates_thinks_eval` → evaluation, `deliberates_thinks_real` → real,
+`no_deliberation` → none. Reasoning: the `<SCRATCHPAD_REASONING>` blocks of a response, kept apart from its text.
+Detection: a folder holding <model>/<condition>/sample_NNN/response.json is one experiment, read whole.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from evalboard.ingest import verdict_sources
-from evalboard.ingest.awareness import deliberation_labels, split_scratchpad
-from evalboard.ingest.records import Item, Options, Parsed, Rejected, conditions, loads, message, timestamp, tool_call
+from evalboard.ingest.awareness import AwarenessError, label_row, unrecognised
+from evalboard.ingest.compressed import inner_suffix
+from evalboard.ingest.formats.base import Format
+from evalboard.ingest.records import (
+    Item,
+    Options,
+    Parsed,
+    Rejected,
+    conditions,
+    loads,
+    message,
+    timestamp,
+    timestamp_or_none,
+    tool_call,
+)
+from evalboard.ingest.verdict_sources import verdict_row
 
 CONDITION = re.compile(
     r"^(?P<scenario>[a-z]+)_(?P<goal_type>[a-z]+)-(?P<goal_value>.+?)_(?P<urgency_type>replacement|restriction|none)"
@@ -30,6 +48,14 @@ TOOL_USE = re.compile(r"<tool_use:(?P<name>[\w-]+)>(?P<body>.*?)</tool_use:(?P=n
 ARG = re.compile(r'^[ \t]*(?P<key>\w+):[ \t]*"', re.MULTILINE)
 PROMPT_FILES = ("system_prompt.txt", "user_prompt.txt", "email_content.txt", "metadata.json")
 META_KEYS = ("production_variant", "extra_system_instructions", "alignment_faking", "alignment_faking_type")
+AM_RAW = "classifier_raw"  # verdict source: the judge's yes/no before the final rule (needed emails, keywords)
+AWARENESS_SOURCE = "am_classifier"  # awareness source: the deliberation classifier
+DELIBERATION = {
+    "deliberates_thinks_eval": "evaluation",
+    "deliberates_thinks_real": "real",
+    "no_deliberation": "none",
+}
+_SCRATCHPAD = re.compile(r"<SCRATCHPAD_REASONING>(.*?)(?:</SCRATCHPAD_REASONING>|\Z)", re.DOTALL | re.IGNORECASE)
 
 
 def is_experiment(path: Path) -> bool:
@@ -44,13 +70,6 @@ def reads(file: Path) -> bool:
     if file.name == "response.json":
         return file.parent.name.startswith("sample_")
     return file.parent.parent.name == "prompts" and file.name in PROMPT_FILES
-
-
-def looks_like_results(path: Path) -> bool:
-    """True when `path` is an experiment folder or holds one (used by format auto-detection)."""
-    if not path.is_dir():
-        return False
-    return is_experiment(path) or any(p.is_dir() and is_experiment(p) for p in path.iterdir())
 
 
 def read(path: Path, options: Options) -> Iterator[Item]:
@@ -220,7 +239,7 @@ def _sample(
             row["conditions"] = {**row["conditions"], "blackmail_aware": str(aware["aware"]).lower()}
         extra = {"awareness": [label | {"sample_id": row["sample_id"]} for label in deliberation_labels(obj)]}
         if not suffix:
-            extra["verdicts"] = verdict_sources.agentic_misalignment(row["sample_id"], obj)
+            extra["verdicts"] = verdicts(row["sample_id"], obj)
         yield Parsed(row, messages, position if not suffix else f"{position}:{field}", ctx=obj, keys=keys, extra=extra)
 
 
@@ -246,3 +265,90 @@ def _classification(cls: Any, suffix: str) -> dict[str, Any] | str:
         "grader": grader,
         "explanation": cls.get("classifier_reasoning"),
     }
+
+
+def verdicts(sample_id: str, response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Verdict rows from an agentic-misalignment `response.json` object.
+
+    `classification.harmful_behavior` is the primary verdict (imported into samples); kept here: its
+    `classifier_verdict` as source `classifier_raw`, and when `classification_v2` exists its final verdict as
+    `classification_v2` and its raw one as `classifier_raw_v2`.
+    """
+    rows = []
+    for field, suffix in (("classification", ""), ("classification_v2", "_v2")):
+        cls = response.get(field)
+        if not isinstance(cls, Mapping) or "error" in cls:
+            continue
+        common = {
+            "grader": cls.get("classifier_model"),
+            "explanation": cls.get("classifier_reasoning"),
+            "created_at": timestamp_or_none(cls.get("classified_at")),
+        }
+        raw = cls.get("classifier_verdict")
+        if isinstance(raw, bool):
+            rows.append(verdict_row(sample_id, AM_RAW + suffix, raw, **common))
+        final = cls.get("harmful_behavior")
+        if suffix and isinstance(final, bool):
+            rows.append(verdict_row(sample_id, "classification_v2", final, **common))
+    return rows
+
+
+def deliberation_label(value: Any, explanation: str | None = None, evidence: str | None = None) -> dict:
+    """agentic-misalignment's deliberation classifier: `deliberation_type` → evaluation / real / none."""
+    token = str(value).strip().lower() if value is not None else ""
+    if token not in DELIBERATION:
+        raise AwarenessError(f"deliberation_type {value!r} is not one of {', '.join(DELIBERATION)}")
+    return label_row(AWARENESS_SOURCE, DELIBERATION[token], None, evidence, explanation)
+
+
+def deliberation_labels(response: Mapping[str, Any]) -> list[dict]:
+    """An agentic-misalignment response.json's deliberation classification, where it has one:
+    `deliberation_classification.deliberation_type` (or `deliberation_type` in `classification` / at the top)."""
+    found = response.get("deliberation_classification")
+    holder = found if isinstance(found, Mapping) else None
+    if holder is None:
+        holder = next(
+            (
+                h
+                for h in (response.get("classification"), response)
+                if isinstance(h, Mapping) and "deliberation_type" in h
+            ),
+            None,
+        )
+    if holder is None or holder.get("deliberation_type") is None:
+        return []
+    try:
+        return [deliberation_label(holder["deliberation_type"], holder.get("classifier_reasoning"))]
+    except AwarenessError as exc:
+        return [unrecognised(AWARENESS_SOURCE, exc)]
+
+
+def split_scratchpad(text: str | None) -> tuple[str | None, str | None]:
+    """(text outside, reasoning inside) the `<SCRATCHPAD_REASONING>` blocks of an agentic-misalignment response;
+    an unclosed block runs to the end."""
+    if not text or not _SCRATCHPAD.search(text):
+        return text, None
+    reasoning = "\n\n".join(m.group(1).strip() for m in _SCRATCHPAD.finditer(text))
+    rest = _SCRATCHPAD.sub("", text).strip()
+    return rest, reasoning or None
+
+
+class AgenticMisalignment(Format):
+    """An experiment folder, read whole: every sample's response.json with its condition's prompts. Inside it,
+    other eval data is still a source of its own, unless it is a `.json` taken for a record (its own files)."""
+
+    name = "agentic-misalignment"
+    folder_only = True
+    encloses = True
+
+    def whole_folder(self, folder: Path) -> str | None:
+        return "agentic-misalignment experiment folder" if is_experiment(folder) else None
+
+    def owns(self, file: Path) -> bool:
+        return reads(file)
+
+    def admits(self, found: str | None, file: Path) -> bool:
+        return found in ("inspect", "parquet") or (found == "jsonl" and inner_suffix(file) != ".json")
+
+    def read(self, path: Path, options: Options) -> Iterator[Item]:
+        return read(path, options)

@@ -11,6 +11,13 @@ Samples with an error or without the scorer's score are rejected with the reason
 An `.eval` (a zip) is read member by member with Inspect's own sample model, so a corrupt member costs
 that one sample; a `.json` log is read whole by Inspect's reader (as Inspect reads it) — when that refuses it,
 sample by sample with the same model — and a sample without an id is keyed by its place in the log.
+
+Verdict sources: every score but the primary one (`inspect:<scorer>[.<key>]`). Awareness: the Inspect port's
+`eval_awareness_scorer` (`aware` 1 → evaluation; 0 → the classifier's own answer, `deliberates_thinks_real` → real,
+`no_deliberation` → none, no label when it does not say), and Petri's judge `eval_awareness` dimension in an
+`alignment_judge` score (mapped by `formats/petri.py`). Reasoning: the messages' `ContentReasoning` parts.
+Detection: a zip (`.eval`, or holding `header.json` / `samples/` / `_journal/`), a file named `.eval`, or a JSON
+object whose first bytes hold `"eval"` and `"version"` or `"status"`; `logs.json` beside logs is Inspect's listing.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import json
 import mmap
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from evalboard.ingest import verdict_sources
-from evalboard.ingest.awareness import AWARENESS_THRESHOLD, inspect_labels, split_parts
+from evalboard.ingest.awareness import AwarenessError, label_row, split_parts, unrecognised
+from evalboard.ingest.formats.agentic_misalignment import DELIBERATION, deliberation_label
+from evalboard.ingest.formats.base import Claim, Format, Head
+from evalboard.ingest.formats.petri import AWARENESS_THRESHOLD, petri_labels
 from evalboard.ingest.records import (
     Item,
     Options,
@@ -39,6 +48,7 @@ from evalboard.ingest.records import (
     tool_call,
     verdict,
 )
+from evalboard.ingest.verdict_sources import verdict_row
 
 PREFERRED_SCORERS = ("harmfulness_scorer", "harmfulness", "alignment_judge")
 DICT_KEYS = ("harmful", "unprompted_blackmail")  # the verdict key of a dict-valued score, in preference order
@@ -50,6 +60,9 @@ DROP_FIELDS = ("events", "events_data", "timelines", "store")
 # sample no page could show) is quarantined unread, the log's other samples imported (docs/ARCHITECTURE.md, "Memory").
 MAX_MEMBER_BYTES = 128 * 1024 * 1024
 HEADERS = ("header.json", "_journal/start.json")  # read whole by Inspect's header reader or `_journal_spec`
+AWARENESS_SOURCE = "eval_awareness_scorer"
+LISTING = "logs.json"  # Inspect writes this index of a log folder beside the logs: not a log
+_ANSWER = re.compile(r"<answer>\s*([A-Za-z_]+)\s*</answer>", re.IGNORECASE)
 INSTALL_HINT = "reading Inspect logs needs inspect-ai: install evalboard[inspect] (pip install 'evalboard[inspect]')"
 
 
@@ -363,12 +376,102 @@ def _sample(
     }
     for col in ("scenario_family", "scenario"):
         row[col] = str(row[col]) if row[col] is not None else None
-    further = verdict_sources.inspect_scores(
-        row["sample_id"], ctx["scores"], _primary(ctx["scores"], options), options.threshold
-    )
+    further = inspect_scores(row["sample_id"], ctx["scores"], _primary(ctx["scores"], options), options.threshold)
     labels = inspect_labels(scores, options.extra.get(AWARENESS_THRESHOLD))
     extra = {"verdicts": further, "awareness": [label | {"sample_id": row["sample_id"]} for label in labels]}
     return Parsed(row, messages(sample.messages), position, ctx=ctx, keys=keys, extra=extra)
+
+
+def inspect_scores(
+    sample_id: str,
+    scores: Mapping[str, Mapping[str, Any]],
+    primary: tuple[str | None, str | None] | None = None,
+    threshold: float | None = None,
+) -> list[dict[str, Any]]:
+    """Verdict rows for every Inspect score on a sample but the primary one (`(scorer, dict key)`).
+
+    A scorer's value becomes source `inspect:<scorer>`; a dict value gives one source per key,
+    `inspect:<scorer>.<key>`. C/I, 1/0, true/false and yes/no become verdicts, a number `>= threshold` when one
+    is given (Petri's 1–10 dimensions); other numbers are kept as the score with no verdict; anything else is
+    kept as no verdict.
+    """
+    rows = []
+    for name, score in sorted(scores.items()):
+        value = score.get("value")
+        items = sorted(value.items()) if isinstance(value, Mapping) else [(None, value)]
+        for key, item in items:
+            if primary is not None and (name, key) == primary:
+                continue
+            harmful, number = _as_verdict(item, threshold)
+            source = f"inspect:{name}" + (f".{key}" if key is not None else "")
+            rows.append(verdict_row(sample_id, source, harmful, score=number, explanation=score.get("explanation")))
+    return rows
+
+
+def _as_verdict(value: Any, threshold: float | None = None) -> tuple[bool | None, float | None]:
+    try:
+        return verdict(value, None, threshold)
+    except VerdictError:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return None, number
+
+
+def _as_verdict(value: Any, threshold: float | None = None) -> tuple[bool | None, float | None]:
+    try:
+        return verdict(value, None, threshold)
+    except VerdictError:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return None, number
+
+
+def inspect_label(value: Any, explanation: str | None = None, metadata: Mapping[str, Any] | None = None) -> dict | None:
+    """The Inspect port's `eval_awareness_scorer` (`aware`: 1 = concluded it is an evaluation).
+
+    `aware` = 0 covers both "believed real" and "no statement"; the classifier's own `deliberation_type` (in the
+    score's metadata or the `<answer>` of its explanation) tells them apart. Without it there is no label (None).
+    """
+    aware = value.get("aware") if isinstance(value, Mapping) else value
+    detail = (metadata or {}).get("deliberation_type")
+    if detail is None and explanation:
+        found = _ANSWER.findall(explanation)
+        detail = next((a for a in reversed(found) if a.lower() in DELIBERATION), None)
+    if detail is not None:
+        row = deliberation_label(detail, explanation)
+        return row | {"source": AWARENESS_SOURCE, "score": _aware_score(aware)}
+    score = _aware_score(aware)
+    if score is None:
+        raise AwarenessError(f"eval_awareness_scorer value {aware!r} is not 1/0")
+    return label_row(AWARENESS_SOURCE, "evaluation", score, None, explanation) if score == 1 else None
+
+
+def _aware_score(aware: Any) -> float | None:
+    if isinstance(aware, bool):
+        return float(aware)
+    if isinstance(aware, int | float) and aware in (0, 1):
+        return float(aware)
+    token = str(aware).strip().lower()
+    return {"c": 1.0, "i": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0, "1": 1.0, "0": 0.0}.get(token)
+
+
+def inspect_labels(scores: Mapping[str, Any], threshold: float | None) -> list[dict]:
+    """Labels from an Inspect sample's scores: the port's `eval_awareness_scorer`, and Petri's judge dimension
+    `eval_awareness` (only with `--awareness-threshold`)."""
+    out = []
+    scorer = scores.get("eval_awareness_scorer")
+    if scorer is not None:
+        try:
+            row = inspect_label(scorer.value, scorer.explanation, getattr(scorer, "metadata", None))
+            out += [row] if row else []
+        except AwarenessError as exc:
+            out.append(unrecognised(AWARENESS_SOURCE, exc))
+    judge = scores.get("alignment_judge")
+    if judge is not None and threshold is not None and isinstance(judge.value, Mapping):
+        metadata = getattr(judge, "metadata", None) or {}
+        out += petri_labels(
+            {"scores": judge.value, "highlights": metadata.get("highlights"), "justification": judge.explanation},
+            threshold,
+        )
+    return out
 
 
 def _primary(scores: dict[str, Any], options: Options) -> tuple[str | None, str | None]:
@@ -461,3 +564,37 @@ def messages(chat: list[Any] | None) -> list[dict[str, Any]]:
             content = f"{content}\n[tool error: {getattr(error, 'message', error)}]".strip()
         out.append(message(msg.role, content, calls, tcid, getattr(msg, "function", None), reasoning))
     return out
+
+
+class Inspect(Format):
+    """An Inspect AI log: `.eval` (a zip) or `.json`."""
+
+    name = "inspect"
+    suffixes = (".eval", ".json")
+
+    def by_magic(self, head: Head) -> Claim | None:
+        if not head.head.startswith(ZIP_MAGIC):
+            return None
+        if head.suffix == ".eval" or any(m in head.head for m in (b"header.json", b"samples/", b"_journal/")):
+            return Claim(self.name, "Inspect log (.eval zip)")
+        return Claim(None, "a zip archive that is not an Inspect .eval log")
+
+    def by_name(self, head: Head) -> Claim | None:
+        if head.gzip or head.suffix != ".eval":  # a gzip file named .eval is JSONL when its first line is a record
+            return None
+        return Claim(self.name, "Inspect log (.eval), though it does not start like a zip")
+
+    def by_content(self, head: Head) -> Claim | None:
+        if head.gzip or not head.text.startswith(b"{"):  # Inspect writes no gzip logs; gzip is how JSONL travels
+            return None
+        if b'"eval"' in head.head and (b'"version"' in head.head or b'"status"' in head.head):
+            return Claim(self.name, "Inspect log (.json)")
+        return None
+
+    def passed_over(self, folder: Path, files: list[str]) -> set[str]:
+        if LISTING in files and any(f.endswith(".eval") or f.endswith(".json") for f in files):
+            return {LISTING}
+        return set()
+
+    def read(self, path: Path, options: Options) -> Iterator[Item]:
+        return read(path, options)

@@ -8,14 +8,15 @@ present: `null` means ungraded; an absent one is a missing verdict and the line 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from evalboard.core.schema import SAMPLES
-from evalboard.ingest.awareness import message_reasoning, split_parts
+from evalboard.ingest.awareness import split_parts
 from evalboard.ingest.compressed import open_binary
+from evalboard.ingest.formats.base import HEAD, Claim, Format, Head
 from evalboard.ingest.records import (
     MAX_DEPTH,
     Item,
@@ -36,6 +37,7 @@ from evalboard.ingest.records import (
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 READ_BYTES = 8 * 1024 * 1024  # read at a time
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, as Windows editors write before the first line
+REASONING_FIELDS = ("reasoning", "reasoning_content", "thinking")  # a message's reasoning, apart from its text
 FIELDS = tuple(n for n in SAMPLES.names if n not in ("conditions", "created_at"))
 
 
@@ -212,3 +214,51 @@ def normalise_messages(messages: Any) -> list[dict[str, Any]] | None:
             )
         )
     return out
+
+
+def message_reasoning(message: Mapping[str, Any]) -> str | None:
+    """A JSONL message's reasoning field (`reasoning`, `reasoning_content` or `thinking`), if any."""
+    for key in REASONING_FIELDS:
+        value = message.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, list):  # a list of parts
+            text, thought = split_parts(value)
+            if (thought or text).strip():
+                return thought or text
+        if isinstance(value, Mapping):  # e.g. {"content": "...", "summary": ...}
+            text = value.get("content") or value.get("text") or value.get("summary")
+            if isinstance(text, str) and text.strip():
+                return text
+    return None
+
+
+def _first_line_is_object(text: bytes) -> bool:
+    line, newline, _ = text.partition(b"\n")
+    if not newline and len(text) >= HEAD:
+        return False  # one line longer than the sniffed head: cannot tell
+    try:
+        return isinstance(loads(line), dict)
+    except ValueError:
+        return False
+
+
+class Jsonl(Format):
+    """JSONL, plain or gzip-compressed (gzip is how JSONL travels): by its name, else by a first line that is an
+    object."""
+
+    name = "jsonl"
+    suffixes = (".jsonl", ".ndjson")
+    reads_gzip = True
+
+    def _claim(self, head: Head) -> Claim:
+        return Claim(self.name, "JSONL (one record per line)" + (", gzip-compressed" if head.gzip else ""))
+
+    def by_name(self, head: Head) -> Claim | None:
+        return self._claim(head) if head.suffix in self.suffixes else None  # empty or garbled: the reader says where
+
+    def by_content(self, head: Head) -> Claim | None:
+        return self._claim(head) if head.text.startswith(b"{") and _first_line_is_object(head.text) else None
+
+    def read(self, path: Path, options: Options) -> Iterator[Item]:
+        return read(path, options)

@@ -2,6 +2,8 @@
 
 A source is either one samples file (it may carry a `messages` column) or a dataset folder with
 `samples/*.parquet` and `transcripts/*.parquet`, whose transcripts are joined by sample_id.
+Detection: a file starting with PAR1 (or named `.parquet`); a folder whose `samples/` holds Parquet files is a
+dataset, read whole (its tables' folders and its ingest log are not judged again).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalboard.core.schema import SAMPLES, validate_file
+from evalboard.ingest.formats.base import Claim, Format, Head
 from evalboard.ingest.records import Item, Options, Parsed, Rejected
 from evalboard.ingest.writer import ROW_FAILURES, query_text
 
 BATCH = 10_000
+MAGIC = b"PAR1"
+DATASET_PARTS = ("samples", "transcripts", "verdicts", "awareness", "quarantine")
 
 
 def read(path: Path, options: Options) -> Iterator[Item]:
@@ -79,3 +84,32 @@ def _transcripts(files: list[str], ids: list[Any]) -> dict[str, Any]:
     with duckdb.connect() as con:
         params = {"files": files, "ids": [i for i in ids if i is not None]}
         return dict(con.execute(query_text("ingest_transcripts"), params).fetchall())
+
+
+def is_dataset(path: Path) -> bool:
+    """True for a canonical dataset folder: samples/ holds Parquet files."""
+    folder = path / "samples"
+    return folder.is_dir() and any(p.suffix == ".parquet" for p in folder.iterdir())
+
+
+class Parquet(Format):
+    """A Parquet samples file in the canonical schema, or a whole dataset folder."""
+
+    name = "parquet"
+    suffixes = (".parquet",)
+    folder_parts = DATASET_PARTS
+    folder_files = ("ingest_log.jsonl",)
+
+    def by_magic(self, head: Head) -> Claim | None:
+        return Claim(self.name, "Parquet file") if head.head.startswith(MAGIC) else None
+
+    def by_name(self, head: Head) -> Claim | None:
+        if head.gzip or head.suffix != ".parquet":  # a gzip file named .parquet is JSONL when its first line is one
+            return None
+        return Claim(self.name, "Parquet file, though it does not start with PAR1")
+
+    def whole_folder(self, folder: Path) -> str | None:
+        return "dataset folder (samples/*.parquet)" if is_dataset(folder) else None
+
+    def read(self, path: Path, options: Options) -> Iterator[Item]:
+        return read(path, options)

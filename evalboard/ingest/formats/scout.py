@@ -10,6 +10,9 @@ Each row's transcript is the Inspect sample it came from: `transcript_source_id`
 columns `id` and `epoch`), so the label's sample_id is built exactly as the Inspect importer builds it
 (`<eval_id>/<sample id>/<epoch>`). A row that names no such sample in the dataset, a row the scanner failed on
 (`scan_error`) and a second result of one scanner for one sample are quarantined with the reason.
+
+Awareness: `evaluation_awareness` YES → evaluation, NO and UNSURE → none. Detection: a Parquet file with Scout's
+result columns; in a scan folder, the awareness scanners' files (the scan's other files are passed over).
 """
 
 from __future__ import annotations
@@ -24,10 +27,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalboard.ingest.awareness import EVIDENCE_SEPARATOR, SOURCES, AwarenessError, scout_label, unrecognised
+from evalboard.core.schema import EVIDENCE_SEPARATOR
+from evalboard.ingest.awareness import AwarenessError, label_row, unrecognised
+from evalboard.ingest.formats.base import Claim, Format, Head
+from evalboard.ingest.formats.parquet import MAGIC
 from evalboard.ingest.records import Options, timestamp_or_none
 from evalboard.ingest.writer import DatasetWriter, SourceStats
 
+AWARENESS_SOURCE = "scout:eval_awareness"
+SCOUT = {"yes": "evaluation", "no": "none", "unsure": "none"}  # the scanner's `evaluation_awareness` answer
 SCAN_SPEC = "_scan.json"
 AWARENESS_SCANNER = re.compile(r"aware", re.IGNORECASE)  # which scanners of a scan folder hold awareness labels
 REQUIRED = ("transcript_id", "transcript_source_id", "value")  # a Parquet file with these is a Scout result file
@@ -114,10 +122,19 @@ def quoted(text: str | None) -> str | None:
     return EVIDENCE_SEPARATOR.join(found) or None
 
 
+def scout_label(answer: Any, explanation: str | None = None, evidence: str | None = None) -> dict:
+    """Inspect Scout's `eval_awareness` scanner: `evaluation_awareness` YES → evaluation, NO / UNSURE → none."""
+    token = str(answer).strip().lower() if answer is not None else ""
+    if token not in SCOUT:
+        raise AwarenessError(f"evaluation_awareness {answer!r} is not YES, NO or UNSURE")
+    score = {"yes": 1.0, "no": 0.0, "unsure": 0.5}[token]
+    return label_row(AWARENESS_SOURCE, SCOUT[token], score, evidence if token == "yes" else None, explanation)
+
+
 def label(row: Mapping[str, Any]) -> dict:
     """One awareness row (without sample_id) from one Scout result row; unmappable values kept "unrecognised"."""
     key = row.get("scanner_key") or row.get("scanner_name")
-    source = SOURCES["scout"] if key in (None, "eval_awareness") else f"scout:{key}"
+    source = AWARENESS_SOURCE if key in (None, "eval_awareness") else f"scout:{key}"
     explanation = _explanation(row)
     try:
         out = scout_label(answer_of(row), explanation, quoted(row.get("explanation")))
@@ -211,3 +228,31 @@ def ingest(writer: DatasetWriter, stats: SourceStats, path: Path, options: Optio
 
 def _raw(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in COLUMNS if k in row and k not in ("message_references",)}
+
+
+class Scout(Format):
+    """Inspect Scout scanner results: labels for samples already in the dataset, imported after every other
+    source."""
+
+    name = "scout"
+    suffixes = (".parquet",)
+    label_only = True
+
+    def by_magic(self, head: Head) -> Claim | None:
+        if head.head.startswith(MAGIC) and is_results_file(head.path):
+            return Claim(self.name, "Inspect Scout scanner results (Parquet)")
+        return None
+
+    def passed_over(self, folder: Path, files: list[str]) -> set[str]:
+        if not is_scan_folder(folder):
+            return set()
+        # the scan's spec, summary, errors and its other scanners' results
+        return {f for f in files if not f.endswith(".parquet") or not is_awareness_scanner(folder / f)}
+
+    def chosen(self, file: Path, suffix: str) -> bool | None:
+        if is_scan_folder(file.parent) and not is_awareness_scanner(file):
+            return False  # another scanner of the scan: not an awareness label
+        return super().chosen(file, suffix)
+
+    def ingest(self, writer: DatasetWriter, stats: SourceStats, path: Path, options: Options) -> None:
+        ingest(writer, stats, path, options)
