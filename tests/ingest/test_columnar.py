@@ -11,10 +11,11 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from evalboard.ingest import columnar, pipeline
+from evalboard.ingest.compressed import GZIP_MAGIC
 from evalboard.ingest.labels import Labeler
 from tests.ingest.util import ingest, ingest_log, quarantine, samples
 
@@ -182,6 +183,7 @@ def test_batches_return_every_line_once_with_its_number(lines: list[bytes], end:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "f.jsonl"
         data = b"\n".join(lines) + (b"\n" if end else b"")
+        assume(not data.startswith(GZIP_MAGIC))  # gzip is recognised by its magic bytes: a plain file never starts so
         path.write_bytes(data)
         want = data.split(b"\n")
         if data.endswith(b"\n") or not data:
@@ -211,3 +213,15 @@ def test_batches_parsed_on_threads_come_back_in_file_order(tmp_path: Path, monke
     assert runs[0] == runs[1] == runs[2]
     assert {result is None for _, _, result in runs[0]} == {True, False}
     assert [first for first, _, _ in runs[0]] == list(range(1, len(kinds) + 1, columnar.LINES))
+
+
+def test_a_truncated_gzip_is_quarantined_whole_with_its_reason(tmp_path: Path) -> None:
+    """A file that starts with gzip's magic bytes but ends early (a copy cut short) costs only itself: the ingest
+    names it with the reason and goes on with the other files."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "cut.jsonl").write_bytes(GZIP_MAGIC)
+    write(tmp_path / "src" / "good.jsonl", ["good"] * 3)
+    result = ingest(tmp_path / "src", "--out", tmp_path / "out", "--set", "intervention=x")
+    assert result.code == 0 and len(samples(tmp_path / "out")) == 3
+    assert "cut.jsonl — unknown count: EOFError: Compressed file ended before the end-of-stream marker" in result.out
+
