@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from evalboard.ingest import remote
 from evalboard.ingest.advice import plain
 from evalboard.ingest.awareness import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.detect import FORMATS, Found, discover
@@ -47,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sources",
         nargs="*",
         metavar="SOURCE",
-        type=Path,
-        help="log files or folders (a name starting with '-' that exists is taken as a source; "
-        "or put the sources after --)",
+        type=remote.source_argument,
+        help="log files or folders, or s3://bucket/prefix (a name starting with '-' that exists is taken as a "
+        "source; or put the sources after --)",
     )
     p.add_argument("--out", required=True, type=Path, help="dataset folder, e.g. data/my-evals")
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
@@ -96,8 +97,15 @@ class Progress:
 
     BAR = 24
 
-    def __init__(self, stream: TextIO, total_files: int, enabled: bool, total_bytes: int = 0):
-        self.stream, self.total, self.enabled = stream, total_files, enabled
+    def __init__(
+        self,
+        stream: TextIO,
+        total_files: int,
+        enabled: bool,
+        total_bytes: int = 0,
+        name: Callable[[Path], str] = str,
+    ):
+        self.stream, self.total, self.enabled, self.name = stream, total_files, enabled, name
         self.tty = enabled and stream.isatty()
         self.total_bytes = total_bytes
         self.started = self.last = time.monotonic()
@@ -109,7 +117,7 @@ class Progress:
         self.index, self.file_bytes, self.file_size = index, 0, size
         if found is not None and self.enabled:
             kind = found.format or "not imported"
-            self._line(f"file {index}/{self.total}: {found.path} — {found.why} [{kind}]")
+            self._line(f"file {index}/{self.total}: {self.name(found.path)} — {found.why} [{kind}]")
 
     def bytes_read(self, position: int) -> None:
         """The reader's position in the current file."""
@@ -199,7 +207,7 @@ def main(
             harmful_value=args.harmful_value,
             threshold=args.threshold,
         )
-        missing = [str(s) for s in args.sources if not os.path.lexists(s)]  # a link loop is named, not "missing"
+        missing = [str(s) for s in args.sources if not remote.is_uri(s) and not os.path.lexists(s)]  # a loop: named
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
         if args.out.exists() and not args.out.is_dir():
@@ -216,8 +224,32 @@ def main(
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    try:
+        fetched = remote.fetch(args.sources)  # an s3:// source: its objects fetched whole to a private temp folder
+    except remote.StorageError as exc:
+        err.write(f"evalboard ingest: error: {exc}\n")
+        return exc.code
+    if fetched.objects and not args.quiet:
+        plural = "s" if fetched.objects != 1 else ""
+        err.write(f"fetched {fetched.objects:,} object{plural} ({fetched.bytes:,} bytes) from S3\n")
+    try:
+        return _run(args, parser, labeler, fetched, out_stream, err, after_import)
+    finally:
+        fetched.close()
 
-    found = discover(args.sources, args.format, exclude=args.out)
+
+def _run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    labeler: Labeler,
+    fetched: remote.Fetched,
+    out_stream: TextIO,
+    err: TextIO,
+    after_import: Callable[[Path], None] | None,
+) -> int:
+    """The ingest of the parsed arguments, reading S3 sources from their fetched copies."""
+    found = discover(fetched.paths, args.format, exclude=args.out)
+    found.sources, in_progress = fetched.settled(found.sources)  # Inspect logs on S3 still being written
     # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
     found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
     options = Options(
@@ -235,10 +267,10 @@ def main(
             err.write(f"{parser.format_usage()}evalboard ingest: error: {message}\n")
             return 2
     sizes = [_size(f.path) for f in found.sources]
-    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
+    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes), name=fetched.uri)
     options.progress = progress.bytes_read
     try:
-        writer = DatasetWriter(args.out, new_ingest_id(), notify=err)
+        writer = fetched.writer(DatasetWriter(args.out, new_ingest_id(), notify=err))
     except OSError as exc:
         err.write(f"evalboard ingest: error: cannot write to {args.out}: {exc}\n")
         return 1
@@ -279,8 +311,8 @@ def main(
         found.ignored,
         writer.quarantine_path,
         args.out,
-        found.skipped,
-        absent,
+        [(fetched.uri(path), why) for path, why in found.skipped],
+        [*in_progress, *absent],
         writer.quarantine_lines,
     )
     imported = sum(s.imported + s.already_present for s in results)
@@ -323,7 +355,7 @@ def summary(
     ignored: list[Path],
     quarantine: Path,
     out: Path,
-    skipped: Sequence[tuple[Path, str]] = (),
+    skipped: Sequence[tuple[Path | str, str]] = (),
     notes: Sequence[str] = (),
     lines: Counter[str] | None = None,
     limit: int = 20,
