@@ -8,7 +8,8 @@ come from a real mock-model run (tests/ingest/inspect_logs.py), each log gets it
 logged again under new ids. A moto S3 server runs on 127.0.0.1 (nothing leaves loopback) and the logs are uploaded
 to it. Measured, each in its own child process: `evalboard ingest DIR` (local disk, the baseline) and
 `evalboard ingest s3://bucket/logs/` into fresh datasets, their records/s and the ratio; then the fetch alone
-(`remote.fetch`, the part S3 adds) at each --parallel setting. The two ingests must report the same counts.
+(`remote.fetch`, the part S3 adds) at each --parallel setting, and discovery plus Inspect's header status read of
+every fetched log (the still-being-written check). The two ingests must report the same counts.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ sys.path.insert(0, str(ROOT))
 FETCH = """
 import sys, time
 from evalboard.ingest import remote
+from evalboard.ingest.detect import discover
 t = time.perf_counter()
 fetched = remote.fetch([sys.argv[1]], parallel=int(sys.argv[2]))
-print(time.perf_counter() - t, fetched.objects, fetched.bytes)
+fetch_s = time.perf_counter() - t
+t = time.perf_counter()
+fetched.settled(discover(fetched.paths).sources)
+print(fetch_s, fetched.objects, fetched.bytes, time.perf_counter() - t)
 fetched.close()
 """
 
@@ -137,10 +142,11 @@ def main() -> None:
         print(f"ratio S3 / local time: {s3_s / local_s:.2f}x   same counts: {same}")
         for parallel in args.parallel:
             _, fetch = child(env, "-c", FETCH, uri, str(parallel))
-            seconds, objects, nbytes = fetch.stdout.split()
+            seconds, objects, nbytes, check = fetch.stdout.split()
             print(
                 f"fetch alone, {parallel} at a time: {float(seconds):5.1f} s for {objects} objects "
-                f"({int(nbytes) / 2**20:,.1f} MiB, {int(nbytes) / 2**20 / float(seconds):,.1f} MiB/s)"
+                f"({int(nbytes) / 2**20:,.1f} MiB, {int(nbytes) / 2**20 / float(seconds):,.1f} MiB/s); "
+                f"then discovery + the still-being-written check: {float(check):.1f} s"
             )
     finally:
         server.stop()

@@ -241,7 +241,7 @@ def _download(client: fs.FileSystem, info: fs.FileInfo, root: Path) -> None:
     target = root.joinpath(*info.path.split("/"))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with client.open_input_stream(info.path) as src, target.open("wb") as dst:
+        with client.open_input_stream(info.path, compression=None) as src, target.open("wb") as dst:  # bytes as stored
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
     except OSError as exc:

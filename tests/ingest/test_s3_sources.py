@@ -4,6 +4,7 @@ faults said in one line with a documented exit code."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -38,7 +39,7 @@ SECRET = "evalboard-test-secret"  # tests/s3server.py's key: no output may carry
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of mixed sources: Inspect .eval and .json logs, an agentic-misalignment results tree, a JSONL file
-    with a bad line and a record without a verdict, and a file that is not eval data."""
+    with a bad line and a record without a verdict, a gzip-compressed JSONL file and a file that is not eval data."""
     root = tmp_path_factory.mktemp("sources")
     logs = root / "inspect"
     basic = [
@@ -61,6 +62,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     (root / "jsonl").mkdir()
     (root / "jsonl" / "runs.jsonl").write_text("\n".join([*map(json.dumps, lines), "{not json"]) + "\n")
+    gz = json.dumps({"sample_id": "g1", "snapshot": "model-b", "harmful": True}) + "\n"
+    (root / "jsonl" / "more.jsonl.gz").write_bytes(gzip.compress(gz.encode()))  # fetched as stored, not inflated
     (root / "README.txt").write_text("not eval data")
     return root
 
@@ -93,7 +96,7 @@ def test_same_counts_and_rows_as_a_local_copy(tree: Path, s3_bucket: str, tmp_pa
     assert local.code == remote_.code == 0, remote_.err
     assert counts(remote_.out) == counts(local.out)
     assert counts(local.out)["imported"] > 10 and counts(local.out)["quarantined"] > 5  # all four kinds were read
-    assert "agentic-misalignment 1" in remote_.out and "inspect 3" in remote_.out and "jsonl 1" in remote_.out
+    assert "agentic-misalignment 1" in remote_.out and "inspect 3" in remote_.out and "jsonl 2" in remote_.out
     assert _line(remote_.out, "files passed over") == _line(local.out, "files passed over")
     assert ".txt ×1" in _line(remote_.out, "files passed over")
 
@@ -158,18 +161,15 @@ def test_a_log_still_being_written_is_skipped_and_named(tree: Path, s3_bucket: s
     assert local.code == 0 and counts(local.out)["imported"] == 2
 
 
-def test_a_listing_past_one_page(s3_bucket: str, tmp_path: Path) -> None:
-    """S3 lists at most 1,000 keys a request: 1,003 objects are all fetched."""
+def test_a_listing_past_one_page(s3_bucket: str) -> None:
+    """S3 lists at most 1,000 keys a request: all 1,003 objects under the prefix are listed (the listing `fetch`
+    fetches; fetching 1,003 objects from the in-process server would cost the suite seconds for nothing more)."""
     client, bucket = boto3.client("s3"), s3_bucket.removeprefix("s3://")
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=f"many/n{i:04d}.txt", Body=b"x"), range(1000)))
-    for i in range(3):
-        line = {"sample_id": f"m{i}", "snapshot": "model-a", "harmful": i == 0}
-        client.put_object(Bucket=bucket, Key=f"many/z{i}.jsonl", Body=json.dumps(line).encode())
-    assert len(remote.listing(remote.filesystem(), f"{s3_bucket}/many/")) == 1003
-    result = ingest(f"{s3_bucket}/many/", "--out", tmp_path / "out")
-    assert result.code == 0 and counts(result.out)["imported"] == 3
-    assert "files passed over (not eval data): 1000 (.txt ×1000)" in result.out
+        list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=f"many/n{i:04d}.txt", Body=b"x"), range(1003)))
+    client.put_object(Bucket=bucket, Key="many-more/elsewhere.txt", Body=b"x")  # shares the text, not the prefix
+    listed = remote.listing(remote.filesystem(), f"{s3_bucket}/many")
+    assert [i.path for i in listed] == [f"{bucket}/many/n{i:04d}.txt" for i in range(1003)]
 
 
 def _free_port() -> int:
