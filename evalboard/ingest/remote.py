@@ -220,9 +220,12 @@ def fetch(sources: Sequence[str | Path], parallel: int = PARALLEL) -> Fetched:
                 f"in {root.parent}; set TMPDIR to a larger disk",
                 1,
             )
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, parallel))
+        try:
             for _ in pool.map(lambda info: _download(client, info, root), wanted.values()):
                 pass
+        finally:  # a fault or Ctrl-C: the objects not yet started are not fetched
+            pool.shutdown(wait=True, cancel_futures=True)
         fetched.paths = [_local(root, s) if is_uri(s) else Path(s) for s in sources]
     except BaseException:
         fetched.close()
@@ -237,15 +240,35 @@ def _local(root: Path, uri: str) -> Path:
 
 
 def _download(client: fs.FileSystem, info: fs.FileInfo, root: Path) -> None:
-    """One object, whole, in `CHUNK`-sized sequential reads to `root/<bucket>/<key>`."""
-    target = root.joinpath(*info.path.split("/"))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """One object, whole and as stored (no decompression on the fly), in `CHUNK`-sized sequential reads, to
+    `root/<bucket>/<key>`. A read fault is the storage's (`_fault`), a write fault the local disk's."""
+    uri, target = SCHEME + info.path, root.joinpath(*info.path.split("/"))
     try:
-        with client.open_input_stream(info.path, compression=None) as src, target.open("wb") as dst:  # bytes as stored
-            while chunk := src.read(CHUNK):
-                dst.write(chunk)
-    except OSError as exc:
-        raise _fault(SCHEME + info.path, exc) from None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dst = target.open("wb")
+    except OSError as exc:  # the disk, or an object and a "folder" of one name (`a` beside `a/b`)
+        raise _local_fault(uri, root, exc) from None
+    with dst:
+        try:
+            src = client.open_input_stream(info.path, compression=None)
+        except OSError as exc:
+            raise _fault(uri, exc) from None
+        with src:
+            while True:
+                try:
+                    chunk = src.read(CHUNK)
+                except OSError as exc:
+                    raise _fault(uri, exc) from None
+                if not chunk:
+                    return
+                try:
+                    dst.write(chunk)
+                except OSError as exc:
+                    raise _local_fault(uri, root, exc) from None
+
+
+def _local_fault(uri: str, root: Path, exc: OSError) -> StorageError:
+    return StorageError(f"{uri}: cannot be copied to {root.parent}: {exc.strerror or exc}", 1)
 
 
 class RemoteNames:

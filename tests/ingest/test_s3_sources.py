@@ -172,6 +172,19 @@ def test_a_listing_past_one_page(s3_bucket: str) -> None:
     assert [i.path for i in listed] == [f"{bucket}/many/n{i:04d}.txt" for i in range(1003)]
 
 
+def test_an_object_that_cannot_be_a_local_file_is_one_line(s3_bucket: str, tmp_path: Path, private_tmp: Path) -> None:
+    """S3 allows an object `a.jsonl` beside objects under `a.jsonl/`; one file system cannot hold both."""
+    client, bucket = boto3.client("s3"), s3_bucket.removeprefix("s3://")
+    line = json.dumps({"sample_id": "x", "snapshot": "m", "harmful": True}).encode()
+    for key in ("clash/a.jsonl", "clash/a.jsonl/b.jsonl"):
+        client.put_object(Bucket=bucket, Key=key, Body=line)
+    result = ingest(f"{s3_bucket}/clash/", "--out", tmp_path / "out")
+    assert result.code == 1 and result.err.count("\n") == 1, result.err
+    assert result.err.startswith(f"evalboard ingest: error: {s3_bucket}/clash/a.jsonl")
+    assert f"cannot be copied to {private_tmp}" in result.err
+    assert list(private_tmp.iterdir()) == [] and not (tmp_path / "out").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
