@@ -37,7 +37,8 @@ fetched = remote.fetch([sys.argv[1]], parallel=int(sys.argv[2]))
 fetch_s = time.perf_counter() - t
 t = time.perf_counter()
 fetched.settled(discover(fetched.paths).sources)
-print(fetch_s, fetched.objects, fetched.bytes, time.perf_counter() - t)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM")).split()[1]
+print(fetch_s, fetched.objects, fetched.bytes, time.perf_counter() - t, int(hwm) // 1024)
 fetched.close()
 """
 
@@ -142,11 +143,11 @@ def main() -> None:
         print(f"ratio S3 / local time: {s3_s / local_s:.2f}x   same counts: {same}")
         for parallel in args.parallel:
             _, fetch = child(env, "-c", FETCH, uri, str(parallel))
-            seconds, objects, nbytes, check = fetch.stdout.split()
+            seconds, objects, nbytes, check, rss = fetch.stdout.split()
             print(
                 f"fetch alone, {parallel} at a time: {float(seconds):5.1f} s for {objects} objects "
                 f"({int(nbytes) / 2**20:,.1f} MiB, {int(nbytes) / 2**20 / float(seconds):,.1f} MiB/s); "
-                f"then discovery + the still-being-written check: {float(check):.1f} s"
+                f"peak RSS {rss} MiB; then discovery + the still-being-written check: {float(check):.1f} s"
             )
     finally:
         server.stop()

@@ -31,7 +31,7 @@ from evalboard.ingest.writer import SourceStats
 
 SCHEME = "s3://"
 PARALLEL = 4  # objects fetched at once (bench/s3_ingest.py)
-CHUNK = 32 * 2**20  # bytes per read: one request each, so a whole object takes size/CHUNK requests
+CHUNK = 8 * 2**20  # bytes per read, one request each: a whole log in a few large reads, PARALLEL x CHUNK held
 CONNECT_TIMEOUT, REQUEST_TIMEOUT, ATTEMPTS = 10.0, 120.0, 3
 STARTED = "started"  # Inspect's status of a log whose eval has not finished (docs/ARCHITECTURE.md)
 EXIT_MISSING = 2  # a bucket or prefix that holds nothing: like a local path that does not exist (bad argument)
