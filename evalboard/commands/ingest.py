@@ -1,7 +1,8 @@
 """`evalboard ingest SOURCE... --out DIR`: import eval logs into a canonical dataset folder.
 
 Exit codes: 0 when something was imported (or everything was already present), 1 when nothing could
-be, 2 for bad arguments. A second ingest into the same --out waits for the first (a message on stderr).
+be, 2 for bad arguments (an S3 bucket or prefix holding nothing among them), 6 when S3 cannot be used
+(README). A second ingest into the same --out waits for the first (a message on stderr).
 """
 
 from __future__ import annotations
@@ -207,7 +208,8 @@ def main(
             harmful_value=args.harmful_value,
             threshold=args.threshold,
         )
-        missing = [str(s) for s in args.sources if not remote.is_uri(s) and not os.path.lexists(s)]  # a loop: named
+        # A link loop is named, not "missing"; an s3:// source is looked for by `remote.fetch`.
+        missing = [str(s) for s in args.sources if not remote.is_uri(s) and not os.path.lexists(s)]
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
         if args.out.exists() and not args.out.is_dir():
