@@ -128,36 +128,65 @@ def test_a_single_object_and_a_local_source_together(tree: Path, s3_bucket: str,
     assert any(s.startswith(str(tree / "am")) for s in sources)
 
 
-def _unfinished(log: Path, target: Path) -> Path:
-    """`log` as Inspect leaves it while its eval runs: the zip without `header.json` (written only when the eval
-    finishes), its journal's start record and samples kept."""
+def _unfinished(log: Path, target: Path, header: str | None) -> Path:
+    """`log` as Inspect leaves it while its eval runs: without `header.json` (`header=None`: Inspect writes it when
+    the eval ends), or with its status rewritten to `header`; the journal's start record and the samples kept."""
     with zipfile.ZipFile(log) as src, zipfile.ZipFile(target, "w") as dst:
         assert "_journal/start.json" in src.namelist()
         for info in src.infolist():
             if info.filename != "header.json":
                 dst.writestr(info, src.read(info))
+            elif header is not None:
+                dst.writestr(info, json.dumps({**json.loads(src.read(info)), "status": header}))
     return target
 
 
-def test_a_log_still_being_written_is_skipped_and_named(tree: Path, s3_bucket: str, tmp_path: Path) -> None:
-    [finished] = [p for p in (tree / "inspect").glob("*.eval") if "s1" in str(zipfile.ZipFile(p).namelist())]
-    running = tmp_path / "running"
-    running.mkdir()
-    _unfinished(finished, running / "2026-12-07T00-00-00_running.eval")
-    upload(running, s3_bucket, "logs")
+@pytest.fixture(scope="module")
+def running(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Logs still being written, in each form Inspect leaves one: an .eval with only its journal, an .eval whose
+    header says "started", a .json log whose status is "started"; and a finished .eval beside them."""
+    folder = tmp_path_factory.mktemp("running")
+    evals = sorted(
+        (tree / "inspect").glob("*.eval"), key=lambda p: "s1_epoch_1" not in str(zipfile.ZipFile(p).namelist())
+    )
+    [json_log] = (tree / "inspect").glob("*.json")
+    started = {**json.loads(json_log.read_text()), "status": "started"}
+    (folder / "c-running.json").write_text(json.dumps(started))
+    shutil.copy(evals[1], folder / "d-finished.eval")
+    return {
+        "a-running.eval": _unfinished(evals[0], folder / "a-running.eval", None),
+        "b-running.eval": _unfinished(evals[0], folder / "b-running.eval", "started"),
+        "c-running.json": folder / "c-running.json",
+        "d-finished.eval": folder / "d-finished.eval",
+    }
+
+
+def test_the_status_is_inspects_own(running: dict[str, Path]) -> None:
+    from inspect_ai.log import read_eval_log
+
+    for name, path in running.items():
+        assert remote.inspect_status(path) == read_eval_log(str(path), header_only=True).status, name
+        assert (remote.inspect_status(path) == "started") == ("running" in name)
+
+
+def test_a_log_still_being_written_is_skipped_and_named(
+    running: dict[str, Path], tree: Path, s3_bucket: str, tmp_path: Path
+) -> None:
+    upload(running["a-running.eval"].parent, s3_bucket, "logs")
     upload(tree / "jsonl", s3_bucket, "logs")
 
     result = ingest(f"{s3_bucket}/logs/", "--out", tmp_path / "out")
-    assert result.code == 0  # the JSONL file was read
-    assert (
-        f"{s3_bucket}/logs/2026-12-07T00-00-00_running.eval — skipped: an Inspect log still being written "
-        "(status 'started')" in result.out
-    )
-    assert "inspect" not in {e["format"] for e in ingest_log(tmp_path / "out")}
+    assert result.code == 0  # the finished log and the JSONL files were read
+    for name in ("a-running.eval", "b-running.eval", "c-running.json"):
+        assert f"{s3_bucket}/logs/{name} — skipped: an Inspect log still being written (status 'started')" in result.out
+    assert "d-finished.eval" not in result.out.split("records:")[1]
+    assert {e["source"] for e in ingest_log(tmp_path / "out") if e["format"] == "inspect"} == {
+        f"{s3_bucket}/logs/d-finished.eval"
+    }
 
-    alone = ingest(f"{s3_bucket}/logs/2026-12-07T00-00-00_running.eval", "--out", tmp_path / "alone")
+    alone = ingest(f"{s3_bucket}/logs/a-running.eval", "--out", tmp_path / "alone")
     assert alone.code == 1 and "still being written" in alone.out  # nothing read: exit 1, as for any ingest
-    local = ingest(running, "--out", tmp_path / "local")  # a local copy is imported as it stands (README)
+    local = ingest(running["a-running.eval"], "--out", tmp_path / "local")  # a local copy imports as it stands
     assert local.code == 0 and counts(local.out)["imported"] == 2
 
 
