@@ -11,6 +11,7 @@ the ingest log) is given back as its `s3://` URI. An Inspect log still being wri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -191,6 +192,8 @@ def inspect_status(path: Path) -> str | None:
     Inspect's `read_eval_log(header_only=True)` gives the same answer at ~40x the cost (bench/README.md), and is
     used for a `.json` log. None when the log cannot tell (the importer then says why)."""
     if zipfile.is_zipfile(path):
+        with contextlib.suppress(ImportError):
+            import inspect_ai.log  # noqa: F401  (Inspect writes members with zstd: importing it teaches zipfile)
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
@@ -200,7 +203,7 @@ def inspect_status(path: Path) -> str | None:
                     return None
                 status = json.loads(zf.read(HEADER)).get("status")
                 return status if isinstance(status, str) else None
-        except (zipfile.BadZipFile, OSError, ValueError, AttributeError):
+        except (zipfile.BadZipFile, OSError, ValueError, AttributeError, NotImplementedError):  # e.g. no zstd
             return None
     try:
         from inspect_ai.log import read_eval_log  # the optional extra evalboard[inspect], as formats/inspect.py
