@@ -1,7 +1,8 @@
 """`evalboard ingest SOURCE... --out DIR`: import eval logs into a canonical dataset folder.
 
 Exit codes: 0 when something was imported (or everything was already present), 1 when nothing could
-be, 2 for bad arguments. A second ingest into the same --out waits for the first (a message on stderr).
+be, 2 for bad arguments (an S3 bucket or prefix holding nothing among them), 6 when S3 cannot be used
+(README). A second ingest into the same --out waits for the first (a message on stderr).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from evalboard.ingest import remote
 from evalboard.ingest.advice import plain
 from evalboard.ingest.detect import Found, discover
 from evalboard.ingest.formats import FORMATS, LABEL_FORMATS
@@ -48,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sources",
         nargs="*",
         metavar="SOURCE",
-        type=Path,
-        help="log files or folders (a name starting with '-' that exists is taken as a source; "
-        "or put the sources after --)",
+        type=remote.source_argument,
+        help="log files or folders, or s3://bucket/prefix (a name starting with '-' that exists is taken as a "
+        "source; or put the sources after --)",
     )
     p.add_argument("--out", required=True, type=Path, help="dataset folder, e.g. data/my-evals")
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
@@ -97,8 +99,15 @@ class Progress:
 
     BAR = 24
 
-    def __init__(self, stream: TextIO, total_files: int, enabled: bool, total_bytes: int = 0):
-        self.stream, self.total, self.enabled = stream, total_files, enabled
+    def __init__(
+        self,
+        stream: TextIO,
+        total_files: int,
+        enabled: bool,
+        total_bytes: int = 0,
+        name: Callable[[Path], str] = str,
+    ):
+        self.stream, self.total, self.enabled, self.name = stream, total_files, enabled, name
         self.tty = enabled and stream.isatty()
         self.total_bytes = total_bytes
         self.started = self.last = time.monotonic()
@@ -110,7 +119,7 @@ class Progress:
         self.index, self.file_bytes, self.file_size = index, 0, size
         if found is not None and self.enabled:
             kind = found.format or "not imported"
-            self._line(f"file {index}/{self.total}: {found.path} — {found.why} [{kind}]")
+            self._line(f"file {index}/{self.total}: {self.name(found.path)} — {found.why} [{kind}]")
 
     def bytes_read(self, position: int) -> None:
         """The reader's position in the current file."""
@@ -200,7 +209,8 @@ def main(
             harmful_value=args.harmful_value,
             threshold=args.threshold,
         )
-        missing = [str(s) for s in args.sources if not os.path.lexists(s)]  # a link loop is named, not "missing"
+        # A link loop is named, not "missing"; an s3:// source is looked for by `remote.fetch`.
+        missing = [str(s) for s in args.sources if not remote.is_uri(s) and not os.path.lexists(s)]
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
         if args.out.exists() and not args.out.is_dir():
@@ -217,8 +227,32 @@ def main(
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    try:
+        fetched = remote.fetch(args.sources)  # an s3:// source: its objects fetched whole to a private temp folder
+    except remote.StorageError as exc:
+        err.write(f"evalboard ingest: error: {exc}\n")
+        return exc.code
+    if fetched.objects and not args.quiet:
+        plural = "s" if fetched.objects != 1 else ""
+        err.write(f"fetched {fetched.objects:,} object{plural} ({fetched.bytes:,} bytes) from S3\n")
+    try:
+        return _run(args, parser, labeler, fetched, out_stream, err, after_import)
+    finally:
+        fetched.close()
 
-    found = discover(args.sources, args.format, exclude=args.out)
+
+def _run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    labeler: Labeler,
+    fetched: remote.Fetched,
+    out_stream: TextIO,
+    err: TextIO,
+    after_import: Callable[[Path], None] | None,
+) -> int:
+    """The ingest of the parsed arguments, reading S3 sources from their fetched copies."""
+    found = discover(fetched.paths, args.format, exclude=args.out)
+    found.sources, in_progress = fetched.settled(found.sources)  # Inspect logs on S3 still being written
     # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
     found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
     options = Options(
@@ -236,10 +270,10 @@ def main(
             err.write(f"{parser.format_usage()}evalboard ingest: error: {message}\n")
             return 2
     sizes = [_size(f.path) for f in found.sources]
-    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes))
+    progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes), name=fetched.uri)
     options.progress = progress.bytes_read
     try:
-        writer = DatasetWriter(args.out, new_ingest_id(), notify=err)
+        writer = fetched.writer(DatasetWriter(args.out, new_ingest_id(), notify=err))
     except OSError as exc:
         err.write(f"evalboard ingest: error: cannot write to {args.out}: {exc}\n")
         return 1
@@ -280,8 +314,8 @@ def main(
         found.ignored,
         writer.quarantine_path,
         args.out,
-        found.skipped,
-        absent,
+        [(fetched.uri(path), why) for path, why in found.skipped],
+        [*in_progress, *absent],
         writer.quarantine_lines,
     )
     imported = sum(s.imported + s.already_present for s in results)
@@ -324,7 +358,7 @@ def summary(
     ignored: list[Path],
     quarantine: Path,
     out: Path,
-    skipped: Sequence[tuple[Path, str]] = (),
+    skipped: Sequence[tuple[Path | str, str]] = (),
     notes: Sequence[str] = (),
     lines: Counter[str] | None = None,
     limit: int = 20,
