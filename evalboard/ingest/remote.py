@@ -309,10 +309,7 @@ class RemoteNames:
         self._writer.close()
 
     def begin(self, source: Path, fmt: str) -> SourceStats:
-        stats = self._writer.begin(source, fmt)
-        stats.source = self._uri(stats.source)
-        self._writer._source = stats.source  # the name its quarantine lines and duplicate messages carry
-        return stats
+        return self._writer.begin(source, fmt, name=self._uri(str(source)))
 
     def add(self, row: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         if isinstance(row.get("source"), str):

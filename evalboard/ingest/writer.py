@@ -219,13 +219,14 @@ class DatasetWriter:
         return good
 
     # -- per source -------------------------------------------------------------------------
-    def begin(self, source: Path, fmt: str) -> SourceStats:
-        """Start counting and naming parts for a new source."""
+    def begin(self, source: Path, fmt: str, name: str | None = None) -> SourceStats:
+        """Start counting and naming parts for a new source; `name` is what its counts and quarantine lines call it
+        (default: its path; a fetched copy of an object is called by its `s3://` URI)."""
         self._source_index += 1
         self._part = 0
-        self._source = str(source)
+        self._source = name or str(source)
         self._slug = slug(source.stem if source.is_file() else source.name)
-        self.stats = SourceStats(str(source), fmt, started_at=_now())
+        self.stats = SourceStats(self._source, fmt, started_at=_now())
         return self.stats
 
     @_stops_ingest
