@@ -5,17 +5,23 @@ storage faults are one plain line with a documented exit code."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 from moto import settings as moto_settings
 
+from evalboard.commands.migrate import main as migrate_main
 from evalboard.core.exit_codes import EXIT_STORAGE
+from evalboard.core.schema import SAMPLES
 from evalboard.data import reviews
+from evalboard.ingest.commit import KILL_ENV
 from tests import tables
 from tests.helpers import REPO
 from tests.ingest.test_jsonl import row, write_jsonl
@@ -110,6 +116,7 @@ def test_three_ingest_processes_at_once_into_one_s3_dataset_account_for_every_re
 CHILD_REVIEWS = """
 import sys
 from evalboard.data import reviews
+from evalboard.ingest.commit import KILL_ENV
 for i in range(int(sys.argv[3])):
     reviews.write(sys.argv[1], reviews.Review(f"f0-{i:04d}", sys.argv[2], "harmful"))
 """
@@ -162,3 +169,40 @@ def test_refused_credentials_are_one_line(s3_bucket, tmp_path, monkeypatch) -> N
     monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
     src = sources(tmp_path / "src", files=1, per_file=2)
     assert_one_line(ingest(*src, "--out", f"{s3_bucket}/x", "-q"), "refused the credentials")
+
+
+def test_a_writer_killed_between_its_commits_on_s3_leaves_all_or_none_and_the_next_run_finishes(
+    s3_bucket, tmp_path
+) -> None:
+    """SIGKILL after the transcripts commit, before the samples commit (EVALBOARD_KILL_AT): transcripts without samples
+    are invisible to every count of samples; the next run commits the samples and no transcript twice."""
+    src = sources(tmp_path / "src", files=1, per_file=30)
+    out = f"{s3_bucket}/killed"
+    env = {**os.environ, "PYTHONPATH": str(REPO), KILL_ENV: "committed-transcripts"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "evalboard", "ingest", *map(str, src), "--out", out, "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert tables.count(out, "transcripts") == (30, 30) and not tables.is_delta(out, "samples")
+    again = ingest(*src, "--out", out, "-q")
+    assert counts(again.out) == {"records": 30, "imported": 30, "present": 0, "quarantined": 0}
+    assert tables.count(out, "samples") == (30, 30) and tables.count(out, "transcripts") == (30, 30)
+
+
+def test_migrate_onto_s3_copies_every_table_with_identical_counts(s3_bucket, tmp_path) -> None:
+    old = tmp_path / "old"
+    (old / "samples").mkdir(parents=True)
+    pq.write_table(SAMPLES.empty_table(), old / "samples" / "seed.parquet")  # a plain-Parquet dataset
+    assert ingest(*sources(tmp_path / "src", files=1, per_file=25), "--out", old, "-q").code == 0
+    (old / "dataset.toml").write_text('title = "old"\n')
+    out, err = io.StringIO(), io.StringIO()
+    new = f"{s3_bucket}/migrated"
+    assert migrate_main([str(old), new], stdout=out, stderr=err) == 0, err.getvalue()
+    for table in ("samples", "transcripts"):
+        assert tables.count(new, table) == tables.count(old, table) == (25, 25)
+    assert len(next(iter(lines(new, "ingest_log").values()))) == 1
+    assert "not copied: dataset.toml" in out.getvalue()
