@@ -12,6 +12,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from evalboard.core.location import DELTA_LOG, is_remote, storage_options
+from evalboard.core.schema import SAMPLES
 
 
 def is_delta(dataset: str | Path, table: str) -> bool:
@@ -48,3 +49,9 @@ def count(dataset: str | Path, table: str, key: str = "sample_id") -> tuple[int,
     with duckdb.connect() as con:
         con.register("t", data)
         return con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM t").fetchone()
+
+
+def seed_plain(dataset: Path) -> None:
+    """Make `dataset` an existing plain-Parquet dataset (one empty samples file): ingest keeps writing that layout."""
+    (dataset / "samples").mkdir(parents=True)
+    pq.write_table(SAMPLES.empty_table(), dataset / "samples" / "seed.parquet")

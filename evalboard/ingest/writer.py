@@ -586,8 +586,7 @@ class DatasetWriter:
             try:
                 return self._present_delta(table, keys) if keys.num_rows else []
             except duckdb.Error as exc:
-                why = f"{type(exc).__name__}: {exc}"
-                raise WriteError(f"cannot check for duplicates in {self.location}: {why}") from exc
+                raise WriteError(self._damaged_delta(table, exc)) from exc
         files = self._files[table]
         if not files or keys.num_rows == 0:
             return []
@@ -603,6 +602,20 @@ class DatasetWriter:
             raise WriteError(self._damaged(table, files, exc)) from exc
         finally:
             self._con.unregister("batch")
+
+    def _damaged_delta(self, table: str, exc: Exception) -> str:
+        """Why the check against a Delta table failed, naming a damaged file of its snapshot (local tables). Unlike a
+        plain folder's file it is not skipped: the table's log names it, so the ingest stops until it is repaired."""
+        snapshot = delta_write.open_table(self.location, table) if self.location.path is not None else None
+        for path in snapshot.file_uris() if snapshot is not None else []:
+            bad = data_problem(path, list(KEYS[table]))
+            if bad is not None:
+                return (
+                    f"cannot check for duplicates: the file {path} of the Delta table {self.location.table_uri(table)} "
+                    f"is damaged ({bad}); restore the table to an earlier version (DeltaTable.restore) or replace "
+                    "the file from a backup, and run the same command again"
+                )
+        return f"cannot check for duplicates in {self.location}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
 
     def _damaged(self, table: str, files: list[str], exc: Exception) -> str:
         """Why the de-duplication query failed, naming the existing file that cannot be read, if one is."""

@@ -12,10 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from evalboard.core.schema import SAMPLES
 from evalboard.core.view import View
 from evalboard.data.store import Store
 from evalboard.ingest.commit import DELTA_STEPS, JOURNAL, KILL_ENV, STEPS
@@ -24,16 +22,11 @@ from tests import tables
 from tests.helpers import REPO
 from tests.ingest.test_agentic_misalignment import build_results
 from tests.ingest.util import ingest as ingest_here
+from tests.tables import seed_plain
 
 # The agentic-misalignment tree writes samples, transcripts and further verdicts: every step but awareness's.
 REACHED = [("parquet", step) for step in STEPS if "awareness" not in step]
 REACHED += [("delta", step) for step in DELTA_STEPS if "awareness" not in step]
-
-
-def seed_plain(out: Path) -> None:
-    """Make `out` an existing plain-Parquet dataset (an empty samples file): ingest keeps writing that layout."""
-    (out / "samples").mkdir(parents=True)
-    pq.write_table(SAMPLES.empty_table(), out / "samples" / "seed.parquet")
 
 
 def ingest(src: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
