@@ -52,6 +52,8 @@ class LocationError(ValueError):
 def parse(value: str | os.PathLike[str]) -> Location:
     """A `Location` from what a user typed: `s3://bucket[/prefix]` or a local path."""
     text = os.fspath(value)
+    if text.lower().startswith("s3:/") and not text.lower().startswith(S3):  # a Path("s3://…") lost a slash
+        text = S3 + text[len("s3:/") :]
     if text.lower().startswith(S3):
         rest = text[len(S3) :].strip("/")
         bucket = rest.split("/", 1)[0]
@@ -66,7 +68,7 @@ def parse(value: str | os.PathLike[str]) -> Location:
 
 def is_remote(value: str | os.PathLike[str]) -> bool:
     """Whether `value` names an S3 location (without validating it)."""
-    return os.fspath(value).lower().startswith(S3)
+    return os.fspath(value).lower().startswith("s3:/")
 
 
 def storage_options() -> dict[str, str]:
