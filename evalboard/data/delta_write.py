@@ -10,13 +10,15 @@ A storage failure becomes `StorageError`, whose message is one line naming no cr
 from __future__ import annotations
 
 import os
+import random
+import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from evalboard.core.location import DELTA_LOG, Location, storage_options, storage_problem
 from evalboard.core.paths import QUERIES_DIR
@@ -25,6 +27,7 @@ from evalboard.core.schema import TABLES
 # The ingest log and the quarantine of a dataset on S3: one row per JSON line, with the ingest that wrote it.
 LINES = pa.schema([pa.field("ingest_id", pa.string(), nullable=False), pa.field("line", pa.string(), nullable=False)])
 COMMIT_RETRIES = 20  # a commit that loses the race to another writer's is retried against the new version
+CREATE_ATTEMPTS = 5  # a first commit that loses the race to create the table is made again (see `append`)
 
 
 class StorageError(OSError):
@@ -80,22 +83,36 @@ def append(
     row_group_size: int | None = None,
     note: str = "",
 ) -> None:
-    """Append `data` (of the table's canonical schema) as one commit, creating the table on the first one."""
+    """Append `data` (of the table's canonical schema) as one commit, creating the table on the first one.
+
+    delta-rs retries an append that loses a race to another append (`COMMIT_RETRIES`), but not one that loses the
+    race to *create* the table ("Metadata changed since last commit": two writers' first commits): that one is made
+    again here (`CREATE_ATTEMPTS`), now as an append to the table the other writer created. Safe: a failed commit
+    wrote no log entry, so its data files are named by no version (a reader never sees them); only a refused commit
+    is retried, never a failure whose outcome is unknown."""
     props = WriterProperties(compression="ZSTD", max_row_group_size=row_group_size) if row_group_size else None
     props = props or WriterProperties(compression="ZSTD")
-    try:
-        write_deltalake(
-            location.table_uri(table),
-            data.cast(TABLES[table]) if isinstance(data, pa.Table) and table in TABLES else data,
-            mode="append",
-            storage_options=storage_options(),
-            writer_properties=props,
-            commit_properties=CommitProperties(
-                max_commit_retries=COMMIT_RETRIES, custom_metadata={"evalboard": note} if note else None
-            ),
-        )
-    except Exception as exc:
-        raise as_storage_error(exc, location) from exc
+    if isinstance(data, pa.Table) and table in TABLES:
+        data = data.cast(TABLES[table])
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            write_deltalake(
+                location.table_uri(table),
+                data,
+                mode="append",
+                storage_options=storage_options(),
+                writer_properties=props,
+                commit_properties=CommitProperties(
+                    max_commit_retries=COMMIT_RETRIES, custom_metadata={"evalboard": note} if note else None
+                ),
+            )
+            return
+        except CommitFailedError as exc:
+            if attempt == CREATE_ATTEMPTS or not isinstance(data, pa.Table) or "Metadata changed" not in str(exc):
+                raise as_storage_error(exc, location) from exc
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+        except Exception as exc:
+            raise as_storage_error(exc, location) from exc
 
 
 def present(location: Location, table: str, keys: pa.Table, query: str, params: dict[str, Any]) -> list[tuple]:
