@@ -25,6 +25,7 @@ from evalboard.screens.readiness.gates import load_gates
 from tests.helpers import REPO, damage_data_pages, sample, write_samples
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import ingest
+from tests.tables import seed_plain
 
 GATES = "[default]\nmax_rate = 0.05\nmin_samples = 100\n"
 HARMFUL_COLUMN = 11  # `harmful`: the ids still read, the verdicts do not
@@ -120,6 +121,7 @@ def test_reimporting_the_source_of_a_damaged_file_repairs_it(tmp_path: Path, cap
     safe.write_text("".join(json.dumps(r) + "\n" for r in records[:1000]))
     harmful.write_text("".join(json.dumps(r) + "\n" for r in records[1000:]))
     out = tmp_path / "data"
+    seed_plain(out)  # a plain-Parquet dataset's rule (a Delta table's damaged file stops the ingest instead)
     assert ingest(safe, harmful, "--out", out).code == 0
     [damaged] = [p for p in (out / "samples").glob("*.parquet") if "harmful" in p.name]
     damage_data_pages(damaged, HARMFUL_COLUMN)

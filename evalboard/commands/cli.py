@@ -1,11 +1,13 @@
 """The `evalboard` command.
 
-`demo` writes the synthetic dataset; `ingest` imports eval logs (evalboard/commands/ingest.py);
-`readiness` prints a snapshot's release verdict (evalboard/commands/readiness.py); `serve` runs the app.
+`demo` writes the synthetic dataset; `ingest` imports eval logs (evalboard/commands/ingest.py); `migrate` turns a
+plain-Parquet dataset into Delta tables (evalboard/commands/migrate.py); `readiness` prints a snapshot's release
+verdict (evalboard/commands/readiness.py); `serve` runs the app.
 
 Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 5 data
-incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments), and 4 for an internal error in any command,
-so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the traceback of an internal error.
+incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments, 6 storage failed; migrate: 0, 2, 6), and 4 for
+an internal error in any command, so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the
+traceback of an internal error.
 
 Each command's modules are imported inside its function, so a command loads only what it runs (docs/ARCHITECTURE.md,
 "Commands and exit codes"). None of them imports this module: tests/test_imports.py holds the package free of import
@@ -45,6 +47,12 @@ def _prepare_pages(out: Path) -> None:
     prepare(out)
 
 
+def _migrate(argv: list[str], debug: bool) -> int:
+    from evalboard.commands.migrate import main
+
+    return main(argv)
+
+
 def _readiness(argv: list[str], debug: bool) -> int:
     from evalboard.commands.readiness import main
 
@@ -54,6 +62,7 @@ def _readiness(argv: list[str], debug: bool) -> int:
 # Subcommands with parsers of their own: everything after the name is theirs.
 DELEGATED: dict[str, tuple[Callable[[list[str], bool], int], str]] = {
     "ingest": (_ingest, "import eval logs (Inspect AI, agentic-misalignment, Petri, JSONL, Parquet) into a dataset"),
+    "migrate": (_migrate, "turn a plain-Parquet dataset folder into Delta tables (a folder or s3://bucket/prefix)"),
     "readiness": (
         _readiness,
         "release verdict for a snapshot (exit 0 ready, 1 not ready, 2 insufficient data, 5 data incomplete)",

@@ -1,13 +1,15 @@
-"""`evalboard ingest SOURCE... --out DIR`: import eval logs into a canonical dataset folder.
+"""`evalboard ingest SOURCE... --out DIR|s3://bucket/prefix`: import eval logs into a canonical dataset.
 
 Exit codes: 0 when something was imported (or everything was already present), 1 when nothing could
-be, 2 for bad arguments (an S3 bucket or prefix holding nothing among them), 6 when S3 cannot be used
-(README). A second ingest into the same --out waits for the first (a message on stderr).
+be, 2 for bad arguments (an S3 bucket or prefix holding nothing among them), 6 when the storage failed (an S3 source
+or the dataset's: `EXIT_STORAGE`, one line, no credential). A second ingest into the same local --out waits for the
+first (a message on stderr); ingests into one s3:// dataset run at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -16,6 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from evalboard.core import location as locations
+from evalboard.core.exit_codes import EXIT_STORAGE
+from evalboard.core.location import Location, LocationError
 from evalboard.ingest import remote
 from evalboard.ingest.advice import plain
 from evalboard.ingest.detect import Found, discover
@@ -24,7 +29,7 @@ from evalboard.ingest.formats.petri import AWARENESS_THRESHOLD, check_threshold
 from evalboard.ingest.labels import Labeler, LabelError, load_manifest, parse_pairs
 from evalboard.ingest.pipeline import ingest_source, new_ingest_id, unmapped
 from evalboard.ingest.records import Options
-from evalboard.ingest.writer import DatasetWriter, SourceStats, WriteError
+from evalboard.ingest.writer import DatasetWriter, SourceStats, StorageWriteError, WriteError
 
 # What a record without a `--map` column's field gets (the summary says it next to the count).
 ABSENT = {
@@ -54,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="log files or folders, or s3://bucket/prefix (a name starting with '-' that exists is taken as a "
         "source; or put the sources after --)",
     )
-    p.add_argument("--out", required=True, type=Path, help="dataset folder, e.g. data/my-evals")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="dataset folder (e.g. data/my-evals) or s3://bucket/prefix; a new dataset's tables are Delta tables",
+    )
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     p.add_argument(
         "--set",
@@ -213,7 +222,11 @@ def main(
         missing = [str(s) for s in args.sources if not remote.is_uri(s) and not os.path.lexists(s)]
         if missing:
             raise _ArgumentError(f"no such file or folder: {', '.join(missing)}")
-        if args.out.exists() and not args.out.is_dir():
+        try:
+            location = locations.parse(args.out)
+        except LocationError as exc:
+            raise _ArgumentError(f"--out {exc}") from None
+        if location.path is not None and location.path.exists() and not location.path.is_dir():
             raise _ArgumentError(f"--out {args.out} is not a folder")
         if args.format == "petri" and args.threshold is None:
             raise _ArgumentError("--format petri needs --threshold (the judge scores 1-10)")
@@ -236,7 +249,7 @@ def main(
         plural = "s" if fetched.objects != 1 else ""
         err.write(f"fetched {fetched.objects:,} object{plural} ({fetched.bytes:,} bytes) from S3\n")
     try:
-        return _run(args, parser, labeler, fetched, out_stream, err, after_import)
+        return _run(args, parser, labeler, fetched, location, out_stream, err, after_import)
     finally:
         fetched.close()
 
@@ -246,12 +259,13 @@ def _run(
     parser: argparse.ArgumentParser,
     labeler: Labeler,
     fetched: remote.Fetched,
+    location: Location,
     out_stream: TextIO,
     err: TextIO,
     after_import: Callable[[Path], None] | None,
 ) -> int:
     """The ingest of the parsed arguments, reading S3 sources from their fetched copies."""
-    found = discover(fetched.paths, args.format, exclude=args.out)
+    found = discover(fetched.paths, args.format, exclude=location.path)
     found.sources, in_progress = fetched.settled(found.sources)  # Inspect logs on S3 still being written
     # Label sources (Scout results) last: their rows are matched to samples, which may come in this same command.
     found.sources.sort(key=lambda f: f.format in LABEL_FORMATS)
@@ -273,7 +287,10 @@ def _run(
     progress = Progress(err, len(found.sources), enabled=not args.quiet, total_bytes=sum(sizes), name=fetched.uri)
     options.progress = progress.bytes_read
     try:
-        writer = fetched.writer(DatasetWriter(args.out, new_ingest_id(), notify=err))
+        writer = fetched.writer(DatasetWriter(location, new_ingest_id(), notify=err))
+    except StorageWriteError as exc:
+        err.write(f"evalboard ingest: error: {exc}\n")
+        return EXIT_STORAGE
     except OSError as exc:
         err.write(f"evalboard ingest: error: cannot write to {args.out}: {exc}\n")
         return 1
@@ -297,11 +314,17 @@ def _run(
     except WriteError as exc:
         err.write(f"evalboard ingest: error: {exc}\n")
         partial = writer.abandon(exc)
-        stopped(err, results, None if any(s is partial for s in results) else partial, args.out)
-        return 1
+        stopped(err, results, None if any(s is partial for s in results) else partial, location)
+        _close(writer, err)
+        return EXIT_STORAGE if isinstance(exc, StorageWriteError) else 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.close()
+        raise
     finally:
-        writer.close()
         progress.close()
+    if not _close(writer, err):
+        return EXIT_STORAGE
     absent = [
         f"--map {column}={labeler.maps[column]}: the field is absent from {n:,} of {labeler.records:,} records "
         f"({ABSENT.get(column, 'left empty')})"
@@ -319,12 +342,24 @@ def _run(
         writer.quarantine_lines,
     )
     imported = sum(s.imported + s.already_present for s in results)
-    if any(s.imported for s in results) and after_import is not None:  # something new was written
+    # Something new was written: the pages' summaries are prepared beside a local dataset (on S3 each replica
+    # derives its own on its first page view).
+    if any(s.imported for s in results) and after_import is not None and location.path is not None:
         try:
-            after_import(args.out)
+            after_import(location.path)
         except Exception as exc:  # the import stands; the app derives the same on its first page view
             err.write(f"warning: imported, but preparing the pages' summaries failed ({type(exc).__name__}: {exc})\n")
     return 0 if imported else 1
+
+
+def _close(writer: DatasetWriter, err: TextIO) -> bool:
+    """Close the writer (on S3 that uploads the quarantine file); False, with one line on `err`, when storage fails."""
+    try:
+        writer.close()
+    except StorageWriteError as exc:
+        err.write(f"evalboard ingest: error: {exc}\n")
+        return False
+    return True
 
 
 def _unmapped(missing: list[str], labeler: Labeler, looked: int, fields: list[str]) -> str:
@@ -337,7 +372,7 @@ def _unmapped(missing: list[str], labeler: Labeler, looked: int, fields: list[st
     )
 
 
-def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | None, out: Path) -> None:
+def stopped(stream: TextIO, results: list[SourceStats], partial: SourceStats | None, out: Path | Location) -> None:
     """What an ingest stopped by a write failure left in the dataset, and how to finish it."""
     done = sum(s.imported for s in results)
     if results:
@@ -356,8 +391,8 @@ def summary(
     stream: TextIO,
     results: list[SourceStats],
     ignored: list[Path],
-    quarantine: Path,
-    out: Path,
+    quarantine: Path | str,
+    out: Path | Location,
     skipped: Sequence[tuple[Path | str, str]] = (),
     notes: Sequence[str] = (),
     lines: Counter[str] | None = None,
@@ -418,7 +453,7 @@ def summary(
         for count, text in reasons:
             stream.write(f"    {count} × {text}\n")
     if len(bad) > limit:
-        stream.write(f"  … and {len(bad) - limit} more, see {quarantine.parent}/\n")
+        stream.write(f"  … and {len(bad) - limit} more, see {str(quarantine).rsplit('/', 1)[0]}/\n")
 
 
 def _reasons(stats: SourceStats) -> list[tuple[str, str]]:

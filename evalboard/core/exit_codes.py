@@ -8,5 +8,7 @@ EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3  # `e
 # `evalboard readiness` without --allow-partial when a file of the dataset is left out: no verdict on partial data
 EXIT_DATA_INCOMPLETE = 5
 EXIT_INTERNAL = 4  # an unexpected error in any command: never a verdict (evalboard/commands/cli.py)
-# `evalboard ingest s3://…`: the storage cannot be used — unreachable endpoint, refused credentials (README)
+# `evalboard ingest` / `evalboard migrate`: the storage failed — an S3 source or the dataset's storage: endpoint
+# unreachable, credentials refused, bucket missing, or a commit conflict past its retries (one line on stderr, no
+# credential in it)
 EXIT_STORAGE = 6

@@ -1,9 +1,17 @@
 """Human reviews of transcripts: append-only, one small Parquet file per review (no Streamlit here).
 
-A review is written to `DATA/reviews/<UTC time>-<review id>.parquet` through a temporary name and `os.replace`, so a
-reader never sees half a file and two reviewers writing at once each add their own file: nothing is overwritten,
-nothing is lost, and imported verdicts (`verdicts/`) are never touched. The store reads each reviewer's latest review
-of a sample as their vote and the majority of the votes as verdict source "human" (queries/macros.sql).
+In a Delta dataset (any dataset on S3, and a local one whose samples are a Delta table) the reviews are a Delta table
+instead, `DATA/reviews/`: each review is one append commit, so two replicas writing at once each add their row
+(Delta's commit protocol orders them: none is lost). The form's idempotency key is the review id: before appending,
+the table's current snapshot is checked for it (a repeat stores nothing); two writes of one id that race past that
+check both land, and readers keep the first row of a review id (docs/ARCHITECTURE.md, "Dataset locations and Delta
+tables").
+
+In a plain-Parquet dataset a review is written to `DATA/reviews/<UTC time>-<review id>.parquet` through a temporary
+name and `os.replace`, so a reader never sees half a file and two reviewers writing at once each add their own file:
+nothing is overwritten, nothing is lost, and imported verdicts (`verdicts/`) are never touched. The store reads each
+reviewer's latest review of a sample as their vote and the majority of the votes as verdict source "human"
+(queries/macros.sql).
 """
 
 from __future__ import annotations
@@ -19,8 +27,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.core import location as locations
 from evalboard.core.fmt import csv_text
+from evalboard.core.location import Location
 from evalboard.core.schema import REVIEW_VERDICTS, REVIEWS
+from evalboard.data import delta_write
 from evalboard.data.store import Store
 
 FOLDER = "reviews"
@@ -75,8 +86,9 @@ def check(review: Review, known_sample: bool) -> list[str]:
     return problems
 
 
-def write(root: Path | str, review: Review, known_sample: bool = True, once: bool = False) -> Path:
-    """Store one review as its own file under `root/reviews/`; return its path. Raises ReviewError when invalid.
+def write(root: Path | str, review: Review, known_sample: bool = True, once: bool = False) -> Path | str:
+    """Store one review as its own file under `root/reviews/`; return its path (in a Delta dataset: the reviews
+    table's location). Raises ReviewError when invalid; a storage failure raises `delta_write.StorageError`.
 
     With `once`, `review.review_id` is an idempotency key (the form's, one per render): the first write with it
     claims the id by an exclusive create of `reviews/.ids/<id>`, and a repeat (a double click, a resent request)
@@ -101,6 +113,9 @@ def write(root: Path | str, review: Review, known_sample: bool = True, once: boo
         "reviewer_email": review.reviewer_email,
         "queue": review.queue,
     }
+    location = locations.parse(root)
+    if is_delta_dataset(location):
+        return _append(location, row, once)
     folder = Path(root) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{created.strftime('%Y%m%dT%H%M%S%fZ')}-{review_id}.parquet"
@@ -113,6 +128,22 @@ def write(root: Path | str, review: Review, known_sample: bool = True, once: boo
             return folder / first
     os.replace(temp, final)
     return final
+
+
+def is_delta_dataset(location: Location) -> bool:
+    """Whether reviews are a Delta table here: on S3, or where the reviews or the samples already are one."""
+    return location.remote or delta_write.is_delta(location, FOLDER) or delta_write.is_delta(location, "samples")
+
+
+def _append(location: Location, row: dict, once: bool) -> str:
+    """Append one review to the reviews Delta table (with `once`: unless its id is there already)."""
+    where = location.table_uri(FOLDER)
+    if once:
+        key = pa.table({"review_id": pa.array([row["review_id"]], pa.string())})
+        if delta_write.present(location, FOLDER, key, "reviews_present_id", {}):
+            return where
+    delta_write.append(location, FOLDER, pa.Table.from_pylist([row], schema=REVIEWS), note=f"review {row['review_id']}")
+    return where
 
 
 def _claim(folder: Path, review_id: str, name: str) -> str | None:

@@ -9,6 +9,11 @@ a journal left by a killed one, so a part is published whole or not at all, and 
 names. Without the journal a kill between the transcripts rename and the samples rename would leave transcripts
 whose samples the next run writes again, with their transcripts a second time.
 
+A Delta dataset (`append_in_order`) needs no journal: each table's part is one Delta commit, all or nothing, made in
+the same order (further tables, transcripts, samples last: `DELTA_STEPS`). A kill between two commits leaves further
+rows or transcripts whose samples are not committed: the next writer finds those keys in the tables and does not
+write them again (evalboard/ingest/writer.py), and no reader counts a transcript without its sample.
+
 `EVALBOARD_KILL_AT=<step>` (or `<step>:<n>`, the n-th time) makes the writer kill itself with SIGKILL at that named
 step: how the tests show every step is safe (`STEPS`), with real processes instead of timing.
 """
@@ -26,6 +31,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.core.location import Location
+from evalboard.data import delta_write
+
 JOURNAL = ".commit.json"
 KILL_ENV = "EVALBOARD_KILL_AT"
 # The named steps of publishing one part, in order ("staged-…": its temporary file written; "renamed-…": in place).
@@ -40,6 +48,12 @@ STEPS = (
     "renamed-transcripts",
     "renamed-samples",
     "journal-removed",
+)
+# The named steps of publishing one part of a Delta dataset: before and after each table's commit.
+DELTA_STEPS = tuple(
+    f"{when}-{table}"
+    for table in ("verdicts", "awareness", "transcripts", "samples")
+    for when in ("writing", "committed")
 )
 STAGED_TABLES = ("samples", "transcripts", "verdicts", "awareness")  # the folders the writer stages files in
 _reached: Counter[str] = Counter()
@@ -131,3 +145,11 @@ def recover(out: Path) -> list[str]:
     if stale:
         notes.append(f"removed {len(stale)} temporary file(s) an interrupted ingest left")
     return notes
+
+
+def append_in_order(location: Location, parts: list[tuple[str, pa.Table]], transcript_rows: int, note: str) -> None:
+    """Append each table's rows of one part as its own Delta commit, in the order given (samples last)."""
+    for table, data in parts:
+        kill_point(f"writing-{table}")
+        delta_write.append(location, table, data, transcript_rows if table == "transcripts" else None, note)
+        kill_point(f"committed-{table}")

@@ -17,6 +17,12 @@ temporary names and renamed into place through a journal, further tables and tra
 (`commit.py`), so a reader never sees a half-written file nor a sample without its transcript, and a kill at
 any step leaves the part whole or absent: the next writer finishes its renames and removes stale temporary files.
 
+A new dataset — and always one on S3 — is written as Delta tables instead (docs/ARCHITECTURE.md, "Dataset
+locations and Delta tables"): each part is one Delta commit per table, in the same order (further tables, transcripts,
+samples last), so a reader never sees a sample without its transcript; the de-duplication query reads the table's
+current snapshot; no lock is taken on S3 (Delta's commit protocol orders concurrent writers) while a local folder keeps
+its lock. A folder that already holds plain Parquet samples keeps its layout (`evalboard migrate` converts one).
+
 A failure inside the writer that is not the disk's (a damaged existing file breaking the de-duplication
 query, say) is raised as `WriteError` too: the ingest stops with a message instead of being taken for a
 reader error, and nothing still waiting is published.
@@ -29,6 +35,7 @@ import fcntl
 import functools
 import json
 import stat
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -40,9 +47,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evalboard.core import location as locations
+from evalboard.core.location import DELTA_LOG, Location
 from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import MESSAGE, TABLES, data_problem, validate_file
+from evalboard.data import delta_write
 from evalboard.data.data_checks import DataChecks
+from evalboard.data.delta_write import StorageError
 from evalboard.ingest import commit
 from evalboard.ingest.records import slug, small_raw
 
@@ -80,6 +91,11 @@ class WriteError(RuntimeError):
     """The dataset could not be written or checked (disk full, permissions, a damaged file): stops the ingest."""
 
 
+class StorageWriteError(WriteError):
+    """The dataset's storage failed (unreachable, refused credentials, missing bucket, a commit conflict past its
+    retries): its message is one line naming no credential."""
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -93,6 +109,8 @@ def _stops_ingest(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except WriteError:
             raise
+        except StorageError as exc:
+            raise StorageWriteError(str(exc)) from exc
         except Exception as exc:
             what = f"{type(exc).__name__}: {exc}"
             raise WriteError(f"the writer failed ({what}); nothing still pending was written") from exc
@@ -144,30 +162,47 @@ class DatasetWriter:
 
     def __init__(
         self,
-        out: Path,
+        out: Path | str | Location,
         ingest_id: str,
         batch_rows: int = BATCH_ROWS,
         batch_bytes: int = BATCH_BYTES,
         notify: TextIO | None = None,
         dedupe_rows: int = DEDUPE_ROWS,
     ):
-        self.out = out
+        self.location = out if isinstance(out, Location) else locations.parse(out)
         self.ingest_id = ingest_id
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
         self.dedupe_rows = dedupe_rows
-        out.mkdir(parents=True, exist_ok=True)
-        self._lock = _acquire(out / LOCK_NAME, notify)
-        try:
-            self.problems: list[str] = []
-            self.recovered = commit.recover(out)  # a killed ingest's part finished, its temporary files removed
-            self._files: dict[str, list[str]] = {t: self._readable(t) for t in TABLES}
-            for table in ("samples", "transcripts"):
-                (out / table).mkdir(exist_ok=True)
-        except BaseException:
-            self._release()
-            raise
-        self.quarantine_path = out / "quarantine" / f"{ingest_id}.jsonl"
+        self._lock: Any = None
+        self.problems: list[str] = []
+        self.recovered: list[str] = []
+        self._files: dict[str, list[str]] = {t: [] for t in TABLES}
+        self._committed: list[tuple[str, pa.Array]] = []  # (part name, sample ids) this ingest committed (Delta)
+        if self.location.path is None:  # S3: Delta tables, no lock (Delta's commit protocol orders the writers)
+            try:
+                delta_write.check_reachable(self.location)
+            except StorageError as exc:
+                raise StorageWriteError(str(exc)) from exc
+            self.out = Path(tempfile.mkdtemp(prefix="evalboard-ingest-"))  # the quarantine file before its upload
+            self.delta = True
+            self.quarantine_path: Path | str = f"{self.location}/quarantine (Delta table, ingest_id {ingest_id})"
+            self._quarantine_file = self.out / f"{ingest_id}.jsonl"
+        else:
+            self.out = out = self.location.path
+            out.mkdir(parents=True, exist_ok=True)
+            self._lock = _acquire(out / LOCK_NAME, notify)
+            try:
+                self.delta = is_delta_dataset(self.location)
+                self.recovered = commit.recover(out)  # a killed ingest's part finished, its temporary files removed
+                if not self.delta:
+                    self._files = {t: self._readable(t) for t in TABLES}
+                    for table in ("samples", "transcripts"):
+                        (out / table).mkdir(exist_ok=True)
+            except BaseException:
+                self._release()
+                raise
+            self.quarantine_path = self._quarantine_file = out / "quarantine" / f"{ingest_id}.jsonl"
         self.quarantine_lines: Counter[str] = Counter()  # "record" / "file" lines written to it by this ingest
         self._quarantine: Any = None
         self._rows: list[dict[str, Any]] = []
@@ -290,6 +325,12 @@ class DatasetWriter:
         log = {"ingest_id": self.ingest_id, **{k: v for k, v in asdict(stats).items() if k != "reasons"}}
         if stats.rejected or stats.unknown_count:
             log["quarantine"] = str(self.quarantine_path)
+        if self.location.remote:  # no append to an S3 object: the log is a Delta table of JSON lines there
+            try:
+                delta_write.append_lines(self.location, "ingest_log", self.ingest_id, [json.dumps(log)])
+            except StorageError as exc:
+                raise StorageWriteError(str(exc)) from exc
+            return
         try:
             with (self.out / "ingest_log.jsonl").open("a") as fh:
                 fh.write(json.dumps(log) + "\n")
@@ -332,8 +373,8 @@ class DatasetWriter:
         self.quarantine_lines["file" if "records" in line else "record"] += 1  # the summary reconciles the two
         try:
             if self._quarantine is None:
-                self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-                self._quarantine = self.quarantine_path.open("a")
+                self._quarantine_file.parent.mkdir(parents=True, exist_ok=True)
+                self._quarantine = self._quarantine_file.open("a")
             line["at"] = _now()
             if raw is not None:
                 line["raw"] = small_raw(raw)
@@ -345,11 +386,22 @@ class DatasetWriter:
         """Close the quarantine file and release the dataset's lock (batches are flushed by `end`); parts
         still pending (an ingest stopped by an error) are dropped, never published."""
         self._drop_unwritten()
-        if self._quarantine is not None:
-            self._quarantine.close()
-            self._quarantine = None
-        self._con.close()
-        self._release()
+        try:
+            if self._quarantine is not None:
+                self._quarantine.close()
+                self._quarantine = None
+                if self.location.remote:  # appended at the end to the quarantine table of JSON lines
+                    lines = self._quarantine_file.read_text(encoding="utf-8").splitlines()
+                    delta_write.append_lines(self.location, "quarantine", self.ingest_id, lines)
+        except StorageError as exc:
+            raise StorageWriteError(str(exc)) from exc
+        finally:
+            self._con.close()
+            self._release()
+            if self.location.remote:
+                with contextlib.suppress(OSError):
+                    self._quarantine_file.unlink(missing_ok=True)
+                    self.out.rmdir()
 
     def _drop_unwritten(self) -> None:
         """Forget the buffered rows and the pending batches (an ingest stopped before they were written)."""
@@ -438,6 +490,10 @@ class DatasetWriter:
                 tx = tx.filter(pc.invert(pc.is_in(tx["sample_id"], value_set=gone)))
         if samples.num_rows == 0:
             return
+        if self.delta and tx.num_rows:  # a killed writer's committed transcripts whose samples never were: not twice
+            known = [row[0] for row in self._present("transcripts", tx.select(["sample_id"]))]
+            if known:
+                tx = tx.filter(pc.invert(pc.is_in(tx["sample_id"], value_set=pa.array(known, pa.string()))))
         name = f"{self.ingest_id}-{self._source_index:03d}-{self._slug}-{self._part:04d}.parquet"
         self._part += 1
         parts = [
@@ -477,6 +533,9 @@ class DatasetWriter:
     def _write(self, parts: list[tuple[str, pa.Table]], name: str) -> None:
         """Publish one part: each table's file staged under a temporary name, then all renamed into place in this
         order through the commit journal (`commit.publish`: a kill at any step leaves the part whole or absent)."""
+        if self.delta:
+            self._write_delta(parts, name)
+            return
         staged: list[commit.Staged] = []
         try:
             for table, data in parts:
@@ -492,9 +551,43 @@ class DatasetWriter:
                 self.stats.extra[part.table] = self.stats.extra.get(part.table, 0) + part.rows
         self._file_sources[name] = self._source
 
+    def _write_delta(self, parts: list[tuple[str, pa.Table]], name: str) -> None:
+        """Publish one part as one Delta commit per table, in order (samples last; `commit.append_in_order`)."""
+        try:
+            commit.append_in_order(self.location, parts, TRANSCRIPT_ROW_GROUP, f"{self.ingest_id} {name}")
+        except StorageError as exc:
+            raise StorageWriteError(f"cannot write {'/'.join(t for t, _ in parts)} part {name}: {exc}") from exc
+        for table, data in parts:
+            if table == "samples":
+                self._committed.append((name, data["sample_id"].combine_chunks()))
+            elif table != "transcripts" and self.stats is not None:
+                self.stats.extra[table] = self.stats.extra.get(table, 0) + data.num_rows
+        self._file_sources[name] = self._source
+
+    def _present_delta(self, table: str, keys: pa.Table) -> list[tuple]:
+        """`_present` on a Delta table: its current snapshot (other writers' commits included); for samples, the part
+        this ingest committed an id in (None: another ingest did)."""
+        if KEYS[table] != ("sample_id",):
+            return delta_write.present(self.location, table, keys, "ingest_present_keys_delta", {})
+        bounds = pc.min_max(keys["sample_id"]).as_py()
+        params = {"lo": bounds["min"], "hi": bounds["max"]}
+        ids = [r[0] for r in delta_write.present(self.location, table, keys, "ingest_present_ids_delta", params)]
+        ours: dict[str, str] = {}
+        if ids and table == "samples":
+            found = pa.array(ids, pa.string())
+            for part, committed in self._committed:
+                for sid in committed.filter(pc.is_in(committed, value_set=found)).to_pylist():
+                    ours.setdefault(sid, part)
+        return [(sid, ours.get(sid)) for sid in ids]
+
     def _present(self, table: str, keys: pa.Table) -> list[tuple]:
         """The rows of `keys` whose key is already on disk (for samples: with the file this ingest wrote it to,
         or None when an earlier ingest did)."""
+        if self.delta:
+            try:
+                return self._present_delta(table, keys) if keys.num_rows else []
+            except duckdb.Error as exc:
+                raise WriteError(self._damaged_delta(table, exc)) from exc
         files = self._files[table]
         if not files or keys.num_rows == 0:
             return []
@@ -510,6 +603,20 @@ class DatasetWriter:
             raise WriteError(self._damaged(table, files, exc)) from exc
         finally:
             self._con.unregister("batch")
+
+    def _damaged_delta(self, table: str, exc: Exception) -> str:
+        """Why the check against a Delta table failed, naming a damaged file of its snapshot (local tables). Unlike a
+        plain folder's file it is not skipped: the table's log names it, so the ingest stops until it is repaired."""
+        snapshot = delta_write.open_table(self.location, table) if self.location.path is not None else None
+        for path in snapshot.file_uris() if snapshot is not None else []:
+            bad = data_problem(path, list(KEYS[table]))
+            if bad is not None:
+                return (
+                    f"cannot check for duplicates: the file {path} of the Delta table {self.location.table_uri(table)} "
+                    f"is damaged ({bad}); restore the table to an earlier version (DeltaTable.restore) or replace "
+                    "the file from a backup, and run the same command again"
+                )
+        return f"cannot check for duplicates in {self.location}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
 
     def _damaged(self, table: str, files: list[str], exc: Exception) -> str:
         """Why the de-duplication query failed, naming the existing file that cannot be read, if one is."""
@@ -566,6 +673,17 @@ class DatasetWriter:
             good.add(row["sample_id"])
             rows.append(row)
         return pa.Table.from_pylist(rows, schema=schema), good
+
+
+def is_delta_dataset(location: Location) -> bool:
+    """Whether ingest writes Delta tables here: on S3 always; locally unless the folder already holds plain Parquet
+    samples (today's layout, kept as it is: `evalboard migrate OLD NEW` converts it)."""
+    if location.path is None:
+        return True
+    samples = location.path / "samples"
+    if (samples / DELTA_LOG).is_dir():
+        return True
+    return not (samples.is_dir() and any(samples.rglob("*.parquet")))
 
 
 def _acquire(path: Path, notify: TextIO | None) -> Any:

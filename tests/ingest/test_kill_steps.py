@@ -1,7 +1,8 @@
-"""Crash consistency (issue 22, item 5): `evalboard ingest` killed with SIGKILL at each named step of publishing a
-part (`EVALBOARD_KILL_AT`, evalboard/ingest/commit.py) leaves no table a page reads with a repeated row, and the
-next ingest removes the stale temporary files and finishes the interrupted work: the dataset ends exactly as one
-uninterrupted ingest leaves it. Real processes, real kills; no timing."""
+"""Crash consistency (issue 22, item 5; issue 24 for Delta tables): `evalboard ingest` killed with SIGKILL at each
+named step of publishing a part (`EVALBOARD_KILL_AT`, evalboard/ingest/commit.py) leaves no table a page reads with a
+repeated row, and the next ingest finishes the interrupted work (a plain-Parquet dataset: removes the stale temporary
+files, finishes the journal's renames; a Delta dataset: skips the rows a killed writer's commits already hold): the
+dataset ends exactly as one uninterrupted ingest leaves it. Real processes, real kills; no timing."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from evalboard.core.view import View
 from evalboard.data.store import Store
-from evalboard.ingest.commit import JOURNAL, KILL_ENV, STEPS
+from evalboard.ingest.commit import DELTA_STEPS, JOURNAL, KILL_ENV, STEPS
 from evalboard.screens.transcripts import ListRequest, sample_page
+from tests import tables
 from tests.helpers import REPO
 from tests.ingest.test_agentic_misalignment import build_results
 from tests.ingest.util import ingest as ingest_here
+from tests.tables import seed_plain
 
 # The agentic-misalignment tree writes samples, transcripts and further verdicts: every step but awareness's.
-REACHED = [step for step in STEPS if "awareness" not in step]
+REACHED = [("parquet", step) for step in STEPS if "awareness" not in step]
+REACHED += [("delta", step) for step in DELTA_STEPS if "awareness" not in step]
 
 
 def ingest(src: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
@@ -36,12 +39,8 @@ def ingest(src: Path, out: Path, kill_at: str | None = None) -> subprocess.Compl
 
 
 def rows(out: Path, table: str, key: str) -> tuple[int, int]:
-    """(rows, distinct keys) of a table's published files."""
-    files = [str(p) for p in sorted((out / table).glob("*.parquet"))]
-    if not files:
-        return 0, 0
-    with duckdb.connect() as con:  # its own connection: the default one would keep an unfinished result
-        return con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM read_parquet($f)", {"f": files}).fetchone()
+    """(rows, distinct keys) of a table's published files (a Delta table: its current snapshot)."""
+    return tables.count(out, table, key)
 
 
 def assert_no_repeats(out: Path) -> None:
@@ -62,9 +61,13 @@ def clean(source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, t
     return {t: rows(out, t, "sample_id") for t in ("samples", "transcripts", "verdicts")}
 
 
-@pytest.mark.parametrize("step", REACHED)
-def test_a_kill_at_each_step_leaves_no_repeat_and_the_next_ingest_finishes(source, clean, tmp_path, step) -> None:
+@pytest.mark.parametrize(("layout", "step"), REACHED)
+def test_a_kill_at_each_step_leaves_no_repeat_and_the_next_ingest_finishes(
+    source, clean, tmp_path, layout, step
+) -> None:
     out = tmp_path / "data"
+    if layout == "parquet":
+        seed_plain(out)
     killed = ingest(source, out, step)
     assert killed.returncode == -signal.SIGKILL, (step, killed.stderr)
     assert_no_repeats(out)
@@ -75,6 +78,7 @@ def test_a_kill_at_each_step_leaves_no_repeat_and_the_next_ingest_finishes(sourc
     assert not list(out.rglob("*.tmp")) and not (out / JOURNAL).exists()
     assert_no_repeats(out)
     assert {t: rows(out, t, "sample_id") for t in clean} == clean  # exactly as one uninterrupted ingest
+    assert tables.is_delta(out, "samples") == (layout == "delta")
     if step.startswith("staged-") or step == "journal-written":
         assert "removed" in again.err or "finished publishing" in again.err
 
@@ -83,6 +87,7 @@ def test_the_renames_a_kill_interrupted_are_finished_not_redone(source, clean, t
     """Killed between the transcripts rename and the samples rename: the next ingest publishes the samples file the
     journal names (no transcript is written twice), and finds everything already present."""
     out = tmp_path / "data"
+    seed_plain(out)
     assert ingest(source, out, "renamed-transcripts").returncode == -signal.SIGKILL
     assert (out / JOURNAL).exists() and list((out / "samples").glob(".*.tmp"))
     again = ingest_here(source, "--out", out, "--set", "intervention=x")
@@ -95,6 +100,7 @@ def test_a_repeated_transcript_row_never_doubles_a_search_without_the_index(tmp_
     """A transcripts file copied by hand (or left by an older version's kill): with no search index (a folder where
     it cannot be written), the scan counts and lists each sample once."""
     out = tmp_path / "data"
+    seed_plain(out)
     assert ingest(source, out).returncode == 0
     [original] = (out / "transcripts").glob("*.parquet")
     (out / "transcripts" / "copy.parquet").write_bytes(original.read_bytes())

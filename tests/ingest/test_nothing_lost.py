@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from evalboard.commands import ingest as cli
+from tests import tables
 from tests.helpers import damage_data_pages
 from tests.ingest.test_columnar import simple
 from tests.ingest.util import assert_adds_up, ingest, ingest_log, quarantine, samples
+from tests.tables import seed_plain
 
 
 def lines(path: Path, ids: range) -> Path:
@@ -63,9 +65,11 @@ def test_a_write_failure_after_the_lock_stops_loudly_and_publishes_nothing(tmp_p
 
 def test_a_damaged_existing_file_is_named_and_its_records_imported_again(tmp_path: Path, out: Path) -> None:
     """An existing file whose footer reads but whose data does not is left out by the store, so its ids are not
-    "already present": the ingest names it and imports them again from the source that holds them (issue 22)."""
+    "already present": the ingest names it and imports them again from the source that holds them (issue 22). A
+    plain-Parquet dataset's rule (a Delta table's file is named in its log: see the next test)."""
+    seed_plain(out)
     assert ingest(lines(tmp_path / "a.jsonl", range(50)), "--out", out).code == 0
-    [existing] = (out / "samples").glob("*.parquet")
+    [existing] = [p for p in (out / "samples").glob("*.parquet") if p.name != "seed.parquet"]
     damage_data_pages(existing)
     src = lines(tmp_path / "b.jsonl", range(40, 80))
     result = ingest(src, "--out", out)
@@ -75,3 +79,15 @@ def test_a_damaged_existing_file_is_named_and_its_records_imported_again(tmp_pat
     existing.rename(tmp_path / "aside.parquet")
     assert [r["sample_id"] for r in samples(out)] == [f"c{i}" for i in range(40, 80)]
     assert not list(out.rglob("*.tmp"))
+
+
+def test_a_damaged_file_of_a_delta_table_stops_the_ingest_naming_it(tmp_path: Path, out: Path) -> None:
+    """A Delta table's damaged file cannot be left out (its log names it): the ingest stops with exit 1, names the
+    file, and commits nothing; the table stays as it was."""
+    assert ingest(lines(tmp_path / "a.jsonl", range(50)), "--out", out).code == 0
+    [existing] = tables.files(out, "samples")
+    damage_data_pages(Path(existing))
+    result = ingest(lines(tmp_path / "b.jsonl", range(40, 80)), "--out", out)
+    assert result.code == 1
+    assert f"the file {existing} of the Delta table" in result.err and "damaged" in result.err
+    assert tables.files(out, "samples") == [existing]

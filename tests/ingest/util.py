@@ -15,6 +15,7 @@ import duckdb
 
 from evalboard.commands.ingest import main
 from evalboard.core.schema import validate_file
+from tests import tables
 
 
 @dataclass
@@ -65,7 +66,7 @@ def counts(stdout: str) -> dict[str, int]:
 
 def samples(out: Path) -> list[dict[str, Any]]:
     """All sample rows of a dataset folder, ordered by sample_id; every file must pass the schema check."""
-    files = sorted((out / "samples").glob("*.parquet"))
+    files = tables.files(out, "samples")
     for f in files:
         assert validate_file(f, "samples").problem is None, f
     if not files:
@@ -76,7 +77,7 @@ def samples(out: Path) -> list[dict[str, Any]]:
 
 def transcript(out: Path, sample_id: str) -> list[dict[str, Any]]:
     """One sample's messages."""
-    files = [str(f) for f in sorted((out / "transcripts").glob("*.parquet"))]
+    files = tables.files(out, "transcripts")
     rows = duckdb.execute("SELECT messages FROM read_parquet($f) WHERE sample_id = $id", {"f": files, "id": sample_id})
     [(messages,)] = rows.fetchall()
     return messages

@@ -1,0 +1,159 @@
+"""Writing a dataset's Delta tables (docs/ARCHITECTURE.md, "Dataset locations and Delta tables"): appends through
+delta-rs, the keys a table already holds, and on S3 the ingest log and the quarantine as tables of JSON lines.
+
+Every append is one Delta commit: its data files are written first and become visible only when the commit's log
+entry is created — by an atomic rename-if-absent on a local disk, by a conditional put (`If-None-Match`) on S3 — so a
+killed writer leaves all of a commit or none of it, and concurrent writers are ordered by the log with no lock of ours.
+A storage failure becomes `StorageError`, whose message is one line naming no credential (`location.storage_problem`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+from evalboard.core.location import DELTA_LOG, Location, storage_options, storage_problem
+from evalboard.core.paths import QUERIES_DIR
+from evalboard.core.schema import TABLES
+
+# The ingest log and the quarantine of a dataset on S3: one row per JSON line, with the ingest that wrote it.
+LINES = pa.schema([pa.field("ingest_id", pa.string(), nullable=False), pa.field("line", pa.string(), nullable=False)])
+COMMIT_RETRIES = 20  # a commit that loses the race to another writer's is retried against the new version
+CREATE_ATTEMPTS = 5  # a first commit that loses the race to create the table is made again (see `append`)
+
+
+class StorageError(OSError):
+    """The dataset's storage failed (unreachable, refused, missing bucket, commit conflict): `str()` is one line."""
+
+
+def is_delta(location: Location, table: str) -> bool:
+    """Whether `<dataset>/<table>` is a Delta table (has a `_delta_log/`)."""
+    if location.path is not None:
+        return (location.path / table / DELTA_LOG).is_dir()
+    return _load(location, table) is not None
+
+
+def _load(location: Location, table: str) -> DeltaTable | None:
+    """The table's current snapshot; None when there is none. (Not `DeltaTable.is_deltatable`: it keeps Python's
+    GIL while it waits on the network, which stalls an S3 server in the same process — the tests' — until it
+    times out.)"""
+    try:
+        return DeltaTable(location.table_uri(table), storage_options=storage_options())
+    except TableNotFoundError:
+        return None
+    except Exception as exc:
+        raise as_storage_error(exc, location) from exc
+
+
+def check_reachable(location: Location) -> None:
+    """Fail early with one line when an S3 dataset's storage cannot be used (a listing of the samples table)."""
+    if location.remote:
+        is_delta(location, "samples")
+
+
+def as_storage_error(exc: BaseException, location: Location) -> StorageError:
+    """`exc` as a `StorageError` with one plain line (the original text when it is not a recognised failure,
+    trimmed to its first line)."""
+    line = storage_problem(exc, location)
+    if line is None:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        line = f"{location}: storage error ({type(exc).__name__}: {first[:200]})"
+    return StorageError(line)
+
+
+def open_table(location: Location, table: str) -> DeltaTable | None:
+    """The table's current snapshot, or None when it is not a Delta table (yet)."""
+    if location.path is not None and not is_delta(location, table):
+        return None
+    return _load(location, table)
+
+
+def append(
+    location: Location,
+    table: str,
+    data: pa.Table | pa.RecordBatchReader,
+    row_group_size: int | None = None,
+    note: str = "",
+) -> None:
+    """Append `data` (of the table's canonical schema) as one commit, creating the table on the first one.
+
+    delta-rs retries an append that loses a race to another append (`COMMIT_RETRIES`), but not one that loses the
+    race to *create* the table ("Metadata changed since last commit": two writers' first commits): that one is made
+    again here (`CREATE_ATTEMPTS`), now as an append to the table the other writer created. Safe: a failed commit
+    wrote no log entry, so its data files are named by no version (a reader never sees them); only a refused commit
+    is retried, never a failure whose outcome is unknown."""
+    props = WriterProperties(compression="ZSTD", max_row_group_size=row_group_size) if row_group_size else None
+    props = props or WriterProperties(compression="ZSTD")
+    if isinstance(data, pa.Table) and table in TABLES:
+        data = data.cast(TABLES[table])
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            write_deltalake(
+                location.table_uri(table),
+                data,
+                mode="append",
+                storage_options=storage_options(),
+                writer_properties=props,
+                commit_properties=CommitProperties(
+                    max_commit_retries=COMMIT_RETRIES, custom_metadata={"evalboard": note} if note else None
+                ),
+            )
+            return
+        except CommitFailedError as exc:
+            if attempt == CREATE_ATTEMPTS or not isinstance(data, pa.Table) or "Metadata changed" not in str(exc):
+                raise as_storage_error(exc, location) from exc
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+        except Exception as exc:
+            raise as_storage_error(exc, location) from exc
+
+
+def present(location: Location, table: str, keys: pa.Table, query: str, params: dict[str, Any]) -> list[tuple]:
+    """Run `queries/<query>.sql` with the table's current snapshot as `present` and `keys` as `batch`: which keys it
+    already holds. DuckDB scans the snapshot's files through a pyarrow dataset (only the key columns; the range
+    filters in the query reach the Parquet statistics)."""
+    dt = open_table(location, table)
+    if dt is None or keys.num_rows == 0:
+        return []
+    try:
+        dataset = dt.to_pyarrow_dataset()
+        with duckdb.connect(config={"memory_limit": "256MB"}) as con:
+            con.execute("SET enable_progress_bar = false")
+            con.register("present", dataset)
+            con.register("batch", keys)
+            return con.execute((QUERIES_DIR / f"{query}.sql").read_text(encoding="utf-8"), params).fetchall()
+    except duckdb.Error:
+        raise
+    except Exception as exc:
+        raise as_storage_error(exc, location) from exc
+
+
+def append_lines(location: Location, table: str, ingest_id: str, lines: list[str]) -> None:
+    """Append JSON lines (the ingest log's, the quarantine's) to a `LINES` table: on S3 these are Delta tables too,
+    so writers on many machines append to them at once (S3 has no append to an object)."""
+    if lines:
+        data = pa.table({"ingest_id": [ingest_id] * len(lines), "line": lines}, schema=LINES)
+        append(location, table, data, note=f"{table} {ingest_id}")
+
+
+def put_text(location: Location, parts: tuple[str, ...], text: str) -> None:
+    """Write a small text file beside the tables (`<dataset>/<parts…>`; local datasets only), whole."""
+    if location.path is None:
+        raise ValueError("put_text writes local files only")
+    path = location.path.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def local_path(location: Location, *parts: str) -> Path | None:
+    """The local path of `<dataset>/<parts…>` (None on S3)."""
+    return location.path.joinpath(*parts) if location.path is not None else None
