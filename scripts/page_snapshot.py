@@ -34,7 +34,11 @@ Query = dict[str, str | list[str]]
 VISITS: dict[str, tuple[str | None, Query, tuple[str, ...]]] = {
     "overview-default": (None, {}, ("overview_numbers", "share_view")),
     "overview-all": (None, {"snapshots": "all"}, ("overview_numbers",)),
-    "overview-filtered": (None, {"snapshot": "atlas-2026-05", "family": ["blackmail", "leaking"]}, ("overview_numbers",)),
+    "overview-filtered": (
+        None,
+        {"snapshot": "atlas-2026-05", "family": ["blackmail", "leaking"]},
+        ("overview_numbers",),
+    ),
     "overview-source": (None, {"snapshots": "all", "source": "grader:second-model"}, ("overview_numbers",)),
     "overview-awareness": (None, {"snapshots": "all", "split": "awareness"}, ("overview_numbers",)),
     "transcripts-default": ("transcripts", {}, ("share_view",)),
@@ -45,8 +49,12 @@ VISITS: dict[str, tuple[str | None, Query, tuple[str, ...]]] = {
     "compare-default": ("compare", {}, ("share_comparison", "share_view")),
     "compare-ab": (
         "compare",
-        {"a_snapshot": "atlas-2026-05", "a_intervention": "baseline", "b_snapshot": "atlas-2026-11",
-         "b_intervention": "deliberation_rewrites"},
+        {
+            "a_snapshot": "atlas-2026-05",
+            "a_intervention": "baseline",
+            "b_snapshot": "atlas-2026-11",
+            "b_intervention": "deliberation_rewrites",
+        },
         ("share_comparison",),
     ),
     "compare-split": ("compare", {"split": "awareness"}, ()),
@@ -54,17 +62,23 @@ VISITS: dict[str, tuple[str | None, Query, tuple[str, ...]]] = {
     "drivers-default": ("drivers", {}, ()),
     "drivers-key": ("drivers", {"key": "urgency_type"}, ()),
     "readiness-default": ("readiness", {}, ("readiness_summary", "share_view")),
-    "readiness-candidate": ("readiness", {"snapshot": "atlas-2026-09", "intervention": "baseline"}, ("readiness_summary",)),
+    "readiness-candidate": (
+        "readiness",
+        {"snapshot": "atlas-2026-09", "intervention": "baseline"},
+        ("readiness_summary",),
+    ),
     "agreement-default": ("agreement", {}, ("share_view",)),
     "agreement-y": ("agreement", {"y": "grader:second-model"}, ()),
     "data-default": ("data_health", {}, ("share_view",)),
 }
 
 
-# What differs between two runs of the same code: a deferred download's random id, the review form's random token.
+# What differs between two runs of the same code: a deferred download's random id, the review form's random token,
+# the hash in a widget's id (it depends on the script's path: a checkout elsewhere).
 UNSTABLE = (
     (re.compile(r'deferred_file_id: "\w+"'), 'deferred_file_id: "…"'),
     (re.compile(r"(\$\$ID-)?\w*-?review_submit_\w+"), "review_submit_…"),
+    (re.compile(r"\$\$ID-[0-9a-f]{32}-"), "$$ID-…-"),  # a widget id's hash holds the page's path: a copy elsewhere
 )
 
 
