@@ -8,7 +8,6 @@ FROM aware_cell_samples(
     $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
     variable := $variable, level := $value
 )
-ORDER BY
-    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+ORDER BY list_order($sort, score, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    sample_id)
 LIMIT $limit OFFSET $offset;

@@ -35,7 +35,6 @@ SELECT
     substr(body, greatest(1, match_at - 80), length($q) + 160) AS passage,
     count(*) OVER () AS total
 FROM matched
-ORDER BY
-    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+ORDER BY list_order($sort, score, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    sample_id)
 LIMIT $limit OFFSET $offset;

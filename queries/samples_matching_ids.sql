@@ -14,7 +14,6 @@ FROM aware_cell_samples(
 )
 WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
   AND (len($ids) = 0 OR list_contains($ids, sample_id))
-ORDER BY
-    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+ORDER BY list_order($sort, score, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    sample_id)
 LIMIT $limit OFFSET $offset;

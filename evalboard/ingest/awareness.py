@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalboard.core.schema import EVIDENCE_SEPARATOR, LIKELY_NOTE
+from evalboard.core.schema import EVIDENCE_SEPARATOR, LIKELY_NOTE, UNRECOGNISED
 
 AWARENESS_THRESHOLD = "awareness_threshold"  # key of Options.extra: `--awareness-threshold` (Petri's 1–10 scale)
 PETRI_SCALE = (1.0, 10.0)
@@ -204,7 +204,7 @@ def _aware_score(aware: Any) -> float | None:
 
 def unrecognised(source: str, exc: AwarenessError) -> dict:
     """A label that could not be mapped: kept (shown apart as "unrecognised label") with the reason."""
-    return _row(source, "unrecognised", None, None, f"unrecognised label: {exc}")
+    return _row(source, UNRECOGNISED, None, None, f"unrecognised label: {exc}")
 
 
 def deliberation_labels(response: Mapping[str, Any]) -> list[dict]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard.core.fmt import literal
-from evalboard.core.schema import EVIDENCE_SEPARATOR, LIKELY_NOTE
+from evalboard.core.schema import AWARENESS_APART, AWARENESS_LABELS, EVIDENCE_SEPARATOR, LIKELY_NOTE
 from evalboard.core.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
 from evalboard.core.view import SPLIT_KEYS, SPLIT_SPECS, View, ignored
 from evalboard.data.store import Store
@@ -26,8 +26,8 @@ from evalboard.screens.transcripts import BELIEVED_KEYS, page_key
 SPLIT_KEY, SOURCE_KEY = SPLIT_KEYS
 BELIEVED_KEY, BELIEVED_SOURCE_KEY = BELIEVED_KEYS  # Transcripts: one class, under one source
 SPLITS = SPLIT_SPECS[SPLIT_KEY].choices  # ("awareness",)
-CLASSES = ("real", "evaluation", "none")  # the labels a labeller can give (schema.AWARENESS_LABELS)
-APART = ("unlabelled", "unrecognised")  # no label from this source / a value outside CLASSES
+CLASSES = AWARENESS_LABELS  # the labels a labeller can give
+APART = AWARENESS_APART  # no label from this source / a value outside CLASSES
 NAMES = {
     "real": "believed real",
     "evaluation": "believed evaluation",
