@@ -27,6 +27,7 @@ CELL = VIEW | {
     "step": None, "verdict": "all", "by": None, "by_verdict": "harmful", "believed": None, "awareness_source": None,
     "variable": None, "value": None,
 }  # fmt: skip
+CELL |= {"cell": {key: CELL[key] for key in CELL}}  # the struct the list queries read (extra keys: not bound)
 PAGE = {"limit": 50, "offset": 0}
 # name → (query, parameters); "ids" marks the search-hit queries (the first 200,000 sample ids as `search_hits`)
 CASES = {
@@ -65,6 +66,8 @@ def measure(data: Path, runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for name, (query, params) in CASES.items():
         params = dict(params)
+        if "cell" in params:  # the case's own filters, in the struct too
+            params["cell"] = {key: params[key] for key in params["cell"]}
         relations = None
         if "ids" in params:
             found = hits[params.pop("ids")]

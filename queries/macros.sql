@@ -226,6 +226,19 @@ WHERE (believed IS NULL
    OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed))
   AND (variable IS NULL OR variable_value(variable, scenario, scenario_family, conditions) = level);
 
+-- The samples behind the Transcripts page's cell as it asks for them: `cell` is one struct of the request's filters
+-- (evalboard/screens/transcripts.py `cell_params`: the view's five filters, source, step, verdict, by, by_verdict,
+-- believed, awareness_source, variable, value), so each list and count query names the cell once (`$cell`).
+-- `every_verdict`: ignore the verdict filter and the second source's (`by`): the cell's own counts.
+CREATE OR REPLACE MACRO requested_cell(cell, every_verdict := false) AS TABLE
+SELECT *
+FROM aware_cell_samples(
+    cell['snapshots'], cell['interventions'], cell['stages'], cell['families'], cell['graders'], cell['source'],
+    cell['step'], CASE WHEN every_verdict THEN 'all' ELSE cell['verdict'] END,
+    CASE WHEN every_verdict THEN NULL ELSE cell['by'] END, cell['by_verdict'], cell['believed'],
+    cell['awareness_source'], variable := cell['variable'], level := cell['value']
+);
+
 
 -- The searchable text of a transcript: per message its text, tool-call arguments and reasoning, one line per
 -- message. Cast to the canonical message type (as_messages) so files written before a field existed still bind

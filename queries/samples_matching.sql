@@ -16,10 +16,7 @@ texts AS (
         cell.*,
         coalesce(cell.explanation, '') || chr(10) || coalesce(n.body || chr(10), '')
             || coalesce(message_text(t.messages), '') AS body
-    FROM aware_cell_samples(
-        $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-        variable := $variable, level := $value
-    ) AS cell
+    FROM requested_cell($cell) AS cell
     LEFT JOIN notes AS n USING (sample_id)
     LEFT JOIN transcripts AS t USING (sample_id)
 ),

@@ -44,6 +44,14 @@ def test_the_list_order_is_written_once_and_every_list_reads_it():
     assert [name for name in LISTS if "ORDER BY list_order(" not in code(QUERIES[name])] == []
 
 
+def test_the_cell_is_named_once_and_every_list_and_count_reads_it():
+    """The twelve filters of a chart cell are unpacked in one place (requested_cell); queries bind them as `$cell`."""
+    assert files_with(r"aware_cell_samples\(") == ["macros"]
+    assert code(QUERIES["macros"]).count("FROM aware_cell_samples(") == 1
+    readers = [name for name in QUERIES if "requested_cell($cell" in code(QUERIES[name])]
+    assert readers == ["cell_counts", *[name for name in LISTS if name != "review_queue"]]
+
+
 def test_the_checkpoint_grouping_is_written_once():
     """Counts per checkpoint (and family) come from checkpoint_counts; finer groupings (Drivers' per scenario,
     view_counts' per grader) are other questions."""
