@@ -6,6 +6,11 @@ checkpoint grouping, the message type), timed through `Store.run` with the resul
 Run it on the commit before a change to one of these rules and after (`--checkout DIR`: a copy of that commit,
 e.g. `git archive COMMIT | tar -x -C DIR`; its code and queries are timed, in a child process) and compare the
 medians: the rule moved into a macro must not slow its users. Prints one line per query: median and min in ms.
+
+    python bench/shared_rules.py [DATA] --against DIR/queries
+
+times this tree's queries and those of another queries/ folder (a second store over the same data) in one process,
+alternating run by run, so a busy machine slows both alike: per query the two medians and their ratio (this / that).
 """
 
 from __future__ import annotations
@@ -51,6 +56,41 @@ CASES = {
 }  # fmt: skip
 
 
+def against(data: Path, other: Path, runs: int) -> None:
+    """This tree's queries against `other` (a queries/ folder), alternating, in one process."""
+    import pyarrow as pa
+
+    from evalboard.data.store import Store
+
+    stores = {"this": Store(data), "that": Store(data, queries_dir=other)}
+    for store in stores.values():
+        store.refresh()
+    first = stores["this"]._con.sql("SELECT sample_id FROM samples ORDER BY sample_id LIMIT 200000")
+    all_ids = sorted(first.fetchnumpy()["sample_id"])
+    hits = {"many": all_ids, "few": all_ids[:5000]}
+    for name, (query, params) in CASES.items():
+        params = dict(params)
+        if "cell" in params:
+            params["cell"] = {key: params[key] for key in params["cell"]}
+        relations = None
+        if "ids" in params:
+            found = hits[params.pop("ids")]
+            table = pa.table({"sample_id": pa.array(found, pa.string())})
+            relations = {"search_hits": (("bench", len(found)), lambda t=table: t)}
+            params |= {"lo": found[0], "hi": found[-1], "ids": list(found) if query == "samples_matching_ids" else []}
+        times: dict[str, list[float]] = {"this": [], "that": []}
+        for i in range(runs + 1):
+            for side, store in stores.items():
+                store._cache.clear()
+                start = time.perf_counter()
+                frame = store.run(query, params, relations=relations)
+                if i:  # the first run binds and warms the files: not counted
+                    times[side].append((time.perf_counter() - start) * 1000)
+            assert frame.equals(stores["this"].run(query, params, relations=relations)), name
+        this, that = (statistics.median(times[s]) for s in ("this", "that"))
+        print(f"{name:34} this {this:8.1f} ms   that {that:8.1f} ms   this/that {this / that:5.2f}", flush=True)
+
+
 def measure(data: Path, runs: int) -> dict[str, list[float]]:
     """Times per case in this process (the code and queries of the checkout it runs in)."""
     import pyarrow as pa
@@ -89,8 +129,12 @@ def main() -> None:
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--checkout", type=Path, help="time this copy of the repository instead (a child process)")
+    parser.add_argument("--against", type=Path, help="another queries/ folder, timed alternately with this tree's")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against:
+        against(args.data, args.against, args.runs)
+        return
     if args.checkout:
         env = dict(os.environ, PYTHONPATH=str(args.checkout))
         command = [sys.executable, __file__, str(args.data.resolve()), "--runs", str(args.runs), "--json"]
