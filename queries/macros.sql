@@ -154,15 +154,14 @@ GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family, gr
 
 -- Counts per checkpoint: per snapshot × intervention × checkpoint (training_stage and stage_step; `stage_rank` orders
 -- checkpoints along training) and, with `by_family`, × scenario family (else scenario_family is NULL): n graded, k
--- harmful, ungraded, the first and last sample's time. `counts` names a relation of view_counts' columns: the
+-- harmful, ungraded, the last sample's time. `counts` names a relation of view_counts' columns: the
 -- store's `sample_counts` (every sample, primary verdict) or the caller's `WITH counts AS (… view_counts(…, $source))`
 -- (called in the query's own text, so the store reads it as primary_counts for the primary verdict).
 CREATE OR REPLACE MACRO checkpoint_counts(counts, by_family) AS TABLE
 SELECT
     snapshot, intervention, training_stage, stage_step, stage_rank(training_stage) AS stage_rank,
     CASE WHEN by_family THEN scenario_family END AS scenario_family,
-    sum(n)::BIGINT AS n, sum(k)::BIGINT AS k, (sum(total) - sum(n))::BIGINT AS ungraded,
-    min(first_at) AS first_at, max(last_at) AS last_at
+    sum(n)::BIGINT AS n, sum(k)::BIGINT AS k, (sum(total) - sum(n))::BIGINT AS ungraded, max(last_at) AS last_at
 FROM query_table(counts)
 GROUP BY ALL;
 
