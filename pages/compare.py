@@ -33,7 +33,7 @@ ensure_entrypoint()
 store = get_store()
 view = current_view()
 health = store.health
-options = cmp.Options.from_frame(store.run("compare_options"))
+options = cmp.load_options(store)
 # The data's names, quoted wherever they appear in our sentences: a checkpoint by its URL label and by its stage name
 # (the reading form, "RL step 1,000", holds the data's stage name when it is not a known one).
 NAMES = {*options.snapshots, *options.interventions, *options.frame.get_column("checkpoint").to_list()}
@@ -100,10 +100,8 @@ if problems:
         st.warning(md(problem), icon=":material/compare_arrows:")
     end_page()
 
-cells = store.run(
-    "compare_cells", {"families": list(view.families), "graders": list(view.graders), "source": view.source}
-)
-pairs = store.run("compare_pairs", cmp.pairs_params(a, b, options, view.params())) if cmp.can_pair(a, b) else None
+cells = cmp.load_cells(store, view)
+pairs = cmp.load_pairs(store, a, b, options, view)
 result = cmp.build(cells, a, b, options, health.manifest.held_out_families, pairs)
 NAMES |= {row.family for row in result.rows}
 if result.empty_sides:
@@ -115,8 +113,7 @@ if result.empty_sides:
 
 split = None
 if source:
-    split_counts = store.run("compare_awareness", awareness.compare_params(a, b, options, view.params(), source))
-    split = awareness.compare_split(split_counts)
+    split = awareness.load_compare_split(store, a, b, options, view, source)
 with st.container(border=True):
     st.markdown(md(cmp_text.headline(result)))
     held_out = trends.compare_held_out(cells, a, b, options, health.manifest.held_out_families)

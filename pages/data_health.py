@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard.core.fmt import literal
-from evalboard.screens import access
+from evalboard.screens import access, data_health
 from evalboard.ui.session import end_page, ensure_entrypoint, get_store, table
 from evalboard.ui.signin import visitor
 
@@ -37,7 +37,7 @@ if not health.exists:
     end_page()
 
 if health.has_samples:
-    totals = store.run("dataset_totals").row(0, named=True)
+    totals = data_health.totals(store)
     cols = st.columns(4)
     cols[0].metric("Samples", f"{totals['samples']:,}")
     cols[1].metric("Graded", f"{totals['graded']:,}")
@@ -87,8 +87,8 @@ if health.ingest_log:
             "this table: " + "; ".join(literal(problem) for problem in health.ingest_log_problems),
             icon=":material/warning:",
         )
-    table(store.run("ingest_log", {"path": str(health.ingest_log)}), ("source", "format", "problem", "quarantine"))
+    table(data_health.imports(store), ("source", "format", "problem", "quarantine"))
 
 if health.has_samples:
     st.subheader("Samples by source")
-    table(store.run("samples_by_source"), ("source",))
+    table(data_health.samples_by_source(store), ("source",))

@@ -70,7 +70,7 @@ if newest := overview.newest_snapshot_note(view.snapshots, snapshots):
     )
     widen.button(f"Show all {len(snapshots)} snapshots", on_click=show_all_snapshots, icon=":material/unfold_more:")
 
-by_intervention = metrics.rates(store, "rate_by_intervention", view)
+by_intervention = metrics.rate_by_intervention(store, view)
 if by_intervention.get_column("n").sum() == 0:
     filtered, ungraded = bool(view.to_query_params()), int(by_intervention.get_column("ungraded").sum())
     st.info(
@@ -87,8 +87,7 @@ if ungraded:
 
 source = awareness_split(store)
 if source:
-    params = view.params() | {"awareness_source": source}
-    split = awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
+    split = overview.awareness_by_intervention(store, view, source)
     names = awareness.NAMES
     st.plotly_chart(
         charts.awareness_bars(split, names, awareness.COLORS),
@@ -106,13 +105,11 @@ if source:
             "('no label' or 'unrecognised label'); they are shown apart, not counted in any class."
         )
     st.plotly_chart(charts.awareness_shares(split, names, awareness.COLORS), key="aware_shares", width="stretch")
-    by_stage_split = awareness.complete(
-        store.run("awareness_by_stage", params), ["intervention", "training_stage", "stage_step", "stage_rank"]
-    )
+    by_stage_split = overview.awareness_by_stage(store, view, source)
     st.plotly_chart(charts.awareness_lines(by_stage_split, names, colors), key="aware_stage", width="stretch")
 else:
     clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
-    by_stage = metrics.rates(store, "rate_by_stage", view)
+    by_stage = metrics.rate_by_stage(store, view)
     if weighting := overview.heavy_checkpoints(by_stage):
         st.caption(md(weighting))
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
@@ -130,7 +127,7 @@ if st.toggle("Show rates corrected for grader error", key=calibration.CORRECTED_
     st.caption(sentence(calibration.correction_basis(measured, view.source), [view.source]))
     st.table(quoted(calibration.corrected_table(measured, view.source, by_intervention, "intervention")))
 
-by_family = metrics.rates(store, "rate_by_family", view)
+by_family = metrics.rate_by_family(store, view)
 clickable_chart(charts.family_heatmap(by_family, health.manifest.held_out_families), "by_family", "content")
 if health.manifest.held_out_families:
     st.caption(

@@ -14,9 +14,6 @@ SELECT
     count(harmful) AS n,
     count(*) FILTER (WHERE harmful) AS k,
     count(*) - count(harmful) AS ungraded
-FROM aware_cell_samples(
-    $snapshots, $interventions, $stages, $families, $graders, $source, $step, 'all', NULL, NULL, $believed, $awareness_source,
-    variable := $variable, level := $value
-)
+FROM requested_cell($cell, every_verdict := true)
 WHERE $believed IS NOT NULL OR $variable IS NOT NULL
 HAVING $believed IS NOT NULL OR $variable IS NOT NULL;

@@ -6,10 +6,9 @@ SELECT
     intervention,
     training_stage,
     stage_step,
-    stage_rank(training_stage) AS stage_rank,
-    sum(n)::BIGINT AS n,
-    max(max(last_at)) OVER (PARTITION BY snapshot, intervention) AS last_created,
-    max(max(last_at)) OVER (PARTITION BY snapshot) AS snapshot_created
-FROM sample_counts
-GROUP BY snapshot, intervention, training_stage, stage_step
+    stage_rank,
+    n,
+    max(last_at) OVER (PARTITION BY snapshot, intervention) AS last_created,
+    max(last_at) OVER (PARTITION BY snapshot) AS snapshot_created
+FROM checkpoint_counts('sample_counts', false)
 ORDER BY snapshot_created, snapshot, last_created, intervention, stage_rank, stage_step, training_stage;

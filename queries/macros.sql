@@ -5,6 +5,15 @@
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'pretrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'rl' THEN 2 ELSE 3 END;
 
+-- The order of every list of transcripts (Transcripts, the review queue): with `sort` 'score_desc' | 'score_asc' by
+-- the grader's score (unscored last), then by conditions: snapshot, intervention, checkpoint along training, family,
+-- scenario, epoch, id. One sort key (a row value: compared field by field, a NULL field after every value) for
+-- `ORDER BY list_order(…)`; the caller names its columns (they may be a join's, e.g. x.snapshot).
+CREATE OR REPLACE MACRO list_order(sort, score, snapshot, intervention, training_stage, stage_step, scenario_family,
+                                   scenario, epoch, sample_id) AS
+    (CASE sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END,
+     snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id);
+
 -- The sidebar's rule for one filter: an empty list of choices means "no filter"; otherwise the value must be one.
 CREATE OR REPLACE MACRO picked(choices, value) AS
     len(choices::VARCHAR[]) = 0 OR list_contains(choices::VARCHAR[], value);
@@ -143,6 +152,19 @@ FROM view_samples(snapshots, interventions, stages, families, graders, src)
 WHERE src <> 'primary'
 GROUP BY snapshot, intervention, training_stage, stage_step, scenario_family, grader;
 
+-- Counts per checkpoint: per snapshot × intervention × checkpoint (training_stage and stage_step; `stage_rank` orders
+-- checkpoints along training) and, with `by_family`, × scenario family (else scenario_family is NULL): n graded, k
+-- harmful, ungraded, the last sample's time. `counts` names a relation of view_counts' columns: the
+-- store's `sample_counts` (every sample, primary verdict) or the caller's `WITH counts AS (… view_counts(…, $source))`
+-- (called in the query's own text, so the store reads it as primary_counts for the primary verdict).
+CREATE OR REPLACE MACRO checkpoint_counts(counts, by_family) AS TABLE
+SELECT
+    snapshot, intervention, training_stage, stage_step, stage_rank(training_stage) AS stage_rank,
+    CASE WHEN by_family THEN scenario_family END AS scenario_family,
+    sum(n)::BIGINT AS n, sum(k)::BIGINT AS k, (sum(total) - sum(n))::BIGINT AS ungraded, max(last_at) AS last_at
+FROM query_table(counts)
+GROUP BY ALL;
+
 -- The verdict of any source, primary included, per sample it graded or has a row for (one row per sample).
 CREATE OR REPLACE MACRO any_verdict(src) AS TABLE
 SELECT sample_id, harmful FROM samples WHERE src = 'primary'
@@ -168,12 +190,13 @@ WHERE (step IS NULL OR stage_step = step)
       ));
 
 -- Eval-awareness labels, one per sample and labeller source (where a source labelled a sample twice, the newest
--- wins): 'evaluation', 'real', 'none' (the model made no statement) or 'unrecognised' (a value outside those).
+-- wins): one of the schema's classes (awareness_class: real, evaluation, none = the model made no statement) or
+-- unrecognised (a value outside those).
 CREATE OR REPLACE MACRO awareness_labels() AS TABLE
 SELECT
     sample_id,
     source,
-    CASE WHEN label IN ('evaluation', 'real', 'none') THEN label ELSE 'unrecognised' END AS awareness
+    awareness_class(label) AS awareness
 FROM (
     SELECT sample_id, source, lower(trim(awareness)) AS label, created_at
     FROM awareness
@@ -181,14 +204,14 @@ FROM (
 QUALIFY row_number() OVER (PARTITION BY sample_id, source ORDER BY created_at DESC NULLS LAST, label) = 1;
 
 -- Each sample of the view (under verdict source `src`) with its eval-awareness class under one labeller source
--- ('unlabelled' where the source has no label for it).
+-- (unlabelled() where the source has no label for it).
 CREATE OR REPLACE MACRO aware_samples(snapshots, interventions, stages, families, graders, source_name, src) AS TABLE
-SELECT v.*, coalesce(labels.awareness, 'unlabelled') AS awareness
+SELECT v.*, coalesce(labels.awareness, unlabelled()) AS awareness
 FROM view_samples(snapshots, interventions, stages, families, graders, src) AS v
 LEFT JOIN (SELECT sample_id, awareness FROM awareness_labels() WHERE source = source_name) AS labels USING (sample_id);
 
 -- The samples behind one chart cell (cell_samples), narrowed to one eval-awareness class under one labeller
--- source ('evaluation' | 'real' | 'none' | 'unrecognised' | 'unlabelled'); believed NULL = no narrowing; and to one
+-- source (a class of awareness_labels, or unlabelled()); believed NULL = no narrowing; and to one
 -- value `level` of one scenario variable `variable` (queries/variables.sql: a Drivers cell); NULL = no narrowing.
 CREATE OR REPLACE MACRO aware_cell_samples(
     snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted, believed, source_name,
@@ -197,18 +220,30 @@ CREATE OR REPLACE MACRO aware_cell_samples(
 SELECT *
 FROM cell_samples(snapshots, interventions, stages, families, graders, src, step, wanted, by_src, by_wanted)
 WHERE (believed IS NULL
-   OR (believed = 'unlabelled'
+   OR (believed = unlabelled()
        AND sample_id NOT IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name))
    OR sample_id IN (SELECT sample_id FROM awareness_labels() WHERE source = source_name AND awareness = believed))
   AND (variable IS NULL OR variable_value(variable, scenario, scenario_family, conditions) = level);
 
+-- The samples behind the Transcripts page's cell as it asks for them: `cell` is one struct of the request's filters
+-- (evalboard/screens/transcripts.py `cell_params`: the view's five filters, source, step, verdict, by, by_verdict,
+-- believed, awareness_source, variable, value), so each list and count query names the cell once (`$cell`).
+-- `every_verdict`: ignore the verdict filter and the second source's (`by`): the cell's own counts.
+CREATE OR REPLACE MACRO requested_cell(cell, every_verdict := false) AS TABLE
+SELECT *
+FROM aware_cell_samples(
+    cell['snapshots'], cell['interventions'], cell['stages'], cell['families'], cell['graders'], cell['source'],
+    cell['step'], CASE WHEN every_verdict THEN 'all' ELSE cell['verdict'] END,
+    CASE WHEN every_verdict THEN NULL ELSE cell['by'] END, cell['by_verdict'], cell['believed'],
+    cell['awareness_source'], variable := cell['variable'], level := cell['value']
+);
+
 
 -- The searchable text of a transcript: per message its text, tool-call arguments and reasoning, one line per
--- message. Cast to the canonical message type so files written before a field existed still bind (missing
--- fields read as NULL). Used by the scan (samples_matching.sql) and the search index (search_texts.sql).
+-- message. Cast to the canonical message type (as_messages) so files written before a field existed still bind
+-- (missing fields read as NULL). Used by the scan (samples_matching.sql) and the search index (search_texts.sql).
 CREATE OR REPLACE MACRO message_text(messages) AS array_to_string(list_transform(
-    CAST(messages AS STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, "function" VARCHAR,
-        arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR, reasoning VARCHAR)[]),
+    as_messages(messages),
     lambda m: concat_ws(' ', m.content, array_to_string(list_transform(m.tool_calls, lambda c: c.arguments), ' '),
         m.reasoning)
 ), chr(10));

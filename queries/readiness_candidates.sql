@@ -3,15 +3,8 @@
 -- snapshot last ran. Snapshots are ordered newest first (by their last sample); a snapshot's default
 -- candidate is its newest run. Over the whole dataset: the sidebar's filters do not change a release verdict.
 WITH checkpoints AS (
-    SELECT
-        snapshot,
-        intervention,
-        training_stage,
-        stage_step,
-        stage_rank(training_stage) AS stage_rank,
-        max(last_at) AS last_sample
-    FROM sample_counts
-    GROUP BY snapshot, intervention, training_stage, stage_step
+    SELECT snapshot, intervention, training_stage, stage_step, stage_rank, last_at AS last_sample
+    FROM checkpoint_counts('sample_counts', false)
 ),
 ranked AS (
     SELECT

@@ -16,10 +16,7 @@ texts AS (
         cell.*,
         coalesce(cell.explanation, '') || chr(10) || coalesce(n.body || chr(10), '')
             || coalesce(message_text(t.messages), '') AS body
-    FROM aware_cell_samples(
-        $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-        variable := $variable, level := $value
-    ) AS cell
+    FROM requested_cell($cell) AS cell
     LEFT JOIN notes AS n USING (sample_id)
     LEFT JOIN transcripts AS t USING (sample_id)
 ),
@@ -35,7 +32,6 @@ SELECT
     substr(body, greatest(1, match_at - 80), length($q) + 160) AS passage,
     count(*) OVER () AS total
 FROM matched
-ORDER BY
-    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+ORDER BY list_order($sort, score, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    sample_id)
 LIMIT $limit OFFSET $offset;

@@ -8,13 +8,9 @@ SELECT
     sample_id, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
     harmful, grader, score, split_part(coalesce(explanation, ''), chr(10), 1) AS explanation,
     count(*) OVER () AS total
-FROM aware_cell_samples(
-    $snapshots, $interventions, $stages, $families, $graders, $source, $step, $verdict, $by, $by_verdict, $believed, $awareness_source,
-    variable := $variable, level := $value
-)
+FROM requested_cell($cell)
 WHERE sample_id IN (SELECT sample_id FROM search_hits) AND sample_id BETWEEN $lo AND $hi
   AND (len($ids) = 0 OR list_contains($ids, sample_id))
-ORDER BY
-    CASE $sort WHEN 'score_desc' THEN -score WHEN 'score_asc' THEN score END NULLS LAST,
-    snapshot, intervention, stage_rank(training_stage), stage_step, scenario_family, scenario, epoch, sample_id
+ORDER BY list_order($sort, score, snapshot, intervention, training_stage, stage_step, scenario_family, scenario, epoch,
+    sample_id)
 LIMIT $limit OFFSET $offset;

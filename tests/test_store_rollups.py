@@ -15,6 +15,7 @@ from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import SAMPLES, VERDICTS
 from evalboard.core.view import View
 from evalboard.data.store import ROLLUP_DIR, QueryError, Store
+from evalboard.screens.transcripts import cell_params
 from tests.helpers import REPO, sample, write_samples
 
 SCAN_QUERIES = REPO / "tests" / "fixtures" / "scan_queries"
@@ -57,7 +58,7 @@ def _scan_queries(tmp_path):
     return folder
 
 
-def _params(name: str, view: View) -> dict:
+def _params(name: str, view: View, cell: dict = CELLS[0]) -> dict:
     params = view.params()
     if name in ("filter_options", "dataset_totals", "readiness_candidates", "compare_options"):
         return {}
@@ -66,7 +67,7 @@ def _params(name: str, view: View) -> dict:
     if name == "readiness_counts":
         return {"source": params["source"]}
     if name == "cell_counts":
-        return params | CELLS[0]
+        return cell_params(params | cell)
     return params
 
 
@@ -109,12 +110,12 @@ def test_every_rolled_up_query_equals_the_scan(dataset, tmp_path):
     for name in ROLLED_UP:
         for view in VIEWS:
             for cell in CELLS if name == "cell_counts" else [{}]:
-                params = _params(name, view) | cell
+                params = _params(name, view, cell)
                 got, want = rolled.run(name, params), scan.run(name, params)
                 assert got.schema == want.schema, name
                 assert got.equals(want), (name, view, cell)
                 assert not want.is_empty() or name != "rate_by_intervention"
-    empty = View(snapshots=("no-such-snapshot",)).params() | CELLS[0]
+    empty = cell_params(View(snapshots=("no-such-snapshot",)).params() | CELLS[0])
     assert rolled.run("cell_counts", empty).equals(scan.run("cell_counts", empty))
     assert rolled.run("cell_counts", empty).row(0) == (0, 0, 0)
 
@@ -183,7 +184,7 @@ def test_n_is_distinct_graded_ids_for_any_split_of_files(tmp_path_factory, split
     store = Store(root)
     for name in ("rate_by_intervention", "rate_by_stage", "rate_by_family", "compare_cells", "readiness_counts"):
         assert store.run(name, _params(name, View())).get_column("n").sum() == graded, name
-    assert store.run("cell_counts", View().params() | CELLS[0])["n"].item() == graded
+    assert store.run("cell_counts", cell_params(View().params() | CELLS[0]))["n"].item() == graded
     totals = store.run("dataset_totals").row(0, named=True)
     assert (totals["samples"], totals["graded"]) == (len(verdicts), graded)
     # Data health's figure: per file, the ids whose row there is not an id's first (by file path, then row).

@@ -91,6 +91,37 @@ def test_one_module_resolves_the_app_paths():
     assert resolving == ["evalboard/core/paths.py"]
 
 
+QUERY_NAMES = {p.stem for p in (REPO / "queries").glob("*.sql")}
+# Still runs one query itself until the Transcripts rewrite (branch s7-py-once) calls `awareness.sources` instead.
+QUERYING_PAGES = {"transcripts.py"}
+
+
+def query_calls(path: Path) -> list[str]:
+    """The calls in `path` that run a query or name one: any `….run(…)` with arguments (`store.run("q", …)`; the
+    app's `page.run()` takes none), and any call given a query's name (`queries/NAME.sql`) as a positional argument."""
+    found = []
+    for node in ast.walk(tree(path)):
+        if not isinstance(node, ast.Call):
+            continue
+        runs = isinstance(node.func, ast.Attribute) and node.func.attr == "run" and (node.args or node.keywords)
+        named = [a.value for a in node.args if isinstance(a, ast.Constant) and a.value in QUERY_NAMES]
+        if runs or named:
+            found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_pages_run_no_query_and_name_none(tmp_path):
+    """docs/ARCHITECTURE.md, "Rooms": each question a page asks is a typed function of its screen module
+    (`cmp.load_cells(store, view)`, `data_health.totals(store)`, …); no page builds a query's name or parameters."""
+    found = {p.name: query_calls(p) for p in [*PAGES, REPO / "app.py"]}
+    assert {name: calls for name, calls in found.items() if calls and name not in QUERYING_PAGES} == {}
+    # The scan finds what it looks for: the pages still querying, and the forms it must catch.
+    assert all(found[name] for name in QUERYING_PAGES if name in found), "drop it from QUERYING_PAGES"
+    sample = tmp_path / "page.py"
+    sample.write_text('store.run("samples_by_source")\nmetrics.rates(store, "rate_by_family", view)\npage.run()\n')
+    assert len(query_calls(sample)) == 2
+
+
 def test_no_python_callbacks_on_polars_thread_pool():
     """`map_elements`/`map_batches` run Python on polars' thread pool; with several sessions' scripts using polars at
     once that deadlocked the whole server (docs/ARCHITECTURE.md, "Threads"). The app's code never uses them."""

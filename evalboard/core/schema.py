@@ -111,9 +111,14 @@ CALIBRATION = pa.schema(
     ]
 )
 
-# Eval-awareness labels, one row per (sample_id, source): did the model say it believed the scenario was an
-# evaluation, real, or make no statement.
-AWARENESS_LABELS = ("evaluation", "real", "none")
+# Eval-awareness labels, one row per (sample_id, source): did the model say it believed the scenario was real, an
+# evaluation, or make no statement. The classes in the order every page shows them; the two kept apart from them:
+# a value outside these (kept by ingest with its reason) and, in the queries, no label from the chosen source. The
+# queries read them through macros made from these (data/store.py `_schema_macros`).
+AWARENESS_LABELS = ("real", "evaluation", "none")
+UNRECOGNISED = "unrecognised"
+UNLABELLED = "unlabelled"
+AWARENESS_APART = (UNLABELLED, UNRECOGNISED)
 EVIDENCE_SEPARATOR = " … "  # in `evidence`, between the quoted passages of one label (the viewer marks each apart)
 # Said in a Petri label's explanation when its evidence is a keyword pick, not a highlight the judge cited for it.
 LIKELY_NOTE = "passage likely relevant: picked by keyword among the judge's highlights, not cited for this score"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from evalboard.core.schema import AWARENESS_APART, AWARENESS_LABELS
 from evalboard.core.view import INT64_MAX, SPLIT_KEYS, SPLIT_SPECS, KeySpec, View
 
 # The page key that shows corrected rates beside raw ones on Overview, Compare and Readiness ("1" = shown).
@@ -38,7 +39,7 @@ TRANSCRIPTS_SPECS: dict[str, KeySpec] = {
     "sort": KeySpec(choices=("conditions", "score_desc", "score_asc")),
     "step": KeySpec(low=-INT64_MAX, high=INT64_MAX),
     "list_page": KeySpec(low=1, high=10**9),
-    "believed": KeySpec(choices=("real", "evaluation", "none", "unlabelled", "unrecognised")),
+    "believed": KeySpec(choices=(*AWARENESS_LABELS, *AWARENESS_APART)),
     # The review queue the transcript was opened from: recorded with a review (docs/ARCHITECTURE.md, "Calibration").
     "queue": KeySpec(choices=("calibration", "disagreement")),
 }

@@ -32,7 +32,17 @@ import pyarrow.parquet as pq
 
 from evalboard.core.manifest import MANIFEST_NAME, Manifest, load_manifest
 from evalboard.core.paths import QUERIES_DIR
-from evalboard.core.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck, data_problem, validate_file
+from evalboard.core.schema import (
+    AWARENESS_LABELS,
+    SAMPLES,
+    TABLES,
+    TRANSCRIPTS,
+    UNLABELLED,
+    UNRECOGNISED,
+    FileCheck,
+    data_problem,
+    validate_file,
+)
 from evalboard.data.data_checks import DAMAGED, DataChecks
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
@@ -131,7 +141,8 @@ def _sql_literal(text: str) -> str:
 
 
 def _ddl_type(t: pa.DataType) -> str:
-    """DuckDB type for a canonical column that no file provides (so queries still bind)."""
+    """DuckDB type of a canonical column (core/schema.py): for one that no file provides (so queries still bind), and
+    for the types the queries cast to (`_schema_macros`)."""
     mapping = {
         pa.string(): "VARCHAR",
         pa.int64(): "BIGINT",
@@ -144,12 +155,23 @@ def _ddl_type(t: pa.DataType) -> str:
         return mapping[t]
     if pa.types.is_map(t):
         return "MAP(VARCHAR, VARCHAR)"
-    if t == TRANSCRIPTS.field("messages").type:
-        return (
-            "STRUCT(role VARCHAR, content VARCHAR, tool_calls STRUCT(id VARCHAR, function VARCHAR, "
-            "arguments VARCHAR)[], tool_call_id VARCHAR, name VARCHAR, reasoning VARCHAR)[]"
-        )
+    if pa.types.is_list(t):
+        return f"{_ddl_type(t.value_type)}[]"
+    if pa.types.is_struct(t):
+        return "STRUCT(" + ", ".join(f'"{f.name}" {_ddl_type(f.type)}' for f in t) + ")"
     raise TypeError(f"no DuckDB type for {t}")
+
+
+def _schema_macros() -> str:
+    """Macros of the schema's own definitions (core/schema.py), so queries/ spells none of them again: the
+    canonical messages type (`as_messages`) and the eval-awareness classes (`awareness_class`, `unlabelled`)."""
+    labels = ", ".join(_sql_literal(label) for label in AWARENESS_LABELS)
+    return f"""
+CREATE OR REPLACE MACRO as_messages(messages) AS CAST(messages AS {_ddl_type(TRANSCRIPTS.field("messages").type)});
+CREATE OR REPLACE MACRO awareness_class(label) AS
+    CASE WHEN label IN ({labels}) THEN label ELSE {_sql_literal(UNRECOGNISED)} END;
+CREATE OR REPLACE MACRO unlabelled() AS {_sql_literal(UNLABELLED)};
+"""
 
 
 def _columns(table: str, present: set[str] | frozenset[str]) -> list[str]:
@@ -386,6 +408,7 @@ class Store:
                     return self._rebuild()
                 _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
                 self._build_counts(entries, good_samples, False)
+            self._con.execute(_schema_macros())
             for name in MACROS:  # macros bind to the views, so they follow them
                 self._con.execute(self._load(name)[0])
             self._fingerprint, self._health = fingerprint, health

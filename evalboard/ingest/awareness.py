@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from evalboard.core.schema import UNRECOGNISED
+
 REASONING_PARTS = ("reasoning", "thinking", "redacted_thinking")
 
 
@@ -38,7 +40,7 @@ def label_row(
 
 def unrecognised(source: str, exc: AwarenessError) -> dict:
     """A label that could not be mapped: kept (shown apart as "unrecognised label") with the reason."""
-    return label_row(source, "unrecognised", None, None, f"unrecognised label: {exc}")
+    return label_row(source, UNRECOGNISED, None, None, f"unrecognised label: {exc}")
 
 
 def _get(part: Any, key: str) -> Any:

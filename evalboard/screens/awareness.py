@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from evalboard.core.fmt import literal
-from evalboard.core.schema import EVIDENCE_SEPARATOR, LIKELY_NOTE
+from evalboard.core.schema import AWARENESS_APART, AWARENESS_LABELS, EVIDENCE_SEPARATOR, LIKELY_NOTE
 from evalboard.core.stats import Comparison, compare, format_points, format_rate, holm_adjust, with_intervals
-from evalboard.core.view import SPLIT_KEYS, SPLIT_SPECS, ignored
+from evalboard.core.view import SPLIT_KEYS, SPLIT_SPECS, View, ignored
+from evalboard.data.store import Store
 from evalboard.screens.compare import result as cmp
 from evalboard.screens.transcripts import BELIEVED_KEYS, page_key
 
@@ -25,8 +26,8 @@ from evalboard.screens.transcripts import BELIEVED_KEYS, page_key
 SPLIT_KEY, SOURCE_KEY = SPLIT_KEYS
 BELIEVED_KEY, BELIEVED_SOURCE_KEY = BELIEVED_KEYS  # Transcripts: one class, under one source
 SPLITS = SPLIT_SPECS[SPLIT_KEY].choices  # ("awareness",)
-CLASSES = ("real", "evaluation", "none")  # the labels a labeller can give (schema.AWARENESS_LABELS)
-APART = ("unlabelled", "unrecognised")  # no label from this source / a value outside CLASSES
+CLASSES = AWARENESS_LABELS  # the labels a labeller can give
+APART = AWARENESS_APART  # no label from this source / a value outside CLASSES
 NAMES = {
     "real": "believed real",
     "evaluation": "believed evaluation",
@@ -36,6 +37,11 @@ NAMES = {
 }
 COLORS = {"real": "#C62828", "evaluation": "#1F77B4", "none": "#9E9E9E", "unlabelled": "#D9D9D9"}
 EMPTY = "no transcripts in this class"
+
+
+def sources(store: Store) -> list[str]:
+    """The dataset's eval-awareness labeller sources, most labels first (`awareness_sources.sql`)."""
+    return store.run("awareness_sources").get_column("source").to_list()
 
 
 def choose_source(
@@ -210,6 +216,11 @@ def compare_params(a: cmp.Side, b: cmp.Side, options: cmp.Options, view_params: 
     """Bound parameters for `compare_awareness.sql` (the pairing query's, plus the awareness labeller source)."""
     params = cmp.pairs_params(a, b, options, view_params)
     return params | {"awareness_source": source}
+
+
+def load_compare_split(store: Store, a: cmp.Side, b: cmp.Side, options: cmp.Options, view: View, source: str) -> Split:
+    """A and B's rates per eval-awareness class under labeller `source` (`compare_awareness.sql`)."""
+    return compare_split(store.run("compare_awareness", compare_params(a, b, options, view.params(), source)))
 
 
 @dataclass(frozen=True)

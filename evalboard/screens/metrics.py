@@ -31,4 +31,19 @@ def rates(store: Store, query: str, view: View) -> pl.DataFrame:
     return _with_intervals(store.run(query, view.params()))
 
 
+def rate_by_intervention(store: Store, view: View) -> pl.DataFrame:
+    """The view's rate per intervention, with intervals (`rate_by_intervention.sql`)."""
+    return rates(store, "rate_by_intervention", view)
+
+
+def rate_by_stage(store: Store, view: View) -> pl.DataFrame:
+    """The view's rate per intervention × checkpoint, with intervals (`rate_by_stage.sql`)."""
+    return rates(store, "rate_by_stage", view)
+
+
+def rate_by_family(store: Store, view: View) -> pl.DataFrame:
+    """The view's rate per scenario family × intervention, with intervals (`rate_by_family.sql`)."""
+    return rates(store, "rate_by_family", view)
+
+
 _with_intervals = reused(maxsize=128)(with_intervals)

@@ -1,4 +1,5 @@
-"""The Overview's decisions that are not charts: notes about how the numbers are weighted. Pure functions."""
+"""The Overview's questions besides the rates (`metrics.rates`) and its decisions that are not charts: notes about
+how the numbers are weighted."""
 
 from __future__ import annotations
 
@@ -6,11 +7,29 @@ import polars as pl
 
 from evalboard.core.checkpoints import checkpoint_labels
 from evalboard.core.urls import OVERVIEW_KEYS
+from evalboard.core.view import View
+from evalboard.data.store import Store
+from evalboard.screens import awareness
 
 # The Overview's own URL keys: the eval-awareness split, corrected rates (docs/ARCHITECTURE.md, "The URL contract").
 URL_KEYS = OVERVIEW_KEYS
 
 HEAVY_CHECKPOINT = 2.0  # a checkpoint with more than this many times an intervention's median n is called out
+STAGE_KEYS = ["intervention", "training_stage", "stage_step", "stage_rank"]
+
+
+def awareness_by_intervention(store: Store, view: View, source: str) -> pl.DataFrame:
+    """n, k per intervention × eval-awareness class under labeller `source`, every class present
+    (`awareness_by_intervention.sql`, `awareness.complete`)."""
+    params = view.params() | {"awareness_source": source}
+    return awareness.complete(store.run("awareness_by_intervention", params), ["intervention"])
+
+
+def awareness_by_stage(store: Store, view: View, source: str) -> pl.DataFrame:
+    """n, k per intervention × checkpoint × eval-awareness class under labeller `source`, every class present
+    (`awareness_by_stage.sql`, `awareness.complete`)."""
+    params = view.params() | {"awareness_source": source}
+    return awareness.complete(store.run("awareness_by_stage", params), STAGE_KEYS)
 
 
 def heavy_checkpoints(by_stage: pl.DataFrame) -> str | None:

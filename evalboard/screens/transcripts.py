@@ -58,17 +58,34 @@ class ListRequest:
     value: str | None = None  # … at this value
 
     def params(self) -> dict[str, Any]:
-        return self.view.params() | {
-            "step": self.step,
-            "verdict": self.verdict,
-            "sort": self.sort,
-            "by": self.by,
-            "by_verdict": self.by_verdict,
-            "believed": self.believed,
-            "awareness_source": self.awareness_source,
-            "variable": self.variable if self.value is not None else None,
-            "value": self.value,
-        }
+        return cell_params(
+            self.view.params()
+            | {
+                "step": self.step,
+                "verdict": self.verdict,
+                "sort": self.sort,
+                "by": self.by,
+                "by_verdict": self.by_verdict,
+                "believed": self.believed,
+                "awareness_source": self.awareness_source,
+                "variable": self.variable if self.value is not None else None,
+                "value": self.value,
+            }
+        )
+
+
+# The cell's filters, bound together as `$cell` (queries/macros.sql `requested_cell`).
+CELL_KEYS = (
+    "snapshots", "interventions", "stages", "families", "graders", "source", "step", "verdict", "by", "by_verdict",
+    "believed", "awareness_source", "variable", "value",
+)  # fmt: skip
+
+
+def cell_params(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` (each filter of a cell by its name, as `ListRequest.params` has them) plus `cell`: those filters as the
+    one struct the list and count queries read the cell from (a filter `params` lacks is NULL: cell_counts.sql reads
+    neither verdict nor by)."""
+    return params | {"cell": {key: params.get(key) for key in CELL_KEYS}}
 
 
 def cell_counts(store: Store, request: ListRequest) -> dict[str, int]:

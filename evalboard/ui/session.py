@@ -245,7 +245,7 @@ def awareness_split(store: Store) -> str | None:
     bad_split = aw.split_warning(st.query_params.get(aw.SPLIT_KEY))
     if bad_split:
         st.warning(bad_split, icon=":material/warning:")
-    sources = store.run("awareness_sources").get_column("source").to_list()
+    sources = aw.sources(store)
     left, right = st.columns([2, 3])
     split = left.segmented_control(
         "Split rates by what the model believed",

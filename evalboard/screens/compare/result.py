@@ -25,7 +25,8 @@ from evalboard.core.stats import (
     holm_adjust,
     mcnemar_p,
 )
-from evalboard.core.view import PRIMARY, ignored
+from evalboard.core.view import PRIMARY, View, ignored
+from evalboard.data.store import Store
 
 SIDES = urls.SIDES
 
@@ -305,6 +306,25 @@ def pairs_params(a: Side, b: Side, options: Options, view_params: Mapping[str, l
 def can_pair(a: Side, b: Side) -> bool:
     """Pairing by (scenario, epoch) is only meaningful within one snapshot's eval run."""
     return a.snapshot == b.snapshot
+
+
+def load_options(store: Store) -> Options:
+    """Every snapshot × intervention × checkpoint the dataset holds (`compare_options.sql`)."""
+    return Options.from_frame(store.run("compare_options"))
+
+
+def load_cells(store: Store, view: View) -> pl.DataFrame:
+    """n, k, ungraded per snapshot × intervention × checkpoint × family under the view's family and grader filters
+    and verdict source (`compare_cells.sql`; the sidebar's snapshot, intervention and stage filters do not apply)."""
+    return store.run(
+        "compare_cells", {"families": list(view.families), "graders": list(view.graders), "source": view.source}
+    )
+
+
+def load_pairs(store: Store, a: Side, b: Side, options: Options, view: View) -> pl.DataFrame | None:
+    """A and B's verdicts on the same (scenario, epoch) per family (`compare_pairs.sql`); None where the sides
+    cannot be paired (`can_pair`)."""
+    return store.run("compare_pairs", pairs_params(a, b, options, view.params())) if can_pair(a, b) else None
 
 
 def _paired_tests(pairs: pl.DataFrame | None, a: Side, b: Side) -> tuple[dict[str, Paired], Paired | None, str]:

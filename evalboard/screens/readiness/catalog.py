@@ -15,6 +15,7 @@ from evalboard.core import fmt, links
 from evalboard.core.checkpoints import several_steps, url_label
 from evalboard.core.view import PRIMARY
 from evalboard.data.store import LeftOut, Store
+from evalboard.screens import awareness
 from evalboard.screens.calibration import Calibration
 from evalboard.screens.calibration import load as load_calibration
 from evalboard.screens.readiness.gates import (
@@ -153,7 +154,7 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
             real.setdefault((row["snapshot"], row["intervention"], row["source"]), {})[row["scenario_family"]] = Counts(
                 int(row["k"]), int(row["n"]), int(row["ungraded"])
             )
-    sources = tuple(store.run("awareness_sources").get_column("source").to_list())
+    sources = tuple(awareness.sources(store))
     held_out = tuple(health.manifest.held_out_families)
     ordered = sorted(families, key=lambda f: (f in held_out, f))  # held-out families last
     candidates = {s: tuple(c) for s, c in by_snapshot.items()}
