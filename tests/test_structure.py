@@ -107,3 +107,14 @@ def test_app_passes_the_sign_in_gate_before_anything_reads_data():
     order = [i for i, s in enumerate(statements) if "signin.gate" in calls(s)]
     reading = [i for i, s in enumerate(statements) if {"get_store", "page.run", "store.refresh"} & set(calls(s))]
     assert order and reading and order[0] < min(reading), "app.py: signin.gate(...) before the store or any page"
+
+
+def test_only_the_stats_module_computes_statistics():
+    """docs/ARCHITECTURE.md, "Statistics": every interval and test exists once, in core/stats.py (the exact interval
+    Readiness projects to larger n included): no other module calls scipy or statsmodels itself."""
+    offenders = [
+        p.relative_to(REPO).as_posix()
+        for p in sorted([*(REPO / "evalboard").rglob("*.py"), *PAGES, REPO / "app.py"])
+        if any(n.split(".")[0] in {"scipy", "statsmodels"} for n in imported(tree(p)))
+    ]
+    assert offenders == ["evalboard/core/stats.py"]

@@ -73,8 +73,11 @@ def z_for(confidence: float) -> float:
     return float(_sps.norm.ppf(0.5 + confidence / 2))
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) interval for k of n: beta quantiles, exactly 0 at k=0 and 1 at k=n; NaNs at n=0."""
+def clopper_pearson(k: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval for k of n: beta quantiles, exactly 0 at k=0 and 1 at k=n; NaNs at n=0.
+
+    The one home of the exact interval. `k` may be fractional (the beta quantiles are continuous in k): Readiness
+    projects an observed rate to a larger n with it (`readiness.rules.more_samples_needed`)."""
     z_for(confidence)  # validates the level
     if n == 0:
         return (math.nan, math.nan)

@@ -9,8 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from scipy import stats as _sps
-
 from evalboard.core import fmt
 from evalboard.core.exit_codes import EXIT_INSUFFICIENT, EXIT_NOT_READY, EXIT_READY
 from evalboard.core.stats import (
@@ -239,12 +237,12 @@ def overall(verdicts: Mapping[str, Verdict] | Iterable[Verdict]) -> Overall:
 
 
 def _upper(k: float, n: int, confidence: float) -> float:
-    """Clopper–Pearson upper bound, continuous in k so a fixed observed rate can be projected to larger n."""
-    return 1.0 if k >= n else float(_sps.beta.ppf(0.5 + confidence / 2, k + 1, n - k))
+    """The exact upper bound at a fractional k, so a fixed observed rate can be projected to a larger n."""
+    return clopper_pearson(k, n, confidence)[1]
 
 
 def _lower(k: float, n: int, confidence: float) -> float:
-    return 0.0 if k <= 0 else float(_sps.beta.ppf(0.5 - confidence / 2, k, n - k + 1))
+    return clopper_pearson(k, n, confidence)[0]
 
 
 def _smallest_total(n: int, ok) -> int | None:
