@@ -7,7 +7,7 @@ from evalboard.core import links
 from evalboard.core.fmt import literal, quoted_columns, sentence
 from evalboard.core.view import ignored
 from evalboard.data.store import QueryError
-from evalboard.present import charts
+from evalboard.present import charts, drilldown
 from evalboard.screens import calibration
 from evalboard.screens.calibration import CORRECTED_KEY
 from evalboard.screens.readiness import catalog as rd_catalog
@@ -50,9 +50,9 @@ def _judge_intervention(snapshot: str) -> None:
 
 def _open_history() -> None:
     """History cell callback: judge the clicked snapshot (the sidebar's URL-bound snapshot filter)."""
-    points = st.session_state["readiness_history"].selection.points
-    if points and points[0].get("customdata"):
-        st.session_state["snapshot"] = [points[0]["customdata"][0]]
+    snapshot = drilldown.judged_snapshot(st.session_state["readiness_history"].selection)
+    if snapshot is not None:
+        st.session_state["snapshot"] = [snapshot]
 
 
 def _cell(column: str, value: object) -> str:
