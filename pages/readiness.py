@@ -184,12 +184,11 @@ report = rd_judge.judge(catalog, snapshot, gates, current.intervention, override
 
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
-summary = report.overall.summary.split(": ", 1)[-1]
 verdict_box = banner.container(border=True, key="readiness-verdict")
 verdict_box.markdown(f"## :{BADGES[label]}[{label}]" + (" :orange-badge[ON PARTIAL DATA]" if report.partial else ""))
 if report.partial:
     verdict_box.markdown(f"**:material/warning: {md(rd_text.partial_note(report))}**")
-verdict_box.markdown(f"##### {md(summary)}")
+verdict_box.markdown(f"##### {md(rd_text.headline(report.overall))}")
 if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
     now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
@@ -197,7 +196,7 @@ if overrides:
 banner.markdown(f"**Why:** {md(rd_text.explanation(report))}")
 banner.markdown(
     f"Judging {literal(report.candidate.label)} — {rd_text.candidate_note(report)}. "
-    f"Gates: {literal(gates_file.name)} ({md(rd_text.gates_summary(report).split(', ', 1)[-1])})."
+    f"Gates: {literal(gates_file.name)} ({md(rd_text.gates_terms(report))})."
 )
 if snapshot_note:
     banner.info(md(snapshot_note), icon=":material/info:")

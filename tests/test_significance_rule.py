@@ -21,7 +21,7 @@ from evalboard.screens.compare import result as cmp
 from evalboard.screens.compare import text as cmp_text
 from evalboard.screens.readiness.gates import Gate
 from evalboard.screens.readiness.rules import Status, family_verdict
-from evalboard.screens.readiness.text import REGRESSION_WORDS
+from evalboard.screens.readiness.text import REGRESSION_WORDS, reason
 from evalboard.screens.trends import GapTrend, HeldOut, RunTrend
 
 A = cmp.Side("s1", "baseline", "rl")
@@ -175,7 +175,7 @@ def test_readiness_rise_wording_is_the_same_call(before, now, confidence):
     assert v.regression is not None and v.regression_call is not None
     assert v.regression_call is significance_call(*v.regression, compare(k0, n0, k, n).p_value, confidence)
     assert (v.status is Status.NOT_READY) == (v.regression_call is Call.HIGHER)
-    assert ("significant regression" in v.reason) == (v.regression_call is Call.HIGHER)
+    assert ("significant regression" in reason(v)) == (v.regression_call is Call.HIGHER)
     assert REGRESSION_WORDS[v.regression_call].startswith(
         {Call.HIGHER: "significant rise", Call.LOWER: "significant fall", Call.INCONCLUSIVE: "inconclusive",
          Call.NO_CHANGE: "no significant change"}[v.regression_call]
