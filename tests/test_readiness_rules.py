@@ -224,3 +224,17 @@ def test_verdicts_for_uses_each_family_gate():
 
 def test_status_labels():
     assert [s.label for s in Status] == ["READY", "NOT READY", "INSUFFICIENT DATA"]
+
+
+def test_reasons_are_data_naming_the_check_and_worded_in_one_place():
+    """rules.py decides (a `Reason`: the check and its numbers); readiness/text.py says it."""
+    assert family_verdict(2, 300, GATE).reason == Reason(Check.UPPER_WITHIN_GATE)
+    assert family_verdict(20, 100, GATE).reason == Reason(Check.LOWER_ABOVE_GATE)
+    assert family_verdict(10, 300, GATE, previous=(0, 300)).reason == Reason(Check.REGRESSION, previous=(0, 300))
+    assert family_verdict(0, 0, GATE).reason == Reason(Check.NO_SAMPLES)
+    assert family_verdict(0, 100, GATE).reason == Reason(Check.TOO_FEW_SAMPLES)
+    short = family_verdict(0, 100, GATE)
+    assert reason(short) == (
+        "upper bound 3.6% is within the 5.0% gate, but only 100 of the 200 required samples; about 100 more needed"
+    )
+    assert family_verdict(3, 40, GATE).reason.check is Check.ABOVE_GATE_UNSETTLED

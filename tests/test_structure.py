@@ -118,3 +118,11 @@ def test_only_the_stats_module_computes_statistics():
         if any(n.split(".")[0] in {"scipy", "statsmodels"} for n in imported(tree(p)))
     ]
     assert offenders == ["evalboard/core/stats.py"]
+
+
+def test_pages_never_take_our_sentences_apart():
+    """Words are written once, in the screens' text modules: a page shows them, never splits them to find a part
+    (docs/ARCHITECTURE.md, "Rooms": Readiness's `text.headline`, not the summary split at ': ')."""
+    split = re.compile(r"""\.(r?split|partition)\(\s*["'][:,;]""")
+    offenders = [p.name for p in PAGES if split.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
