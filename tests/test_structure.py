@@ -126,3 +126,15 @@ def test_pages_never_take_our_sentences_apart():
     split = re.compile(r"""\.(r?split|partition)\(\s*["'][:,;]""")
     offenders = [p.name for p in PAGES if split.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_md_means_one_thing_in_every_page():
+    """`md` is a page's "one of our sentences as Markdown, the dataset's names in it quoted" (`fmt.sentence`); text to
+    show inert is `inert` (`transcript_text.inert_markdown`), never also called `md`."""
+    for page in PAGES:
+        module = tree(page)
+        aliased = [a.asname for n in ast.walk(module) if isinstance(n, ast.ImportFrom) for a in n.names]
+        assert "md" not in aliased, f"{page.name} imports something as md"
+        for node in module.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "md":
+                assert "sentence(" in ast.unparse(node), f"{page.name}: md is not fmt.sentence"
