@@ -138,3 +138,15 @@ def test_md_means_one_thing_in_every_page():
         for node in module.body:
             if isinstance(node, ast.FunctionDef) and node.name == "md":
                 assert "sentence(" in ast.unparse(node), f"{page.name}: md is not fmt.sentence"
+
+
+# Pages rewritten to read top to bottom like the screen they draw (docs/ARCHITECTURE.md, "Rooms"): no helper defined
+# in the page, so nothing is read before the line that defines it; their widgets live in ui/.
+TOP_TO_BOTTOM = ("transcripts",)
+
+
+@pytest.mark.parametrize("name", TOP_TO_BOTTOM)
+def test_page_is_its_script_alone(name):
+    module = tree(REPO / "pages" / f"{name}.py")
+    defined = [n.name for n in module.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    assert defined == [], f"pages/{name}.py defines {defined}: move them to ui/"
