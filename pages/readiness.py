@@ -202,8 +202,8 @@ if snapshot_note:
     banner.info(md(snapshot_note), icon=":material/info:")
 if intervention_note:
     banner.info(intervention_note, icon=":material/info:")
-for note in rd_judge.coverage_notes(report):
-    banner.info(md(note[0].upper() + note[1:] + "."), icon=":material/rule:")
+for note in rd_text.coverage_sentences(report):
+    banner.info(md(note), icon=":material/rule:")
 
 # --- per family ----------------------------------------------------------------------------------------------
 st.subheader("Per scenario family")

@@ -14,10 +14,11 @@ from evalboard.screens.readiness.catalog import Candidate, Counts
 from evalboard.screens.readiness.gates import (
     absence_note,
 )
-from evalboard.screens.readiness.judge import Report, coverage_notes
+from evalboard.screens.readiness.judge import Report
 from evalboard.screens.readiness.rules import Status, Verdict
 from evalboard.screens.readiness.text import (
     candidate_note,
+    coverage_notes,
     explanation,
     family_name,
     gate_text,

@@ -17,7 +17,6 @@ from evalboard.screens.readiness.catalog import Candidate, Catalog, Counts, cand
 from evalboard.screens.readiness.gates import (
     Gates,
     GatesError,
-    absence_note,
     default_gates_file,
     describe_unknown_families,
     gates_file,
@@ -70,7 +69,7 @@ def apply_overrides(gates: Gates, values: Mapping[str, object], source: str = "o
 def check_families(gates: Gates, catalog: Catalog) -> None:
     """GatesError when the gates file names a family that looks like a misspelling of one the dataset holds.
 
-    Other named families the data lacks are not errors: the report lists them (`coverage_notes`), and those with
+    Other named families the data lacks are not errors: the report lists them (`text.coverage_notes`), and those with
     `required = true` are judged INSUFFICIENT DATA."""
     message = describe_unknown_families(gates, catalog.families)
     if message:
@@ -194,11 +193,6 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
         absent,
         catalog.left_out,
     )
-
-
-def coverage_notes(report: Report) -> list[str]:
-    """One sentence per family the gates name that the data lacks (the page and the CLI show these)."""
-    return [absence_note(report.gates, family) for family in report.absent]
 
 
 @reused(maxsize=16)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from evalboard.core import fmt
 from evalboard.core.stats import Call, format_points
 from evalboard.screens.readiness.catalog import Counts
-from evalboard.screens.readiness.gates import Gate, absence_sentence
+from evalboard.screens.readiness.gates import Gate, absence_note, absence_sentence
 from evalboard.screens.readiness.judge import Report
 from evalboard.screens.readiness.rules import Check, Overall, Status, Verdict, regression_check
 
@@ -244,6 +244,16 @@ def explanation(report: Report) -> str:
         return "Some families have no samples at this checkpoint."
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def coverage_notes(report: Report) -> list[str]:
+    """One clause per family the gates name that the data lacks (the exports and the CLI show these)."""
+    return [absence_note(report.gates, family) for family in report.absent]
+
+
+def coverage_sentences(report: Report) -> list[str]:
+    """The same notes as sentences, for the page: 'No samples for murder — required by gates.toml.'"""
+    return [note[0].upper() + note[1:] + "." for note in coverage_notes(report)]
 
 
 def partial_note(report: Report) -> str:
