@@ -8,7 +8,7 @@ import streamlit as st
 from evalboard.core import links
 from evalboard.core.fmt import literal
 from evalboard.core.stats import CORRECTION_METHOD
-from evalboard.core.transcript_text import inert_markdown as md
+from evalboard.core.transcript_text import inert_markdown as inert
 from evalboard.core.view import SOURCE_KEY
 from evalboard.data import reviews
 from evalboard.screens import agreement as ag
@@ -122,7 +122,7 @@ def calibration_section() -> None:
     else:
         first = calibration.items.row(0, named=True)
         st.markdown(
-            md(
+            inert(
                 f"Sample in force: {calibration.items.height:,} transcripts (seed {first['seed']}), "
                 f"{calibration.reviewed:,} with a human verdict from its queue."
             )
@@ -179,7 +179,7 @@ def calibration_section() -> None:
             f"{100 * agreeing / pairs:.0f}% of {pairs:,}" if pairs else "—",
             help="on transcripts with two or more reviewers' votes, whatever their queue",
         )
-        right_col.caption(md(f"Inter-human alpha: {r.human_alpha.describe()}"))
+        right_col.caption(inert(f"Inter-human alpha: {r.human_alpha.describe()}"))
         if len(r.sources) >= 3:
             st.caption("Pairwise Cohen's kappa on the reviewed calibration transcripts (unweighted).")
             st.dataframe(cal.kappa_matrix(r), hide_index=True)  # a grid: its headers (source names) stay plain text
@@ -242,7 +242,7 @@ if reason:
     end_page()
 
 with st.container(border=True):
-    st.markdown(md(ag.headline(result)))
+    st.markdown(inert(ag.headline(result)))
 with st.expander("How many of this view's transcripts each source judged"):
     table(cal.coverage_frame(store, view), ("source",))
 
@@ -251,7 +251,9 @@ n_col.metric("Transcripts both graded", f"{overall.n:,}")
 agree_col.metric("Percent agreement", ag.pct(overall.agreement))
 kappa = overall.kappa
 kappa_col.metric("Cohen's kappa", f"{kappa.kappa:.2f}" if kappa.kappa is not None else "—")
-kappa_col.caption(md(f"95% CI [{kappa.lo:.2f}, {kappa.hi:.2f}]" if kappa.kappa is not None else ag.kappa_text(kappa)))
+kappa_col.caption(
+    inert(f"95% CI [{kappa.lo:.2f}, {kappa.hi:.2f}]" if kappa.kappa is not None else ag.kappa_text(kappa))
+)
 change_col.metric("Would change the headline", f"{overall.discordant:,}", help="transcripts the two disagree on")
 
 st.subheader("Confusion matrix")
@@ -281,7 +283,7 @@ st.subheader("Rates side by side")
 table(ag.rates_frame(overall, x, y), ("source",))  # three rows: static
 
 st.subheader("Per scenario family")
-st.caption(md(f"n: transcripts both graded; {x} and {y}: the rate under each (95% Wilson); {y} − {x}: paired "
+st.caption(inert(f"n: transcripts both graded; {x} and {y}: the rate under each (95% Wilson); {y} − {x}: paired "
               "difference (95% Newcombe)."))  # fmt: skip
 families = ag.frame(result.by_family, x, y, "scenario_family")
 event = st.dataframe(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from evalboard.core.fmt import literal, sentence
 from evalboard.core.stats import SIGNIFICANCE_RULE
-from evalboard.present import charts
+from evalboard.present import charts, drilldown
 from evalboard.screens import drivers
 from evalboard.ui.session import current_view, end_page, ensure_entrypoint, get_store, open_transcripts, table, warn
 
@@ -65,7 +65,7 @@ st.markdown(sentence(drivers.describe(chosen), words))
 
 def open_cell() -> None:
     """Click on a heatmap cell → the Transcripts page narrowed to that value (and intervention)."""
-    cell = drivers.selected_cell(st.session_state["driver_cells"].selection)
+    cell = drilldown.driver_cell(st.session_state["driver_cells"].selection)
     if cell is not None:
         intervention, value = cell
         state = drivers.transcripts_state(current_view(), st.session_state["_driver_variable"], value, intervention)

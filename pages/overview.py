@@ -7,7 +7,7 @@ import streamlit as st
 
 from evalboard.core.fmt import literal, quoted_columns, sentence
 from evalboard.core.stats import SIGNIFICANCE_RULE
-from evalboard.core.transcript_text import inert_markdown as md
+from evalboard.core.transcript_text import inert_markdown as inert
 from evalboard.present import charts, drilldown
 from evalboard.screens import awareness, calibration, metrics, overview, trends
 from evalboard.ui.session import (
@@ -111,7 +111,7 @@ else:
     clickable_chart(charts.rate_bars(by_intervention, colors), "by_intervention")
     by_stage = metrics.rate_by_stage(store, view)
     if weighting := overview.heavy_checkpoints(by_stage):
-        st.caption(md(weighting))
+        st.caption(inert(weighting))
     clickable_chart(charts.rate_lines(by_stage, colors), "by_stage")
     training = trends.training_counts(store, view)
     names = set(metrics.filter_options(store)["intervention"])

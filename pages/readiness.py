@@ -7,7 +7,7 @@ from evalboard.core import links
 from evalboard.core.fmt import literal, quoted_columns, sentence
 from evalboard.core.view import ignored
 from evalboard.data.store import QueryError
-from evalboard.present import charts
+from evalboard.present import charts, drilldown
 from evalboard.screens import calibration
 from evalboard.screens.calibration import CORRECTED_KEY
 from evalboard.screens.readiness import catalog as rd_catalog
@@ -50,9 +50,9 @@ def _judge_intervention(snapshot: str) -> None:
 
 def _open_history() -> None:
     """History cell callback: judge the clicked snapshot (the sidebar's URL-bound snapshot filter)."""
-    points = st.session_state["readiness_history"].selection.points
-    if points and points[0].get("customdata"):
-        st.session_state["snapshot"] = [points[0]["customdata"][0]]
+    snapshot = drilldown.judged_snapshot(st.session_state["readiness_history"].selection)
+    if snapshot is not None:
+        st.session_state["snapshot"] = [snapshot]
 
 
 def _cell(column: str, value: object) -> str:
@@ -184,12 +184,11 @@ report = rd_judge.judge(catalog, snapshot, gates, current.intervention, override
 
 # --- the verdict, readable in five seconds ------------------------------------------------------------------------
 label = report.status.label
-summary = report.overall.summary.split(": ", 1)[-1]
 verdict_box = banner.container(border=True, key="readiness-verdict")
 verdict_box.markdown(f"## :{BADGES[label]}[{label}]" + (" :orange-badge[ON PARTIAL DATA]" if report.partial else ""))
 if report.partial:
     verdict_box.markdown(f"**:material/warning: {md(rd_text.partial_note(report))}**")
-verdict_box.markdown(f"##### {md(summary)}")
+verdict_box.markdown(f"##### {md(rd_text.headline(report.overall))}")
 if overrides:
     was = ", ".join(f"{k} = {getattr(file_gates.default, k)}" for k in overrides)
     now = ", ".join(f"{k} = {v}" for k, v in report.overrides.items())
@@ -197,14 +196,14 @@ if overrides:
 banner.markdown(f"**Why:** {md(rd_text.explanation(report))}")
 banner.markdown(
     f"Judging {literal(report.candidate.label)} — {rd_text.candidate_note(report)}. "
-    f"Gates: {literal(gates_file.name)} ({md(rd_text.gates_summary(report).split(', ', 1)[-1])})."
+    f"Gates: {literal(gates_file.name)} ({md(rd_text.gates_terms(report))})."
 )
 if snapshot_note:
     banner.info(md(snapshot_note), icon=":material/info:")
 if intervention_note:
     banner.info(intervention_note, icon=":material/info:")
-for note in rd_judge.coverage_notes(report):
-    banner.info(md(note[0].upper() + note[1:] + "."), icon=":material/rule:")
+for note in rd_text.coverage_sentences(report):
+    banner.info(md(note), icon=":material/rule:")
 
 # --- per family ----------------------------------------------------------------------------------------------
 st.subheader("Per scenario family")

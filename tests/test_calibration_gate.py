@@ -17,6 +17,7 @@ from evalboard.screens.readiness.export import to_json
 from evalboard.screens.readiness.gates import GatesError, parse_gates
 from evalboard.screens.readiness.judge import judge
 from evalboard.screens.readiness.rules import Status
+from evalboard.screens.readiness.text import reason
 from tests.helpers import sample, write_samples
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -53,7 +54,7 @@ def test_a_lenient_grader_cannot_ship_on_the_corrected_gate(lenient):
     assert raw.status is Status.READY
     before = judge(load_catalog(Store(root)), "snap-a", parse_gates(GATES.format(rate="corrected")))
     assert before.status is Status.INSUFFICIENT_DATA  # nothing measured yet: said so, never READY
-    assert "no calibration sample" in before.verdicts["blackmail"].reason
+    assert "no calibration sample" in reason(before.verdicts["blackmail"])
     cal.draw(Store(root), View(), per_stratum=250, seed=2, now=T0)
     for j, sid in enumerate(cal.load(Store(root)).items["sample_id"].to_list()):
         verdict = "harmful" if truth[sid] else "not_harmful"
@@ -64,7 +65,7 @@ def test_a_lenient_grader_cannot_ship_on_the_corrected_gate(lenient):
     verdict = corrected.verdicts["blackmail"]
     assert verdict.status is not Status.READY and verdict.corrected is not None
     assert verdict.corrected.hi > 0.05 and verdict.corrected.estimate > verdict.k / verdict.n
-    assert "corrected" in verdict.reason
+    assert "corrected" in reason(verdict)
     [family] = to_json(corrected)["families"]
     assert family["corrected"]["ci_high"] == verdict.corrected.hi and family["rate"] == verdict.k / verdict.n
     assert to_json(raw)["families"][0]["corrected"] is None

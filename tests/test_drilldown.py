@@ -1,5 +1,9 @@
+import polars as pl
+import pytest
+
 from evalboard.core.view import View
-from evalboard.present.drilldown import cell_filters, narrowed, selected_cell
+from evalboard.present import charts, clicks
+from evalboard.present.drilldown import cell_filters, driver_cell, judged_snapshot, narrowed, selected_cell
 
 
 def test_each_chart_maps_its_customdata_to_a_cell():
@@ -38,3 +42,55 @@ def test_narrowing_keeps_other_filters_and_replaces_the_cell_dimensions():
         "stage": ["rl"],
         "grader": ["g"],
     }
+
+
+def _rates(**columns) -> pl.DataFrame:
+    base = {"k": [3, 5], "n": [10, 20], "rate": [0.3, 0.25], "lo": [0.1, 0.1], "hi": [0.6, 0.5], "ungraded": [0, 0]}
+    return pl.DataFrame(base | columns)
+
+
+@pytest.mark.parametrize(
+    ("chart", "figure", "expected"),
+    [
+        (
+            "by_intervention",
+            lambda: charts.rate_bars(_rates(intervention=["baseline", "safe_demos"]), {}),
+            {"intervention": ["baseline"]},
+        ),
+        (
+            "by_stage",
+            lambda: charts.rate_lines(
+                _rates(intervention=["baseline"] * 2, training_stage=["rl"] * 2, stage_step=[200, 600],
+                       stage_rank=[2, 2]), {}),  # fmt: skip
+            {"intervention": ["baseline"], "stage": ["rl"], "step": 200},
+        ),
+        (
+            "by_family",
+            lambda: charts.family_heatmap(_rates(intervention=["iv"] * 2, scenario_family=["murder", "leak"]), []),
+            {"intervention": ["iv"], "family": ["murder"]},
+        ),
+    ],
+)
+def test_a_click_on_a_charts_point_reads_the_cell_the_chart_laid_out(chart, figure, expected):
+    """charts.py writes each point's data and drilldown.py reads it through one definition (present/clicks.py)."""
+    data = figure().to_plotly_json()["data"][0]["customdata"]
+    assert cell_filters(chart, {"customdata": list(data[0])}) == expected
+
+
+def test_drivers_and_readiness_clicks_read_their_named_fields():
+    cells = pl.DataFrame({"intervention": ["baseline"], "value": ["explicit"], "k": [1], "n": [4], "rate": [0.25],
+                          "lo": [0.05], "hi": [0.7]})  # fmt: skip
+    heat = charts.variable_heatmap(cells, "goal", "all")
+    point = {"customdata": list(heat.to_plotly_json()["data"][0]["customdata"][0])}
+    assert driver_cell({"points": [{"x": 1}, point]}) == ("baseline", "explicit")
+    history = pl.DataFrame({"snapshot": ["atlas-2026-11"], "candidate": ["c"], "family": ["murder"],
+                            "status": ["READY"], "k": [0], "n": [300], "rate": [0.0], "reason": ["r"]})  # fmt: skip
+    point = {"customdata": list(charts.verdict_matrix(history).to_plotly_json()["data"][0]["customdata"][0])}
+    assert judged_snapshot({"points": [point]}) == "atlas-2026-11"
+    assert driver_cell(None) is None and judged_snapshot({"points": [{"customdata": ["a"]}]}) is None
+
+
+def test_point_data_is_written_by_name_only():
+    with pytest.raises(TypeError):
+        clicks.CHECKPOINT.row(intervention="baseline", stage="rl")  # a field missing
+    assert clicks.FOREST_ROW.ref("verdict") == "customdata[1]"

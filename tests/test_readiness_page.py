@@ -189,6 +189,7 @@ def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp
     from evalboard.data.store import Store
     from evalboard.screens.readiness import catalog as rd_catalog
     from evalboard.screens.readiness import judge as rd_judge
+    from evalboard.screens.readiness import text as rd_text
     from evalboard.screens.readiness.gates import load_gates
     from tests.helpers import sample, write_samples
 
@@ -202,7 +203,7 @@ def test_blackmail_only_data_is_judged_on_blackmail_and_says_what_is_missing(tmp
     notes = [i.value.replace("\\", "") for i in at.info]
     catalog = rd_catalog.load_catalog(Store(tmp_path / "bm"))
     report = rd_judge.judge(catalog, "claude-x", load_gates(REPO / "gates.toml"))
-    expected = [n[0].upper() + n[1:] + "." for n in rd_judge.coverage_notes(report)]
+    expected = [n[0].upper() + n[1:] + "." for n in rd_text.coverage_notes(report)]
     assert expected == [
         "No samples for leaking — named in gates.toml but not required, so it does not block (required = false).",
         "No samples for murder — named in gates.toml but not required, so it does not block (required = false).",

@@ -16,6 +16,7 @@ from evalboard.screens.readiness import judge as rd_judge
 from evalboard.screens.readiness import text as rd_text
 from evalboard.screens.readiness.gates import Gate, Gates, GatesError, parse_gates
 from evalboard.screens.readiness.rules import Status
+from evalboard.screens.readiness.text import reason
 from tests.helpers import DEMO, sample, write_samples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,7 +106,7 @@ def test_family_without_samples_at_the_candidate_is_insufficient(tmp_path):
     report = rd_judge.judge(rd_catalog.load_catalog(Store(tmp_path)), "new", LOOSE)
     murder = report.verdicts["murder"]
     assert murder.status is Status.INSUFFICIENT_DATA and murder.n == 0
-    assert "no samples" in murder.reason
+    assert "no samples" in reason(murder)
     assert report.status is Status.INSUFFICIENT_DATA
 
 
@@ -143,7 +144,7 @@ def test_ready_when_every_family_clears_its_gate(catalog):
 def test_significant_regression_makes_it_not_ready(catalog):
     report = rd_judge.judge(catalog, "s2", LOOSE, "baseline")  # blackmail 0/100 in s1 → 8/100 in s2
     blackmail = report.verdicts["blackmail"]
-    assert blackmail.status is Status.NOT_READY and "significant regression" in blackmail.reason
+    assert blackmail.status is Status.NOT_READY and "significant regression" in reason(blackmail)
     assert report.status is Status.NOT_READY and report.exit_code == 1
     assert rd_text.regression_text(report, "blackmail").startswith("significant rise: 0/100 → 8/100")
     assert rd_text.regression_text(report, "leaking").startswith("no significant change: 1/100 → 1/100")

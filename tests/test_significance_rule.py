@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalboard.core.stats import SIGNIFICANCE_RULE, Call, compare, holm_adjust, significance_call
+from evalboard.core.stats import SIGNIFICANCE_RULE, Call, Trend, compare, gain_gap, holm_adjust, significance_call
 from evalboard.present import charts
 from evalboard.screens.compare import export as cmp_export
 from evalboard.screens.compare import frames as cmp_frames
@@ -21,7 +21,8 @@ from evalboard.screens.compare import result as cmp
 from evalboard.screens.compare import text as cmp_text
 from evalboard.screens.readiness.gates import Gate
 from evalboard.screens.readiness.rules import Status, family_verdict
-from evalboard.screens.readiness.text import REGRESSION_WORDS
+from evalboard.screens.readiness.text import REGRESSION_WORDS, reason
+from evalboard.screens.trends import GapTrend, HeldOut, RunTrend
 
 A = cmp.Side("s1", "baseline", "rl")
 B = cmp.Side("s1", "fix", "rl")
@@ -174,8 +175,28 @@ def test_readiness_rise_wording_is_the_same_call(before, now, confidence):
     assert v.regression is not None and v.regression_call is not None
     assert v.regression_call is significance_call(*v.regression, compare(k0, n0, k, n).p_value, confidence)
     assert (v.status is Status.NOT_READY) == (v.regression_call is Call.HIGHER)
-    assert ("significant regression" in v.reason) == (v.regression_call is Call.HIGHER)
+    assert ("significant regression" in reason(v)) == (v.regression_call is Call.HIGHER)
     assert REGRESSION_WORDS[v.regression_call].startswith(
         {Call.HIGHER: "significant rise", Call.LOWER: "significant fall", Call.INCONCLUSIVE: "inconclusive",
          Call.NO_CHANGE: "no significant change"}[v.regression_call]
     )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.tuples(*[st.integers(0, 40)] * 4).filter(lambda c: c[0] <= c[1] and c[2] <= c[3] and c[1] and c[3]),
+    st.tuples(*[st.integers(0, 40)] * 4).filter(lambda c: c[0] <= c[1] and c[2] <= c[3] and c[1] and c[3]),
+    st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_gaps_and_trends_make_their_call_by_the_one_rule(held, trained, p_holm):
+    """GainGap and Compare's GapTrend share one `call` (stats.Tested); held-out and trend rows adjust its p only."""
+    gap = gain_gap(held[:2], held[2:], trained[:2], trained[2:])
+    assert gap.call is significance_call(gap.diff, gap.lo, gap.hi, gap.p)
+    assert HeldOut("fix", gap, p_holm).call is significance_call(gap.diff, gap.lo, gap.hi,
+                                                                 gap.p if p_holm is None else p_holm)  # fmt: skip
+    twin = GapTrend(None, None, gap.diff, gap.lo, gap.hi, gap.p)
+    assert twin.call is gap.call
+    slope = Trend(gap.diff or 0.0, gap.lo or 0.0, gap.hi or 0.0, 0.01, gap.p or 1.0, 0.0, 3, 100)
+    expected = significance_call(slope.slope, slope.lo, slope.hi, slope.p if p_holm is None else p_holm)
+    assert RunTrend("fix", slope, p_holm).call is expected
+    assert RunTrend("fix", None, p_holm).call is Call.UNTESTED

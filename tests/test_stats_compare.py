@@ -288,3 +288,10 @@ def test_ratio_contains_estimate(a, b, confidence):
 @given(counts, counts)
 def test_compare_describe_never_nan(a, b):
     assert "nan" not in compare(*a, *b).describe().lower()
+
+
+def test_exact_interval_at_a_fractional_count_lies_between_its_neighbours():
+    """Readiness projects an observed rate to a larger n with the one exact interval at a fractional k."""
+    below, at, above = clopper_pearson(2, 60), clopper_pearson(2.5, 60), clopper_pearson(3, 60)
+    assert below[0] < at[0] < above[0] and below[1] < at[1] < above[1]
+    assert clopper_pearson(0.0, 60)[0] == 0.0 and clopper_pearson(60.0, 60)[1] == 1.0

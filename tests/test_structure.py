@@ -138,3 +138,46 @@ def test_app_passes_the_sign_in_gate_before_anything_reads_data():
     order = [i for i, s in enumerate(statements) if "signin.gate" in calls(s)]
     reading = [i for i, s in enumerate(statements) if {"get_store", "page.run", "store.refresh"} & set(calls(s))]
     assert order and reading and order[0] < min(reading), "app.py: signin.gate(...) before the store or any page"
+
+
+def test_only_the_stats_module_computes_statistics():
+    """docs/ARCHITECTURE.md, "Statistics": every interval and test exists once, in core/stats.py (the exact interval
+    Readiness projects to larger n included): no other module calls scipy or statsmodels itself."""
+    offenders = [
+        p.relative_to(REPO).as_posix()
+        for p in sorted([*(REPO / "evalboard").rglob("*.py"), *PAGES, REPO / "app.py"])
+        if any(n.split(".")[0] in {"scipy", "statsmodels"} for n in imported(tree(p)))
+    ]
+    assert offenders == ["evalboard/core/stats.py"]
+
+
+def test_pages_never_take_our_sentences_apart():
+    """Words are written once, in the screens' text modules: a page shows them, never splits them to find a part
+    (docs/ARCHITECTURE.md, "Rooms": Readiness's `text.headline`, not the summary split at ': ')."""
+    split = re.compile(r"""\.(r?split|partition)\(\s*["'][:,;]""")
+    offenders = [p.name for p in PAGES if split.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_md_means_one_thing_in_every_page():
+    """`md` is a page's "one of our sentences as Markdown, the dataset's names in it quoted" (`fmt.sentence`); text to
+    show inert is `inert` (`transcript_text.inert_markdown`), never also called `md`."""
+    for page in PAGES:
+        module = tree(page)
+        aliased = [a.asname for n in ast.walk(module) if isinstance(n, ast.ImportFrom) for a in n.names]
+        assert "md" not in aliased, f"{page.name} imports something as md"
+        for node in module.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "md":
+                assert "sentence(" in ast.unparse(node), f"{page.name}: md is not fmt.sentence"
+
+
+# Pages rewritten to read top to bottom like the screen they draw (docs/ARCHITECTURE.md, "Rooms"): no helper defined
+# in the page, so nothing is read before the line that defines it; their widgets live in ui/.
+TOP_TO_BOTTOM = ("transcripts",)
+
+
+@pytest.mark.parametrize("name", TOP_TO_BOTTOM)
+def test_page_is_its_script_alone(name):
+    module = tree(REPO / "pages" / f"{name}.py")
+    defined = [n.name for n in module.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    assert defined == [], f"pages/{name}.py defines {defined}: move them to ui/"

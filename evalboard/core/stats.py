@@ -73,8 +73,11 @@ def z_for(confidence: float) -> float:
     return float(_sps.norm.ppf(0.5 + confidence / 2))
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) interval for k of n: beta quantiles, exactly 0 at k=0 and 1 at k=n; NaNs at n=0."""
+def clopper_pearson(k: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval for k of n: beta quantiles, exactly 0 at k=0 and 1 at k=n; NaNs at n=0.
+
+    The one home of the exact interval. `k` may be fractional (the beta quantiles are continuous in k): Readiness
+    projects an observed rate to a larger n with it (`readiness.rules.more_samples_needed`)."""
     z_for(confidence)  # validates the level
     if n == 0:
         return (math.nan, math.nan)
@@ -301,6 +304,29 @@ def significance_call(
     if rejects and excludes:
         return Call.HIGHER if lo > 0 else Call.LOWER
     return Call.INCONCLUSIVE if rejects or excludes else Call.NO_CHANGE
+
+
+class Tested:
+    """A result holding an estimate (`diff`; a trend's `slope`), its interval `lo`–`hi` and its test's p-value `p`:
+    its call is `SIGNIFICANCE_RULE` on them, written once here for every such result (`GainGap`, `Trend`, the
+    Compare page's `trends.GapTrend`); `call_with` makes it with the p-value Holm-adjusted across the results shown
+    together."""
+
+    lo: float | None
+    hi: float | None
+    p: float | None
+
+    @property
+    def estimate(self) -> float | None:
+        return self.diff  # type: ignore[attr-defined]
+
+    @property
+    def call(self) -> Call:
+        return self.call_with(None)
+
+    def call_with(self, p_holm: float | None) -> Call:
+        """The call on the Holm-adjusted p-value when there is one (None: this result's own p)."""
+        return significance_call(self.estimate, self.lo, self.hi, self.p if p_holm is None else p_holm)
 
 
 def describe_call(
@@ -562,7 +588,7 @@ def rate_spread(counts: Sequence[tuple[int, int]], confidence: float = 0.95) -> 
 
 
 @dataclass(frozen=True)
-class Trend:
+class Trend(Tested):
     """Change in the rate along training from a logistic model of the verdict on the step (one intercept per
     stratum, e.g. per snapshot): `slope` is the average marginal effect per `per` steps (a change in the rate, as a
     fraction), `lo`/`hi` its delta-method interval, `se` its standard error, `p` the likelihood-ratio test of no
@@ -576,6 +602,10 @@ class Trend:
     log_odds: float
     checkpoints: int
     n: int
+
+    @property
+    def estimate(self) -> float:
+        return self.slope
 
 
 TREND_PER = 1000  # steps: a trend is stated "per 1,000 steps"
@@ -679,7 +709,7 @@ def format_trend(slope: float, lo: float, hi: float, per: int = TREND_PER) -> st
 
 
 @dataclass(frozen=True)
-class GainGap:
+class GainGap(Tested):
     """A gain (intervention − baseline) on held-out families against the same gain on trained families.
 
     `held_out` and `trained` are the two `Comparison`s (A = baseline, B = the intervention); `diff` = held-out gain −
@@ -692,10 +722,6 @@ class GainGap:
     lo: float | None
     hi: float | None
     p: float | None
-
-    @property
-    def call(self) -> Call:
-        return significance_call(self.diff, self.lo, self.hi, self.p)
 
 
 def gain_gap(

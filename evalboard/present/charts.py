@@ -1,8 +1,8 @@
 """Plotly figure builders: a frame of counts with Wilson intervals in, a figure out. No I/O.
 
-Every point carries its cell key in `customdata`, so a click can be turned into a filter (lines have
-markers and the heatmap is drawn as square markers, because Plotly selection events skip both plain
-lines and `go.Heatmap`).
+Every point carries its cell key in `customdata`, laid out by its named fields (`clicks.py`), so a click can be
+turned into a filter (lines have markers and the heatmap is drawn as square markers, because Plotly selection events
+skip both plain lines and `go.Heatmap`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,18 @@ from evalboard.core import fmt
 from evalboard.core.checkpoints import checkpoint_labels
 from evalboard.core.fmt import plotly_text as _t  # every data-derived label: names are text, never Plotly HTML
 from evalboard.core.memo import reused
+from evalboard.present.clicks import (
+    AWARENESS_CELL,
+    CHECKPOINT,
+    DRIVER_CELL,
+    FAMILY_CELL,
+    FOREST_ROW,
+    GAP_POINT,
+    INTERVENTION,
+    SHARE,
+    SIDE_FAMILY,
+    VERDICT_CELL,
+)
 
 PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B",
@@ -86,7 +98,7 @@ def rate_bars(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
             y=[r["rate"] for r in rows],
             error_y=_error_bars(rows, "rate"),
             marker_color=[colors.get(r["intervention"], PALETTE[0]) for r in rows],
-            customdata=[[r["intervention"]] for r in rows],
+            customdata=[INTERVENTION.row(intervention=r["intervention"]) for r in rows],
             hovertext=[f"<b>{_t(r['intervention'])}</b><br>{_hover(r)}" for r in rows],
             hovertemplate="%{hovertext}<extra></extra>",
         )
@@ -133,7 +145,9 @@ def rate_lines(rates: pl.DataFrame, colors: dict[str, str]) -> go.Figure:
                 line=dict(color=color),
                 marker=dict(size=8),
                 error_y=_error_bars(rows, "rate", color=color) | dict(thickness=1, width=3),
-                customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
+                customdata=[
+                    CHECKPOINT.row(intervention=iv, stage=r["training_stage"], step=r["stage_step"]) for r in rows
+                ],
                 hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint_name'])}<br>{_hover(r)}" for r in rows],
                 hovertemplate="%{hovertext}<extra></extra>",
             )
@@ -168,7 +182,7 @@ def family_heatmap(rates: pl.DataFrame, held_out: Sequence[str]) -> go.Figure:
             cells,
             x=[_t(c["intervention"]) for c in cells],
             y=[_t(family_label(c["scenario_family"], held_out)) for c in cells],
-            customdata=[[c["intervention"], c["scenario_family"]] for c in cells],
+            customdata=[FAMILY_CELL.row(intervention=c["intervention"], family=c["scenario_family"]) for c in cells],
             size=frame.pop("cell") - 6,
             line=dict(color=["#222" if o else "#fff" for o in outlined], width=[3 if o else 1 for o in outlined]),
         )
@@ -287,7 +301,12 @@ def verdict_matrix(history: pl.DataFrame, highlight: str | None = None) -> go.Fi
                 ),
                 text=[f"{c['k']}/{c['n']}" for c in cells],
                 textfont=dict(color="#111" if status == "INSUFFICIENT DATA" else "#fff", size=11),
-                customdata=[[c["snapshot"], c["family"], c["candidate"], c["reason"]] for c in cells],
+                customdata=[
+                    VERDICT_CELL.row(
+                        snapshot=c["snapshot"], family=c["family"], candidate=c["candidate"], reason=c["reason"]
+                    )
+                    for c in cells
+                ],
                 hovertext=[
                     f"<b>{_t(c['candidate'])}</b> · {_t(c['family'])}<br>"
                     f"{status}: {_pct(c['rate'])} ({c['k']} harmful of n={c['n']})<br>{_t(c['reason'])}"
@@ -333,7 +352,7 @@ def side_by_side_rates(rates: pl.DataFrame, names: dict[str, str]) -> go.Figure:
                 y=[r["rate"] for r in rows],
                 error_y=_error_bars(rows, "rate"),
                 marker_color=SIDE_COLORS[side],
-                customdata=[[side, r["family"]] for r in rows],
+                customdata=[SIDE_FAMILY.row(side=side, family=r["family"]) for r in rows],
                 hovertext=[_hover(r) for r in rows],
                 hovertemplate=f"<b>{side}</b> · %{{x}}<br>%{{hovertext}}<extra></extra>",
             )
@@ -367,9 +386,9 @@ def difference_forest(diffs: pl.DataFrame) -> go.Figure:
                 symbol=["diamond" if r["pooled"] else "circle" for r in rows],
                 color=[CALL_COLORS.get(r["kind"], CALL_COLORS[""]) for r in rows],
             ),
-            customdata=[[r["family"], r["verdict"]] for r in rows],
+            customdata=[FOREST_ROW.row(family=r["family"], verdict=r["verdict"]) for r in rows],
             hovertext=[r["text"] for r in rows],  # numbers only (evalboard/screens/compare/)
-            hovertemplate="<b>%{y}</b>: %{customdata[1]}<br>%{hovertext}<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b>: %{{{FOREST_ROW.ref('verdict')}}}<br>%{{hovertext}}<extra></extra>",
         )
     )
     fig.add_vline(x=0, line=dict(color="#222", width=1, dash="dot"))
@@ -412,7 +431,7 @@ def gap_lines(gaps: pl.DataFrame) -> go.Figure:
                 symbol=[CALL_SYMBOLS.get(r.get("call") or "", "circle-open") for r in rows],
                 color=SIDE_COLORS["B"],
             ),
-            customdata=[[r["training_stage"], r["stage_step"]] for r in rows],
+            customdata=[GAP_POINT.row(stage=r["training_stage"], step=r["stage_step"]) for r in rows],
             hovertext=[r["text"] for r in rows],  # numbers only (evalboard/screens/compare/)
             hovertemplate="<b>%{x}</b><br>%{hovertext}<extra></extra>",
             showlegend=False,
@@ -448,7 +467,7 @@ def awareness_bars(rates: pl.DataFrame, names: dict[str, str], colors: dict[str,
                 y=[r["rate"] for r in rows],
                 error_y=_error_bars(rows, "rate"),
                 marker_color=colors.get(cls, PALETTE[0]),
-                customdata=[[r["intervention"], cls] for r in rows],
+                customdata=[AWARENESS_CELL.row(intervention=r["intervention"], believed=cls) for r in rows],
                 hovertext=[f"<b>{_t(r['intervention'])}</b> · {names.get(cls, cls)}<br>{_hover(r)}" for r in rows],
                 hovertemplate="%{hovertext}<extra></extra>",
             )
@@ -491,7 +510,9 @@ def awareness_lines(rates: pl.DataFrame, names: dict[str, str], colors: dict[str
                     showlegend=col == 1,
                     line=dict(color=colors.get(iv, PALETTE[0])),
                     error_y=_error_bars(rows, "rate", color=colors.get(iv, PALETTE[0])),
-                    customdata=[[iv, r["training_stage"], r["stage_step"]] for r in rows],
+                    customdata=[
+                        CHECKPOINT.row(intervention=iv, stage=r["training_stage"], step=r["stage_step"]) for r in rows
+                    ],
                     hovertext=[f"<b>{_t(iv)}</b> at {_t(r['checkpoint_name'])}<br>{_hover(r)}" for r in rows],
                     hovertemplate="%{hovertext}<extra></extra>",
                 ),
@@ -524,9 +545,9 @@ def awareness_shares(rates: pl.DataFrame, names: dict[str, str], colors: dict[st
                 orientation="h",
                 marker_color=colors.get(cls, PALETTE[0]),
                 text=[_pct(rows[iv]["share"]) if iv in rows else "" for iv in interventions],
-                customdata=[[rows[iv]["n"] if iv in rows else 0] for iv in interventions],
+                customdata=[SHARE.row(n=rows[iv]["n"] if iv in rows else 0) for iv in interventions],
                 hovertemplate=f"<b>%{{y}}</b> · {names.get(cls, cls)}: %{{x:.1%}} "
-                "(n=%{customdata[0]})<extra></extra>",
+                f"(n=%{{{SHARE.ref('n')}}})<extra></extra>",
             )
         )
     fig.update_layout(
@@ -556,7 +577,7 @@ def variable_heatmap(rates: pl.DataFrame, variable: str, pooled: str) -> go.Figu
             cells,
             x=[_t(c["intervention"]) for c in cells],
             y=[_t(c["value"]) for c in cells],
-            customdata=[[c["intervention"], c["value"]] for c in cells],
+            customdata=[DRIVER_CELL.row(intervention=c["intervention"], value=c["value"]) for c in cells],
             size=frame.pop("cell") - 6,
             line=dict(color="#fff", width=1),
         )

@@ -1,32 +1,38 @@
 """From a click on an Overview chart, or a transcript, to the state of the Transcripts page (pure, unit-tested).
 
-Each chart puts its cell key in the points' `customdata` (see charts.py); a click keeps the current
-view and narrows it to that cell.
+Each chart puts its cell key in the points' `customdata` by named fields (clicks.py, shared with charts.py); a
+click keeps the current view and narrows it to that cell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from evalboard.core import links
 from evalboard.core.view import FILTER_KEYS, View
+from evalboard.present import clicks
+
+# The Overview's clickable charts (their `st.plotly_chart` keys) and what their points carry.
+CHARTS: dict[str, clicks.Points] = {
+    "by_intervention": clicks.INTERVENTION,
+    "by_stage": clicks.CHECKPOINT,
+    "by_family": clicks.FAMILY_CELL,
+    "aware_bars": clicks.AWARENESS_CELL,  # intervention × eval-awareness class
+}
 
 
 def cell_filters(chart: str, point: Mapping[str, Any]) -> dict[str, Any] | None:
-    """URL filters for the clicked point of `chart`, or None when the point carries no cell key."""
-    data = point.get("customdata")
-    if not isinstance(data, Sequence) or isinstance(data, str) or not data:
+    """URL filters for the clicked point of `chart`, or None when the point carries no cell key: the sidebar's keys
+    as one-value lists, `step` as a number, `believed` as text."""
+    points = CHARTS.get(chart)
+    data = points.read(point) if points is not None else None
+    if data is None:
         return None
-    if chart == "by_intervention" and len(data) >= 1:
-        return {"intervention": [str(data[0])]}
-    if chart == "by_stage" and len(data) >= 3:
-        return {"intervention": [str(data[0])], "stage": [str(data[1])], "step": int(data[2])}
-    if chart == "by_family" and len(data) >= 2:
-        return {"intervention": [str(data[0])], "family": [str(data[1])]}
-    if chart == "aware_bars" and len(data) >= 2:  # intervention × eval-awareness class
-        return {"intervention": [str(data[0])], "believed": str(data[1])}
-    return None
+    return {
+        field: [str(value)] if field in FILTER_KEYS else int(value) if field == "step" else str(value)
+        for field, value in data.items()
+    }
 
 
 def selected_cell(chart: str, selection: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -36,6 +42,24 @@ def selected_cell(chart: str, selection: Mapping[str, Any] | None) -> dict[str, 
         cell = cell_filters(chart, point)
         if cell is not None:
             return cell
+    return None
+
+
+def driver_cell(selection: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """(intervention or `drivers.ALL`, value) of the first selected Drivers heatmap point that carries one."""
+    for point in (selection or {}).get("points") or []:
+        data = clicks.DRIVER_CELL.read(point)
+        if data is not None:
+            return str(data["intervention"]), str(data["value"])
+    return None
+
+
+def judged_snapshot(selection: Mapping[str, Any] | None) -> str | None:
+    """The snapshot of the first selected cell of Readiness's verdict history, if any."""
+    for point in (selection or {}).get("points") or []:
+        data = clicks.VERDICT_CELL.read(point)
+        if data is not None:
+            return data["snapshot"]
     return None
 
 

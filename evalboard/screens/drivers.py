@@ -341,15 +341,6 @@ def transcripts_state(view: View, variable: str, value: str, intervention: str |
     return links.transcripts(filters, variable=variable, value=value)
 
 
-def selected_cell(selection: Mapping | None) -> tuple[str, str] | None:
-    """(intervention or `ALL`, value) of the first selected heatmap point that carries one (`st.plotly_chart`)."""
-    for point in (selection or {}).get("points") or []:
-        data = point.get("customdata")
-        if isinstance(data, Sequence) and not isinstance(data, str) and len(data) >= 2:
-            return str(data[0]), str(data[1])
-    return None
-
-
 def to_csv(
     ranking: Ranking,
     variable: Variable | None,

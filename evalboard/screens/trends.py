@@ -16,13 +16,13 @@ from evalboard.core.stats import (
     SIGNIFICANCE_RULE,
     Call,
     GainGap,
+    Tested,
     Trend,
     format_points,
     format_trend,
     gain_gap,
     holm,
     logistic_trend,
-    significance_call,
     trend_difference,
 )
 from evalboard.core.view import View
@@ -58,10 +58,7 @@ class RunTrend:
 
     @property
     def call(self) -> Call:
-        t = self.trend
-        if t is None:
-            return Call.UNTESTED
-        return significance_call(t.slope, t.lo, t.hi, self.p_holm if self.p_holm is not None else t.p)
+        return Call.UNTESTED if self.trend is None else self.trend.call_with(self.p_holm)
 
 
 def _below_baseline(frame: pl.DataFrame, intervention: str, baseline: str) -> bool:
@@ -129,8 +126,7 @@ class HeldOut:
 
     @property
     def call(self) -> Call:
-        g = self.gap
-        return significance_call(g.diff, g.lo, g.hi, self.p_holm if self.p_holm is not None else g.p)
+        return self.gap.call_with(self.p_holm)
 
 
 def _sums(frame: pl.DataFrame, held_out: Sequence[str]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -234,8 +230,9 @@ def _run(cells: pl.DataFrame, side: Side) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
-class GapTrend:
-    """How B − A changes through RL: B's trend minus A's, each from its own run's RL checkpoints."""
+class GapTrend(Tested):
+    """How B − A changes through RL: B's trend minus A's, each from its own run's RL checkpoints; its `call` is the
+    one rule's (`stats.Tested`)."""
 
     a: Trend | None
     b: Trend | None
@@ -243,10 +240,6 @@ class GapTrend:
     lo: float | None
     hi: float | None
     p: float | None
-
-    @property
-    def call(self) -> Call:
-        return significance_call(self.diff, self.lo, self.hi, self.p)
 
 
 def compare_trend(cells: pl.DataFrame, a: Side, b: Side) -> GapTrend:

@@ -14,10 +14,11 @@ from evalboard.screens.readiness.catalog import Candidate, Counts
 from evalboard.screens.readiness.gates import (
     absence_note,
 )
-from evalboard.screens.readiness.judge import Report, coverage_notes
+from evalboard.screens.readiness.judge import Report
 from evalboard.screens.readiness.rules import Status, Verdict
 from evalboard.screens.readiness.text import (
     candidate_note,
+    coverage_notes,
     explanation,
     family_name,
     gate_text,
@@ -25,7 +26,9 @@ from evalboard.screens.readiness.text import (
     interval,
     partial_note,
     pct,
+    reason,
     regression_text,
+    summary,
 )
 
 
@@ -105,7 +108,7 @@ def verdict_frame(report: Report) -> pl.DataFrame:
                 "change": d,
                 "change_low": dlo,
                 "change_high": dhi,
-                "reason": v.reason,
+                "reason": reason(v),
                 "partial_data": report.partial,
                 "files_left_out": len(report.left_out),
             }
@@ -125,7 +128,7 @@ def verdict_display(report: Report) -> pl.DataFrame:
                 "harmful / n": row.harmful_n + (f" (+{row.ungraded} ungraded)" if row.ungraded else ""),
                 f"rate [{100 * v.gate.confidence:g}% exact CI]": f"{pct(v.rate)} [{interval(v)}]" if v.n else "–",
                 "gate": gate_text(v.gate),
-                "reason": v.reason,
+                "reason": reason(v),
                 "vs previous snapshot": row.vs_previous,
             }
         )
@@ -152,7 +155,7 @@ def to_markdown(report: Report) -> str:
         *([f"- **{partial_note(report)}**"] if report.partial else []),
         *(f"  - Left out: {_md(str(f))}" for f in report.left_out),
         f"- **Candidate:** {c.label} ({candidate_note(report)})",
-        f"- **Verdict:** {report.overall.summary}",
+        f"- **Verdict:** {summary(report.overall)}",
         f"- **Why:** {explanation(report)}",
         f"- **Gates:** {gates_summary(report)}",
         f"- **Regression check:** {report.previous_note}",
@@ -163,7 +166,7 @@ def to_markdown(report: Report) -> str:
     ]
     for row in family_rows(report):
         name, label, *numbers = row.cells()
-        cells = [name, f"**{label}**", *numbers, row.verdict.reason]
+        cells = [name, f"**{label}**", *numbers, reason(row.verdict)]
         lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
     lines += [
         "",
@@ -212,7 +215,7 @@ def to_json(report: Report) -> dict:
                     "must_not_regress": v.gate.must_not_regress,
                     "required": v.gate.required,
                 },
-                "reason": v.reason,
+                "reason": reason(v),
                 "more_samples_needed": row.more_samples,
                 "previous": None if before is None or report.previous is None else {"k": before.k, "n": before.n},
                 "regression": None
@@ -234,7 +237,7 @@ def to_json(report: Report) -> dict:
         "candidate": cand(report.candidate),
         "status": report.status.value,
         "verdict": report.status.label,
-        "summary": report.overall.summary,
+        "summary": summary(report.overall),
         "explanation": explanation(report),
         "exit_code": report.exit_code,
         "partial_data": report.partial,
@@ -264,7 +267,7 @@ def to_text(report: Report) -> str:
     out = [
         *([partial_note(report)] if report.partial else []),
         *(f"left out: {f}" for f in report.left_out),
-        report.overall.summary,
+        summary(report.overall),
         f"candidate: {c.label} ({candidate_note(report)})",
         explanation(report),
         f"gates: {gates_summary(report)}",
@@ -275,7 +278,7 @@ def to_text(report: Report) -> str:
     ]
     for row, cells in zip(family, rows, strict=True):
         out.append(line(cells))
-        out.append(f"    {row.verdict.reason}")
+        out.append(f"    {reason(row.verdict)}")
         if report.previous is not None and row.verdict.gate.must_not_regress:
             out.append(f"    vs previous: {row.vs_previous}")
     return "\n".join(out) + "\n"
@@ -294,7 +297,7 @@ def history_frame(reports: Iterable[Report]) -> pl.DataFrame:
             "rate": v.rate,
             "lo": v.lo,
             "hi": v.hi,
-            "reason": v.reason,
+            "reason": reason(v),
         }
         for r in reports
         for family, v in r.verdicts.items()

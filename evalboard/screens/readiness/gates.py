@@ -229,10 +229,19 @@ def describe_unknown_families(gates: Gates, known: Iterable[str]) -> str | None:
 
 def absence_note(gates: Gates, family: str) -> str:
     """The one sentence the page and the CLI give for a family the gates name but the data lacks."""
-    name = Path(gates.source).name
-    if gates.for_family(family).required:
-        return f"no samples for {family} — required by {name}"
-    return f"no samples for {family} — named in {name} but not required, so it does not block (required = false)"
+    return absence_sentence(family, gates_file(gates), gates.for_family(family).required)
+
+
+def gates_file(gates: Gates) -> str:
+    """The gates file's name, as the reasons give it."""
+    return Path(gates.source).name
+
+
+def absence_sentence(family: str, gates_file: str, required: bool) -> str:
+    """'no samples for murder — required by gates.toml' (or why it does not block)."""
+    if required:
+        return f"no samples for {family} — required by {gates_file}"
+    return f"no samples for {family} — named in {gates_file} but not required, so it does not block (required = false)"
 
 
 # --- validation helpers ----------------------------------------------------------------------------------------

@@ -17,13 +17,22 @@ from evalboard.screens.readiness.catalog import Candidate, Catalog, Counts, cand
 from evalboard.screens.readiness.gates import (
     Gates,
     GatesError,
-    absence_note,
     default_gates_file,
     describe_unknown_families,
+    gates_file,
     override_gate,
     unknown_families,
 )
-from evalboard.screens.readiness.rules import Overall, Status, Verdict, corrected_verdict, overall, verdicts_for
+from evalboard.screens.readiness.rules import (
+    Check,
+    Overall,
+    Reason,
+    Status,
+    Verdict,
+    corrected_verdict,
+    overall,
+    verdicts_for,
+)
 
 OVERRIDE_KEYS = urls.OVERRIDE_KEYS  # gate keys a URL or the CLI may override
 GATES_KEY = urls.GATES_KEY  # a gates file beside the default one, by name (`gate_choices`)
@@ -60,7 +69,7 @@ def apply_overrides(gates: Gates, values: Mapping[str, object], source: str = "o
 def check_families(gates: Gates, catalog: Catalog) -> None:
     """GatesError when the gates file names a family that looks like a misspelling of one the dataset holds.
 
-    Other named families the data lacks are not errors: the report lists them (`coverage_notes`), and those with
+    Other named families the data lacks are not errors: the report lists them (`text.coverage_notes`), and those with
     `required = true` are judged INSUFFICIENT DATA."""
     message = describe_unknown_families(gates, catalog.families)
     if message:
@@ -158,22 +167,17 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
     for family in absent:  # a required family without samples keeps the snapshot from READY
         gate = gates.for_family(family)
         if gate.required:
-            reason = absence_note(gates, family)
+            reason = Reason(Check.ABSENT, gates_file=gates_file(gates))
             verdicts[family] = Verdict(
                 Status.INSUFFICIENT_DATA, reason, 0, 0, None, None, gate, family, None, gate.min_samples
             )
     ungraded = sum(c.ungraded for c in counts.values())
     verdict = overall(verdicts)
     if ungraded and not any(c.n for c in counts.values()):  # say it plainly: nothing is graded
-        verdict = Overall(
-            Status.INSUFFICIENT_DATA, f"INSUFFICIENT DATA: nothing is graded ({nothing_graded(ungraded)})."
-        )
+        verdict = dataclasses.replace(verdict, status=Status.INSUFFICIENT_DATA, ungraded=ungraded)
         for family, c in counts.items():
             if family in verdicts and c.ungraded:
-                gate = verdicts[family].gate
-                reason = (
-                    f"no graded samples: all {c.ungraded:,} are ungraded; the gate needs at least {gate.min_samples}"
-                )
+                reason = Reason(Check.NOTHING_GRADED, ungraded=c.ungraded)
                 verdicts[family] = dataclasses.replace(verdicts[family], reason=reason)
     return Report(
         current,
@@ -189,16 +193,6 @@ def _judge(catalog: Catalog, current: Candidate, gates: Gates, overrides: Mappin
         absent,
         catalog.left_out,
     )
-
-
-def nothing_graded(ungraded: int) -> str:
-    """'all 200 samples at the candidate are ungraded' — no verdict (harmful empty): a grader error, or none ran."""
-    return f"all {ungraded:,} samples at the candidate are ungraded"
-
-
-def coverage_notes(report: Report) -> list[str]:
-    """One sentence per family the gates name that the data lacks (the page and the CLI show these)."""
-    return [absence_note(report.gates, family) for family in report.absent]
 
 
 @reused(maxsize=16)

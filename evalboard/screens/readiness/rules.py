@@ -1,6 +1,7 @@
 """Readiness verdicts (docs/ARCHITECTURE.md): per scenario family READY / NOT READY / INSUFFICIENT DATA from
-its counts, its gate and optionally the previous snapshot's counts, each with a one-sentence reason; an overall
-verdict a lead reads in five seconds; the CLI's exit codes. Pure functions, no I/O.
+its counts, its gate and optionally the previous snapshot's counts, each with its reason as data (`Reason`: which
+check decided, with its numbers); an overall verdict a lead reads in five seconds; the CLI's exit codes. Pure
+functions, no I/O, no words: `readiness/text.py` says each reason and the overall verdict in words.
 """
 
 from __future__ import annotations
@@ -9,16 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from scipy import stats as _sps
-
-from evalboard.core import fmt
 from evalboard.core.exit_codes import EXIT_INSUFFICIENT, EXIT_NOT_READY, EXIT_READY
 from evalboard.core.stats import (
     Call,
     CorrectedRate,
     clopper_pearson,
     fisher_p,
-    format_points,
     newcombe_diff,
     significance_call,
 )
@@ -38,6 +35,38 @@ class Status(StrEnum):
         return self.value.upper()
 
 
+class Check(StrEnum):
+    """Which check decided a family's verdict (`readiness.text.reason` words each)."""
+
+    NO_SAMPLES = "no samples"
+    LOWER_ABOVE_GATE = "lower bound above the gate"  # NOT READY
+    REGRESSION = "significant rise"  # NOT READY (must_not_regress)
+    UPPER_WITHIN_GATE = "upper bound within the gate"  # READY
+    TOO_FEW_SAMPLES = "upper bound within the gate, too few samples"
+    MORE_WOULD_SETTLE = "upper bound above the gate, more samples would settle it"
+    TOO_CLOSE = "rate too close to the gate to settle"
+    AT_GATE = "rate equals the gate"
+    ABOVE_GATE_UNSETTLED = "rate above the gate, lower bound not"
+    CORRECTED_UNAVAILABLE = "no corrected rate"
+    CORRECTED_LOWER_ABOVE_GATE = "corrected lower bound above the gate"
+    CORRECTED_UPPER_WITHIN_GATE = "corrected upper bound within the gate"
+    CORRECTED_UNSETTLED = "corrected interval across the gate"
+    ABSENT = "required family without samples"  # `judge`: named by the gates file, not in the data
+    NOTHING_GRADED = "no graded samples"  # `judge`: every sample of the family is ungraded
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a family got its verdict: the check that decided it and the numbers it compared, beyond those the
+    `Verdict` holds (k, n, the interval, the gate, the regression, `more_samples`, the corrected rate)."""
+
+    check: Check
+    previous: tuple[int, int] | None = None  # REGRESSION: the previous snapshot's (k, n)
+    confirm: int | None = None  # ABOVE_GATE_UNSETTLED: extra samples that would show NOT READY (None: unknown)
+    ungraded: int = 0  # NOTHING_GRADED: the family's ungraded samples
+    gates_file: str = ""  # ABSENT: the gates file that names the family
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One family's verdict. lo/hi: the Clopper–Pearson interval at the gate's confidence (None when n == 0).
@@ -48,7 +77,7 @@ class Verdict:
     """
 
     status: Status
-    reason: str
+    reason: Reason
     k: int
     n: int
     lo: float | None
@@ -67,14 +96,24 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Overall:
-    """The snapshot's verdict and the sentence to put at the top of the page or the CLI output."""
+    """The snapshot's verdict and what it rests on: each family's status in table order (`readiness.text.summary`
+    says it in one sentence); `ungraded` > 0 when nothing at the candidate is graded (all its samples are
+    ungraded)."""
 
     status: Status
-    summary: str
+    families: tuple[tuple[str, Status], ...] = ()
+    ungraded: int = 0
 
     @property
     def exit_code(self) -> int:
         return exit_code(self.status)
+
+    def count(self, status: Status) -> int:
+        return sum(s is status for _, s in self.families)
+
+    def named(self, status: Status) -> list[str]:
+        """The named families with `status` (a verdict judged without a family name counts but is not named)."""
+        return [name for name, s in self.families if s is status and name]
 
 
 def exit_code(status: Status) -> int:
@@ -95,63 +134,40 @@ def family_verdict(k: int, n: int, gate: Gate, previous: tuple[int, int] | None 
     if n < 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
     if n == 0:
-        reason = f"no samples; the gate needs at least {gate.min_samples}"
-        return Verdict(Status.INSUFFICIENT_DATA, reason, k, n, None, None, gate, family, None, gate.min_samples)
+        return Verdict(
+            Status.INSUFFICIENT_DATA, Reason(Check.NO_SAMPLES), k, n, None, None, gate, family, None, gate.min_samples
+        )
     lo, hi = clopper_pearson(k, n, gate.confidence)
     p, limit = k / n, gate.max_rate
-    counts = f"{k}/{n} harmful"
 
     regression, call = None, None
 
-    def verdict(status: Status, reason: str, more: int | None = None) -> Verdict:
+    def verdict(status: Status, reason: Reason, more: int | None = None) -> Verdict:
         return Verdict(status, reason, k, n, lo, hi, gate, family, regression, more, call)
 
     if lo > limit:
-        a, b = _pcts(lo, limit)
-        return verdict(Status.NOT_READY, f"lower bound {a} is above the {b} gate ({counts}, {_pct(p)})")
+        return verdict(Status.NOT_READY, Reason(Check.LOWER_ABOVE_GATE))
 
     if gate.must_not_regress and previous is not None and previous[1] > 0:
         k0, n0 = previous
         regression, call = regression_check(k0, n0, k, n, gate.confidence)
         if call is Call.HIGHER:
-            reason = (
-                f"rate rose from {_pct(k0 / n0)} to {_pct(p)} since the previous snapshot "
-                f"({format_points(*regression)}), a significant regression"
-            )
-            return verdict(Status.NOT_READY, reason)
+            return verdict(Status.NOT_READY, Reason(Check.REGRESSION, previous=(k0, n0)))
 
     if hi <= limit and n >= gate.min_samples:
-        a, b = _pcts(hi, limit)
-        return verdict(Status.READY, f"upper bound {a} is within the {b} gate ({counts})")
+        return verdict(Status.READY, Reason(Check.UPPER_WITHIN_GATE))
 
     more = more_samples_needed(k, n, gate)
-    a, b = _pcts(hi, limit)
     if hi <= limit:  # only short of min_samples
-        reason = (
-            f"upper bound {a} is within the {b} gate, but only {n} of the {gate.min_samples} required samples; "
-            f"{_count(more)} more needed"
-        )
+        reason = Reason(Check.TOO_FEW_SAMPLES)
     elif more is not None:
-        reason = (
-            f"upper bound {a} exceeds the {b} gate; {_count(more)} more samples at the current rate would settle it"
-        )
+        reason = Reason(Check.MORE_WOULD_SETTLE)
     elif p < limit:
-        reason = (
-            f"upper bound {a} exceeds the {b} gate; the observed rate {_pct(p)} is so close to it that "
-            "no practical number of samples would settle it"
-        )
+        reason = Reason(Check.TOO_CLOSE)
     elif p == limit:
-        reason = (
-            f"upper bound {a} exceeds the {b} gate; the observed rate equals the gate, "
-            "so more samples at this rate cannot settle it"
-        )
+        reason = Reason(Check.AT_GATE)
     else:
-        confirm = samples_to_confirm_not_ready(k, n, gate)
-        tail = f"; {_count(confirm)} more would show it is not ready" if confirm is not None else ""
-        reason = (
-            f"observed rate {_pct(p)} is above the {b} gate but the lower bound {_pct(lo)} is not, "
-            f"so more samples at this rate cannot make it ready{tail}"
-        )
+        reason = Reason(Check.ABOVE_GATE_UNSETTLED, confirm=samples_to_confirm_not_ready(k, n, gate))
     return verdict(Status.INSUFFICIENT_DATA, reason, more)
 
 
@@ -163,28 +179,18 @@ def corrected_verdict(raw: Verdict, corrected: CorrectedRate) -> Verdict:
     says why)."""
     gate = raw.gate
 
-    def verdict(status: Status, reason: str) -> Verdict:
-        return replace(raw, status=status, reason=reason, more_samples=None, corrected=corrected)
+    def verdict(status: Status, check: Check) -> Verdict:
+        return replace(raw, status=status, reason=Reason(check), more_samples=None, corrected=corrected)
 
     if raw.regression_call is Call.HIGHER:
         return replace(raw, corrected=corrected)
     if corrected.estimate is None or corrected.lo is None or corrected.hi is None:
-        reason = f"the gate judges the corrected rate, and it is {corrected.describe()}"
-        return verdict(Status.INSUFFICIENT_DATA, reason)
-    shown = f"corrected rate {corrected.describe()}, raw {raw.k}/{raw.n}"
+        return verdict(Status.INSUFFICIENT_DATA, Check.CORRECTED_UNAVAILABLE)
     if corrected.lo > gate.max_rate:
-        a, b = _pcts(corrected.lo, gate.max_rate)
-        return verdict(Status.NOT_READY, f"corrected lower bound {a} is above the {b} gate ({shown})")
+        return verdict(Status.NOT_READY, Check.CORRECTED_LOWER_ABOVE_GATE)
     if corrected.hi <= gate.max_rate and raw.n >= gate.min_samples:
-        a, b = _pcts(corrected.hi, gate.max_rate)
-        return verdict(Status.READY, f"corrected upper bound {a} is within the {b} gate ({shown})")
-    a, b = _pcts(corrected.hi, gate.max_rate)
-    short = f"; only {raw.n} of the {gate.min_samples} required samples" if raw.n < gate.min_samples else ""
-    return verdict(
-        Status.INSUFFICIENT_DATA,
-        f"corrected upper bound {a} {'is within' if corrected.hi <= gate.max_rate else 'exceeds'} the {b} gate "
-        f"({shown}){short}; more samples or calibration reviews would narrow it",
-    )
+        return verdict(Status.READY, Check.CORRECTED_UPPER_WITHIN_GATE)
+    return verdict(Status.INSUFFICIENT_DATA, Check.CORRECTED_UNSETTLED)
 
 
 def regression_check(
@@ -208,43 +214,27 @@ def verdicts_for(
 
 
 def overall(verdicts: Mapping[str, Verdict] | Iterable[Verdict]) -> Overall:
-    """NOT READY if any family is not ready, READY only if all are ready, else INSUFFICIENT DATA; with a summary."""
+    """NOT READY if any family is not ready, READY only if all are ready (and there is one), else INSUFFICIENT
+    DATA."""
     pairs = list(verdicts.items()) if isinstance(verdicts, Mapping) else [(v.family, v) for v in verdicts]
-    total = len(pairs)
-    if total == 0:
-        return Overall(Status.INSUFFICIENT_DATA, "INSUFFICIENT DATA: there are no scenario families to judge.")
-
-    def names(status: Status) -> str:
-        found = [name for name, v in pairs if v.status is status and name]
-        return f" ({', '.join(found)})" if found else ""
-
-    ready = sum(v.status is Status.READY for _, v in pairs)
-    failing = sum(v.status is Status.NOT_READY for _, v in pairs)
-    waiting = total - ready - failing
-    families = "family" if total == 1 else "families"
-    if failing:
-        verb = "fails its gate" if failing == 1 else "fail their gates"
-        summary = f"NOT READY: {failing} of {total} {families} {verb}{names(Status.NOT_READY)}."
-        return Overall(Status.NOT_READY, summary)
-    if ready == total:
-        within = "the family is within its gate" if total == 1 else f"all {total} families are within their gates"
-        return Overall(Status.READY, f"READY: {within}{names(Status.READY) if total == 1 else ''}.")
-    need = "needs" if waiting == 1 else "need"
-    waiting_names = names(Status.INSUFFICIENT_DATA)
-    summary = f"INSUFFICIENT DATA: {ready} of {total} {families} pass; {waiting} {need} more data{waiting_names}."
-    return Overall(Status.INSUFFICIENT_DATA, summary)
+    families = tuple((name, v.status) for name, v in pairs)
+    if any(v.status is Status.NOT_READY for _, v in pairs):
+        return Overall(Status.NOT_READY, families)
+    if pairs and all(v.status is Status.READY for _, v in pairs):
+        return Overall(Status.READY, families)
+    return Overall(Status.INSUFFICIENT_DATA, families)
 
 
 # --- how many more samples would settle it ---------------------------------------------------------------------
 
 
 def _upper(k: float, n: int, confidence: float) -> float:
-    """Clopper–Pearson upper bound, continuous in k so a fixed observed rate can be projected to larger n."""
-    return 1.0 if k >= n else float(_sps.beta.ppf(0.5 + confidence / 2, k + 1, n - k))
+    """The exact upper bound at a fractional k, so a fixed observed rate can be projected to a larger n."""
+    return clopper_pearson(k, n, confidence)[1]
 
 
 def _lower(k: float, n: int, confidence: float) -> float:
-    return 0.0 if k <= 0 else float(_sps.beta.ppf(0.5 - confidence / 2, k, n - k + 1))
+    return clopper_pearson(k, n, confidence)[0]
 
 
 def _smallest_total(n: int, ok) -> int | None:
@@ -281,13 +271,3 @@ def samples_to_confirm_not_ready(k: int, n: int, gate: Gate) -> int | None:
         return None
     total = _smallest_total(n, lambda t: _lower(p * t, t, gate.confidence) > gate.max_rate)
     return None if total is None else total - n
-
-
-# --- wording: evalboard/core/fmt.py ----------------------------------------------------------------------------------
-
-_pct, _pcts = fmt.pct, fmt.pcts
-
-
-def _count(m: int | None) -> str:
-    """'50', 'about 310', 'about 1,300', or 'an unknown number of'."""
-    return "an unknown number of" if m is None else fmt.about(m)
