@@ -72,7 +72,7 @@ if bad_believed:
     st.warning(bad_believed, icon=":material/warning:")
 aware_source = None
 if believed:
-    sources = samples.awareness_sources(store)
+    sources = awareness.sources(store)
     aware_source, bad_source = awareness.choose_source(
         sources, st.query_params.get(awareness.BELIEVED_SOURCE_KEY), awareness.BELIEVED_SOURCE_KEY
     )

@@ -92,8 +92,6 @@ def test_one_module_resolves_the_app_paths():
 
 
 QUERY_NAMES = {p.stem for p in (REPO / "queries").glob("*.sql")}
-# Still runs one query itself until the Transcripts rewrite (branch s7-py-once) calls `awareness.sources` instead.
-QUERYING_PAGES = {"transcripts.py"}
 
 
 def query_calls(path: Path) -> list[str]:
@@ -114,9 +112,8 @@ def test_pages_run_no_query_and_name_none(tmp_path):
     """docs/ARCHITECTURE.md, "Rooms": each question a page asks is a typed function of its screen module
     (`cmp.load_cells(store, view)`, `data_health.totals(store)`, …); no page builds a query's name or parameters."""
     found = {p.name: query_calls(p) for p in [*PAGES, REPO / "app.py"]}
-    assert {name: calls for name, calls in found.items() if calls and name not in QUERYING_PAGES} == {}
-    # The scan finds what it looks for: the pages still querying, and the forms it must catch.
-    assert all(found[name] for name in QUERYING_PAGES if name in found), "drop it from QUERYING_PAGES"
+    assert {name: calls for name, calls in found.items() if calls} == {}
+    # The scan finds what it looks for: the forms it must catch.
     sample = tmp_path / "page.py"
     sample.write_text('store.run("samples_by_source")\nmetrics.rates(store, "rate_by_family", view)\npage.run()\n')
     assert len(query_calls(sample)) == 2

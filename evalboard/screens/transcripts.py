@@ -247,11 +247,6 @@ def counterparts(store: Store, sample_id: str) -> pl.DataFrame:
     return store.run("counterparts", {"sample_id": sample_id})
 
 
-def awareness_sources(store: Store) -> list[str]:
-    """The eval-awareness labellers the dataset holds (queries/awareness_sources.sql), for the `believed` filter."""
-    return store.run("awareness_sources").get_column("source").to_list()
-
-
 def awareness_labels(store: Store, sample_id: str) -> list[dict[str, Any]]:
     """The sample's eval-awareness labels, one per source (the newest where a source labelled it twice)."""
     rows = store.run("awareness_of_sample", {"sample_id": sample_id}).to_dicts()
