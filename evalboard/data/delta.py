@@ -6,17 +6,22 @@ ever holds one."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
-REMOTE = ("s3://",)
+from evalboard.core.manifest import MANIFEST_NAME
+from evalboard.core.paths import REMOTE_SCHEMES
+
 DELTA_LOG = "_delta_log"
 # How long a check of storage may keep retrying before it says storage is unreachable (delta-rs retries by default
 # for minutes); a page load or a CLI run then says so in seconds.
@@ -32,7 +37,7 @@ class StorageError(RuntimeError):
 
 
 def is_remote(dataset: str | Path) -> bool:
-    return str(dataset).startswith(REMOTE)
+    return str(dataset).startswith(REMOTE_SCHEMES)
 
 
 def table_uri(dataset: str, table: str) -> str:
@@ -57,26 +62,48 @@ def is_delta(dataset: str, table: str) -> bool:
 
 
 def open_table(dataset: str, table: str, version: int | str | None = None) -> DeltaTable | None:
-    """The Delta table (at `version`: a number, or an ISO timestamp), or None when there is none. Raises
-    StorageError when storage cannot be read or the version does not exist."""
-    uri = table_uri(dataset, table)
+    """The Delta table (at `version`: a number, or an ISO 8601 time, UTC unless it says), or None when there is
+    none. Raises StorageError: kind "version" when the table has no such version (or none that old)."""
     try:
-        dt = DeltaTable(uri, storage_options=storage_options(dataset) or None)
-        if version is not None:
-            dt.load_as_version(version if isinstance(version, int) else datetime.fromisoformat(version))
-        return dt
+        dt = DeltaTable(table_uri(dataset, table), storage_options=storage_options(dataset) or None)
     except TableNotFoundError:
         return None
     except Exception as exc:  # delta-rs raises OSError / DeltaError with the whole HTTP exchange in the text
-        raise storage_error(dataset, exc, version) from None
+        raise storage_error(dataset, exc) from None
+    if version is None:
+        return dt
+    number = version if isinstance(version, int) else version_at(dt, parse_time(version))
+    if number is None:
+        raise StorageError("version", f"the {table} table of {redact(dataset)} did not exist yet at {version}")
+    try:
+        dt.load_as_version(number)
+    except Exception as exc:
+        if isinstance(exc, OSError):
+            raise storage_error(dataset, exc) from None
+        raise StorageError("version", f"the {table} table of {redact(dataset)} has no version {version}") from None
+    return dt
 
 
-def storage_error(dataset: str, exc: BaseException, version: int | str | None = None) -> StorageError:
+def version_at(latest: DeltaTable, when: datetime) -> int | None:
+    """The newest version of a table (opened at its newest) committed at or before `when`, by the commit times its
+    log records (delta-rs's own time travel goes by the log files' modification times: whole seconds on S3)."""
+    stamp = when.timestamp() * 1000
+    for entry in latest.history():  # newest first
+        if entry.get("timestamp", 0) <= stamp and entry.get("version", -1) >= 0:
+            return int(entry["version"])
+    return None
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time (`2026-12-03T14:02`, `…Z`, `…+01:00`); without a zone it is UTC. Raises ValueError."""
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def storage_error(dataset: str, exc: BaseException) -> StorageError:
     """One line saying what went wrong with the storage of `dataset` (never the credentials or the full request)."""
     text = str(exc)
     where = redact(dataset)
-    if version is not None and re.search(r"(?i)version|timestamp|not found|invalid", text) and "S3 error" not in text:
-        return StorageError("version", f"{where} has no version {version}")
     if "NoSuchBucket" in text:
         return StorageError("bucket", f"no such bucket: {where}")
     if re.search(r"InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|ExpiredToken", text):
@@ -96,10 +123,31 @@ def arrow_dataset(dt: DeltaTable) -> ds.Dataset:
 
 
 def version_time(dt: DeltaTable) -> datetime | None:
-    """When the table's current version was committed (UTC), from its log."""
+    """When the version of a table opened at its newest was committed (UTC), from its log. (delta-rs numbers the
+    history of a table loaded at an older version wrongly: use `commit_time` for those.)"""
     history = dt.history(1)
     stamp = history[0].get("timestamp") if history else None
     return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
+
+
+def commit_time(dataset: str, table: str, version: int) -> datetime | None:
+    """When `version` of the table was committed (UTC), read from the newest history."""
+    latest = open_table(dataset, table)
+    if latest is None or version > latest.version():
+        return None
+    history = latest.history(latest.version() - version + 1)
+    entry = next((h for h in history if h.get("version") == version), None)
+    stamp = entry.get("timestamp") if entry else None
+    return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
+
+
+def _next_commit(dataset: str, version: int) -> str | None:
+    """Just before the samples table's commit after `version` (an ISO time), or None when `version` is the newest."""
+    latest = open_table(dataset, "samples")
+    if latest is None or latest.version() <= version:
+        return None
+    when = commit_time(dataset, "samples", version + 1)
+    return (when - timedelta(milliseconds=1)).isoformat() if when else None
 
 
 def commits_since(dt: DeltaTable, version: int) -> int:
@@ -115,7 +163,7 @@ def cache_dir(dataset: str) -> Path:
     return base / "evalboard" / key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class DeltaFile:
     """One data file of a Delta table's current version."""
 
@@ -127,7 +175,10 @@ class DeltaFile:
 
 def data_files(dataset_root: Path, table: str, dt: DeltaTable) -> list[DeltaFile]:
     """The data files of the table's version, named under `<dataset>/<table>/` as the store names files."""
-    actions = dt.get_add_actions(flatten=True).to_pydict()
+    actions = pa.table(dt.get_add_actions(flatten=False)).select(
+        ["path", "size_bytes", "modification_time", "num_records"]
+    )
+    actions = actions.to_pydict()
     paths = actions.get("path") or []
     rows = actions.get("num_records") or [0] * len(paths)
     times = [_ms(m) for m in actions.get("modification_time") or [0] * len(paths)]
@@ -186,31 +237,34 @@ class DeltaTables:
 
     def _pin(self) -> None:
         """Open every table as it was at `as_of`: a version number is the samples table's version (the others as
-        they were when it was committed); a timestamp applies to every table. Raises StorageError (kind "version")
-        for a version or time the samples table does not have."""
+        they were when it was committed); a time applies to every table (one created later is absent). Raises
+        StorageError (kind "version") for a plain dataset, or a version or time the samples table does not have."""
         if self._pinned:
             return
-        at: int | str | None = self.as_of
-        if isinstance(at, int):
-            samples = open_table(self.dataset, "samples", at)
-            if samples is None:
-                raise StorageError("version", f"{redact(self.dataset)} has no Delta samples table (no versions)")
-            when = version_time(samples)
-            at = when.isoformat() if when else None
-            self._tables["samples"] = samples
+        if "samples" not in self.delta_tables():
+            raise StorageError(
+                "version",
+                f"{redact(self.dataset)} keeps plain Parquet files, which have no versions (as_of needs Delta "
+                "tables: `evalboard ingest OLD --out NEW` writes them)",
+            )
+        samples = open_table(self.dataset, "samples", self.as_of)
+        if samples is None:
+            raise StorageError("version", f"{redact(self.dataset)} has no samples table")
+        self._tables["samples"] = samples
+        # The other tables as they were until the samples table's next version: an import's commits to its other
+        # tables count with it, whichever it committed first.
+        until = _next_commit(self.dataset, samples.version())
         for table in self.delta_tables():
-            if table in self._tables or at is None:
+            if table == "samples":
                 continue
             try:
-                dt = open_table(self.dataset, table, at)
+                dt = open_table(self.dataset, table, until)
             except StorageError as exc:
                 if exc.kind != "version":
                     raise
                 dt = None  # created after that time: absent then
             if dt is not None:
                 self._tables[table] = dt
-        if "samples" not in self._tables:
-            raise StorageError("version", f"{redact(self.dataset)} has no version as of {self.as_of}")
         self._pinned = True
 
     def datasets(self) -> dict[str, ds.Dataset]:
@@ -237,5 +291,41 @@ class DeltaTables:
             if self._pinned:
                 with_latest = open_table(self.dataset, table)
                 latest = with_latest.version() if with_latest is not None else latest
-            out.append(TableVersion(table, dt.version(), version_time(dt), latest))
+            when = commit_time(self.dataset, table, dt.version()) if self._pinned else version_time(dt)
+            out.append(TableVersion(table, dt.version(), when, latest))
         return tuple(out)
+
+
+def manifest_folder(dataset: str | Path) -> Path:
+    """The local folder holding the dataset's `dataset.toml` (title, access rules): the dataset folder itself, or
+    for a remote dataset this replica's cache, where the object is fetched afresh (absent there: none is kept)."""
+    if not is_remote(dataset):
+        return Path(dataset).resolve()
+    folder = cache_dir(str(dataset))
+    target = folder / MANIFEST_NAME
+    try:
+        fs, path = pafs.FileSystem.from_uri(f"{str(dataset).rstrip('/')}/{MANIFEST_NAME}")
+        info = fs.get_file_info(path)
+        if info.type == pafs.FileType.NotFound:
+            target.unlink(missing_ok=True)
+            return folder
+        with fs.open_input_stream(path) as stream:
+            data = stream.read()
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except (OSError, pa.ArrowException) as exc:  # unreachable: keep the copy fetched before, if any
+        logging.getLogger(__name__).warning("%s", storage_error(str(dataset), exc))
+    return folder
+
+
+def as_of_text(versions: tuple[TableVersion, ...]) -> str:
+    """ "as of version 41, 2026-12-03 14:02 UTC; 3 imports since" (the samples table's version and commits after it)."""
+    samples = next((v for v in versions if v.table == "samples"), None)
+    if samples is None:
+        return "no samples table yet"
+    when = f", {samples.committed_at:%Y-%m-%d %H:%M} UTC" if samples.committed_at else ""
+    since = samples.latest - samples.version
+    tail = f"; {since} import{'s' if since != 1 else ''} since" if since else "; the newest"
+    return f"as of version {samples.version}{when}{tail}"

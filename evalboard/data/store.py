@@ -23,11 +23,15 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from deltalake.exceptions import DeltaError
 
 from evalboard.core.manifest import load_manifest
 from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck
-from evalboard.data.derived import ROLLUP_DIR
+from evalboard.data.delta import DeltaTables, StorageError, cache_dir, is_remote, manifest_folder, storage_error
+from evalboard.data.derived import ROLLUP_DIR, prune, save
 from evalboard.data.files import (
     INGEST_LOG,
     DuplicateFile,
@@ -41,10 +45,10 @@ from evalboard.data.files import (
     what_it_held,
 )
 from evalboard.data.repeated_ids import RepeatedIds, _repeated
-from evalboard.data.rollups import Rollups
+from evalboard.data.rollups import ROLLUP_VERSION, Rollups
 from evalboard.data.sql import Queries, QueryBug, QueryError, freeze
 from evalboard.data.transcripts import TranscriptFiles
-from evalboard.data.views import view_sql
+from evalboard.data.views import delta_view_sql, view_sql
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
 RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
@@ -55,9 +59,18 @@ _LOG = logging.getLogger(__name__)
 class Store:
     """Read-only access to one dataset folder (`samples/`, `transcripts/`, optional `dataset.toml`)."""
 
-    def __init__(self, root: Path | str, queries_dir: Path = QUERIES_DIR, rollups: bool = True) -> None:
-        """`rollups=False`: aggregate queries scan the samples instead of reading per-file rollups (for tests)."""
-        self.root = Path(root)
+    def __init__(
+        self, root: Path | str, queries_dir: Path = QUERIES_DIR, rollups: bool = True, as_of: int | str | None = None
+    ) -> None:
+        """`rollups=False`: aggregate queries scan the samples instead of reading per-file rollups (for tests).
+        `root`: a folder or `s3://bucket/prefix`; `as_of`: read the Delta tables as they were at that version of the
+        samples table (a number) or that time (ISO 8601), never newer (docs/ARCHITECTURE.md, "Delta tables")."""
+        self.dataset = str(root)
+        self.remote = is_remote(root)
+        self.root = Path(root)  # remote: a name for messages only (s3:/bucket/prefix); never opened
+        self.as_of = as_of
+        # Derived data (DATA/.index/): beside a local dataset; a remote one's on this replica's own disk.
+        self.index_root = cache_dir(self.dataset) if self.remote else self.root
         self.queries_dir = queries_dir
         self._use_rollups = rollups
         self._runs = threading.local()  # per script thread: when its current run started (see refresh)
@@ -66,9 +79,11 @@ class Store:
         self._con.execute("SET enable_progress_bar = false")  # the refresh's one-off scans would draw one on stdout
         self._lock = threading.RLock()
         self._queries = Queries(queries_dir)
-        self._files = FileChecks(self.root)
-        self._repeated_ids = RepeatedIds(self.root, self._con)
-        self._rollup_counts = Rollups(self.root, self._con, self._queries)
+        self._files = FileChecks(self.index_root)
+        self._repeated_ids = RepeatedIds(self.index_root, self._con)
+        self._rollup_counts = Rollups(self.index_root, self._con, self._queries)
+        self._delta = DeltaTables(self.dataset, self.root, tuple(TABLES), as_of)
+        self.storage_error: StorageError | None = None  # why the last check of storage failed (None: it did not)
         self._transcripts = TranscriptFiles()
         self._fingerprint: tuple | None = None
         self._health = Health(self.root, exists=False)
@@ -82,7 +97,17 @@ class Store:
         return self._rollup_counts.path(path, mtime, size)
 
     def _scan(self) -> tuple:
+        """The plain Parquet files of a local dataset: (exists, entries, extras), as `files.scan`."""
         return scan(self.root)
+
+    def _fingerprint_now(self) -> tuple:
+        """What the data is now: the plain Parquet files (path, mtime, size) and each Delta table's version. Raises
+        StorageError when storage cannot be asked."""
+        versions = self._delta.check()
+        delta = set(self._delta.delta_tables()) | {t for t, _ in versions}
+        if self.remote:
+            return (bool(versions), (), (), versions)
+        return (*scan(self.root, skip=delta), versions)
 
     def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, FileCheck]:
         return self._files.check(table, path, mtime, size)
@@ -109,61 +134,139 @@ class Store:
                 ):
                     return self._health
             self._scanned_at = now
-            fingerprint = scan(self.root)
-            if fingerprint == self._fingerprint:
-                return self._health
-            exists, entries, _ = fingerprint
-            self._files.check_data(entries)
-            log_sources, log_problems = read_ingest_log(self.root / INGEST_LOG)
-            checked = [
-                unusable(table, p, problem or self._files.damaged[(p, m, s)], self._files.validated.get((p, m, s)))
-                if problem is not None or (p, m, s) in self._files.damaged
-                else self._files.check(table, p, m, s)
-                for table, p, m, s, problem in entries
-            ]
-            checked = [
-                (st if st.ok else dataclasses.replace(st, held=what_it_held(st, log_sources)), c) for st, c in checked
-            ]
-            files = tuple(status for status, _ in checked)
-            good_ranges = {st.path: c.id_ranges for st, c in checked if st.table == "transcripts" and st.ok}
-            left_out_ranges = {  # left-out transcripts files → their footers' id ranges (None: unknown)
-                p: check.id_ranges if check is not None and check.problem is None else None
-                for (st, _), (table, p, m, s_, _) in zip(checked, entries, strict=True)
-                if table == "transcripts" and not st.ok
-                for check in [self._files.validated.get((p, m, s_))]
-            }
-            self._transcripts.use(good_ranges, left_out_ranges)
-            manifest, manifest_problem = load_manifest(self.root)
-            log = self.root / INGEST_LOG
-            health = Health(
-                self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None, (), log_problems
-            )
-            good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
-            try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
-                health = dataclasses.replace(health, duplicates=self._repeated_ids.find(entries, good_samples))
-                rollups = self._use_rollups and not health.duplicates
-            except duckdb.Error as exc:
-                if self._files.find_damage(entries, ("samples",)):  # a file with bad data pages: again without it
-                    return self._rebuild()
-                _LOG.warning("cannot check %s for repeated sample ids: %s", self.root, exc)
-                self._repeated_ids.forget()
-                rollups = False
-            for table in TABLES:
-                column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
-                dedupe = table == "samples" and bool(health.duplicates)
-                self._con.execute(view_sql(table, health.good(table), column_sets, dedupe))
             try:
-                self._rollup_counts.build(entries, good_samples, rollups)
-            except duckdb.Error as exc:
-                if self._files.find_damage(entries, ("samples",)):
-                    return self._rebuild()
-                _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
-                self._rollup_counts.build(entries, good_samples, False)
-            for name in MACROS:  # macros bind to the views, so they follow them
-                self._con.execute(self._queries.text(name))
-            self._fingerprint, self._health = fingerprint, health
-            self._cache.clear()
+                fingerprint = self._fingerprint_now()
+                if fingerprint == self._fingerprint and self._health.storage_problem is None:
+                    return self._health
+                return self._load_views(fingerprint)
+            except StorageError as exc:  # keep serving what was read before, and say why it may be old
+                _LOG.info("storage: %s", exc)  # said on every page (a notice) and by the CLI (one line)
+                self.storage_error = exc
+                if self._fingerprint is None:
+                    self._empty_views()
+                self._health = dataclasses.replace(self._health, storage_problem=str(exc))
+                return self._health
+
+    def _load_views(self, fingerprint: tuple) -> Health:
+        """Check the files and versions of `fingerprint` and define the views over them (under the lock)."""
+        self.storage_error = None
+        exists, entries, _, _ = fingerprint
+        self._files.check_data(entries)
+        log_sources, log_problems = read_ingest_log(self.root / INGEST_LOG)
+        checked = [
+            unusable(table, p, problem or self._files.damaged[(p, m, s)], self._files.validated.get((p, m, s)))
+            if problem is not None or (p, m, s) in self._files.damaged
+            else self._files.check(table, p, m, s)
+            for table, p, m, s, problem in entries
+        ]
+        checked = [
+            (st if st.ok else dataclasses.replace(st, held=what_it_held(st, log_sources)), c) for st, c in checked
+        ]
+        files = tuple(status for status, _ in checked)
+        good_ranges = {st.path: c.id_ranges for st, c in checked if st.table == "transcripts" and st.ok}
+        left_out_ranges = {  # left-out transcripts files → their footers' id ranges (None: unknown)
+            p: check.id_ranges if check is not None and check.problem is None else None
+            for (st, _), (table, p, m, s_, _) in zip(checked, entries, strict=True)
+            if table == "transcripts" and not st.ok
+            for check in [self._files.validated.get((p, m, s_))]
+        }
+        self._transcripts.use(good_ranges, left_out_ranges)
+        manifest, manifest_problem = load_manifest(manifest_folder(self.dataset) if self.remote else self.root)
+        log = self.root / INGEST_LOG
+        health = Health(
+            self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None, (), log_problems
+        )
+        good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
+        try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
+            health = dataclasses.replace(health, duplicates=self._repeated_ids.find(entries, good_samples))
+            rollups = self._use_rollups and not health.duplicates
+        except duckdb.Error as exc:
+            if self._files.find_damage(entries, ("samples",)):  # a file with bad data pages: again without it
+                return self._rebuild()
+            _LOG.warning("cannot check %s for repeated sample ids: %s", self.root, exc)
+            self._repeated_ids.forget()
+            rollups = False
+        try:
+            delta = self._delta.datasets()
+            health = self._delta_views(health, delta)
+        except (OSError, DeltaError, duckdb.IOException) as exc:  # storage failed while reading the new version
+            raise storage_error(self.dataset, exc) from None
+        for table in TABLES:
+            if table in delta:
+                continue
+            column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
+            dedupe = table == "samples" and bool(health.duplicates)
+            self._con.execute(view_sql(table, health.good(table), column_sets, dedupe))
+        try:
+            self._rollup_counts.build(entries, good_samples, rollups)
+        except duckdb.Error as exc:
+            if self._files.find_damage(entries, ("samples",)):
+                return self._rebuild()
+            _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
+            self._rollup_counts.build(entries, good_samples, False)
+        if "samples" in delta and self._use_rollups:
+            try:
+                self._delta_rollup()
+            except (OSError, DeltaError, duckdb.IOException) as exc:
+                raise storage_error(self.dataset, exc) from None
+        for name in MACROS:  # macros bind to the views, so they follow them
+            self._con.execute(self._queries.text(name))
+        self._fingerprint, self._health = fingerprint, health
+        self._cache.clear()
+        return health
+
+    def _delta_views(self, health: Health, delta: dict[str, ds.Dataset]) -> Health:
+        """The views over the Delta tables (each sample id once), their files and versions in `health`."""
+        for name, dataset in delta.items():
+            self._con.register(f"_delta_{name}", dataset)
+            self._con.execute(delta_view_sql(name, set(dataset.schema.names)))
+        self._transcripts.use_delta(delta.get("transcripts"))
+        if not delta:
             return health
+        files = tuple(FileStatus(f.path, t, f.rows) for t in delta for f in self._delta.files(t))
+        health = dataclasses.replace(
+            health, exists=True, files=health.files + files, delta=self._delta.versions(), as_of=self.as_of
+        )
+        if "samples" in delta:
+            repeated = self._con.execute(
+                "SELECT count(*) FROM (SELECT sample_id FROM _delta_samples GROUP BY sample_id HAVING count(*) > 1)"
+            ).fetchone()[0]
+            if repeated:
+                _LOG.warning("%s repeats %d sample ids; each is counted once", self.dataset, repeated)
+                self._con.execute(delta_view_sql("samples", set(delta["samples"].schema.names), dedupe=True))
+                health = dataclasses.replace(health, duplicates=(DuplicateFile(self.root / "samples", repeated),))
+        return health
+
+    def _delta_rollup(self) -> None:
+        """`sample_counts` over a Delta samples table: its rollup, built once per table version and kept in the
+        derived data (DATA/.index/, or this replica's cache for a remote dataset)."""
+        version = self._delta.version("samples")
+        cached = self.index_root / ROLLUP_DIR / f"delta-rollup-{ROLLUP_VERSION}-{version}.parquet"
+        try:
+            table = pq.read_table(cached)
+        except Exception:  # absent or damaged: build it
+            table = self._con.sql(self._rollup_counts.sql("samples")).to_arrow_table()
+            save(table, cached)
+            prune(cached.parent, "delta-rollup-*.parquet", {cached})
+        self._con.register("_rollup_arrow", table)
+        try:
+            self._con.execute("CREATE OR REPLACE TABLE _rollup AS SELECT * FROM _rollup_arrow")
+        finally:
+            self._con.unregister("_rollup_arrow")
+        self._con.execute("CREATE OR REPLACE VIEW sample_counts AS SELECT * FROM _rollup")
+
+    def _empty_views(self) -> None:
+        """Typed empty views of every table (storage could not be read before anything was)."""
+        for table in TABLES:
+            self._con.execute(view_sql(table, [], {frozenset()}))
+        self._rollup_counts.build((), [], False)
+        for name in MACROS:
+            self._con.execute(self._queries.text(name))
+
+    def _register(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Make the Delta tables' datasets visible to a cursor (DuckDB's registrations are per connection)."""
+        for name, dataset in self._delta.datasets().items():
+            cursor.register(f"_delta_{name}", dataset)
 
     def _rebuild(self) -> Health:
         """Check the folder again now (after a file was found damaged), whatever this run scanned before."""
@@ -225,6 +328,7 @@ class Store:
         def once() -> pl.DataFrame:
             cursor = self._con.cursor()
             try:
+                self._register(cursor)
                 for rel_name, (_, build) in (relations or {}).items():
                     cursor.register(rel_name, build())
                 return cursor.sql(sql, params=bound).pl()
@@ -235,7 +339,7 @@ class Store:
             return once()
         except duckdb.Error:
             with self._lock:
-                fingerprint = scan(self.root)
+                fingerprint = self._fingerprint_now()
                 if fingerprint == self._fingerprint and not self._files.find_damage(fingerprint[1], TABLES):
                     raise
                 self._rebuild()  # files changed under it, or one was found damaged and is now left out
@@ -246,6 +350,7 @@ class Store:
         sql, wanted = self._load(name)
         self.refresh()
         cursor = self._con.cursor()
+        self._register(cursor)
         try:
             yield from cursor.sql(sql, params={p: params[p] for p in wanted}).to_arrow_reader(rows)
         except duckdb.Error as exc:
@@ -258,7 +363,10 @@ class Store:
         health = self.refresh()
         good = set(health.good(table))
         entries = self._fingerprint[1] if self._fingerprint else ()
-        return [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
+        plain = [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
+        if self.remote:  # the search index reads files with DuckDB, which cannot reach object storage here
+            return plain
+        return plain + [(f.path, f.mtime, f.size) for f in self._delta.files(table)]
 
     def transcript_rows(self, sample_id: str) -> pa.Table:
         """The transcripts row of one sample (or no row), read from the one row group that can hold it."""
