@@ -35,6 +35,7 @@ from evalboard.core.schema import SAMPLES, TABLES  # noqa: E402
 from evalboard.data.delta import cache_dir  # noqa: E402
 from evalboard.data.store import Store  # noqa: E402
 
+WRITE_OPTIONS = {"AWS_ALLOW_HTTP": "true"}  # the writes here; the store derives it from the http:// endpoint itself
 PARAMS = {"source": "primary", "snapshots": [], "interventions": [], "stages": [], "families": [], "graders": []}
 
 
@@ -64,7 +65,8 @@ def to_delta(plain: Path, target: str) -> None:
     for table, schema in TABLES.items():
         files = sorted((plain / table).glob("*.parquet"))
         if files:
-            write_deltalake(f"{target}/{table}", pa.concat_tables([pq.read_table(f, schema=schema) for f in files]))
+            data = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+            write_deltalake(f"{target}/{table}", data, storage_options=WRITE_OPTIONS)
 
 
 def timed(fn) -> tuple[float, object]:
@@ -74,7 +76,8 @@ def timed(fn) -> tuple[float, object]:
 
 
 def page_queries(store: Store) -> None:
-    store._cache.clear()  # uncached: what a page pays after a new version
+    """One page's aggregate queries, uncached (what a page pays after a new version), after the page load's check."""
+    store._cache.clear()
     store.run("dataset_totals")
     store.run("rate_by_intervention", PARAMS)
 
@@ -88,6 +91,7 @@ def measure(label: str, data: str, derived: Path) -> dict:
     first, _ = timed(store.refresh)
     warm_store = Store(data)
     second, _ = timed(warm_store.refresh)
+    store.refresh(new_run=True)  # this thread is one script run: its queries reuse the run's check
     queries = min(timed(lambda: page_queries(store))[0] for _ in range(3))
     checks = []
     for _ in range(10):
@@ -97,7 +101,7 @@ def measure(label: str, data: str, derived: Path) -> dict:
     append = extra.slice(0, 1000).cast(SAMPLES)
     append = append.set_column(0, "sample_id", pa.array([f"new-{i}" for i in range(1000)]))
     if data.startswith("s3://") or (Path(data) / "samples" / "_delta_log").is_dir():
-        write_deltalake(f"{data}/samples", append, mode="append")
+        write_deltalake(f"{data}/samples", append, mode="append", storage_options=WRITE_OPTIONS)
     else:
         pq.write_table(append, Path(data) / "samples" / "zz-append.parquet")
     new_version, _ = timed(lambda: (store.refresh(new_run=True), page_queries(store)))
@@ -149,8 +153,8 @@ def main() -> int:
     print("| measure | " + " | ".join(r["dataset"] for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
     for key in keys:
-        unit = "" if key.endswith("MB") else " s"
-        print(f"| {key} | " + " | ".join(f"{r[key]:.3f}{unit}" for r in rows) + " |")
+        cells = [f"{r[key]:.2f}" if key.endswith("MB") else f"{r[key] * 1000:.1f} ms" for r in rows]
+        print(f"| {key} | " + " | ".join(cells) + " |")
     return 0
 
 

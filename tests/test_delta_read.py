@@ -23,6 +23,7 @@ import pytest
 from deltalake import write_deltalake
 
 from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_STORAGE
+from evalboard.core.paths import dataset_location as paths_location
 from evalboard.core.schema import SAMPLES, TABLES
 from evalboard.data.store import Store
 from tests.harness import app_test, free_port, opened
@@ -35,13 +36,18 @@ SNAPSHOT = "atlas-2026-11"
 VERSION_CAPTION = "Judged on the data as of version"  # Readiness, over Delta tables
 
 
+def writing(target: str) -> dict[str, str] | None:
+    """The test's own writes to the S3 server over http://; the code under test derives this from the endpoint."""
+    return {"AWS_ALLOW_HTTP": "true"} if target.startswith("s3://") else None
+
+
 def delta_copy(plain: Path, target: str) -> str:
     """Each table of the plain dataset `plain` written as one Delta table under `target` (a folder or s3://…)."""
     for table, schema in TABLES.items():
         files = sorted((plain / table).glob("*.parquet"))
         if files:
             data = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
-            write_deltalake(f"{target.rstrip('/')}/{table}", data)
+            write_deltalake(f"{target.rstrip('/')}/{table}", data, storage_options=writing(target))
     return target
 
 
@@ -85,6 +91,7 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     for name, value in aws_environment(s3_server).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ALLOW_HTTP")  # the store derives it from the http:// endpoint
     bucket = f"evalboard-read-{next(_BUCKETS)}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     return f"s3://{bucket}"
@@ -173,7 +180,9 @@ def test_an_append_through_one_store_is_seen_by_another_and_nothing_is_recompute
     before = samples_count(b)
     first = b.run("dataset_totals")
     assert b.run("dataset_totals") is first  # the version did not change: the cached frame, not a new query
-    write_deltalake(f"{s3_demo}/samples", new_samples(3), mode="append")  # an import through another process
+    write_deltalake(
+        f"{s3_demo}/samples", new_samples(3), mode="append", storage_options=writing(s3_demo)
+    )  # an import through another process
     assert samples_count(a) == before + 3
     assert samples_count(b) == before + 3  # the next refresh (a page load) sees the new version
     assert b.health.delta and {v.table: v.version for v in b.health.delta}["samples"] == 1
@@ -193,7 +202,7 @@ def test_a_repeated_sample_id_in_a_delta_table_counts_once(local_delta, tmp_path
 def test_as_of_judges_the_data_as_it_was(s3_demo):
     plain = readiness(s3_demo)
     committed = datetime.now(UTC)
-    write_deltalake(f"{s3_demo}/samples", new_samples(50, SNAPSHOT), mode="append")
+    write_deltalake(f"{s3_demo}/samples", new_samples(50, SNAPSHOT), mode="append", storage_options=writing(s3_demo))
     assert samples_count(Store(s3_demo, as_of=0)) == samples_count(Store(s3_demo)) - 50
     pinned = readiness(s3_demo, "--as-of", "0")
     assert pinned.returncode == plain.returncode and verdict(pinned) == verdict(plain)
@@ -252,3 +261,22 @@ def test_as_of_in_the_url_of_a_plain_dataset_is_ignored_with_a_reason(monkeypatc
     at = page(DEMO, "readiness", monkeypatch, {"as_of": "3"})
     assert not at.exception
     assert any("as_of=3" in w.value and "no versions" in w.value for w in at.warning)
+
+
+class _Exec(Exception):
+    pass
+
+
+def test_serve_hands_an_s3_dataset_to_the_app_unchanged(monkeypatch):
+    from evalboard.commands import serve
+
+    seen: dict = {}
+
+    def execve(path, argv, env):
+        seen.update(env)
+        raise _Exec
+
+    monkeypatch.setattr(serve.os, "execve", execve)
+    with pytest.raises(_Exec):
+        serve.serve(paths_location("s3://bucket/evals"), port=8599)
+    assert seen["EVALBOARD_DATA"] == "s3://bucket/evals"

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,23 +218,30 @@ class DeltaTables:
 
     def check(self) -> tuple[tuple[str, int], ...]:
         """(table, version) of each Delta table present, asking storage for new commits (unless pinned): one log
-        listing per table. Raises StorageError."""
+        listing per table, the tables at once (a page load waits for the slowest, not the sum). Raises StorageError."""
         if self.as_of is not None:
             self._pin()
         else:
-            for table in self.delta_tables():
-                dt = self._tables.get(table)
-                if dt is None:
-                    dt = open_table(self.dataset, table)
-                    if dt is None:
-                        continue
+            tables = self.delta_tables()
+            found: list[DeltaTable | None] = []
+            if tables:
+                with ThreadPoolExecutor(len(tables)) as pool:
+                    found = list(pool.map(self._newest, tables))
+            for table, dt in zip(tables, found, strict=True):
+                if dt is not None:
                     self._tables[table] = dt
-                else:
-                    try:
-                        dt.update_incremental()
-                    except Exception as exc:
-                        raise storage_error(self.dataset, exc) from None
         return tuple((t, dt.version()) for t, dt in sorted(self._tables.items()))
+
+    def _newest(self, table: str) -> DeltaTable | None:
+        """The table at its newest version (None: there is none), updated in place when opened before."""
+        dt = self._tables.get(table)
+        if dt is None:
+            return open_table(self.dataset, table)
+        try:
+            dt.update_incremental()
+        except Exception as exc:
+            raise storage_error(self.dataset, exc) from None
+        return dt
 
     def _pin(self) -> None:
         """Open every table as it was at `as_of`: a version number is the samples table's version (the others as
