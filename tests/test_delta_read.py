@@ -280,3 +280,28 @@ def test_serve_hands_an_s3_dataset_to_the_app_unchanged(monkeypatch):
     with pytest.raises(_Exec):
         serve.serve(paths_location("s3://bucket/evals"), port=8599)
     assert seen["EVALBOARD_DATA"] == "s3://bucket/evals"
+
+
+def test_a_new_version_rolls_up_only_its_new_files(local_delta, tmp_path):
+    root = tmp_path / "ds"
+    shutil.copytree(local_delta, root, ignore=shutil.ignore_patterns(".index"))
+    store = Store(root)
+    before = samples_count(store)
+    first = sorted((root / ".index" / "rollups").glob("delta-file-*.parquet"))
+    assert len(first) == 1
+    stamp = first[0].stat().st_mtime_ns
+    write_deltalake(str(root / "samples"), new_samples(7), mode="append")
+    assert samples_count(store) == before + 7
+    after = sorted((root / ".index" / "rollups").glob("delta-file-*.parquet"))
+    assert len(after) == 2 and first[0] in after and first[0].stat().st_mtime_ns == stamp
+    scan = Store(root, rollups=False)
+    for name in ("dataset_totals", "rate_by_intervention"):
+        params = {
+            "source": "primary",
+            "snapshots": [],
+            "interventions": [],
+            "stages": [],
+            "families": [],
+            "graders": [],
+        }
+        assert store.run(name, params).equals(scan.run(name, params))

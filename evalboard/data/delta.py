@@ -286,6 +286,16 @@ class DeltaTables:
     def version(self, table: str) -> int:
         return self._tables[table].version()
 
+    def partitioned(self, table: str) -> bool:
+        """Whether the table's files are partitioned (their partition columns' values live in the log, not in them)."""
+        return bool(self._tables[table].metadata().partition_columns)
+
+    def key(self, table: str) -> str:
+        """The table's identity and version, for naming what is derived from it (a table deleted and written anew
+        starts at version 0 again, under a new id)."""
+        dt = self._tables[table]
+        return f"{dt.metadata().id}-{dt.version()}"
+
     def files(self, table: str) -> list[DeltaFile]:
         dt = self._tables.get(table)
         return data_files(self.root, table, dt) if dt is not None else []

@@ -10,7 +10,9 @@ each file's checks, damage), `repeated_ids` (each sample id once), `rollups`, `s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import threading
@@ -48,7 +50,7 @@ from evalboard.data.repeated_ids import RepeatedIds, _repeated
 from evalboard.data.rollups import ROLLUP_VERSION, Rollups
 from evalboard.data.sql import Queries, QueryBug, QueryError, freeze
 from evalboard.data.transcripts import TranscriptFiles
-from evalboard.data.views import delta_view_sql, view_sql
+from evalboard.data.views import canonical_columns, delta_view_sql, view_sql
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
 RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
@@ -83,6 +85,7 @@ class Store:
         self._repeated_ids = RepeatedIds(self.index_root, self._con)
         self._rollup_counts = Rollups(self.index_root, self._con, self._queries)
         self._delta = DeltaTables(self.dataset, self.root, tuple(TABLES), as_of)
+        self._delta_rollups: dict[str, pa.Table] = {}  # Delta samples data file → its counts
         self.storage_error: StorageError | None = None  # why the last check of storage failed (None: it did not)
         self._transcripts = TranscriptFiles()
         self._fingerprint: tuple | None = None
@@ -206,7 +209,7 @@ class Store:
             self._rollup_counts.build(entries, good_samples, False)
         if "samples" in delta and self._use_rollups:
             try:
-                self._delta_rollup()
+                self._delta_rollup(bool(health.duplicates))
             except (OSError, DeltaError, duckdb.IOException) as exc:
                 raise storage_error(self.dataset, exc) from None
         for name in MACROS:  # macros bind to the views, so they follow them
@@ -228,26 +231,74 @@ class Store:
             health, exists=True, files=health.files + files, delta=self._delta.versions(), as_of=self.as_of
         )
         if "samples" in delta:
-            repeated = self._con.execute(
-                "SELECT count(*) FROM (SELECT sample_id FROM _delta_samples GROUP BY sample_id HAVING count(*) > 1)"
-            ).fetchone()[0]
+            repeated = self._delta_repeats()
             if repeated:
                 _LOG.warning("%s repeats %d sample ids; each is counted once", self.dataset, repeated)
                 self._con.execute(delta_view_sql("samples", set(delta["samples"].schema.names), dedupe=True))
                 health = dataclasses.replace(health, duplicates=(DuplicateFile(self.root / "samples", repeated),))
         return health
 
-    def _delta_rollup(self) -> None:
-        """`sample_counts` over a Delta samples table: its rollup, built once per table version and kept in the
-        derived data (DATA/.index/, or this replica's cache for a remote dataset)."""
-        version = self._delta.version("samples")
-        cached = self.index_root / ROLLUP_DIR / f"delta-rollup-{ROLLUP_VERSION}-{version}.parquet"
+    def _file_rollup_path(self, path: str) -> Path:
+        name = hashlib.sha256(f"{self.dataset}|{path}".encode()).hexdigest()[:32]
+        return self.index_root / ROLLUP_DIR / f"delta-file-{ROLLUP_VERSION}-{name}.parquet"
+
+    def _file_rollup(self, fragment: ds.ParquetFileFragment, schema: pa.Schema) -> pa.Table:
+        """One Delta data file's counts: read back from the derived data, else built (DuckDB reads only the rollup's
+        columns of that one file) and saved."""
+        cached = self._file_rollup_path(fragment.path)
+        with contextlib.suppress(Exception):  # absent or damaged: build it
+            return pq.read_table(cached)
+        one = ds.dataset(fragment.path, schema=schema, format="parquet", filesystem=fragment.filesystem)
+        cursor = self._con.cursor()
         try:
-            table = pq.read_table(cached)
-        except Exception:  # absent or damaged: build it
-            table = self._con.sql(self._rollup_counts.sql("samples")).to_arrow_table()
-            save(table, cached)
-            prune(cached.parent, "delta-rollup-*.parquet", {cached})
+            cursor.register("_rollup_file", one)
+            select = f"(SELECT {', '.join(canonical_columns('samples', set(schema.names)))} FROM _rollup_file)"
+            table = cursor.sql(self._rollup_counts.sql(select)).to_arrow_table()
+        finally:
+            cursor.close()
+        save(table, cached)
+        return table
+
+    def _delta_repeats(self) -> int:
+        """How many sample ids the Delta samples table repeats: counted once per version, the count kept in the
+        derived data beside the rollup (a new store over the same version reads it)."""
+        cached = self.index_root / ROLLUP_DIR / f"delta-repeats-{self._delta.key('samples')}.txt"
+        with contextlib.suppress(OSError, ValueError):
+            return int(cached.read_text(encoding="ascii"))
+        repeated = self._con.execute(
+            "SELECT count(*) FROM (SELECT sample_id FROM _delta_samples GROUP BY sample_id HAVING count(*) > 1)"
+        ).fetchone()[0]
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(str(repeated), encoding="ascii")
+            os.replace(tmp, cached)
+            prune(cached.parent, "delta-repeats-*.txt", {cached})
+        return repeated
+
+    def _delta_rollup(self, repeated: bool) -> None:
+        """`sample_counts` over a Delta samples table: the union of its data files' rollups (a data file never changes:
+        each is built once, kept in the derived data — DATA/.index/, or this replica's cache for a remote dataset — so
+        a new version rolls up only its new files); with repeated ids (a per-file count cannot leave the second copy
+        out) or partitioned files, one rollup of the whole table per version."""
+        dataset = self._delta.datasets()["samples"]
+        fragments = list(dataset.get_fragments())
+        folder = self.index_root / ROLLUP_DIR
+        if repeated or not fragments or self._delta.partitioned("samples"):
+            cached = folder / f"delta-rollup-{ROLLUP_VERSION}-{self._delta.key('samples')}.parquet"
+            try:
+                table = pq.read_table(cached)
+            except Exception:  # absent or damaged: build it
+                table = self._con.sql(self._rollup_counts.sql("samples")).to_arrow_table()
+                save(table, cached)
+                prune(folder, "delta-rollup-*.parquet", {cached})
+        else:
+            known, self._delta_rollups = self._delta_rollups, {}
+            for fragment in fragments:
+                rollup = known.get(fragment.path)
+                self._delta_rollups[fragment.path] = rollup or self._file_rollup(fragment, dataset.schema)
+            prune(folder, "delta-file-*.parquet", {self._file_rollup_path(f.path) for f in fragments})
+            table = pa.concat_tables(list(self._delta_rollups.values()), promote_options="permissive")
         self._con.register("_rollup_arrow", table)
         try:
             self._con.execute("CREATE OR REPLACE TABLE _rollup AS SELECT * FROM _rollup_arrow")
