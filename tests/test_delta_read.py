@@ -61,26 +61,33 @@ def local_delta(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[str]:
-    """moto's S3 server in its own process on 127.0.0.1: pages run in this process, and a server thread here would
-    wait for the interpreter lock a delta-rs call holds (tests/s3server.py's threaded server, in the same process)."""
+@contextlib.contextmanager
+def moto_process(**env: str) -> Iterator[str]:
+    """moto's S3 server in its own process on 127.0.0.1 (`env`: e.g. checking credentials); its endpoint URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
     )
-    endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 break
             time.sleep(0.05)
-        yield endpoint
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server in its own process: pages run in this process, and a server thread here would wait for the
+    interpreter lock a delta-rs call holds (tests/s3server.py's threaded server, in the same process)."""
+    with moto_process() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -305,3 +312,15 @@ def test_a_new_version_rolls_up_only_its_new_files(local_delta, tmp_path):
             "graders": [],
         }
         assert store.run(name, params).equals(scan.run(name, params))
+
+
+def test_refused_credentials_are_one_line_with_their_exit_code():
+    """A server that checks keys (moto with IAM checks on) refuses unknown ones: exit 6, said plainly."""
+    with moto_process(INITIAL_NO_AUTH_ACTION_COUNT="0") as endpoint:
+        env = {**aws_environment(endpoint), "AWS_ACCESS_KEY_ID": "unknown", "AWS_SECRET_ACCESS_KEY": "not-the-secret"}
+        proc = readiness("s3://evalboard-read-denied/demo", env=env)
+    assert proc.returncode == EXIT_STORAGE
+    assert proc.stderr.strip().splitlines() == [
+        "evalboard readiness: error: storage refused the credentials for s3://evalboard-read-denied/demo "
+        f"(check AWS_* settings) (exit {EXIT_STORAGE})"
+    ]
