@@ -29,6 +29,7 @@ from evalboard.ui.session import (
     get_store,
     left_out_notice,
     share_url,
+    storage_notice,
     warn,
 )
 
@@ -65,6 +66,7 @@ signin.gate(who, page, PAGES)  # signed out or no access: the sign-in or no-acce
 begin_warnings()
 store = get_store()
 health = store.refresh(new_run=True)  # the rest of this run reuses this folder scan
+storage_notice(health)
 
 if health.has_samples:
     options = metrics.filter_options(store)

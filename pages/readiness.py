@@ -5,7 +5,9 @@ import streamlit as st
 
 from evalboard.core import links
 from evalboard.core.fmt import literal, quoted_columns, sentence
+from evalboard.core.urls import AS_OF_KEY
 from evalboard.core.view import ignored
+from evalboard.data.delta import as_of_text
 from evalboard.data.store import QueryError
 from evalboard.present import charts, drilldown
 from evalboard.screens import calibration
@@ -21,8 +23,8 @@ from evalboard.ui.session import (
     end_page,
     ensure_entrypoint,
     folded,
-    get_store,
     open_transcripts,
+    pinned_store,
     redact,
 )
 from evalboard.ui.signin import stamped
@@ -66,9 +68,14 @@ def _cell(column: str, value: object) -> str:
 
 
 ensure_entrypoint()
-store = get_store()
+store, as_of_warning = pinned_store()
 st.title("Release readiness")
 banner = st.container()
+if as_of_warning:
+    st.warning(as_of_warning, icon=":material/warning:")
+data_version = as_of_text(store.health.delta) if store.health.delta else ""  # "as of version 41, …; 3 imports since"
+if data_version:
+    st.caption(f"Judged on the data {data_version}.")
 
 try:
     catalog = rd_catalog.load_catalog(store, current_view().source)
@@ -251,7 +258,7 @@ csv_col.download_button(
     icon=":material/download:",
     on_click="ignore",
 )
-markdown = rd_export.to_markdown(report)
+markdown = rd_export.to_markdown(report, data_version)
 md_col.download_button(
     "Download Markdown",
     stamped(markdown, "markdown"),
@@ -266,7 +273,11 @@ def summary() -> None:
     link = {"snapshot": report.candidate.snapshot, "intervention": report.candidate.intervention, **overrides}
     if gates_file != gate_files[0]:
         link[rd_judge.GATES_KEY] = gates_file.name
-    st.caption("This link pins the snapshot, the intervention and any override:")
+    samples = next((v for v in store.health.delta if v.table == "samples"), None)
+    if samples is not None:  # the evidence it was judged on, whatever lands later
+        link[AS_OF_KEY] = str(samples.version)
+    pinned = ", any override and the data's version" if samples is not None else " and any override"
+    st.caption(f"This link pins the snapshot, the intervention{pinned}:")
     st.code(links.link(st.context.url or "", "readiness", link), language=None, wrap_lines=True)
     st.code(markdown, language="markdown", wrap_lines=True)
 

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from evalboard.core import paths
 from evalboard.core.errors import DEBUG_FLAG, guarded
 from evalboard.core.exit_codes import EXIT_INTERNAL
 
@@ -100,7 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed → same bytes)")
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the dashboard from the installed package")
-    serve.add_argument("--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else data/demo)")
+    serve.add_argument(
+        "--data",
+        type=paths.dataset_location,
+        help="dataset folder or s3://bucket/prefix (default: $EVALBOARD_DATA, else data/demo)",
+    )
     serve.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     serve.add_argument(
         "--address",

@@ -3,7 +3,9 @@ and exits 0 when ready, 1 when not ready, 2 when the data is insufficient, 3 on 
 or intervention, a missing or malformed gates file, an override out of range, a dataset without samples),
 4 on an internal error (a bug: never read it as a verdict; --debug prints the traceback) and 5 when the data is
 incomplete: a file of the dataset could not be read (damaged, unreadable, wrong schema), so no verdict is given
-unless --allow-partial accepts judging the rest (the verdict and every output then say so)."""
+unless --allow-partial accepts judging the rest (the verdict and every output then say so). --as-of VERSION|TIME judges
+the Delta tables as they were (an unknown version, or a plain-Parquet dataset, is bad input: 3); storage that cannot
+be read (unreachable, credentials refused, no such bucket) exits 6."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from typing import NoReturn
 
 from evalboard.core import paths
 from evalboard.core.errors import guarded
-from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_DATA_INCOMPLETE
+from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_DATA_INCOMPLETE, EXIT_STORAGE
+from evalboard.data.delta import as_of_text, parse_time
 from evalboard.data.store import LeftOut, QueryBug, QueryError, Store
 from evalboard.screens.readiness import catalog as rd_catalog
 from evalboard.screens.readiness import export as rd_export
@@ -35,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def default_data() -> Path:
+def default_data() -> Path | str:
     """$EVALBOARD_DATA, else the repository's demo data (the app's default too)."""
     return paths.default_data()
 
@@ -45,7 +48,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         prog=prog,
         description=__doc__,
         epilog="exit codes: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 4 internal error, "
-        "5 data incomplete (a file of the dataset could not be read; see --allow-partial)",
+        "5 data incomplete (a file of the dataset could not be read; see --allow-partial), 6 storage unreadable "
+        "(unreachable, credentials refused, no such bucket)",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot to judge, e.g. atlas-2026-11")
     parser.add_argument(
@@ -53,13 +57,23 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="judge this intervention's final checkpoint (default: the snapshot's newest run)",
     )
     parser.add_argument(
-        "--data", type=Path, help="dataset folder (default: $EVALBOARD_DATA, else the repository's data/demo)"
+        "--data",
+        type=paths.dataset_location,
+        help="dataset folder or s3://bucket/prefix (default: $EVALBOARD_DATA, else the repository's data/demo)",
     )
     parser.add_argument(
         "--gates", type=Path, help=f"gates file (default: ${ENV_VAR}, else gates.toml at the repository root)"
     )
     parser.add_argument(
         "--source", default="primary", help="the verdict source to count under (default: primary, the samples' own)"
+    )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=as_of_value,
+        metavar="VERSION|TIME",
+        help="judge the data as it was: a version of the samples Delta table (e.g. 41) or a UTC time "
+        "(e.g. 2026-12-03T14:02); the verdict says which",
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument(
@@ -74,6 +88,17 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     overrides.add_argument("--confidence", metavar="LEVEL", help="confidence of the exact interval, e.g. 0.95")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error (exit 4)")
     return parser
+
+
+def as_of_value(text: str) -> int | str:
+    """--as-of: a version number, or an ISO 8601 time (UTC unless it says)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a version number or an ISO 8601 time: {text!r}") from None
+    return text
 
 
 def _bad_input(message: str) -> int:
@@ -107,7 +132,15 @@ def run(args: argparse.Namespace) -> int:
     data = args.data or default_data()
     gates_file = args.gates or default_gates_file()
     overrides = {key: getattr(args, key) for key in rd_judge.OVERRIDE_KEYS if getattr(args, key) is not None}
-    store = Store(data)
+    store = Store(data, as_of=args.as_of)
+    health = store.refresh()
+    if store.storage_error is not None:
+        if store.storage_error.kind == "version":
+            return _bad_input(str(store.storage_error))
+        print(f"{PROG}: error: {store.storage_error} (exit {EXIT_STORAGE})", file=sys.stderr)
+        return EXIT_STORAGE
+    if health.delta:
+        print(f"{PROG}: {as_of_text(health.delta)}", file=sys.stderr)
     try:
         catalog = rd_catalog.load_catalog(store, args.source)
         gates = load_gates(gates_file)

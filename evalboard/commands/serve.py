@@ -62,7 +62,7 @@ def serve(data: Path | None = None, port: int = 8501, address: str | None = None
     and nothing is left running when it is stopped; elsewhere it waits for a child process."""
     env = dict(os.environ)
     chosen = data or paths.default_data()
-    env["EVALBOARD_DATA"] = str(Path(chosen).resolve())
+    env["EVALBOARD_DATA"] = paths.resolved_location(chosen)
     if env.get("EVALBOARD_GATES"):  # the app may not share our working directory's meaning of a relative path
         env["EVALBOARD_GATES"] = str(Path(env["EVALBOARD_GATES"]).resolve())
     argv = command(port, address)

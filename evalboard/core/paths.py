@@ -33,12 +33,27 @@ QUERIES_DIR = APP_ROOT / "queries"
 STREAMLIT_CONFIG = APP_ROOT / ".streamlit" / "config.toml"
 
 
-def default_data() -> Path:
-    """The dataset folder: $EVALBOARD_DATA, else the checkout's embedded demo data, else ./data/demo (a wheel
-    carries no data: `evalboard demo --out data/demo` writes it)."""
+REMOTE_SCHEMES = ("s3://",)  # a dataset on object storage (docs/ARCHITECTURE.md, "Delta tables")
+
+
+def dataset_location(value: str | Path) -> Path | str:
+    """A dataset as given (command line, $EVALBOARD_DATA): `s3://bucket/prefix` kept as text, else a folder path."""
+    text = str(value)
+    return text if text.startswith(REMOTE_SCHEMES) else Path(value)
+
+
+def resolved_location(value: str | Path) -> str:
+    """The dataset as another process should be told it: an absolute folder path, or the `s3://` URI unchanged."""
+    location = dataset_location(value)
+    return location if isinstance(location, str) else str(location.resolve())
+
+
+def default_data() -> Path | str:
+    """The dataset: $EVALBOARD_DATA (a folder or `s3://bucket/prefix`), else the checkout's embedded demo data, else
+    ./data/demo (a wheel carries no data: `evalboard demo --out data/demo` writes it)."""
     chosen = os.environ.get("EVALBOARD_DATA")
     if chosen:
-        return Path(chosen)
+        return dataset_location(chosen)
     return Path("data/demo") if is_installed_copy() else APP_ROOT / "data" / "demo"
 
 

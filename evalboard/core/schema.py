@@ -114,7 +114,7 @@ CALIBRATION = pa.schema(
 # Eval-awareness labels, one row per (sample_id, source): did the model say it believed the scenario was real, an
 # evaluation, or make no statement. The classes in the order every page shows them; the two kept apart from them:
 # a value outside these (kept by ingest with its reason) and, in the queries, no label from the chosen source. The
-# queries read them through macros made from these (data/store.py `_schema_macros`).
+# queries read them through macros made from these (data/views.py `schema_macros`).
 AWARENESS_LABELS = ("real", "evaluation", "none")
 UNRECOGNISED = "unrecognised"
 UNLABELLED = "unlabelled"

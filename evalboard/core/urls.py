@@ -57,7 +57,11 @@ COMPARE_KEYS = (*SIDE_KEYS, *SPLIT_KEYS, CORRECTED_KEY)
 # The Readiness page's own URL keys.
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
 GATES_KEY = "gates"  # a gates file beside the default one, by name (`readiness.judge.gate_choices`)
-READINESS_KEYS = (GATES_KEY, *OVERRIDE_KEYS, CORRECTED_KEY)
+# The version of the dataset's samples Delta table a verdict is judged on (docs/ARCHITECTURE.md, "Delta tables"): the
+# page's share link and release note pin it, so the link shows the evidence it was judged on after new data lands.
+AS_OF_KEY = "as_of"
+READINESS_KEYS = (GATES_KEY, *OVERRIDE_KEYS, CORRECTED_KEY, AS_OF_KEY)
+READINESS_SPECS: dict[str, KeySpec] = {AS_OF_KEY: KeySpec(low=0, high=INT64_MAX)}
 
 # The Drivers page's own URL key: the variable the page details (`?key=urgency_type`).
 DRIVERS_KEY = "key"
@@ -73,7 +77,7 @@ PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
 }
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
 # What the keys accept where it does not depend on the data.
-PAGE_KEY_SPECS: dict[str, KeySpec] = SPLIT_SPECS | TRANSCRIPTS_SPECS
+PAGE_KEY_SPECS: dict[str, KeySpec] = SPLIT_SPECS | TRANSCRIPTS_SPECS | READINESS_SPECS
 
 
 def read_view(

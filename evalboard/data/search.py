@@ -79,7 +79,7 @@ class SearchIndex:
 
     def __init__(self, store: Store, path: Path | None = None) -> None:
         self.store = store
-        self.path = path or store.root / INDEX_DIR / INDEX_FILE
+        self.path = path or store.index_root / INDEX_DIR / INDEX_FILE
         self._lock = threading.Lock()  # one writer at a time
         self._builder: subprocess.Popen | None = None
         self._version = 0  # identifies the indexed files (set by `ensure`); keys cached hits
@@ -207,6 +207,9 @@ class SearchIndex:
     def ensure(self, background: bool = True) -> bool:
         """True when the index covers every file now. Small gaps are filled in this call; a large one starts
         a background update (searches use the scan until it is done), unless `background` is False."""
+        if self.store.remote:  # the index reads files with DuckDB, which cannot open s3:// here: searches scan
+            self.problem = "a remote dataset: searches scan the Delta tables"
+            return False
         con = self._open()
         if con is None:
             return False

@@ -49,11 +49,11 @@ import pyarrow.compute as pc
 
 from evalboard.core import location as locations
 from evalboard.core.location import DELTA_LOG, Location
-from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import MESSAGE, TABLES, data_problem, validate_file
 from evalboard.data import delta_write
 from evalboard.data.data_checks import DataChecks
 from evalboard.data.delta_write import StorageError
+from evalboard.data.sql import query_text  # the one SQL loader (docs/ARCHITECTURE.md, "Queries")
 from evalboard.ingest import commit
 from evalboard.ingest.records import slug, small_raw
 
@@ -147,11 +147,6 @@ class SourceStats:
 def reason_key(reason: str) -> str:
     """A reason without its record-specific tail (quoted ids, values), so like rejects group together."""
     return reason.split("'", 1)[0].split(" (first seen", 1)[0].strip()[:120]
-
-
-def query_text(name: str) -> str:
-    """The text of `queries/<name>.sql` (run with bound parameters by the ingest code's own connections)."""
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 class DatasetWriter:

@@ -18,9 +18,9 @@ import polars as pl
 import streamlit as st
 
 from evalboard.core import links, paths
-from evalboard.core.fmt import quoted_columns
-from evalboard.core.urls import PAGE_KEYS_BY_PAGE
-from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View
+from evalboard.core.fmt import literal, quoted_columns
+from evalboard.core.urls import AS_OF_KEY, PAGE_KEYS_BY_PAGE, READINESS_SPECS
+from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View, ignored
 from evalboard.data.store import Health, Store
 from evalboard.screens import awareness as aw
 
@@ -28,19 +28,33 @@ REPO_ROOT = paths.APP_ROOT  # an alias; evalboard/core/paths.py resolves every a
 LOG = logging.getLogger("evalboard")
 
 
-def data_dir() -> Path:
-    """The dataset folder: `EVALBOARD_DATA`, else the embedded demo data (`paths.default_data`)."""
+def data_dir() -> Path | str:
+    """The dataset: `EVALBOARD_DATA` (a folder or `s3://…`), else the embedded demo data (`paths.default_data`)."""
     return paths.default_data()
 
 
 @st.cache_resource(show_spinner=False)
-def _store(root: str) -> Store:
-    return Store(root)
+def _store(root: str, as_of: int | None = None) -> Store:
+    return Store(root, as_of=as_of)
 
 
-def get_store() -> Store:
-    """One read-only store per dataset folder, shared by every session."""
-    return _store(str(data_dir().resolve()))
+def get_store(as_of: int | None = None) -> Store:
+    """One read-only store per dataset folder (and per pinned version: `as_of`), shared by every session."""
+    return _store(paths.resolved_location(data_dir()), as_of)
+
+
+def pinned_store() -> tuple[Store, str | None]:
+    """The store at the URL's `as_of=` version of the samples Delta table (the newest without it), and a warning
+    when the URL asks for a version the dataset does not have (or it keeps plain Parquet files, which have none)."""
+    raw = st.query_params.get(AS_OF_KEY)
+    as_of, warning = READINESS_SPECS[AS_OF_KEY].check(AS_OF_KEY, raw)
+    if as_of is None:
+        return get_store(), warning
+    store = get_store(int(as_of))
+    store.refresh()
+    if store.storage_error is not None and store.storage_error.kind == "version":
+        return get_store(), ignored(AS_OF_KEY, str(raw), str(store.storage_error))
+    return store, warning
 
 
 _FROZEN_AT = [0]  # len(sys.modules) at the last gc.freeze()
@@ -68,7 +82,7 @@ def redact(text: object) -> str:
     """`text` without the server's absolute paths (the dataset folder, the repository): visitors see names
     relative to them. The full text belongs in the server log."""
     out = str(text)
-    for root in (get_store().root, data_dir().resolve(), REPO_ROOT):
+    for root in (get_store().root, Path(paths.resolved_location(data_dir())), REPO_ROOT):
         out = out.replace(f"{root}{os.sep}", "").replace(str(root), root.name)
     return out
 
@@ -218,6 +232,17 @@ class PageEnd(Exception):
 def end_page() -> NoReturn:
     """Stop drawing this page here (use instead of `st.stop`, which would also stop app.py's frame)."""
     raise PageEnd
+
+
+def storage_notice(health: Health) -> None:
+    """Every page: storage could not be asked just now (unreachable, refused credentials, no such bucket); what is
+    shown is what was read before, if anything. One line, no traceback, no credential (docs/ARCHITECTURE.md)."""
+    if health.storage_problem:
+        st.warning(
+            f"Storage could not be read just now: {literal(health.storage_problem)}. What this page shows is the data "
+            "as last read (nothing, if it never was); the next page load tries again.",
+            icon=":material/cloud_off:",
+        )
 
 
 def left_out_notice(health: Health) -> None:

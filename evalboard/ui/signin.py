@@ -22,6 +22,7 @@ import streamlit as st
 
 from evalboard.core import paths
 from evalboard.core.fmt import literal
+from evalboard.data.delta import manifest_folder
 from evalboard.screens import access
 from evalboard.screens.access import Access, Identity, Role
 
@@ -87,7 +88,7 @@ def _claims() -> dict[str, Any]:
 
 def visitor() -> Visitor:
     """The visitor of this run: the signed-in identity (when sign-in is configured) and its role on the dataset."""
-    rules = access.load(paths.default_data().resolve())
+    rules = access.load(manifest_folder(paths.default_data()))
     if not auth_configured():
         return Visitor(auth=False, identity=None, role=Role.REVIEWER, access=rules)
     claims = _claims()

@@ -145,8 +145,9 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def to_markdown(report: Report) -> str:
-    """A summary fit to paste in a release note: verdict, candidate, gates, one table row per family."""
+def to_markdown(report: Report, data_version: str = "") -> str:
+    """A summary fit to paste in a release note: verdict, candidate, gates, one table row per family; `data_version`
+    (e.g. "as of version 41, 2026-12-03 14:02 UTC; the newest") names the Delta table version judged."""
     c = report.candidate
     partial = " (ON PARTIAL DATA)" if report.partial else ""
     lines = [
@@ -159,6 +160,7 @@ def to_markdown(report: Report) -> str:
         f"- **Why:** {explanation(report)}",
         f"- **Gates:** {gates_summary(report)}",
         f"- **Regression check:** {report.previous_note}",
+        *([f"- **Data:** {_md(data_version)}"] if data_version else []),
         *(f"- **Not in the data:** {n}" for n in coverage_notes(report)),
         "",
         "| Family | Verdict | Harmful / n | Rate | Exact CI | Gate | Reason |",
