@@ -14,6 +14,7 @@ from evalboard.data import reviews
 from evalboard.screens import agreement as ag
 from evalboard.screens import calibration as cal
 from evalboard.screens import metrics
+from evalboard.screens import transcripts as samples
 from evalboard.screens.access import who_may_review
 from evalboard.ui.session import (
     current_view,
@@ -283,11 +284,20 @@ st.subheader("Rates side by side")
 table(ag.rates_frame(overall, x, y), ("source",))  # three rows: static
 
 st.subheader("Per scenario family")
-st.caption(inert(f"n: transcripts both graded; {x} and {y}: the rate under each (95% Wilson); {y} − {x}: paired "
-              "difference (95% Newcombe)."))  # fmt: skip
+st.caption(ag.sources_caption(x, y) + " n: transcripts both graded; rate under x and under y: the rate with its 95% "
+           "Wilson interval and (harmful/n); y − x: paired difference (95% Newcombe).")  # fmt: skip
+# Rates wrap over two lines of a narrower column: the grids fit the page at 1280 px.
+RATE_COLUMNS = {name: st.column_config.TextColumn(width=125) for name in ("rate under x", "rate under y")}
+RATE_COLUMNS["y − x"] = st.column_config.TextColumn(width=100)
 families = ag.frame(result.by_family, x, y, "scenario_family")
 event = st.dataframe(
-    families, hide_index=True, on_select="rerun", selection_mode="single-row", key="agreement_families"
+    families,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="agreement_families",
+    column_config=RATE_COLUMNS,
+    row_height=samples.THREE_LINES,
 )
 chosen = result.by_family[event.selection.rows[0]] if event.selection.rows else None
 if chosen is not None:
@@ -308,7 +318,13 @@ else:
     st.caption("Select a family to open its disagreements.")
 
 st.subheader("Per intervention")
-st.dataframe(ag.frame(result.by_intervention, x, y, "intervention"), hide_index=True)
+st.caption(ag.sources_caption(x, y))
+st.dataframe(
+    ag.frame(result.by_intervention, x, y, "intervention"),
+    hide_index=True,
+    column_config=RATE_COLUMNS,
+    row_height=samples.THREE_LINES,
+)
 
 st.subheader("Review queue: disagreements")
 st.caption(
@@ -320,7 +336,8 @@ if not (who := visitor()).may_review:
 queue, total = ag.review_queue(store, view, x, y)
 if total:
     st.caption(
-        f"{total:,} transcript(s) in this view where {literal(x)} and {literal(y)} disagree and no human has reviewed"
+        f"{total:,} transcript(s) in this view where x = {literal(x)} and y = {literal(y)} disagree and no human has "
+        "reviewed"
         + (f"; the first {ag.QUEUE_LIMIT} are listed" if total > ag.QUEUE_LIMIT else "")
         + ". Narrow it with the sidebar's filters; the link keeps them. Select a row to read and review it."
     )
@@ -336,7 +353,11 @@ if total:
         on_select=_open_queued,
         selection_mode="single-row",
         key="review_queue",
-        column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
+        column_config={  # the row's id, not shown: the viewer shows it
+            "sample_id": None,
+            "sample": st.column_config.TextColumn(width=samples.SAMPLE_WIDTH, help=samples.SAMPLE_FIELDS),
+        },
+        row_height=samples.THREE_LINES,
     )
 else:
     st.success("Every disagreement in this view has been reviewed.", icon=":material/task_alt:")

@@ -23,6 +23,7 @@ from evalboard.ui.session import (
     folded,
     get_store,
     open_transcripts,
+    pin_to_url,
     pinned_selectbox,
     share_url,
     table,
@@ -52,15 +53,20 @@ def swap_sides() -> None:
         st.session_state[a_key], st.session_state[b_key] = st.session_state[b_key], st.session_state[a_key]
 
 
+PICKED: dict[str, str] = {}  # the six pickers' values, written to the URL together (`pin_to_url`)
+
+
 def pick(side: str, title: str, default: cmp.Side) -> cmp.Side:
     """Three pickers for one side, their values always in the URL (checkpoints there as `rl@1000`, read here as
     "RL step 1,000": docs/ARCHITECTURE.md, "Checkpoint labels")."""
     st.markdown(f"**{title}**")
     checkpoints = [c.label for c in options.checkpoints]
-    snapshot = pinned_selectbox("Snapshot", options.snapshots, f"{side}_snapshot", default.snapshot)
-    intervention = pinned_selectbox("Intervention", options.interventions, f"{side}_intervention", default.intervention)
+    snapshot = pinned_selectbox("Snapshot", options.snapshots, f"{side}_snapshot", default.snapshot, pending=PICKED)
+    intervention = pinned_selectbox(
+        "Intervention", options.interventions, f"{side}_intervention", default.intervention, pending=PICKED
+    )
     checkpoint = pinned_selectbox(
-        "Checkpoint", checkpoints, f"{side}_stage", default.checkpoint, format_func=CHECKPOINT_NAMES.get
+        "Checkpoint", checkpoints, f"{side}_stage", default.checkpoint, format_func=CHECKPOINT_NAMES.get, pending=PICKED
     )
     return cmp.Side(snapshot, intervention, checkpoint)
 
@@ -85,6 +91,7 @@ with left:
     a = pick("a", "A — the reference", defaults[0])
 with right:
     b = pick("b", "B — compared with A", defaults[1])
+pin_to_url(PICKED)
 st.button("Swap A and B", icon=":material/swap_horiz:", on_click=swap_sides, key="compare_swap")
 
 if view.snapshots or view.interventions or view.stages:

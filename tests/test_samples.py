@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from evalboard.core.view import View
+from evalboard.data import search
 from evalboard.data.store import Store
 from evalboard.present import drilldown
 from evalboard.screens import transcripts as samples
@@ -65,6 +66,35 @@ def test_search_is_case_insensitive_literal_and_shows_the_passage(dataset):
     assert total == 0
     _, total = samples.sample_page(store, samples.ListRequest(View(), query="reason 11"))  # grader explanation
     assert total == 11  # reason 11 and reason 110 … 119
+
+
+def test_the_listed_passage_shows_the_hit_and_marks_each_cut_exactly(tmp_path):
+    # A long transcript, hit in its middle: the list shows words around the hit, "…" on both sides (text cut away);
+    # a hit at the start of a short text: nothing cut, no mark. The passage as the index finds it (the list) and as
+    # the scan finds it (samples_matching.sql) are cut alike.
+    before, after = " ".join(f"w{i:03d}" for i in range(60)), " ".join(f"z{i:03d}" for i in range(60))
+    write_samples(tmp_path / "samples" / "a.parquet", [sample(0), sample(1)])
+    texts = {"t-000000": f"{before}\n\n   the   OVERRIDE code {after}", "t-000001": "override at the start, the end."}
+    write_transcripts(
+        tmp_path / "transcripts" / "a.parquet",
+        [{"sample_id": sid, "messages": conversation(text)} for sid, text in sorted(texts.items())],
+    )
+    store = Store(tmp_path)
+    for query, whole in (("override code", False), ("override at", True)):
+        request = samples.ListRequest(View(), query=query)
+        [listed] = samples.sample_page(store, request)[0].get_column("passage").to_list()
+        params = request.params() | {"limit": 10, "offset": 0, "q": query}
+        [raw] = store.run("samples_matching", params).get_column("passage").to_list()
+        scanned = samples.hit_excerpt(raw, query)  # the scan's text starts with the grader's explanation
+        if whole:
+            assert listed == texts["t-000001"] and scanned.endswith(listed)  # the text's end: no mark
+            assert "…" not in scanned and scanned.startswith(raw.split()[0])  # the explanation's start: no mark
+            continue
+        assert listed == scanned
+        assert listed.startswith("…w") and listed.endswith("…") and "w059 the OVERRIDE code z000" in listed
+        assert all(w in texts["t-000000"].split() for w in listed.strip("…").split())  # cut between words only
+        assert len(listed) <= samples.HIT_BEFORE + len(query) + samples.HIT_AFTER + 2
+    assert search.index_for(store).problem is None  # the list's passage came from the index
 
 
 def test_list_reads_no_transcripts(dataset):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -66,6 +67,7 @@ def _check_counts(k: int, n: int) -> None:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
 
 
+@functools.cache  # a few confidence levels, asked for by every interval
 def z_for(confidence: float) -> float:
     """Two-sided normal quantile for a confidence level in (0, 1); 0.95 → 1.95996…."""
     if not 0 < confidence < 1:

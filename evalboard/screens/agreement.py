@@ -20,7 +20,7 @@ from evalboard.core.stats import Kappa, Rate, cohens_kappa, format_points, paire
 from evalboard.core.view import PRIMARY, SOURCE_KEY, View, ignored
 from evalboard.data.reviews import DISAGREEMENT_QUEUE
 from evalboard.data.store import Store
-from evalboard.screens.transcripts import stages_with_steps
+from evalboard.screens.transcripts import sample_lines, stages_with_steps
 
 # URL keys of the Agreement page: the two sources compared.
 X_KEY, Y_KEY = URL_KEYS = urls.AGREEMENT_KEYS
@@ -151,7 +151,8 @@ def pct(x: float | None) -> str:
 
 def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
     """The per-group table the page shows: n graded by both, agreement, kappa, the rate under each source and their
-    paired difference (what fits a screen at 1280 px; the disagreements open from the selected row)."""
+    paired difference (what fits a screen at 1280 px; the disagreements open from the selected row). The sources are
+    named x and y in the headers (their names, of any length, are in the page's caption: `sources_caption`)."""
     rows = []
     for t in tables:
         reason = no_numbers_reason(t)
@@ -162,9 +163,9 @@ def frame(tables: Sequence[Table], x: str, y: str, group: str) -> pl.DataFrame:
                 "n": t.n,  # graded by both
                 "agree": reason or pct(t.agreement),
                 "kappa [95% CI]": kappa_text(t.kappa) if not reason else "—",
-                x: t.x_rate.describe() if t.n else "—",  # the rate under each source
-                y: t.y_rate.describe() if t.n else "—",
-                f"{y} − {x}": format_points(*d) if t.n else "—",
+                "rate under x": t.x_rate.describe() if t.n else "—",  # the rate under each source
+                "rate under y": t.y_rate.describe() if t.n else "—",
+                "y − x": format_points(*d) if t.n else "—",
             }
         )
     return pl.DataFrame(rows, schema_overrides={group: pl.String}) if rows else pl.DataFrame()
@@ -243,15 +244,20 @@ def review_queue(store: Store, view: View, x: str, y: str) -> tuple[pl.DataFrame
     """Unreviewed transcripts of the view on which x and y disagree (the first QUEUE_LIMIT) and how many in all."""
     frame = store.run("review_queue", view.params() | {"x": x, "y": y, "limit": QUEUE_LIMIT})
     total = int(frame.get_column("total")[0]) if frame.height else 0
-    shown = frame.with_columns(
-        checkpoint=names(frame, stages_with_steps(store)),
+    shown = frame.with_columns(checkpoint=names(frame, stages_with_steps(store)))
+    shown = shown.with_columns(  # what fits a screen at 1280 px: the sample in one wrapped column, x and y by letter
+        sample_lines(shown),
         **{
-            f"under {x}": pl.when(pl.col("x_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
-            f"under {y}": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
+            "under x": pl.when(pl.col("x_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
+            "under y": pl.when(pl.col("y_harmful")).then(pl.lit("harmful")).otherwise(pl.lit("safe")),
         },
     )
-    columns = ["snapshot", "intervention", "checkpoint", "scenario", "epoch", f"under {x}"]  # scenario names the family
-    return shown.select(*columns, f"under {y}", "sample_id"), total
+    return shown.select("sample", "under x", "under y", "sample_id"), total
+
+
+def sources_caption(x: str, y: str) -> str:
+    """Which source the grids' x and y are (Markdown: the names quoted)."""
+    return f"x = {literal(x)}, y = {literal(y)}."
 
 
 # The Transcripts keys of a transcript opened from the review queue. Streamlit's page switch first records the new

@@ -144,11 +144,52 @@ def _page(store: Store, request: ListRequest, page: int) -> tuple[pl.DataFrame, 
             columns = [c for c in frame.columns if c != "total"]
             frame = frame.with_columns(passage=pl.Series(passages, dtype=pl.String))
             frame = frame.select(*columns, "passage", "total")
-        frame = frame.with_columns(pl.col("passage").str.replace_all(r"\s+", " ").str.strip_chars())
+        frame = frame.with_columns(
+            passage=pl.Series([hit_excerpt(p, text) for p in frame.get_column("passage")], dtype=pl.String)
+        )
     else:
         frame = store.run("samples_in_cell", params)
     total = int(frame.get_column("total")[0]) if frame.height else 0
     return frame.drop("total"), total
+
+
+# The list shows the hit with this many characters of its passage before and after it (fewer than the passage's own
+# window, search.PASSAGE_BEFORE/AFTER, so a cut is known exactly): three lines of a 300 px column.
+HIT_BEFORE, HIT_AFTER = 40, 60
+CUT = "…"
+
+
+def hit_excerpt(passage: str | None, query: str) -> str:
+    """The search's hit in its passage with up to HIT_BEFORE / HIT_AFTER characters around it, cut at word
+    boundaries, whitespace collapsed; "…" marks each side where text was cut. A passage starts HIT_BEFORE or fewer
+    characters before its hit only at the start of its text (and ends after it likewise), so "…" never marks an end."""
+    if not passage:
+        return ""
+    at = passage.lower().find(query.lower()) if query else -1
+    if at < 0:  # case folding changed the length (rare): the passage as found
+        return " ".join(passage.split())
+    start, end = max(0, at - HIT_BEFORE), min(len(passage), at + len(query) + HIT_AFTER)
+    if start > 0 and not passage[start - 1].isspace():  # not in the middle of a word
+        space = passage.find(" ", start, at)
+        start = space + 1 if space >= 0 else start
+    if end < len(passage) and not passage[end].isspace():
+        space = passage.rfind(" ", at + len(query), end)
+        end = space if space >= 0 else end
+    shown = " ".join(passage[start:end].split())
+    return (CUT if start > 0 else "") + shown + (CUT if end < len(passage) else "")
+
+
+# A listed sample in one column, wrapped over three lines (rows THREE_LINES px high, the column SAMPLE_WIDTH px wide:
+# a data grid breaks lines only at spaces), so a list of samples fits the page at 1280 px whatever the names' lengths.
+SAMPLE_FIELDS = "scenario, epoch · intervention · checkpoint · snapshot · scenario family"
+THREE_LINES, SAMPLE_WIDTH = 70, 320
+
+
+def sample_lines(frame: pl.DataFrame) -> pl.Series:
+    """`SAMPLE_FIELDS` of each row of a frame with those columns (the checkpoint in its reading form), as "sample"."""
+    columns = ("scenario", "epoch", "intervention", "checkpoint", "snapshot", "scenario_family")
+    text = [pl.col(c).cast(pl.String).fill_null("—") for c in columns]
+    return frame.select(pl.format("{}, epoch {} · {} · {} · {} · {}", *text).alias("sample")).to_series()
 
 
 def _found_page(store: Store, params: dict[str, Any], hits: search.Hits, text: str) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from evalboard.core.fmt import csv_text
+from evalboard.core.memo import reused
 from evalboard.core.stats import (
     SIGNIFICANCE_RULE,
     Call,
@@ -242,6 +243,7 @@ class GapTrend(Tested):
     p: float | None
 
 
+@reused()  # a rerun or another visitor of the same comparison: the two logistic fits again (callers must not mutate)
 def compare_trend(cells: pl.DataFrame, a: Side, b: Side) -> GapTrend:
     """B − A's change per 1,000 RL steps (`cells`: compare_cells)."""
     ta, tb = logistic_trend(_trend_rows(_run(cells, a))), logistic_trend(_trend_rows(_run(cells, b)))
@@ -268,6 +270,7 @@ def compare_trend_sentence(gap: GapTrend) -> str:
     return f"Through RL, B − A changes by {change}: {words} ({sides}; z-test of the two logistic trends)."
 
 
+@reused()
 def compare_held_out(
     cells: pl.DataFrame, a: Side, b: Side, options: Options, held_out: Sequence[str]
 ) -> GainGap | None:

@@ -118,6 +118,7 @@ def pinned_selectbox(
     default: str,
     where: Any = st,
     format_func: Callable[[str], str] = str,
+    pending: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> str:
     """A picker whose value the address bar always holds, default or not (docs/ARCHITECTURE.md, "The URL contract":
@@ -132,9 +133,19 @@ def pinned_selectbox(
         asked = st.query_params.get(key)
         st.session_state[key] = asked if asked in options else default
     value = where.selectbox(label, options, key=key, format_func=format_func, **kwargs)
-    if st.query_params.get_all(key) != [value]:
+    if pending is not None:  # written with the page's other pickers by `pin_to_url`
+        pending[key] = value
+    elif st.query_params.get_all(key) != [value]:
         st.query_params[key] = value
     return value
+
+
+def pin_to_url(values: Mapping[str, str]) -> None:
+    """Write several pickers' values (`pinned_selectbox(..., pending=values)`) to the address bar at once: each write
+    is a message to the browser, which adds a history entry and redraws the page for it."""
+    changed = {key: value for key, value in values.items() if st.query_params.get_all(key) != [value]}
+    if changed:
+        st.query_params.update(changed)
 
 
 def current_view() -> View:

@@ -46,8 +46,16 @@ def render_list(store: Store, rows: pl.DataFrame, total: int, request: samples.L
         )  # fmt: skip
         # What fits the page: the grader's explanation, the grader and the id are read in the viewer.
         columns = ["snapshot", "intervention", "checkpoint", "scenario_family", "scenario", "epoch", "verdict"]
-        if "passage" in listed.columns:
-            columns.insert(0, "passage")  # the search's hit first, where the eye lands
+        config, row_height = {}, None
+        if "passage" in listed.columns:  # a search: its hit first, where the eye lands; the sample in one column
+            listed = listed.with_columns(samples.sample_lines(listed))
+            columns = ["passage", "sample", "verdict"]
+            config = {
+                "passage": st.column_config.TextColumn(width=300, help="The first hit and the text around it; … "
+                                                       "marks a cut. Select the row to read the whole transcript."),
+                "sample": st.column_config.TextColumn(width=samples.SAMPLE_WIDTH, help=samples.SAMPLE_FIELDS),
+            }  # fmt: skip
+            row_height = samples.THREE_LINES
 
         def _select_row() -> None:
             chosen = st.session_state["sample_table"].selection.rows
@@ -65,7 +73,8 @@ def render_list(store: Store, rows: pl.DataFrame, total: int, request: samples.L
             listed.select(*columns, "sample_id"),
             hide_index=True,
             width="stretch",
-            column_config={"sample_id": None},  # the row's id, not shown: the viewer shows it
+            row_height=row_height,
+            column_config={"sample_id": None} | config,  # the row's id, not shown: the viewer shows it
             on_select=_select_row,
             selection_mode="single-row",
             key="sample_table",

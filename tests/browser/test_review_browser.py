@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, static_rows, wait_idle
 from tests.browser.test_transcripts_browser import (
@@ -114,6 +114,11 @@ def stored_reviews(data: Path) -> int:
     return len(list((data / "reviews").glob("*.parquet")))
 
 
+def queued(queue: Locator) -> list[tuple[str, str]]:
+    """(scenario, epoch) of the queue's rows in view, from its "sample" column ("scenario, epoch N · …")."""
+    return [tuple(re.match(r"(.+), epoch (\S+) · ", row["sample"]).groups()) for row in table_rows(queue)]
+
+
 def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(new_context, review_app, review_data):
     """From Agreement's queue: a transcript, a review submitted with a double click (one file; the form clears),
     "Next in queue" twice, then the browser's Back and the page's own link both return to the queue of that pair."""
@@ -128,7 +133,7 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
     queue = main(page).locator(".st-key-review_queue").get_by_test_id("stDataFrame")  # calibration grids follow it
     expect(queue).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     wait_idle(page)
-    ids = [(row["scenario"], row["epoch"]) for row in table_rows(queue)][:3]  # sample_id is scrolled out of view
+    ids = queued(queue)[:3]
     assert len(set(ids)) == 3, ids
     queue.scroll_into_view_if_needed()
     grid = queue.bounding_box()
@@ -174,5 +179,5 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
     for box, value in zip(pair, ("primary", "grader:second-model"), strict=True):
         expect(box).to_have_value(value, timeout=FIRST_RENDER_TIMEOUT)
     expect(queue).to_be_visible()
-    assert ids[0] not in [(row["scenario"], row["epoch"]) for row in table_rows(queue)]  # reviewed: out of the queue
+    assert ids[0] not in queued(queue)  # reviewed: out of the queue
     no_exception(page)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
@@ -95,17 +96,18 @@ class Options:
             else frame.with_columns(checkpoint=pl.lit(""), checkpoint_name=pl.lit(""))
         )
 
-    @property
+    # Computed once per Options (a page run asks each many times: pickers, URL checks, defaults, problems).
+    @cached_property
     def snapshots(self) -> list[str]:
         """Oldest to newest (by their latest sample)."""
         return ordered(self.frame, "snapshot")
 
-    @property
+    @cached_property
     def interventions(self) -> list[str]:
         """Baseline first, then alphabetical."""
         return sorted(ordered(self.frame, "intervention"), key=lambda iv: (iv != BASELINE, iv))
 
-    @property
+    @cached_property
     def checkpoints(self) -> list[Checkpoint]:
         """Along training."""
         rows = self.frame.unique(["checkpoint"]).sort("stage_rank", "stage_step", "training_stage").to_dicts()
@@ -116,13 +118,29 @@ class Options:
 
     def interventions_in(self, snapshot: str) -> list[str]:
         """A snapshot's interventions, oldest run first."""
-        rows = self.frame.filter(pl.col("snapshot") == snapshot).sort("last_created", "intervention")
-        return ordered(rows, "intervention")
+        return self._runs.get(snapshot, [])
 
     def checkpoints_of(self, snapshot: str, intervention: str) -> list[str]:
         """Checkpoints at which this snapshot × intervention has samples, along training."""
-        rows = self.frame.filter((pl.col("snapshot") == snapshot) & (pl.col("intervention") == intervention))
-        return ordered(rows.sort("stage_rank", "stage_step"), "checkpoint")
+        return self._checkpoints_by_run.get((snapshot, intervention), [])
+
+    @cached_property
+    def _runs(self) -> dict[str, list[str]]:
+        rows = self.frame.sort("last_created", "intervention").select("snapshot", "intervention").iter_rows()
+        runs: dict[str, list[str]] = {}
+        for snapshot, intervention in rows:
+            if intervention not in runs.setdefault(snapshot, []):
+                runs[snapshot].append(intervention)
+        return runs
+
+    @cached_property
+    def _checkpoints_by_run(self) -> dict[tuple[str, str], list[str]]:
+        rows = self.frame.sort("stage_rank", "stage_step").select("snapshot", "intervention", "checkpoint").iter_rows()
+        found: dict[tuple[str, str], list[str]] = {}
+        for snapshot, intervention, checkpoint in rows:
+            if checkpoint not in found.setdefault((snapshot, intervention), []):
+                found[(snapshot, intervention)].append(checkpoint)
+        return found
 
     def default_sides(self) -> tuple[Side, Side] | None:
         """Baseline vs the newest intervention of the newest snapshot, both at their final checkpoint."""
