@@ -12,7 +12,6 @@ from evalboard.core import fmt
 from evalboard.present import charts
 from evalboard.screens.compare import text as cmp_text
 from evalboard.screens.readiness import catalog as rd_catalog
-from evalboard.screens.readiness import rules as rd_rules
 from evalboard.screens.readiness import text as rd_text
 
 
@@ -60,10 +59,10 @@ def test_checkpoint_labels_read_well(label, text):
 
 
 def test_every_module_uses_the_one_formatter():
-    assert rd_text.pct is fmt.pct and charts._pct is fmt.pct and rd_rules._pct is fmt.pct
+    assert rd_text.pct is fmt.pct and charts._pct is fmt.pct
     assert rd_catalog._did_you_mean is fmt.did_you_mean
     assert charts.family_label("sabotage", ["sabotage"]) == fmt.held_out("sabotage", ["sabotage"])
-    assert rd_text._about(1234) == "about 1,300 more" and rd_rules._count(1234) == "about 1,300"
+    assert rd_text._about(1234) == "about 1,300 more" and rd_text._count(1234) == "about 1,300"
     assert cmp_text._pct(1, 3) == "33.3% (n=3)"
 
 
