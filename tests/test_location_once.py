@@ -78,3 +78,7 @@ def test_a_dataset_location_is_parsed_one_way_everywhere(tmp_path: Path) -> None
     assert paths.dataset_location("s3://bkt/a/") == location.parse("s3://bkt/a/").uri == "s3://bkt/a"
     assert paths.dataset_location(Path("s3://bkt/a")) == "s3://bkt/a"  # a Path folded the `//`
     assert location.resolved(tmp_path / "x" / ".." / "ds") == str((tmp_path / "ds").resolve())
+    # Reading takes any bucket name (a bad one is the storage's fault: exit 6); writing refuses it before it starts.
+    assert paths.dataset_location("s3://Bad_Bucket/x") == "s3://Bad_Bucket/x"
+    with pytest.raises(location.LocationError):
+        location.parse("s3://Bad_Bucket/x")

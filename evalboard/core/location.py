@@ -54,15 +54,17 @@ class LocationError(ValueError):
     """A dataset location that cannot be a dataset (the message says why)."""
 
 
-def parse(value: str | os.PathLike[str]) -> Location:
-    """A `Location` from what a user typed: `s3://bucket[/prefix]` or a local path."""
+def parse(value: str | os.PathLike[str], strict: bool = True) -> Location:
+    """A `Location` from what a user typed: `s3://bucket[/prefix]` or a local path. `strict=False` (reading: the
+    store, `--data`, `EVALBOARD_DATA`) skips the bucket name's check, so a bad name is the storage's one-line fault
+    (exit 6, a page's notice) instead of an error before anything is read."""
     text = os.fspath(value)
     if text.lower().startswith("s3:/") and not text.lower().startswith(S3):  # a Path("s3://…") lost a slash
         text = S3 + text[len("s3:/") :]
     if text.lower().startswith(S3):
         rest = text[len(S3) :].strip("/")
         bucket = rest.split("/", 1)[0]
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+        if strict and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
             raise LocationError(f"{text!r} does not name an S3 bucket (s3://bucket/prefix)")
         return Location(S3 + rest, None)
     if "://" in text:
@@ -78,7 +80,7 @@ def is_remote(value: str | os.PathLike[str]) -> bool:
 
 def resolved(value: str | os.PathLike[str]) -> str:
     """The dataset as another process should be told it: an absolute folder path (symlinks resolved), or the URI."""
-    location = parse(value)
+    location = parse(value, strict=False)
     return location.uri if location.path is None else str(location.path.resolve())
 
 

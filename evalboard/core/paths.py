@@ -38,7 +38,7 @@ STREAMLIT_CONFIG = APP_ROOT / ".streamlit" / "config.toml"
 def dataset_location(value: str | Path) -> Path | str:
     """A dataset as given (command line, $EVALBOARD_DATA): `s3://bucket/prefix` kept as text (a Path would fold its
     `//`), else a folder path. What a location is, is `core/location.py`'s to say."""
-    return location.parse(value).uri if location.is_remote(value) else Path(value)
+    return location.parse(value, strict=False).uri if location.is_remote(value) else Path(value)
 
 
 def default_data() -> Path | str:

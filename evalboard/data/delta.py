@@ -121,7 +121,7 @@ def cache_dir(dataset: str) -> Path:
     """Where a replica keeps derived data (rollups, repeated ids) of a remote dataset: on its own local disk, under
     $XDG_CACHE_HOME/evalboard/ (default ~/.cache), one folder per dataset URI."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(parse(dataset).uri.encode()).hexdigest()[:16]
+    key = hashlib.sha256(parse(dataset, strict=False).uri.encode()).hexdigest()[:16]
     return base / "evalboard" / key
 
 
@@ -167,7 +167,7 @@ class DeltaTables:
     the store registers on its DuckDB cursors under `_delta_<table>`."""
 
     def __init__(self, dataset: str, root: Path, tables: tuple[str, ...], as_of: int | str | None = None) -> None:
-        self.location, self.root, self.names, self.as_of = parse(dataset), root, tables, as_of
+        self.location, self.root, self.names, self.as_of = parse(dataset, strict=False), root, tables, as_of
         self._tables: dict[str, DeltaTable] = {}
         self._datasets: dict[str, ds.Dataset] = {}
         self._seen: dict[str, int] = {}  # table → the version its dataset was made for
@@ -280,7 +280,7 @@ class DeltaTables:
 def manifest_folder(dataset: str | Path) -> Path:
     """The local folder holding the dataset's `dataset.toml` (title, access rules): the dataset folder itself, or
     for a remote dataset this replica's cache, where the object is fetched afresh (absent there: none is kept)."""
-    location = parse(dataset)
+    location = parse(dataset, strict=False)
     if location.path is not None:
         return location.path.resolve()
     folder = cache_dir(location.uri)

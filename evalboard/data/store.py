@@ -69,7 +69,8 @@ class Store:
         `root`: a folder or `s3://bucket/prefix`; `as_of`: read the Delta tables as they were at that version of the
         samples table (a number) or that time (ISO 8601), never newer (docs/ARCHITECTURE.md, "Delta tables")."""
         self.remote = is_remote(root)
-        self.dataset = parse(root).uri if self.remote else str(root)  # where app writes go (reviews, calibration)
+        # Where the app's writes go (reviews, calibration draws): the folder, or the `s3://` URI.
+        self.dataset = parse(root, strict=False).uri if self.remote else str(root)
         self.root = Path(root)  # remote: a name for messages only (s3:/bucket/prefix); never opened
         self.as_of = as_of
         # Derived data (DATA/.index/): beside a local dataset; a remote one's on this replica's own disk.
