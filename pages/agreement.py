@@ -87,7 +87,7 @@ def calibration_section() -> None:
                 f"The sample could not be saved: {exc.strerror or exc}.",
             )
         else:
-            st.session_state["_calibration_outcome"] = ("ok", f"Drew a calibration sample ({path.stem}).")
+            st.session_state["_calibration_outcome"] = ("ok", f"Drew a calibration sample ({cal.draw_name(path)}).")
 
     with st.container(border=True):
         st.caption(

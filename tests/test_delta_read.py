@@ -231,7 +231,7 @@ def test_storage_faults_are_one_line_with_their_exit_code(s3_demo):
     missing = readiness(s3_demo.replace("evalboard-read", "no-such-bucket"))
     assert missing.returncode == EXIT_STORAGE and "no such bucket" in missing.stderr
     down = readiness(s3_demo, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
-    assert down.returncode == EXIT_STORAGE and "storage unreachable" in down.stderr
+    assert down.returncode == EXIT_STORAGE and "cannot reach the storage endpoint 127.0.0.1:9" in down.stderr
     for proc in (missing, down):
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert "evalboard-test-secret" not in proc.stderr and "Traceback" not in proc.stderr
@@ -243,7 +243,7 @@ def test_a_page_over_unreachable_storage_shows_a_notice(s3_demo, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     down = page(s3_demo.replace("/demo", "/elsewhere"), None, monkeypatch)
     assert not down.exception and not at.exception
-    assert any("storage unreachable" in w.value for w in down.warning)
+    assert any("cannot reach the storage endpoint" in w.value for w in down.warning)
 
 
 def test_the_readiness_page_pins_the_version_it_judged_and_says_so(local_delta, tmp_path, monkeypatch):
@@ -321,6 +321,7 @@ def test_refused_credentials_are_one_line_with_their_exit_code():
         proc = readiness("s3://evalboard-read-denied/demo", env=env)
     assert proc.returncode == EXIT_STORAGE
     assert proc.stderr.strip().splitlines() == [
-        "evalboard readiness: error: storage refused the credentials for s3://evalboard-read-denied/demo "
-        f"(check AWS_* settings) (exit {EXIT_STORAGE})"
+        f"evalboard readiness: error: s3://evalboard-read-denied/demo: the storage endpoint {endpoint.split('//')[1]} "
+        "refused the credentials (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, and that they may "
+        f"use this bucket) (exit {EXIT_STORAGE})"
     ]

@@ -155,13 +155,13 @@ def assert_one_line(result, *words: str) -> None:
 def test_an_unreachable_endpoint_is_one_line(s3_bucket, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # a closed port on loopback
     src = sources(tmp_path / "src", files=1, per_file=2)
-    assert_one_line(ingest(*src, "--out", f"{s3_bucket}/x", "-q"), "cannot be reached", "http://127.0.0.1:1")
+    assert_one_line(ingest(*src, "--out", f"{s3_bucket}/x", "-q"), "cannot reach the storage endpoint 127.0.0.1:1")
 
 
 def test_a_missing_bucket_is_one_line(s3_bucket, tmp_path) -> None:
     src = sources(tmp_path / "src", files=1, per_file=2)
     result = ingest(*src, "--out", "s3://evalboard-no-such-bucket/x", "-q")
-    assert_one_line(result, "evalboard-no-such-bucket", "does not exist")
+    assert_one_line(result, "s3://evalboard-no-such-bucket/x: no such bucket")
 
 
 def test_refused_credentials_are_one_line(s3_bucket, tmp_path, monkeypatch) -> None:

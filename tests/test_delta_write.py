@@ -111,5 +111,6 @@ def test_a_commit_conflict_past_its_retries_is_one_plain_line(tmp_path) -> None:
     one.delete("x = 1")
     with pytest.raises(CommitFailedError) as caught:
         two.delete("x = 1")
-    line = locations.storage_problem(caught.value, locations.parse(tmp_path))
-    assert line is not None and "conflicted" in line and "\n" not in line
+    error = locations.storage_error(caught.value, locations.parse(tmp_path))
+    assert error.kind == "conflict" and "conflicted" in str(error) and "\n" not in str(error)
+    assert str(error).startswith(f"{tmp_path}: ")

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from evalboard.core import location as locations
 from evalboard.core.exit_codes import EXIT_STORAGE
-from evalboard.core.location import Location, LocationError
+from evalboard.core.location import Location, LocationError, StorageError
 from evalboard.ingest import remote
 from evalboard.ingest.advice import plain
 from evalboard.ingest.detect import Found, discover
@@ -242,7 +242,7 @@ def main(
         return int(exc.code or 0)
     try:
         fetched = remote.fetch(args.sources)  # an s3:// source: its objects fetched whole to a private temp folder
-    except remote.StorageError as exc:
+    except StorageError as exc:
         err.write(f"evalboard ingest: error: {exc}\n")
         return exc.code
     if fetched.objects and not args.quiet:

@@ -14,8 +14,7 @@ from typing import TextIO
 
 from evalboard.core import location as locations
 from evalboard.core.exit_codes import EXIT_STORAGE
-from evalboard.core.location import LocationError
-from evalboard.data.delta_write import StorageError
+from evalboard.core.location import LocationError, StorageError
 from evalboard.ingest.migrate import MigrateError, migrate
 
 

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from evalboard.core import paths
+from evalboard.core import location, paths
 
 FORCED = {"browser.gatherUsageStats": False, "server.headless": True}  # never phone home, never open a browser
 
@@ -62,7 +62,7 @@ def serve(data: Path | None = None, port: int = 8501, address: str | None = None
     and nothing is left running when it is stopped; elsewhere it waits for a child process."""
     env = dict(os.environ)
     chosen = data or paths.default_data()
-    env["EVALBOARD_DATA"] = paths.resolved_location(chosen)
+    env["EVALBOARD_DATA"] = location.resolved(chosen)
     if env.get("EVALBOARD_GATES"):  # the app may not share our working directory's meaning of a relative path
         env["EVALBOARD_GATES"] = str(Path(env["EVALBOARD_GATES"]).resolve())
     argv = command(port, address)

@@ -5,7 +5,9 @@ Each table lives at `<dataset>/<table>/`; it is a Delta table when `<dataset>/<t
 today's plain folder of Parquet files. Credentials and the endpoint come only from the standard AWS environment
 (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_PROFILE`); `storage_options()`
 adds only what delta-rs cannot derive itself (plain HTTP for an `http://` endpoint, bounded retries) and never holds a
-secret. `storage_problem()` turns a storage failure into one line that names no credential.
+secret. `storage_error()` turns a storage failure into the one `StorageError` every command and page shows: one line
+naming the location and the endpoint, never a credential. Nothing else in the package defines these
+(tests/test_location_once.py checks).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from evalboard.core.exit_codes import EXIT_STORAGE
 
 S3 = "s3://"
 DELTA_LOG = "_delta_log"
@@ -49,15 +54,17 @@ class LocationError(ValueError):
     """A dataset location that cannot be a dataset (the message says why)."""
 
 
-def parse(value: str | os.PathLike[str]) -> Location:
-    """A `Location` from what a user typed: `s3://bucket[/prefix]` or a local path."""
+def parse(value: str | os.PathLike[str], strict: bool = True) -> Location:
+    """A `Location` from what a user typed: `s3://bucket[/prefix]` or a local path. `strict=False` (reading: the
+    store, `--data`, `EVALBOARD_DATA`) skips the bucket name's check, so a bad name is the storage's one-line fault
+    (exit 6, a page's notice) instead of an error before anything is read."""
     text = os.fspath(value)
     if text.lower().startswith("s3:/") and not text.lower().startswith(S3):  # a Path("s3://…") lost a slash
         text = S3 + text[len("s3:/") :]
     if text.lower().startswith(S3):
         rest = text[len(S3) :].strip("/")
         bucket = rest.split("/", 1)[0]
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+        if strict and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
             raise LocationError(f"{text!r} does not name an S3 bucket (s3://bucket/prefix)")
         return Location(S3 + rest, None)
     if "://" in text:
@@ -67,8 +74,14 @@ def parse(value: str | os.PathLike[str]) -> Location:
 
 
 def is_remote(value: str | os.PathLike[str]) -> bool:
-    """Whether `value` names an S3 location (without validating it)."""
+    """Whether `value` names an S3 location (without validating it; `s3:/` too: a Path folds the `//`)."""
     return os.fspath(value).lower().startswith("s3:/")
+
+
+def resolved(value: str | os.PathLike[str]) -> str:
+    """The dataset as another process should be told it: an absolute folder path (symlinks resolved), or the URI."""
+    location = parse(value, strict=False)
+    return location.uri if location.path is None else str(location.path.resolve())
 
 
 def storage_options() -> dict[str, str]:
@@ -80,14 +93,35 @@ def storage_options() -> dict[str, str]:
     return options
 
 
-# What a storage failure means, from the words of delta-rs / object_store / the AWS SDK (checked in order).
+class StorageError(RuntimeError):
+    """The storage of a dataset or a source failed: unreachable, refused credentials, no such bucket, a commit conflict
+    past its retries, or (kind "version") a version the table does not have. `str()` is one line with no secret;
+    `code` is the command's exit code.
+
+    A RuntimeError, not an OSError: every local-file handler (`except OSError` around a source file, the quarantine,
+    a read-only folder) would otherwise take a storage failure for one bad file and carry on, and OSError's two-argument
+    form turns the message into `[Errno …]`."""
+
+    def __init__(self, message: str, kind: str = "storage", code: int = EXIT_STORAGE) -> None:
+        super().__init__(message)
+        self.kind = kind  # "bucket", "credentials", "unreachable", "conflict", "version", "storage"
+        self.code = code
+
+
+# What a storage failure means, from the words of delta-rs / object_store, pyarrow's AWS SDK and the S3 API (checked
+# in order): (kind, words, the line after "<location>: ").
 _PROBLEMS = (
-    (("NoSuchBucket", "bucket does not exist"), "the bucket {bucket} does not exist"),
+    ("bucket", ("NoSuchBucket", "NO_SUCH_BUCKET", "bucket does not exist"), "no such bucket"),
     (
+        "credentials",
         (
             "InvalidAccessKeyId",
+            "INVALID_ACCESS_KEY_ID",
             "SignatureDoesNotMatch",
+            "SIGNATURE_DOES_NOT_MATCH",
             "AccessDenied",
+            "ACCESS_DENIED",
+            "MISSING_AUTHENTICATION_TOKEN",
             "Forbidden",
             "403",
             "ExpiredToken",
@@ -95,24 +129,11 @@ _PROBLEMS = (
             "no credentials",
             "InvalidToken",
         ),
-        "the storage refused the credentials (check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)",
+        "the storage endpoint {endpoint} refused the credentials (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "or AWS_PROFILE, and that they may use this bucket)",
     ),
     (
-        (
-            "error sending request",
-            "client error (Connect)",
-            "Connection refused",
-            "connection refused",
-            "timed out",
-            "Timeout",
-            "dns error",
-            "Could not connect",
-            "Couldn't connect",
-            "curlCode",
-        ),
-        "the storage endpoint {endpoint} cannot be reached",
-    ),
-    (
+        "conflict",
         (
             "Transaction failed",
             "CommitFailed",
@@ -124,15 +145,59 @@ _PROBLEMS = (
         ),
         "another writer's commit conflicted with this one past its retries; run the same command again",
     ),
+    (
+        "unreachable",
+        (
+            "error sending request",
+            "client error (Connect)",
+            "Connection refused",
+            "connection refused",
+            "NETWORK_CONNECTION",
+            "timed out",
+            "Timeout",
+            "dns error",
+            "Could not connect",
+            "Couldn't connect",
+            "curlCode",
+            "HTTP error",
+        ),
+        "cannot reach the storage endpoint {endpoint} (check AWS_ENDPOINT_URL)",
+    ),
 )
 
 
-def storage_problem(exc: BaseException, location: Location) -> str | None:
-    """One line saying what went wrong with the storage (None when `exc` is not a storage failure we recognise).
-    Names the location and the endpoint, never a credential."""
+def endpoint_url() -> str | None:
+    """The S3 endpoint the standard AWS environment names (None: AWS itself)."""
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def endpoint() -> str:
+    """The S3 endpoint as shown to people: its `host:port` (never a user or password a URL could carry)."""
+    url = endpoint_url()
+    if not url:
+        return "AWS S3"
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "the S3 endpoint"
+
+
+def _known(exc: BaseException) -> tuple[str, str] | None:
+    """(kind, what went wrong) for a storage failure we recognise, else None. Names the endpoint, never a credential."""
     text = f"{type(exc).__name__}: {exc}"
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or "(AWS default)"
-    for words, line in _PROBLEMS:
+    for kind, words, line in _PROBLEMS:
         if any(w in text for w in words):
-            return f"{location}: " + line.format(bucket=location.bucket or "?", endpoint=endpoint)
+            return kind, line.format(endpoint=endpoint())
     return None
+
+
+def storage_error(exc: BaseException, where: Location | str) -> StorageError:
+    """`exc` (from delta-rs, pyarrow's S3 filesystem or DuckDB reading one) as the one-line `StorageError` for
+    `where` (a dataset, or a source URI as the user typed it). An unrecognised failure keeps the first line of its
+    text (no request, no header: those follow on later lines)."""
+    if isinstance(exc, StorageError):
+        return exc
+    known = _known(exc)
+    if known is None:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        known = ("storage", f"storage error ({type(exc).__name__}: {first[:200]})")
+    kind, line = known
+    return StorageError(f"{where}: {line}", kind)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from evalboard.core import location
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # evalboard/ (this file is evalboard/core/paths.py)
 _INSTALLED = PACKAGE_DIR / "_app"
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -33,19 +35,10 @@ QUERIES_DIR = APP_ROOT / "queries"
 STREAMLIT_CONFIG = APP_ROOT / ".streamlit" / "config.toml"
 
 
-REMOTE_SCHEMES = ("s3://",)  # a dataset on object storage (docs/ARCHITECTURE.md, "Delta tables")
-
-
 def dataset_location(value: str | Path) -> Path | str:
-    """A dataset as given (command line, $EVALBOARD_DATA): `s3://bucket/prefix` kept as text, else a folder path."""
-    text = str(value)
-    return text if text.startswith(REMOTE_SCHEMES) else Path(value)
-
-
-def resolved_location(value: str | Path) -> str:
-    """The dataset as another process should be told it: an absolute folder path, or the `s3://` URI unchanged."""
-    location = dataset_location(value)
-    return location if isinstance(location, str) else str(location.resolve())
+    """A dataset as given (command line, $EVALBOARD_DATA): `s3://bucket/prefix` kept as text (a Path would fold its
+    `//`), else a folder path. What a location is, is `core/location.py`'s to say."""
+    return location.parse(value, strict=False).uri if location.is_remote(value) else Path(value)
 
 
 def default_data() -> Path | str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,68 +19,48 @@ import pyarrow.fs as pafs
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from evalboard.core.exit_codes import EXIT_BAD_INPUT
+from evalboard.core.location import DELTA_LOG, Location, StorageError, parse, storage_error, storage_options
 from evalboard.core.manifest import MANIFEST_NAME
-from evalboard.core.paths import REMOTE_SCHEMES
-
-DELTA_LOG = "_delta_log"
-# How long a check of storage may keep retrying before it says storage is unreachable (delta-rs retries by default
-# for minutes); a page load or a CLI run then says so in seconds.
-RETRY_OPTIONS = {"max_retries": "2", "retry_timeout": "5s", "timeout": "20s", "connect_timeout": "5s"}
 
 
-class StorageError(RuntimeError):
-    """Storage cannot be read: unreachable, refused credentials, no such bucket. The message is one line, no secret."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind  # "unreachable", "credentials", "bucket", "version"
-
-
-def is_remote(dataset: str | Path) -> bool:
-    return str(dataset).startswith(REMOTE_SCHEMES)
+def is_delta(location: Location, table: str) -> bool:
+    """Whether `<dataset>/<table>` is a Delta table: locally, it holds `_delta_log/`; on S3, its log can be read."""
+    if location.path is not None:
+        return (location.path / table / DELTA_LOG).is_dir()
+    return _load(location, table) is not None
 
 
-def table_uri(dataset: str, table: str) -> str:
-    return f"{dataset.rstrip('/')}/{table}" if is_remote(dataset) else str(Path(dataset) / table)
-
-
-def storage_options(dataset: str) -> dict[str, str]:
-    """delta-rs options beyond what it reads from the AWS environment itself: plain HTTP when the endpoint is
-    http:// (a local S3-compatible server), bounded retries."""
-    if not is_remote(dataset):
-        return {}
-    options = dict(RETRY_OPTIONS)
-    if os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://"):
-        options["AWS_ALLOW_HTTP"] = "true"
-    return options
-
-
-def is_delta(dataset: str, table: str) -> bool:
-    """Whether `<dataset>/<table>/` is a Delta table (local: it holds `_delta_log/`; remote: every table is read as
-    one, an absent one is empty)."""
-    return is_remote(dataset) or (Path(dataset) / table / DELTA_LOG).is_dir()
-
-
-def open_table(dataset: str, table: str, version: int | str | None = None) -> DeltaTable | None:
-    """The Delta table (at `version`: a number, or an ISO 8601 time, UTC unless it says), or None when there is
-    none. Raises StorageError: kind "version" when the table has no such version (or none that old)."""
+def _load(location: Location, table: str) -> DeltaTable | None:
+    """The table at its newest version; None when there is none. Raises StorageError. (The constructor and
+    TableNotFoundError, never `DeltaTable.is_deltatable`: that keeps Python's GIL while it waits on the network, which
+    stalls an S3 server in the same process — the tests' — until it times out.)"""
     try:
-        dt = DeltaTable(table_uri(dataset, table), storage_options=storage_options(dataset) or None)
+        return DeltaTable(location.table_uri(table), storage_options=storage_options() if location.remote else None)
     except TableNotFoundError:
         return None
     except Exception as exc:  # delta-rs raises OSError / DeltaError with the whole HTTP exchange in the text
-        raise storage_error(dataset, exc) from None
-    if version is None:
+        raise storage_error(exc, location) from None
+
+
+def open_table(location: Location, table: str, version: int | str | None = None) -> DeltaTable | None:
+    """The Delta table (at `version`: a number, or an ISO 8601 time, UTC unless it says), or None when there is
+    none. Raises StorageError: kind "version" when the table has no such version (or none that old)."""
+    if location.path is not None and not is_delta(location, table):
+        return None
+    dt = _load(location, table)
+    if dt is None or version is None:
         return dt
     number = version if isinstance(version, int) else version_at(dt, parse_time(version))
     if number is None:
-        raise StorageError("version", f"the {table} table of {redact(dataset)} did not exist yet at {version}")
+        raise StorageError(f"the {table} table of {location} did not exist yet at {version}", "version", EXIT_BAD_INPUT)
     try:
         dt.load_as_version(number)
     except Exception as exc:
         if isinstance(exc, OSError):
-            raise storage_error(dataset, exc) from None
-        raise StorageError("version", f"the {table} table of {redact(dataset)} has no version {version}") from None
+            raise storage_error(exc, location) from None
+        missing = f"the {table} table of {location} has no version {version}"
+        raise StorageError(missing, "version", EXIT_BAD_INPUT) from None
     return dt
 
 
@@ -101,24 +80,6 @@ def parse_time(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def storage_error(dataset: str, exc: BaseException) -> StorageError:
-    """One line saying what went wrong with the storage of `dataset` (never the credentials or the full request)."""
-    text = str(exc)
-    where = redact(dataset)
-    if "NoSuchBucket" in text:
-        return StorageError("bucket", f"no such bucket: {where}")
-    if re.search(r"InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|ExpiredToken", text):
-        return StorageError("credentials", f"storage refused the credentials for {where} (check AWS_* settings)")
-    if re.search(r"(?i)error sending request|connect|timed out|retry|dns|HTTP error", text):
-        return StorageError("unreachable", f"storage unreachable for {where}")
-    return StorageError("unreachable", f"cannot read {where}: {text.splitlines()[0][:160]}")
-
-
-def redact(dataset: str | Path) -> str:
-    """The dataset as shown to people: `s3://bucket/prefix` never carries credentials; drop any `user:pass@`."""
-    return re.sub(r"//[^/@]*@", "//", str(dataset))
-
-
 def arrow_dataset(dt: DeltaTable) -> ds.Dataset:
     return dt.to_pyarrow_dataset()
 
@@ -131,9 +92,9 @@ def version_time(dt: DeltaTable) -> datetime | None:
     return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
 
 
-def commit_time(dataset: str, table: str, version: int) -> datetime | None:
+def commit_time(location: Location, table: str, version: int) -> datetime | None:
     """When `version` of the table was committed (UTC), read from the newest history."""
-    latest = open_table(dataset, table)
+    latest = open_table(location, table)
     if latest is None or version > latest.version():
         return None
     history = latest.history(latest.version() - version + 1)
@@ -142,12 +103,12 @@ def commit_time(dataset: str, table: str, version: int) -> datetime | None:
     return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
 
 
-def _next_commit(dataset: str, version: int) -> str | None:
+def _next_commit(location: Location, version: int) -> str | None:
     """Just before the samples table's commit after `version` (an ISO time), or None when `version` is the newest."""
-    latest = open_table(dataset, "samples")
+    latest = open_table(location, "samples")
     if latest is None or latest.version() <= version:
         return None
-    when = commit_time(dataset, "samples", version + 1)
+    when = commit_time(location, "samples", version + 1)
     return (when - timedelta(milliseconds=1)).isoformat() if when else None
 
 
@@ -160,7 +121,7 @@ def cache_dir(dataset: str) -> Path:
     """Where a replica keeps derived data (rollups, repeated ids) of a remote dataset: on its own local disk, under
     $XDG_CACHE_HOME/evalboard/ (default ~/.cache), one folder per dataset URI."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(redact(dataset).encode()).hexdigest()[:16]
+    key = hashlib.sha256(parse(dataset, strict=False).uri.encode()).hexdigest()[:16]
     return base / "evalboard" / key
 
 
@@ -206,15 +167,16 @@ class DeltaTables:
     the store registers on its DuckDB cursors under `_delta_<table>`."""
 
     def __init__(self, dataset: str, root: Path, tables: tuple[str, ...], as_of: int | str | None = None) -> None:
-        self.dataset, self.root, self.names, self.as_of = dataset, root, tables, as_of
+        self.location, self.root, self.names, self.as_of = parse(dataset, strict=False), root, tables, as_of
         self._tables: dict[str, DeltaTable] = {}
         self._datasets: dict[str, ds.Dataset] = {}
         self._seen: dict[str, int] = {}  # table → the version its dataset was made for
         self._pinned = False
 
     def delta_tables(self) -> tuple[str, ...]:
-        """The tables of the dataset read as Delta tables (remote: all; local: those holding `_delta_log/`)."""
-        return tuple(t for t in self.names if is_delta(self.dataset, t))
+        """The tables of the dataset read as Delta tables (remote: all, an absent one is empty; local: those holding
+        `_delta_log/`)."""
+        return self.names if self.location.remote else tuple(t for t in self.names if is_delta(self.location, t))
 
     def check(self) -> tuple[tuple[str, int], ...]:
         """(table, version) of each Delta table present, asking storage for new commits (unless pinned): one log
@@ -236,11 +198,11 @@ class DeltaTables:
         """The table at its newest version (None: there is none), updated in place when opened before."""
         dt = self._tables.get(table)
         if dt is None:
-            return open_table(self.dataset, table)
+            return open_table(self.location, table)
         try:
             dt.update_incremental()
         except Exception as exc:
-            raise storage_error(self.dataset, exc) from None
+            raise storage_error(exc, self.location) from None
         return dt
 
     def _pin(self) -> None:
@@ -251,22 +213,23 @@ class DeltaTables:
             return
         if "samples" not in self.delta_tables():
             raise StorageError(
-                "version",
-                f"{redact(self.dataset)} keeps plain Parquet files, which have no versions (as_of needs Delta "
+                f"{self.location} keeps plain Parquet files, which have no versions (as_of needs Delta "
                 "tables: `evalboard ingest OLD --out NEW` writes them)",
+                "version",
+                EXIT_BAD_INPUT,
             )
-        samples = open_table(self.dataset, "samples", self.as_of)
+        samples = open_table(self.location, "samples", self.as_of)
         if samples is None:
-            raise StorageError("version", f"{redact(self.dataset)} has no samples table")
+            raise StorageError(f"{self.location} has no samples table", "version", EXIT_BAD_INPUT)
         self._tables["samples"] = samples
         # The other tables as they were until the samples table's next version: an import's commits to its other
         # tables count with it, whichever it committed first.
-        until = _next_commit(self.dataset, samples.version())
+        until = _next_commit(self.location, samples.version())
         for table in self.delta_tables():
             if table == "samples":
                 continue
             try:
-                dt = open_table(self.dataset, table, until)
+                dt = open_table(self.location, table, until)
             except StorageError as exc:
                 if exc.kind != "version":
                     raise
@@ -307,9 +270,9 @@ class DeltaTables:
         for table, dt in sorted(self._tables.items()):
             latest = dt.version()
             if self._pinned:
-                with_latest = open_table(self.dataset, table)
+                with_latest = open_table(self.location, table)
                 latest = with_latest.version() if with_latest is not None else latest
-            when = commit_time(self.dataset, table, dt.version()) if self._pinned else version_time(dt)
+            when = commit_time(self.location, table, dt.version()) if self._pinned else version_time(dt)
             out.append(TableVersion(table, dt.version(), when, latest))
         return tuple(out)
 
@@ -317,12 +280,13 @@ class DeltaTables:
 def manifest_folder(dataset: str | Path) -> Path:
     """The local folder holding the dataset's `dataset.toml` (title, access rules): the dataset folder itself, or
     for a remote dataset this replica's cache, where the object is fetched afresh (absent there: none is kept)."""
-    if not is_remote(dataset):
-        return Path(dataset).resolve()
-    folder = cache_dir(str(dataset))
+    location = parse(dataset, strict=False)
+    if location.path is not None:
+        return location.path.resolve()
+    folder = cache_dir(location.uri)
     target = folder / MANIFEST_NAME
     try:
-        fs, path = pafs.FileSystem.from_uri(f"{str(dataset).rstrip('/')}/{MANIFEST_NAME}")
+        fs, path = pafs.FileSystem.from_uri(location.table_uri(MANIFEST_NAME))
         info = fs.get_file_info(path)
         if info.type == pafs.FileType.NotFound:
             target.unlink(missing_ok=True)
@@ -334,7 +298,7 @@ def manifest_folder(dataset: str | Path) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, target)
     except (OSError, pa.ArrowException) as exc:  # unreachable: keep the copy fetched before, if any
-        logging.getLogger(__name__).warning("%s", storage_error(str(dataset), exc))
+        logging.getLogger(__name__).warning("%s", storage_error(exc, location))
     return folder
 
 

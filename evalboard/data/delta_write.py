@@ -4,7 +4,9 @@ delta-rs, the keys a table already holds, and on S3 the ingest log and the quara
 Every append is one Delta commit: its data files are written first and become visible only when the commit's log
 entry is created — by an atomic rename-if-absent on a local disk, by a conditional put (`If-None-Match`) on S3 — so a
 killed writer leaves all of a commit or none of it, and concurrent writers are ordered by the log with no lock of ours.
-A storage failure becomes `StorageError`, whose message is one line naming no credential (`location.storage_problem`).
+A storage failure becomes `location.StorageError`, whose message is one line naming no credential
+(`location.storage_error`); which tables are Delta and opening one are the reading side's (`delta.is_delta`,
+`delta.open_table`): this module only appends.
 """
 
 from __future__ import annotations
@@ -17,40 +19,18 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake import CommitProperties, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError
 
-from evalboard.core.location import DELTA_LOG, Location, storage_options, storage_problem
+from evalboard.core.location import Location, storage_error, storage_options
 from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import TABLES
+from evalboard.data.delta import is_delta, open_table
 
 # The ingest log and the quarantine of a dataset on S3: one row per JSON line, with the ingest that wrote it.
 LINES = pa.schema([pa.field("ingest_id", pa.string(), nullable=False), pa.field("line", pa.string(), nullable=False)])
 COMMIT_RETRIES = 20  # a commit that loses the race to another writer's is retried against the new version
 CREATE_ATTEMPTS = 5  # a first commit that loses the race to create the table is made again (see `append`)
-
-
-class StorageError(OSError):
-    """The dataset's storage failed (unreachable, refused, missing bucket, commit conflict): `str()` is one line."""
-
-
-def is_delta(location: Location, table: str) -> bool:
-    """Whether `<dataset>/<table>` is a Delta table (has a `_delta_log/`)."""
-    if location.path is not None:
-        return (location.path / table / DELTA_LOG).is_dir()
-    return _load(location, table) is not None
-
-
-def _load(location: Location, table: str) -> DeltaTable | None:
-    """The table's current snapshot; None when there is none. (Not `DeltaTable.is_deltatable`: it keeps Python's
-    GIL while it waits on the network, which stalls an S3 server in the same process — the tests' — until it
-    times out.)"""
-    try:
-        return DeltaTable(location.table_uri(table), storage_options=storage_options())
-    except TableNotFoundError:
-        return None
-    except Exception as exc:
-        raise as_storage_error(exc, location) from exc
 
 
 def check_reachable(location: Location) -> None:
@@ -59,21 +39,10 @@ def check_reachable(location: Location) -> None:
         is_delta(location, "samples")
 
 
-def as_storage_error(exc: BaseException, location: Location) -> StorageError:
-    """`exc` as a `StorageError` with one plain line (the original text when it is not a recognised failure,
-    trimmed to its first line)."""
-    line = storage_problem(exc, location)
-    if line is None:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        line = f"{location}: storage error ({type(exc).__name__}: {first[:200]})"
-    return StorageError(line)
-
-
-def open_table(location: Location, table: str) -> DeltaTable | None:
-    """The table's current snapshot, or None when it is not a Delta table (yet)."""
-    if location.path is not None and not is_delta(location, table):
-        return None
-    return _load(location, table)
+def writes_delta(location: Location) -> bool:
+    """Whether what the app writes into a dataset (reviews, calibration draws) is appended to Delta tables there: on
+    S3 (no rename, no exclusive create of an object), or where the samples already are a Delta table."""
+    return location.remote or is_delta(location, "samples") or is_delta(location, "reviews")
 
 
 def append(
@@ -109,10 +78,10 @@ def append(
             return
         except CommitFailedError as exc:
             if attempt == CREATE_ATTEMPTS or not isinstance(data, pa.Table) or "Metadata changed" not in str(exc):
-                raise as_storage_error(exc, location) from exc
+                raise storage_error(exc, location) from exc
             time.sleep(random.uniform(0.05, 0.3) * attempt)
         except Exception as exc:
-            raise as_storage_error(exc, location) from exc
+            raise storage_error(exc, location) from exc
 
 
 def present(location: Location, table: str, keys: pa.Table, query: str, params: dict[str, Any]) -> list[tuple]:
@@ -132,7 +101,7 @@ def present(location: Location, table: str, keys: pa.Table, query: str, params: 
     except duckdb.Error:
         raise
     except Exception as exc:
-        raise as_storage_error(exc, location) from exc
+        raise storage_error(exc, location) from exc
 
 
 def append_lines(location: Location, table: str, ingest_id: str, lines: list[str]) -> None:

@@ -88,7 +88,7 @@ def check(review: Review, known_sample: bool) -> list[str]:
 
 def write(root: Path | str, review: Review, known_sample: bool = True, once: bool = False) -> Path | str:
     """Store one review as its own file under `root/reviews/`; return its path (in a Delta dataset: the reviews
-    table's location). Raises ReviewError when invalid; a storage failure raises `delta_write.StorageError`.
+    table's location). Raises ReviewError when invalid; a storage failure raises `location.StorageError`.
 
     With `once`, `review.review_id` is an idempotency key (the form's, one per render): the first write with it
     claims the id by an exclusive create of `reviews/.ids/<id>`, and a repeat (a double click, a resent request)
@@ -114,7 +114,7 @@ def write(root: Path | str, review: Review, known_sample: bool = True, once: boo
         "queue": review.queue,
     }
     location = locations.parse(root)
-    if is_delta_dataset(location):
+    if delta_write.writes_delta(location):
         return _append(location, row, once)
     folder = Path(root) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,11 +128,6 @@ def write(root: Path | str, review: Review, known_sample: bool = True, once: boo
             return folder / first
     os.replace(temp, final)
     return final
-
-
-def is_delta_dataset(location: Location) -> bool:
-    """Whether reviews are a Delta table here: on S3, or where the reviews or the samples already are one."""
-    return location.remote or delta_write.is_delta(location, FOLDER) or delta_write.is_delta(location, "samples")
 
 
 def _append(location: Location, row: dict, once: bool) -> str:

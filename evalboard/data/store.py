@@ -29,10 +29,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake.exceptions import DeltaError
 
+from evalboard.core.location import StorageError, is_remote, parse, storage_error
 from evalboard.core.manifest import load_manifest
 from evalboard.core.paths import QUERIES_DIR
 from evalboard.core.schema import SAMPLES, TABLES, TRANSCRIPTS, FileCheck
-from evalboard.data.delta import DeltaTables, StorageError, cache_dir, is_remote, manifest_folder, storage_error
+from evalboard.data.delta import DeltaTables, cache_dir, manifest_folder
 from evalboard.data.derived import ROLLUP_DIR, prune, save
 from evalboard.data.files import (
     INGEST_LOG,
@@ -67,8 +68,9 @@ class Store:
         """`rollups=False`: aggregate queries scan the samples instead of reading per-file rollups (for tests).
         `root`: a folder or `s3://bucket/prefix`; `as_of`: read the Delta tables as they were at that version of the
         samples table (a number) or that time (ISO 8601), never newer (docs/ARCHITECTURE.md, "Delta tables")."""
-        self.dataset = str(root)
         self.remote = is_remote(root)
+        # Where the app's writes go (reviews, calibration draws): the folder, or the `s3://` URI.
+        self.dataset = parse(root, strict=False).uri if self.remote else str(root)
         self.root = Path(root)  # remote: a name for messages only (s3:/bucket/prefix); never opened
         self.as_of = as_of
         # Derived data (DATA/.index/): beside a local dataset; a remote one's on this replica's own disk.
@@ -193,7 +195,7 @@ class Store:
             delta = self._delta.datasets()
             health = self._delta_views(health, delta)
         except (OSError, DeltaError, duckdb.IOException) as exc:  # storage failed while reading the new version
-            raise storage_error(self.dataset, exc) from None
+            raise storage_error(exc, self.dataset) from None
         for table in TABLES:
             if table in delta:
                 continue
@@ -211,7 +213,7 @@ class Store:
             try:
                 self._delta_rollup(bool(health.duplicates))
             except (OSError, DeltaError, duckdb.IOException) as exc:
-                raise storage_error(self.dataset, exc) from None
+                raise storage_error(exc, self.dataset) from None
         self._con.execute(schema_macros())
         for name in MACROS:  # macros bind to the views, so they follow them
             self._con.execute(self._queries.text(name))

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from evalboard.core.location import DELTA_LOG, Location
 from evalboard.core.schema import TABLES
-from evalboard.data import delta_write
+from evalboard.data import delta, delta_write
 
 SIDE_FILES = ("dataset.toml", "ingest_log.jsonl")
 BATCH_ROWS = 20_000
@@ -64,7 +64,7 @@ def migrate(old: Path, new: Location) -> Migrated:
         files = table_files(old, table)
         if not files:
             continue
-        if delta_write.is_delta(new, table):
+        if delta.is_delta(new, table):
             raise MigrateError(f"{new.table_uri(table)} is already a Delta table; migrate into a new location")
         schema = TABLES[table]
         dropped: set[str] = set()

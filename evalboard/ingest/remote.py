@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import zipfile
@@ -23,12 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 from pyarrow import fs
 
-from evalboard.core.exit_codes import EXIT_STORAGE
+from evalboard.core.location import StorageError, endpoint_url, storage_error
 from evalboard.ingest.detect import Found
 from evalboard.ingest.writer import SourceStats
 
@@ -42,14 +40,6 @@ MAX_HEADER_BYTES = 128 * 2**20  # as formats/inspect.py's MAX_MEMBER_BYTES: a la
 EXIT_MISSING = 2  # a bucket or prefix that holds nothing: like a local path that does not exist (bad argument)
 
 
-class StorageError(Exception):
-    """A source on S3 cannot be read: one line for the user (names the URI, never a credential) and an exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_STORAGE):
-        super().__init__(message)
-        self.code = code
-
-
 def is_uri(source: object) -> bool:
     return isinstance(source, str) and source.startswith(SCHEME)
 
@@ -57,11 +47,6 @@ def is_uri(source: object) -> bool:
 def source_argument(text: str) -> str | Path:
     """An ingest SOURCE argument: an `s3://` URI kept as text (a Path would fold its `//`), anything else a Path."""
     return text if is_uri(text) else Path(text)
-
-
-def endpoint() -> str | None:
-    """The S3 endpoint the standard AWS environment names (None: AWS itself)."""
-    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def filesystem() -> fs.S3FileSystem:
@@ -75,8 +60,8 @@ def filesystem() -> fs.S3FileSystem:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region:
         options["region"] = region
-    if endpoint():
-        options["endpoint_override"] = endpoint()
+    if endpoint_url():
+        options["endpoint_override"] = endpoint_url()
     return fs.S3FileSystem(**options)
 
 
@@ -86,30 +71,12 @@ def _split(uri: str) -> tuple[str, str]:
     return bucket, key.strip("/")
 
 
-def _host() -> str:
-    """The endpoint's host and port for a message (never a user or password that a URL could carry)."""
-    url = endpoint()
-    if not url:
-        return "AWS S3"
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "the S3 endpoint"
-
-
 def _fault(uri: str, exc: OSError) -> StorageError:
-    """What an S3 error means for the user, as one line naming the URI."""
-    text = str(exc)
-    code = re.search(r"AWS Error ([A-Z_]+)", text)
-    kind = code.group(1) if code else ""
-    if kind == "NO_SUCH_BUCKET":
-        return StorageError(f"{uri}: no such bucket", EXIT_MISSING)
-    if kind in ("ACCESS_DENIED", "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "MISSING_AUTHENTICATION_TOKEN"):
-        return StorageError(
-            f"{uri}: access denied by {_host()} — check the AWS credentials (AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and that they may read this bucket"
-        )
-    if kind == "NETWORK_CONNECTION" or "curlCode" in text or "timed out" in text.lower():
-        return StorageError(f"{uri}: cannot reach the storage endpoint {_host()} (check AWS_ENDPOINT_URL)")
-    return StorageError(f"{uri}: the storage endpoint {_host()} refused the request ({kind or 'unknown error'})")
+    """What an S3 error means for the user, as one line naming the URI (a missing bucket: a bad argument, exit 2)."""
+    error = storage_error(exc, uri)
+    if error.kind == "bucket":
+        error.code = EXIT_MISSING
+    return error
 
 
 def _key_problem(key: str) -> str | None:
@@ -125,10 +92,10 @@ def listing(client: fs.FileSystem, uri: str) -> list[fs.FileInfo]:
     listings of any length). Raises `StorageError` for a fault or when there is nothing."""
     bucket, key = _split(uri)
     if not bucket:
-        raise StorageError(f"{uri}: no bucket named", EXIT_MISSING)
+        raise StorageError(f"{uri}: no bucket named", "source", EXIT_MISSING)
     try:
         if client.get_file_info(bucket).type == fs.FileType.NotFound:
-            raise StorageError(f"{uri}: no such bucket", EXIT_MISSING)
+            raise StorageError(f"{uri}: no such bucket", "bucket", EXIT_MISSING)
         if key and (info := client.get_file_info(f"{bucket}/{key}")).type == fs.FileType.File:
             return [info]
         selector = fs.FileSelector(f"{bucket}/{key}" if key else bucket, recursive=True, allow_not_found=True)
@@ -136,7 +103,7 @@ def listing(client: fs.FileSystem, uri: str) -> list[fs.FileInfo]:
     except OSError as exc:
         raise _fault(uri, exc) from None
     if not found:
-        raise StorageError(f"{uri}: no objects under this prefix", EXIT_MISSING)
+        raise StorageError(f"{uri}: no objects under this prefix", "source", EXIT_MISSING)
     return sorted(found, key=lambda i: i.path)
 
 
@@ -239,6 +206,7 @@ def fetch(sources: Sequence[str | Path], parallel: int = PARALLEL) -> Fetched:
             raise StorageError(
                 f"{', '.join(uris)}: {len(wanted):,} objects ({total:,} bytes) do not fit in the {free:,} bytes free "
                 f"in {root.parent}; set TMPDIR to a larger disk",
+                "disk",
                 1,
             )
         pool = ThreadPoolExecutor(max_workers=max(1, parallel))
@@ -289,7 +257,7 @@ def _download(client: fs.FileSystem, info: fs.FileInfo, root: Path) -> None:
 
 
 def _local_fault(uri: str, root: Path, exc: OSError) -> StorageError:
-    return StorageError(f"{uri}: cannot be copied to {root.parent}: {exc.strerror or exc}", 1)
+    return StorageError(f"{uri}: cannot be copied to {root.parent}: {exc.strerror or exc}", "disk", 1)
 
 
 class RemoteNames:

@@ -48,11 +48,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalboard.core import location as locations
-from evalboard.core.location import DELTA_LOG, Location
+from evalboard.core.location import DELTA_LOG, Location, StorageError
 from evalboard.core.schema import MESSAGE, TABLES, data_problem, validate_file
-from evalboard.data import delta_write
+from evalboard.data import delta, delta_write
 from evalboard.data.data_checks import DataChecks
-from evalboard.data.delta_write import StorageError
 from evalboard.data.sql import query_text  # the one SQL loader (docs/ARCHITECTURE.md, "Queries")
 from evalboard.ingest import commit
 from evalboard.ingest.records import slug, small_raw
@@ -602,7 +601,7 @@ class DatasetWriter:
     def _damaged_delta(self, table: str, exc: Exception) -> str:
         """Why the check against a Delta table failed, naming a damaged file of its snapshot (local tables). Unlike a
         plain folder's file it is not skipped: the table's log names it, so the ingest stops until it is repaired."""
-        snapshot = delta_write.open_table(self.location, table) if self.location.path is not None else None
+        snapshot = delta.open_table(self.location, table) if self.location.path is not None else None
         for path in snapshot.file_uris() if snapshot is not None else []:
             bad = data_problem(path, list(KEYS[table]))
             if bad is not None:

@@ -21,7 +21,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalboard.core import location as locations
 from evalboard.core import urls
+from evalboard.core.location import StorageError
 from evalboard.core.schema import CALIBRATION
 from evalboard.core.stats import (
     MIN_CALIBRATION,
@@ -39,6 +41,7 @@ from evalboard.core.stats import (
     weighted_proportion,
 )
 from evalboard.core.view import PRIMARY, View
+from evalboard.data import delta_write
 from evalboard.data.reviews import CALIBRATION_QUEUE, DISAGREEMENT_QUEUE
 from evalboard.data.store import Store
 
@@ -109,9 +112,11 @@ class Calibration:
 
 
 def draw(store: Store, view: View, per_stratum: int = DEFAULT_PER_STRATUM, seed: int = DEFAULT_SEED,
-         now: datetime | None = None, draw_id: str | None = None) -> Path:  # fmt: skip
-    """Draw a calibration sample of the view and store it as the draw in force; return its file. The same view, seed
-    and size draw the same transcripts (`now` and `draw_id` fixed make the file byte-identical: the demo)."""
+         now: datetime | None = None, draw_id: str | None = None) -> Path | str:  # fmt: skip
+    """Draw a calibration sample of the view and store it as the draw in force, in the store's dataset; return its file
+    (in a Delta dataset — any on S3 — the calibration table's location: the draw is one append commit, as a review).
+    The same view, seed and size draw the same transcripts (`now` and `draw_id` fixed make the file byte-identical:
+    the demo). Raises CalibrationError when nothing can be drawn or the storage fails (one line)."""
     if not 1 <= per_stratum <= MAX_PER_STRATUM:
         raise CalibrationError(f"Draw between 1 and {MAX_PER_STRATUM} transcripts per stratum.")
     frame = store.run("calibration_draw", view.params() | {"per_stratum": per_stratum, "seed": str(seed)})
@@ -127,13 +132,26 @@ def draw(store: Store, view: View, per_stratum: int = DEFAULT_PER_STRATUM, seed:
         view=pl.lit(filters),
         created_at=pl.lit(created),
     ).select(CALIBRATION.names)
-    folder = Path(store.root) / FOLDER
+    rows = pa.Table.from_pylist(table.to_dicts(), schema=CALIBRATION)
+    location = locations.parse(store.dataset)
+    try:
+        if delta_write.writes_delta(location):
+            delta_write.append(location, FOLDER, rows, note=f"calibration {draw_id}")
+            return location.table_uri(FOLDER)
+    except StorageError as exc:
+        raise CalibrationError(f"The sample could not be saved: {exc}") from None
+    folder = Path(store.dataset) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{draw_id}.parquet"
     temp = folder / f".{final.name}.tmp"  # not *.parquet: the store never reads a file being written
-    pq.write_table(pa.Table.from_pylist(table.to_dicts(), schema=CALIBRATION), temp)
+    pq.write_table(rows, temp)
     os.replace(temp, final)
     return final
+
+
+def draw_name(stored: Path | str) -> str:
+    """What `draw` returned, as a page names it: the draw's file name, or the calibration table's."""
+    return Path(str(stored)).stem
 
 
 def draw_settings(calibration: Calibration) -> tuple[int, int]:

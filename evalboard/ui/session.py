@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import polars as pl
 import streamlit as st
 
-from evalboard.core import links, paths
+from evalboard.core import links, location, paths
 from evalboard.core.fmt import literal, quoted_columns
 from evalboard.core.urls import AS_OF_KEY, PAGE_KEYS_BY_PAGE, READINESS_SPECS
 from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View, ignored
@@ -40,7 +40,7 @@ def _store(root: str, as_of: int | None = None) -> Store:
 
 def get_store(as_of: int | None = None) -> Store:
     """One read-only store per dataset folder (and per pinned version: `as_of`), shared by every session."""
-    return _store(paths.resolved_location(data_dir()), as_of)
+    return _store(location.resolved(data_dir()), as_of)
 
 
 def pinned_store() -> tuple[Store, str | None]:
@@ -82,7 +82,7 @@ def redact(text: object) -> str:
     """`text` without the server's absolute paths (the dataset folder, the repository): visitors see names
     relative to them. The full text belongs in the server log."""
     out = str(text)
-    for root in (get_store().root, Path(paths.resolved_location(data_dir())), REPO_ROOT):
+    for root in (get_store().root, Path(location.resolved(data_dir())), REPO_ROOT):
         out = out.replace(f"{root}{os.sep}", "").replace(str(root), root.name)
     return out
 

@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from evalboard.core.fmt import literal, quoted_columns
+from evalboard.core.location import StorageError
 from evalboard.core.transcript_text import (
     FULL_TEXT_LIMIT,
     MARK_CLOSE,
@@ -269,11 +270,13 @@ def submit_review(store: Store, sample_id: str, primary: bool | None, token: str
     )
     try:
         known = samples.sample_detail(store, sample_id) is not None
-        reviews.write(store.root, review, known_sample=known, once=True)
+        reviews.write(store.dataset, review, known_sample=known, once=True)
     except reviews.ReviewError as exc:
         st.session_state["_review_outcome"] = ("error", str(exc))
     except OSError as exc:  # e.g. a read-only dataset folder
         st.session_state["_review_outcome"] = ("error", f"The review could not be saved: {exc.strerror or exc}.")
+    except StorageError as exc:  # the dataset's storage (S3): one line, no credential
+        st.session_state["_review_outcome"] = ("error", f"The review could not be saved: {exc}.")
     else:
         st.session_state["_review_outcome"] = ("ok", f"Saved your review ({reviews.LABELS[review.verdict]}).")
         st.session_state[f"review_note_{sample_id}"] = ""

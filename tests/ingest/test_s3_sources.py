@@ -272,7 +272,10 @@ def test_refused_credentials_are_one_line(strict_server: str, tmp_path: Path, mo
         monkeypatch.setenv(name, value)
     result = ingest("s3://team-logs/inspect/", "--out", tmp_path / "out")
     assert result.code == EXIT_STORAGE
-    assert result.err.startswith("evalboard ingest: error: s3://team-logs/inspect/: access denied by 127.0.0.1:")
+    assert result.err.startswith(
+        f"evalboard ingest: error: s3://team-logs/inspect/: the storage endpoint {strict_server.split('//')[1]} "
+        "refused the credentials (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+    )
     assert result.err.count("\n") == 1 and SECRET not in result.err and "evalboard-test" not in result.err.split(":")[0]
 
 
