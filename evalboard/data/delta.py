@@ -279,7 +279,8 @@ class DeltaTables:
 
 def manifest_folder(dataset: str | Path) -> Path:
     """The local folder holding the dataset's `dataset.toml` (title, access rules): the dataset folder itself, or
-    for a remote dataset this replica's cache, where the object is fetched afresh (absent there: none is kept)."""
+    for a remote dataset this replica's cache, where the object is fetched afresh (absent there: none is kept).
+    Raises StorageError when the storage cannot be read and no copy was ever fetched."""
     location = parse(dataset, strict=False)
     if location.path is not None:
         return location.path.resolve()
@@ -298,7 +299,10 @@ def manifest_folder(dataset: str | Path) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, target)
     except (OSError, pa.ArrowException) as exc:  # unreachable: keep the copy fetched before, if any
-        logging.getLogger(__name__).warning("%s", storage_error(exc, location))
+        problem = storage_error(exc, location)
+        if not target.is_file():  # never fetched: its access rules are unknown, so nothing may pass as "no rules"
+            raise problem from None
+        logging.getLogger(__name__).warning("%s", problem)
     return folder
 
 

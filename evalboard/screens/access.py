@@ -153,6 +153,11 @@ def parse(table: object) -> Access:
     return Access(configured=True, viewers=lists["viewers"], reviewers=lists["reviewers"], problems=tuple(problems))
 
 
+def unreadable(reason: str) -> Access:
+    """The rules of a dataset whose dataset.toml cannot be read (its storage unreachable): nobody has access."""
+    return Access(configured=True, problems=(Problem(MANIFEST_NAME, None, f"cannot be read: {reason}"),))
+
+
 def load(root: Path) -> Access:
     """The access rules of the dataset folder `root`. A dataset.toml that cannot be read grants nobody access."""
     path = root / MANIFEST_NAME
@@ -161,7 +166,7 @@ def load(root: Path) -> Access:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        return Access(configured=True, problems=(Problem(MANIFEST_NAME, None, f"cannot be read: {exc}"),))
+        return unreadable(str(exc))
     return parse(raw.get(TABLE))
 
 

@@ -22,6 +22,7 @@ import streamlit as st
 
 from evalboard.core import paths
 from evalboard.core.fmt import literal
+from evalboard.core.location import StorageError
 from evalboard.data.delta import manifest_folder
 from evalboard.screens import access
 from evalboard.screens.access import Access, Identity, Role
@@ -88,7 +89,10 @@ def _claims() -> dict[str, Any]:
 
 def visitor() -> Visitor:
     """The visitor of this run: the signed-in identity (when sign-in is configured) and its role on the dataset."""
-    rules = access.load(manifest_folder(paths.default_data()))
+    try:
+        rules = access.load(manifest_folder(paths.default_data()))
+    except StorageError as exc:  # a remote dataset.toml never fetched: its rules unknown, nobody passes
+        rules = access.unreadable(str(exc))
     if not auth_configured():
         return Visitor(auth=False, identity=None, role=Role.REVIEWER, access=rules)
     claims = _claims()
