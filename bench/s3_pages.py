@@ -38,20 +38,39 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 import synthetic  # noqa: E402
-from delta_read import start_moto, timed, to_delta  # noqa: E402
+from delta_read import WRITE_OPTIONS, start_moto, timed  # noqa: E402
+from deltalake import WriterProperties, write_deltalake  # noqa: E402
 from serve import REPO, serve  # noqa: E402
 from stclient import Session  # noqa: E402
 
+from evalboard.core.schema import TABLES  # noqa: E402
 from evalboard.data import reviews  # noqa: E402
 from evalboard.data.delta import cache_dir  # noqa: E402
 from evalboard.data.store import Store  # noqa: E402
+from evalboard.ingest.writer import TRANSCRIPT_ROW_GROUP  # noqa: E402
 from evalboard.screens import transcripts as samples  # noqa: E402
 from evalboard.screens.readiness import catalog as rd_catalog  # noqa: E402
 from evalboard.screens.readiness import judge as rd_judge  # noqa: E402
 from evalboard.screens.readiness.gates import default_gates_file, load_gates  # noqa: E402
 
 LOADS: list[float] = []
+
+
+def to_delta(plain: Path, target: str) -> None:
+    """Each table of `plain` as one Delta table, written as `evalboard ingest` writes it (evalboard/data/delta_write:
+    ZSTD; transcripts in row groups of TRANSCRIPT_ROW_GROUP, sorted by sample_id, so one is found by the row groups'
+    statistics). delta-rs's default row group (~1M rows) would make every transcript read decode the whole table."""
+    for table, schema in TABLES.items():
+        files = sorted((plain / table).glob("*.parquet"))
+        if files:
+            data = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+            rows = TRANSCRIPT_ROW_GROUP if table == "transcripts" else None
+            props = WriterProperties(compression="ZSTD", max_row_group_size=rows) if rows else None
+            props = props or WriterProperties(compression="ZSTD")
+            write_deltalake(f"{target}/{table}", data, storage_options=WRITE_OPTIONS, writer_properties=props)
 
 
 def readiness(store: Store) -> str:
@@ -139,8 +158,8 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7, help="Readiness runs per dataset (median)")
     parser.add_argument("--ids", type=int, default=25, help="viewer runs per dataset, one id each (median)")
-    parser.add_argument("--starts", type=int, default=3, help="served starts per dataset and kind (median)")
-    parser.add_argument("--profile", choices=["plain", "delta", "s3"], help="also cProfile the viewer on one dataset")
+    parser.add_argument("--starts", type=int, default=3, help="served starts per dataset and kind (median; 0: none)")
+    parser.add_argument("--profile", choices=["plain", "delta", "s3"], help="also cProfile both screens on one dataset")
     args = parser.parse_args()
     work = Path(tempfile.gettempdir())
     plain = work / "s3-pages-bench-plain"
@@ -187,12 +206,17 @@ def main() -> int:
             store = Store(datasets[args.profile])
             store.refresh()
             viewer(store, ids[0])
-            prof = cProfile.Profile()
-            prof.enable()
-            for i in ids[1:]:
-                page_load(store, lambda i=i: viewer(store, i))
-            prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+            for screen, work in (
+                ("viewer", [lambda i=i: viewer(store, i) for i in ids[1:]]),
+                ("Readiness", [lambda: readiness(store)] * args.runs),
+            ):
+                prof = cProfile.Profile()
+                prof.enable()
+                for one in work:
+                    page_load(store, one)
+                prof.disable()
+                print(f"\n{screen} on {args.profile}, {len(work)} page loads:")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
