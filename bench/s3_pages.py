@@ -59,7 +59,7 @@ from evalboard.screens.readiness.gates import default_gates_file, load_gates  # 
 LOADS: list[float] = []
 
 
-def to_delta(plain: Path, target: str) -> None:
+def to_delta(plain: Path, target: str, samples_row_group: int | None = None) -> None:
     """Each table of `plain` as one Delta table, written as `evalboard ingest` writes it (evalboard/data/delta_write:
     ZSTD; transcripts in row groups of TRANSCRIPT_ROW_GROUP, sorted by sample_id, so one is found by the row groups'
     statistics). delta-rs's default row group (~1M rows) would make every transcript read decode the whole table."""
@@ -67,7 +67,7 @@ def to_delta(plain: Path, target: str) -> None:
         files = sorted((plain / table).glob("*.parquet"))
         if files:
             data = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
-            rows = TRANSCRIPT_ROW_GROUP if table == "transcripts" else None
+            rows = {"transcripts": TRANSCRIPT_ROW_GROUP, "samples": samples_row_group}.get(table)
             props = WriterProperties(compression="ZSTD", max_row_group_size=rows) if rows else None
             props = props or WriterProperties(compression="ZSTD")
             write_deltalake(f"{target}/{table}", data, storage_options=WRITE_OPTIONS, writer_properties=props)
@@ -159,6 +159,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="Readiness runs per dataset (median)")
     parser.add_argument("--ids", type=int, default=25, help="viewer runs per dataset, one id each (median)")
     parser.add_argument("--starts", type=int, default=3, help="served starts per dataset and kind (median; 0: none)")
+    parser.add_argument(
+        "--samples-row-group", type=int, help="Delta samples table: row groups of N rows (default: as ingest)"
+    )
     parser.add_argument("--profile", choices=["plain", "delta", "s3"], help="also cProfile both screens on one dataset")
     args = parser.parse_args()
     work = Path(tempfile.gettempdir())
@@ -168,7 +171,7 @@ def main() -> int:
     generated = time.perf_counter() - t0
     local = work / "s3-pages-bench-local"
     shutil.rmtree(local, ignore_errors=True)
-    to_delta(plain, str(local))
+    to_delta(plain, str(local), args.samples_row_group)
     proc, endpoint = start_moto()
     aws = dict(
         AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1"
@@ -183,7 +186,7 @@ def main() -> int:
         import boto3
 
         boto3.client("s3").create_bucket(Bucket="bench")
-        upload, _ = timed(lambda: to_delta(plain, "s3://bench/ds"))
+        upload, _ = timed(lambda: to_delta(plain, "s3://bench/ds", args.samples_row_group))
         ids = pick_ids(plain, args.ids + 1)
         starts: dict[str, dict[str, list[float]]] = {key: {} for key in datasets}
         for rnd in range(args.starts):  # rounds interleave the datasets, so other load hits them alike
