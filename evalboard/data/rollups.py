@@ -47,7 +47,11 @@ class Rollups:
         self._rollups = {key: known[key] if key in known else self._rollup(*key, columns[key[0]]) for key in keys}
         prune(self.root / ROLLUP_DIR, "rollup-*.parquet", {self.path(*key) for key in keys})
         union = pa.concat_tables(list(self._rollups.values()), promote_options="permissive")
-        self._con.register("_rollup_arrow", union)
+        self.install(union)
+
+    def install(self, counts: pa.Table) -> None:
+        """Make `counts` (rollup rows: plain files' or a Delta table's) the `sample_counts` the queries read."""
+        self._con.register("_rollup_arrow", counts)
         try:
             self._con.execute("CREATE OR REPLACE TABLE _rollup AS SELECT * FROM _rollup_arrow")
         finally:

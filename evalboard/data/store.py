@@ -302,12 +302,7 @@ class Store:
                 self._delta_rollups[fragment.path] = rollup or self._file_rollup(fragment, dataset.schema)
             prune(folder, "delta-file-*.parquet", {self._file_rollup_path(f.path) for f in fragments})
             table = pa.concat_tables(list(self._delta_rollups.values()), promote_options="permissive")
-        self._con.register("_rollup_arrow", table)
-        try:
-            self._con.execute("CREATE OR REPLACE TABLE _rollup AS SELECT * FROM _rollup_arrow")
-        finally:
-            self._con.unregister("_rollup_arrow")
-        self._con.execute("CREATE OR REPLACE VIEW sample_counts AS SELECT * FROM _rollup")
+        self._rollup_counts.install(table)
 
     def _empty_views(self) -> None:
         """Typed empty views of every table (storage could not be read before anything was)."""
