@@ -22,6 +22,7 @@ from evalboard.ui.session import (
     ensure_entrypoint,
     get_store,
     open_transcripts,
+    pin_to_url,
     pinned_selectbox,
     table,
     warn,
@@ -221,8 +222,10 @@ if any(st.query_params.get(key) for key in ag.LEFT_BY_THE_WAY_BACK[1:]):  # the 
     for key in ag.LEFT_BY_THE_WAY_BACK:
         st.query_params.pop(key, None)
 left, right = st.columns(2)
-x = pinned_selectbox("x — the reference", sources, ag.X_KEY, default_x, where=left)
-y = pinned_selectbox("y — compared with x", sources, ag.Y_KEY, default_y, where=right)
+picked: dict[str, str] = {}  # both pickers written to the address bar in one message (one history entry)
+x = pinned_selectbox("x — the reference", sources, ag.X_KEY, default_x, where=left, pending=picked)
+y = pinned_selectbox("y — compared with x", sources, ag.Y_KEY, default_y, where=right, pending=picked)
+pin_to_url(picked)
 problems = ag.sources_problems(x, y, sources)
 if problems:
     for problem in problems:
