@@ -17,14 +17,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_STORAGE
 from evalboard.core.paths import dataset_location as paths_location
 from evalboard.core.schema import SAMPLES, TABLES
+from evalboard.data.mirror import MIRROR_DIR
 from evalboard.data.store import Store
 from tests.harness import app_test, free_port, opened
 from tests.helpers import DEMO, REPO, sample
@@ -295,12 +297,12 @@ def test_a_new_version_rolls_up_only_its_new_files(local_delta, tmp_path):
     shutil.copytree(local_delta, root, ignore=shutil.ignore_patterns(".index"))
     store = Store(root)
     before = samples_count(store)
-    first = sorted((root / ".index" / "rollups").glob("delta-file-*.parquet"))
+    first = sorted((root / ".index" / "rollups").glob("rollup-*.parquet"))
     assert len(first) == 1
     stamp = first[0].stat().st_mtime_ns
     write_deltalake(str(root / "samples"), new_samples(7), mode="append")
     assert samples_count(store) == before + 7
-    after = sorted((root / ".index" / "rollups").glob("delta-file-*.parquet"))
+    after = sorted((root / ".index" / "rollups").glob("rollup-*.parquet"))
     assert len(after) == 2 and first[0] in after and first[0].stat().st_mtime_ns == stamp
     scan = Store(root, rollups=False)
     for name in ("dataset_totals", "rate_by_intervention"):
@@ -326,3 +328,74 @@ def test_refused_credentials_are_one_line_with_their_exit_code():
         "refused the credentials (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, and that they may "
         f"use this bucket) (exit {EXIT_STORAGE})"
     ]
+
+
+# -- a damaged data file costs only its own rows (docs/ARCHITECTURE.md, "Delta tables", "Damaged files") --
+
+
+def two_commits(target: str) -> tuple[str, int]:
+    """Append a second samples file (7 rows) to the Delta table at `target`; its name inside the table, and 7."""
+    before = set(DeltaTable(f"{target}/samples", storage_options=writing(target)).file_uris())
+    write_deltalake(f"{target}/samples", new_samples(7), mode="append", storage_options=writing(target))
+    after = set(DeltaTable(f"{target}/samples", storage_options=writing(target)).file_uris())
+    [added] = after - before
+    return added.rsplit("/", 1)[-1], 7
+
+
+@pytest.fixture
+def local_two(local_delta: Path, tmp_path: Path) -> tuple[Path, str, int, int]:
+    """A local Delta copy of the demo with a second samples commit: (root, the new file's name, its rows, the
+    demo's samples)."""
+    root = tmp_path / "ds"
+    shutil.copytree(local_delta, root, ignore=shutil.ignore_patterns(".index"))
+    total = samples_count(Store(root))
+    name, rows = two_commits(str(root))
+    return root, name, rows, total
+
+
+def damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "missing":
+        path.unlink()
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # the footer reads, a data page does not: garble the bytes after the magic number
+        path.write_bytes(data[:4] + bytes(b ^ 0x5A for b in data[4:200]) + data[200:])
+
+
+@pytest.mark.parametrize("how", ["missing", "truncated", "garbled"])
+def test_a_damaged_local_data_file_costs_only_its_rows(local_two, how):
+    root, name, rows, total = local_two
+    assert samples_count(Store(root)) == total + rows
+    damage(root / "samples" / name, how)
+    store = Store(root)
+    assert samples_count(store) == total  # the rest is served
+    [left] = store.health.left_out
+    assert left.file == f"samples/{name}" and left.table == "samples" and left.problem
+
+
+def test_a_file_damaged_after_it_was_read_is_left_out_when_a_query_meets_it(local_two):
+    root, name, rows, total = local_two
+    store = Store(root, rollups=False)  # every count scans the files
+    assert samples_count(store) == total + rows
+    damage(root / "samples" / name, "garbled")
+    store._cache.clear()
+    assert samples_count(store) == total
+    assert [lo.file for lo in store.health.left_out] == [f"samples/{name}"]
+
+
+def test_a_damaged_object_on_s3_costs_only_its_rows_and_is_named_by_its_place_there(s3_demo):
+    name, rows = two_commits(s3_demo)
+    bucket, prefix = s3_demo.removeprefix("s3://").split("/", 1)
+    key = f"{prefix}/samples/{name}"
+    s3 = boto3.client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=body[: len(body) // 2])
+    store = Store(s3_demo)
+    total = samples_count(store)
+    [left] = store.health.left_out
+    assert left.file == f"samples/{name}" and left.table == "samples"
+    assert total == samples_count(Store(DEMO))
+    copies = store.index_root / MIRROR_DIR / "samples"
+    named = DeltaTable(f"{s3_demo}/samples", storage_options=writing(s3_demo)).file_uris()
+    assert {f.rsplit("/", 1)[-1] for f in named} <= {p.name for p in copies.iterdir()}  # this replica's copies

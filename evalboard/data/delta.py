@@ -133,6 +133,7 @@ class DeltaFile:
     rows: int
     size: int
     mtime: int  # ms since epoch (from the log)
+    name: str = ""  # its path inside the table, as the log names it
 
 
 def data_files(dataset_root: Path, table: str, dt: DeltaTable) -> list[DeltaFile]:
@@ -145,7 +146,14 @@ def data_files(dataset_root: Path, table: str, dt: DeltaTable) -> list[DeltaFile
     rows = actions.get("num_records") or [0] * len(paths)
     times = [_ms(m) for m in actions.get("modification_time") or [0] * len(paths)]
     files = zip(paths, rows, actions.get("size_bytes") or [0] * len(paths), times, strict=True)
-    return sorted(DeltaFile(dataset_root / table / p, int(n or 0), int(s), m) for p, n, s, m in files)
+    return sorted(DeltaFile(dataset_root / table / p, int(n or 0), int(s), m, p) for p, n, s, m in files)
+
+
+def plain_parquet(dt: DeltaTable) -> bool:
+    """Whether the table's version is its data files and nothing more, so DuckDB's own Parquet reader can read them:
+    no partition columns (their values live in the log) and reader protocol 1 (no column mapping, no deletion
+    vectors)."""
+    return dt.protocol().min_reader_version <= 1 and not dt.metadata().partition_columns
 
 
 def _ms(stamp: object) -> int:
@@ -238,13 +246,17 @@ class DeltaTables:
                 self._tables[table] = dt
         self._pinned = True
 
-    def datasets(self) -> dict[str, ds.Dataset]:
-        """table → the pyarrow dataset of its current version (made again only when the version changed)."""
+    def datasets(self, skip: tuple[str, ...] = ()) -> dict[str, ds.Dataset]:
+        """table → the pyarrow dataset of its current version (made again only when the version changed), but `skip`."""
         for table, dt in self._tables.items():
+            if table in skip:
+                self._datasets.pop(table, None)
+                self._seen.pop(table, None)
+                continue
             if self._seen.get(table) != dt.version():
                 self._datasets[table] = arrow_dataset(dt)
                 self._seen[table] = dt.version()
-        return dict(self._datasets)
+        return {t: d for t, d in self._datasets.items() if t not in skip}
 
     def version(self, table: str) -> int:
         return self._tables[table].version()
@@ -258,6 +270,10 @@ class DeltaTables:
         starts at version 0 again, under a new id)."""
         dt = self._tables[table]
         return f"{dt.metadata().id}-{dt.version()}"
+
+    def parquet_tables(self, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The tables read as their data files by DuckDB's own Parquet reader (`plain_parquet`), but `skip`."""
+        return tuple(t for t, dt in sorted(self._tables.items()) if t not in skip and plain_parquet(dt))
 
     def files(self, table: str) -> list[DeltaFile]:
         dt = self._tables.get(table)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
 import threading
@@ -42,18 +41,23 @@ from evalboard.data.files import (
     FileStatus,
     Health,
     LeftOut,
+    os_problem,
     read_ingest_log,
     scan,
     unusable,
     what_it_held,
 )
+from evalboard.data.mirror import MIRROR_DIR, mirror
 from evalboard.data.repeated_ids import RepeatedIds, _repeated
 from evalboard.data.rollups import ROLLUP_VERSION, Rollups
 from evalboard.data.sql import Queries, QueryBug, QueryError, freeze
 from evalboard.data.transcripts import TranscriptFiles
-from evalboard.data.views import canonical_columns, delta_view_sql, schema_macros, view_sql
+from evalboard.data.views import delta_view_sql, read_parquet, schema_macros, view_sql
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
+# Delta tables of a remote dataset read on the storage (a pyarrow dataset), not from this replica's copies: the
+# transcripts are most of a dataset's bytes, and the viewer reads one row group of them at a time.
+REMOTE_READ = ("transcripts",)
 RUN_SCAN_TTL = 10.0  # seconds a script run may reuse the scan made at its start (a bound for very long runs)
 _CACHE_SIZE = 256
 _LOG = logging.getLogger(__name__)
@@ -87,7 +91,8 @@ class Store:
         self._repeated_ids = RepeatedIds(self.index_root, self._con)
         self._rollup_counts = Rollups(self.index_root, self._con, self._queries)
         self._delta = DeltaTables(self.dataset, self.root, tuple(TABLES), as_of)
-        self._delta_rollups: dict[str, pa.Table] = {}  # Delta samples data file → its counts
+        self._copies: dict[str, tuple[str, list[Path]]] = {}  # remote table → (its version's key, its files' copies)
+        self._arrow: dict[str, ds.Dataset] = {}  # the Delta tables read as pyarrow datasets (the rest as Parquet)
         self.storage_error: StorageError | None = None  # why the last check of storage failed (None: it did not)
         self._transcripts = TranscriptFiles()
         self._fingerprint: tuple | None = None
@@ -106,13 +111,38 @@ class Store:
         return scan(self.root)
 
     def _fingerprint_now(self) -> tuple:
-        """What the data is now: the plain Parquet files (path, mtime, size) and each Delta table's version. Raises
-        StorageError when storage cannot be asked."""
+        """What the data is now: the Parquet files (path, mtime, size) — plain ones, and the data files of each Delta
+        table DuckDB reads as Parquet — and each Delta table's version. Raises StorageError when storage cannot be
+        asked."""
         versions = self._delta.check()
         delta = set(self._delta.delta_tables()) | {t for t, _ in versions}
         if self.remote:
-            return (bool(versions), (), (), versions)
-        return (*scan(self.root, skip=delta), versions)
+            return (bool(versions), self._delta_entries(), (), versions)
+        exists, entries, extras = scan(self.root, skip=delta)
+        return (exists, entries + self._delta_entries(), extras, versions)
+
+    def _delta_entries(self) -> tuple:
+        """`scan`'s entries for the data files of the Delta tables read as Parquet (`DeltaTables.parquet_tables`):
+        a local table's files where they are; a remote one's from this replica's copies (`mirror`, fetched when the
+        version changes), but its transcripts, which stay on the storage (one row group is read from there per
+        transcript)."""
+        entries = []
+        for table in self._delta.parquet_tables(skip=REMOTE_READ if self.remote else ()):
+            files = self._delta.files(table)
+            key = self._delta.key(table)
+            if self.remote and self._copies.get(table, ("", []))[0] != key:
+                self._copies[table] = (key, mirror(self._delta.location, table, files, self.index_root))
+            paths = self._copies[table][1] if self.remote else [f.path for f in files]
+            for file, path in zip(files, paths, strict=True):
+                if self.remote:  # this replica's copy: known by the log's time and size, checked once
+                    entries.append((table, path, file.mtime, file.size, None))
+                    continue
+                try:  # a local file is known by its own time and size, as a plain one: a change in place is seen
+                    st = path.stat()
+                    entries.append((table, path, st.st_mtime_ns, st.st_size, None))
+                except OSError as exc:
+                    entries.append((table, path, None, None, os_problem("a data file its log names is missing", exc)))
+        return tuple(entries)
 
     def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, FileCheck]:
         return self._files.check(table, path, mtime, size)
@@ -181,9 +211,13 @@ class Store:
         health = Health(
             self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None, (), log_problems
         )
+        delta_tables = set(self._delta.delta_tables())
+        as_parquet = set(self._delta.parquet_tables(skip=REMOTE_READ if self.remote else ()))
         good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
+        plain_entries = tuple(e for e in entries if e[0] not in delta_tables)
+        plain_samples = good_samples if "samples" not in delta_tables else []
         try:  # these read the samples files (the views do not): one may have vanished or have bad data pages
-            health = dataclasses.replace(health, duplicates=self._repeated_ids.find(entries, good_samples))
+            health = dataclasses.replace(health, duplicates=self._repeated_ids.find(plain_entries, plain_samples))
             rollups = self._use_rollups and not health.duplicates
         except duckdb.Error as exc:
             if self._files.find_damage(entries, ("samples",)):  # a file with bad data pages: again without it
@@ -192,28 +226,33 @@ class Store:
             self._repeated_ids.forget()
             rollups = False
         try:
-            delta = self._delta.datasets()
-            health = self._delta_views(health, delta)
+            delta = self._arrow = self._delta.datasets(skip=tuple(as_parquet))
+            parquet = {t: [(st, c) for st, c in checked if st.table == t and st.ok] for t in as_parquet}
+            health = self._delta_views(health, delta, parquet)
         except (OSError, DeltaError, duckdb.IOException) as exc:  # storage failed while reading the new version
             raise storage_error(exc, self.dataset) from None
         for table in TABLES:
-            if table in delta:
+            if table in delta or table in as_parquet:
                 continue
             column_sets = {c.columns for status, c in checked if status.table == table and status.ok}
             dedupe = table == "samples" and bool(health.duplicates)
             self._con.execute(view_sql(table, health.good(table), column_sets, dedupe))
+        # A Delta samples table repeating ids, or read as a pyarrow dataset: its own rollups (`_delta_rollup`).
+        own_rollup = "samples" in delta or ("samples" in as_parquet and bool(health.duplicates))
         try:
-            self._rollup_counts.build(entries, good_samples, rollups)
+            self._rollup_counts.build(entries, good_samples, rollups and not own_rollup)
         except duckdb.Error as exc:
             if self._files.find_damage(entries, ("samples",)):
                 return self._rebuild()
             _LOG.warning("rollups of %s not built, aggregates scan: %s", self.root, exc)
             self._rollup_counts.build(entries, good_samples, False)
-        if "samples" in delta and self._use_rollups:
+        if own_rollup and self._use_rollups:
             try:
-                self._delta_rollup(bool(health.duplicates))
+                self._delta_rollup()
             except (OSError, DeltaError, duckdb.IOException) as exc:
                 raise storage_error(exc, self.dataset) from None
+        if self.remote:  # the copies' paths are this replica's: each file is named as it is on the storage
+            health = dataclasses.replace(health, files=tuple(self._named(f) for f in health.files))
         self._con.execute(schema_macros())
         for name in MACROS:  # macros bind to the views, so they follow them
             self._con.execute(self._queries.text(name))
@@ -221,46 +260,45 @@ class Store:
         self._cache.clear()
         return health
 
-    def _delta_views(self, health: Health, delta: dict[str, ds.Dataset]) -> Health:
-        """The views over the Delta tables (each sample id once), their files and versions in `health`."""
+    def _delta_views(
+        self, health: Health, delta: dict[str, ds.Dataset], parquet: dict[str, list[tuple[FileStatus, FileCheck]]]
+    ) -> Health:
+        """The views over the Delta tables (each sample id once) — `delta`'s pyarrow datasets, and `parquet`'s good
+        data files read by DuckDB — their files and versions in `health`."""
+        columns: dict[str, set[str]] = {}
         for name, dataset in delta.items():
             self._con.register(f"_delta_{name}", dataset)
-            self._con.execute(delta_view_sql(name, set(dataset.schema.names)))
+            columns[name] = set(dataset.schema.names)
+        for name, good in parquet.items():
+            columns[name] = set().union(*(c.columns for _, c in good))
+            column_sets = {c.columns for _, c in good}
+            source = read_parquet([st.path for st, _ in good], column_sets) if good else "(SELECT 1 WHERE false)"
+            with contextlib.suppress(duckdb.Error):  # read as a pyarrow dataset before
+                self._con.unregister(f"_delta_{name}")
+            self._con.execute(f"CREATE OR REPLACE VIEW _delta_{name} AS SELECT * FROM {source}")
+        for name, present in columns.items():
+            self._con.execute(delta_view_sql(name, present))
         self._transcripts.use_delta(delta.get("transcripts"))
-        if not delta:
+        if not columns:
             return health
         files = tuple(FileStatus(f.path, t, f.rows) for t in delta for f in self._delta.files(t))
         health = dataclasses.replace(
             health, exists=True, files=health.files + files, delta=self._delta.versions(), as_of=self.as_of
         )
-        if "samples" in delta:
+        if "samples" in columns:
             repeated = self._delta_repeats()
             if repeated:
                 _LOG.warning("%s repeats %d sample ids; each is counted once", self.dataset, repeated)
-                self._con.execute(delta_view_sql("samples", set(delta["samples"].schema.names), dedupe=True))
+                self._con.execute(delta_view_sql("samples", columns["samples"], dedupe=True))
                 health = dataclasses.replace(health, duplicates=(DuplicateFile(self.root / "samples", repeated),))
         return health
 
-    def _file_rollup_path(self, path: str) -> Path:
-        name = hashlib.sha256(f"{self.dataset}|{path}".encode()).hexdigest()[:32]
-        return self.index_root / ROLLUP_DIR / f"delta-file-{ROLLUP_VERSION}-{name}.parquet"
-
-    def _file_rollup(self, fragment: ds.ParquetFileFragment, schema: pa.Schema) -> pa.Table:
-        """One Delta data file's counts: read back from the derived data, else built (DuckDB reads only the rollup's
-        columns of that one file) and saved."""
-        cached = self._file_rollup_path(fragment.path)
-        with contextlib.suppress(Exception):  # absent or damaged: build it
-            return pq.read_table(cached)
-        one = ds.dataset(fragment.path, schema=schema, format="parquet", filesystem=fragment.filesystem)
-        cursor = self._con.cursor()
-        try:
-            cursor.register("_rollup_file", one)
-            select = f"(SELECT {', '.join(canonical_columns('samples', set(schema.names)))} FROM _rollup_file)"
-            table = cursor.sql(self._rollup_counts.sql(select)).to_arrow_table()
-        finally:
-            cursor.close()
-        save(table, cached)
-        return table
+    def _named(self, status: FileStatus) -> FileStatus:
+        """A file's status named by its place on the storage (a remote table's copy: `<dataset>/<table>/<name>`)."""
+        copies = self.index_root / MIRROR_DIR
+        if not status.path.is_relative_to(copies):
+            return status
+        return dataclasses.replace(status, path=self.root / status.path.relative_to(copies))
 
     def _delta_repeats(self) -> int:
         """How many sample ids the Delta samples table repeats: counted once per version, the count kept in the
@@ -270,7 +308,7 @@ class Store:
             return int(cached.read_text(encoding="ascii"))
         repeated = self._con.execute(
             "SELECT count(*) FROM (SELECT sample_id FROM _delta_samples GROUP BY sample_id HAVING count(*) > 1)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         with contextlib.suppress(OSError):
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_name(f".{cached.name}.{os.getpid()}.{threading.get_ident()}")
@@ -279,29 +317,18 @@ class Store:
             prune(cached.parent, "delta-repeats-*.txt", {cached})
         return repeated
 
-    def _delta_rollup(self, repeated: bool) -> None:
-        """`sample_counts` over a Delta samples table: the union of its data files' rollups (a data file never changes:
-        each is built once, kept in the derived data — DATA/.index/, or this replica's cache for a remote dataset — so
-        a new version rolls up only its new files); with repeated ids (a per-file count cannot leave the second copy
-        out) or partitioned files, one rollup of the whole table per version."""
-        dataset = self._delta.datasets()["samples"]
-        fragments = list(dataset.get_fragments())
+    def _delta_rollup(self) -> None:
+        """`sample_counts` over a Delta samples table that repeats ids (a per-file count cannot leave the second copy
+        out) or is read as a pyarrow dataset: one rollup of the whole table per version, kept in the derived data
+        (DATA/.index/, or this replica's cache for a remote dataset)."""
         folder = self.index_root / ROLLUP_DIR
-        if repeated or not fragments or self._delta.partitioned("samples"):
-            cached = folder / f"delta-rollup-{ROLLUP_VERSION}-{self._delta.key('samples')}.parquet"
-            try:
-                table = pq.read_table(cached)
-            except Exception:  # absent or damaged: build it
-                table = self._con.sql(self._rollup_counts.sql("samples")).to_arrow_table()
-                save(table, cached)
-                prune(folder, "delta-rollup-*.parquet", {cached})
-        else:
-            known, self._delta_rollups = self._delta_rollups, {}
-            for fragment in fragments:
-                rollup = known.get(fragment.path)
-                self._delta_rollups[fragment.path] = rollup or self._file_rollup(fragment, dataset.schema)
-            prune(folder, "delta-file-*.parquet", {self._file_rollup_path(f.path) for f in fragments})
-            table = pa.concat_tables(list(self._delta_rollups.values()), promote_options="permissive")
+        cached = folder / f"delta-rollup-{ROLLUP_VERSION}-{self._delta.key('samples')}.parquet"
+        try:
+            table = pq.read_table(cached)
+        except Exception:  # absent or damaged: build it
+            table = self._con.sql(self._rollup_counts.sql("samples")).to_arrow_table()
+            save(table, cached)
+            prune(folder, "delta-rollup-*.parquet", {cached})
         self._rollup_counts.install(table)
 
     def _empty_views(self) -> None:
@@ -315,7 +342,7 @@ class Store:
 
     def _register(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Make the Delta tables' datasets visible to a cursor (DuckDB's registrations are per connection)."""
-        for name, dataset in self._delta.datasets().items():
+        for name, dataset in self._arrow.items():
             cursor.register(f"_delta_{name}", dataset)
 
     def _rebuild(self) -> Health:
