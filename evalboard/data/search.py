@@ -226,13 +226,9 @@ class SearchIndex:
         StorageError (one line, no credential) when storage fails."""
         local = self.path.parent / f"{FETCHED}{os.getpid()}-{threading.get_ident()}.parquet"
         try:
-            try:
-                fs, key = pafs.FileSystem.from_uri(uri)
-                with fs.open_input_stream(key) as source, open(local, "wb") as out:
-                    while chunk := source.read(FETCH_CHUNK):
-                        out.write(chunk)
-            except (OSError, pa.ArrowException) as exc:
-                raise storage_error(exc, uri) from None
+            with open(local, "wb") as out:  # a local failure (disk full) is the index's own, not storage's
+                for chunk in _chunks(uri):
+                    out.write(chunk)
             yield local
         finally:
             local.unlink(missing_ok=True)
@@ -429,6 +425,18 @@ def index_for(store: Store) -> SearchIndex:
         if id(store) not in _INDEXES or _INDEXES[id(store)].store is not store:
             _INDEXES[id(store)] = SearchIndex(store)
         return _INDEXES[id(store)]
+
+
+def _chunks(uri: str) -> Iterator[bytes]:
+    """The bytes of a remote object, read through pyarrow's filesystem for its URI (the standard AWS environment).
+    Raises StorageError."""
+    try:
+        fs, key = pafs.FileSystem.from_uri(uri)
+        with fs.open_input_stream(key) as source:
+            while chunk := source.read(FETCH_CHUNK):
+                yield chunk
+    except (OSError, pa.ArrowException) as exc:
+        raise storage_error(exc, uri) from None
 
 
 def _clear_fetched(folder: Path) -> None:
