@@ -19,6 +19,7 @@ from evalboard.core.location import parse, storage_options
 from evalboard.data import delta_write, reviews, search
 from evalboard.data.delta import cache_dir
 from evalboard.data.store import Store
+from tests.harness import app_test
 from tests.test_delta_read import s3_bucket, s3_server  # noqa: F401  (moto in its own process, a bucket per test)
 from tests.test_search import TEXTS, found, ids, write_part, write_verdicts
 
@@ -140,3 +141,11 @@ def test_a_background_build_indexes_an_s3_dataset(datasets, monkeypatch):
     assert index._builder.returncode == 0
     hits = index.search("override code")
     assert hits is not None and hits.ids.column("sample_id").to_pylist() == ["t-000001"]
+
+
+def test_the_transcripts_page_over_s3_lists_what_the_index_finds(datasets, monkeypatch):
+    _, uri = datasets
+    at = app_test({"q": "OVERRIDE CODE"}, page="transcripts", data=uri, monkeypatch=monkeypatch, timeout=60)
+    assert not at.exception and not at.warning
+    assert at.dataframe[0].value["sample_id"].tolist() == ["t-000001"]
+    assert indexed(search.SearchIndex(Store(uri)))  # the page's search built the index (a small one: in the request)
