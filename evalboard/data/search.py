@@ -182,7 +182,7 @@ class SearchIndex:
                 add, drop = self._stale(con)
                 if self.store.remote and self.store.storage_error is not None and (add or drop):
                     # The store's files are those it read before storage failed (none after a restart): keep the index.
-                    self.problem = f"index not updated: {self.store.storage_error}"
+                    self.problem = f"index kept as it was: {self.store.storage_error}"
                     return False
                 if self.store.remote:
                     _clear_fetched(self.path.parent)
