@@ -20,10 +20,19 @@ DATA`, which can also be run ahead, e.g. after an import), so the server's own t
 until the index covers every file a search is answered by the scan. A folder that cannot be written, or an index
 that cannot be read, never breaks search: a corrupt index file is deleted and rebuilt, an unwritable folder leaves
 the scan in charge.
+
+A remote dataset (`s3://bucket/prefix`, Delta tables) is indexed the same way, on this replica's own disk
+(`Store.index_root`, its cache: derived data, never shared between replicas). A Delta data file never changes once
+written (a new version adds files, a compaction removes some), so each is keyed by its URI, size and the log's
+modification time: a new version indexes only its new files, and a second store over the same URI reuses the index.
+DuckDB cannot open `s3://` here, so each file to index is fetched whole to a temporary file beside the index
+(pyarrow's S3 filesystem, the standard AWS environment), indexed with the same query and deleted. When storage fails
+the index keeps what it holds and searches scan (`problem` says why, in one line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -31,14 +40,18 @@ import subprocess
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from evalboard.core import paths
+from evalboard.core.location import StorageError, storage_error
 from evalboard.data.store import QueryError, Store
 
 INDEX_DIR = ".index"
@@ -62,6 +75,8 @@ SOURCES = {
 # A search stops collecting after this many matching texts: the list then shows the matches among them, and says
 # so (a search matching most of the data would otherwise pass every id through Python into DuckDB).
 MAX_HITS = 100_000
+FETCHED = ".fetch-"  # a remote data file being indexed: `.fetch-<pid>-<thread>.parquet` beside the index, then deleted
+FETCH_CHUNK = 8 * 2**20  # bytes read at a time while fetching one
 
 
 @dataclass(frozen=True)
@@ -89,9 +104,16 @@ class SearchIndex:
     # -- files --------------------------------------------------------------------------------
     def _wanted(self) -> dict[str, tuple[str, int, int]]:
         """path → (table, mtime_ns, size) of every file that should be indexed."""
+        if self.store.remote:  # each Delta data file by its URI: the same for every store over the dataset
+            files = ((table, self._uri(p), m, size) for table in SOURCES for p, m, size in self.store.good_files(table))
+            return {p: (table, m, size) for table, p, m, size in files}
         # Absolute paths: processes that open the folder by different paths share one index.
         files = ((table, p.resolve(), m, size) for table in SOURCES for p, m, size in self.store.good_files(table))
         return {str(p): (table, m, size) for table, p, m, size in files}
+
+    def _uri(self, path: Path) -> str:
+        """The URI of a remote data file the store names under its dataset (the log's paths are percent-encoded)."""
+        return f"{self.store.dataset}/{unquote(path.relative_to(self.store.root).as_posix())}"
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +180,12 @@ class SearchIndex:
                 return False
             try:
                 add, drop = self._stale(con)
+                if self.store.remote and self.store.storage_error is not None and (add or drop):
+                    # The store's files are those it read before storage failed (none after a restart): keep the index.
+                    self.problem = f"index kept as it was: {self.store.storage_error}"
+                    return False
+                if self.store.remote:
+                    _clear_fetched(self.path.parent)
                 for path in drop:
                     con.execute("BEGIN IMMEDIATE")
                     rows = con.execute("SELECT first_row, last_row FROM files WHERE path = ?", (path,)).fetchone()
@@ -171,7 +199,7 @@ class SearchIndex:
                     con.execute("INSERT INTO docs(docs) VALUES ('optimize')")
                 self.problem = None
                 return True
-            except (OSError, sqlite3.Error, QueryError) as exc:
+            except (OSError, sqlite3.Error, QueryError, StorageError) as exc:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
                 self.problem = f"index update failed: {exc}"
@@ -180,6 +208,33 @@ class SearchIndex:
                 con.close()
 
     def _add_file(self, con: sqlite3.Connection, path: str, table: str, mtime: int, size: int) -> None:
+        if not self.store.remote:
+            self._index_file(con, path, table, mtime, size, path)
+            return
+        have = con.execute("SELECT source, mtime_ns, size FROM files WHERE path = ?", (path,)).fetchone()
+        if have is not None and tuple(have) == (table, mtime, size):  # another writer was faster: no fetch
+            return
+        with self._fetched(path) as local:
+            try:
+                self._index_file(con, path, table, mtime, size, str(local))
+            except pa.ArrowException as exc:  # not a Parquet file (a damaged object): the scan says what fails
+                raise QueryError(f"{path}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _fetched(self, uri: str) -> Iterator[Path]:
+        """A remote data file fetched whole to a temporary file beside the index, deleted afterwards. Raises
+        StorageError (one line, no credential) when storage fails."""
+        local = self.path.parent / f"{FETCHED}{os.getpid()}-{threading.get_ident()}.parquet"
+        try:
+            with open(local, "wb") as out:  # a local failure (disk full) is the index's own, not storage's
+                for chunk in _chunks(uri):
+                    out.write(chunk)
+            yield local
+        finally:
+            local.unlink(missing_ok=True)
+
+    def _index_file(self, con: sqlite3.Connection, path: str, table: str, mtime: int, size: int, read: str) -> None:
+        """Index one file as `path` (its key), reading it from `read` (the file itself, or a local copy of it)."""
         query, column = SOURCES[table]
         con.execute("BEGIN IMMEDIATE")  # a crash or a failure loses at most this file
         have = con.execute("SELECT source, mtime_ns, size, first_row, last_row FROM files WHERE path = ?", (path,))
@@ -192,8 +247,8 @@ class SearchIndex:
             con.execute("DELETE FROM files WHERE path = ?", (path,))
         first = (con.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
         row = first
-        if column in pq.read_schema(path).names:
-            for batch in self.store.batches(query, {"path": path}):
+        if column in pq.read_schema(read).names:
+            for batch in self.store.batches(query, {"path": read}):
                 ids = batch.column("sample_id").to_pylist()
                 bodies = batch.column("body").to_pylist()
                 con.executemany(
@@ -207,9 +262,6 @@ class SearchIndex:
     def ensure(self, background: bool = True) -> bool:
         """True when the index covers every file now. Small gaps are filled in this call; a large one starts
         a background update (searches use the scan until it is done), unless `background` is False."""
-        if self.store.remote:  # the index reads files with DuckDB, which cannot open s3:// here: searches scan
-            self.problem = "a remote dataset: searches scan the Delta tables"
-            return False
         con = self._open()
         if con is None:
             return False
@@ -229,7 +281,7 @@ class SearchIndex:
                 return True
             return False
         if background and (self._builder is None or self._builder.poll() is not None):
-            self._builder = _spawn_builder(self.store.root)
+            self._builder = _spawn_builder(self.store.dataset)
         return False
 
     def wait(self, timeout: float | None = None) -> None:
@@ -375,12 +427,43 @@ def index_for(store: Store) -> SearchIndex:
         return _INDEXES[id(store)]
 
 
-def _spawn_builder(root: Path) -> subprocess.Popen:
-    """`python -m evalboard.data.search root` in the background, importing this same package."""
+def _chunks(uri: str) -> Iterator[bytes]:
+    """The bytes of a remote object, read through pyarrow's filesystem for its URI (the standard AWS environment).
+    Raises StorageError."""
+    try:
+        fs, key = pafs.FileSystem.from_uri(uri)
+        with fs.open_input_stream(key) as source:
+            while chunk := source.read(FETCH_CHUNK):
+                yield chunk
+    except (OSError, pa.ArrowException) as exc:
+        raise storage_error(exc, uri) from None
+
+
+def _clear_fetched(folder: Path) -> None:
+    """Delete the temporary copies a killed process left beside the index (their process is gone)."""
+    for stray in folder.glob(f"{FETCHED}*"):
+        pid = stray.name[len(FETCHED) :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            stray.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def _spawn_builder(root: str) -> subprocess.Popen:
+    """`python -m evalboard.data.search root` in the background, importing this same package (`root`: the folder, or
+    a remote dataset's URI; the AWS environment and the cache folder are inherited)."""
     package_parent = str(paths.PACKAGE_DIR.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
     return subprocess.Popen(
-        [sys.executable, "-m", "evalboard.data.search", str(root)],
+        [sys.executable, "-m", "evalboard.data.search", root],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -401,12 +484,16 @@ def prepare(root: Path | str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build or bring up to date the search index of a dataset folder: `python -m evalboard.data.search DATA`."""
+    """Build or bring up to date the search index of a dataset: `python -m evalboard.data.search DATA` (a folder,
+    or `s3://bucket/prefix`: the index of this machine's replica, in its cache)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m evalboard.data.search DATASET_FOLDER", file=sys.stderr)
+        print("usage: python -m evalboard.data.search DATASET (a folder or s3://bucket/prefix)", file=sys.stderr)
         return 2
-    index = SearchIndex(Store(args[0]))
+    store = Store(args[0])
+    if store.remote:  # the files to index and each file's query read the versions checked now, not one check each
+        store.refresh(new_run=True)
+    index = SearchIndex(store)
     if index.update():
         return 0
     print(f"search index not updated: {index.problem}", file=sys.stderr)

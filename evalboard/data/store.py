@@ -441,8 +441,6 @@ class Store:
         good = set(health.good(table))
         entries = self._fingerprint[1] if self._fingerprint else ()
         plain = [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
-        if self.remote:  # the search index reads files with DuckDB, which cannot reach object storage here
-            return plain
         return plain + [(f.path, f.mtime, f.size) for f in self._delta.files(table)]
 
     def transcript_rows(self, sample_id: str) -> pa.Table:
