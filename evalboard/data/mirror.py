@@ -16,6 +16,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -32,13 +33,13 @@ def mirror(location: Location, table: str, files: list[DeltaFile], folder: Path)
     """The local copy of each of `files` (the table's data files, in order), fetching those not copied before.
     Raises StorageError when storage cannot be read; a copy whose size differs from the log's is fetched again."""
     target = folder / MIRROR_DIR / table
-    local = [target / f.name for f in files]
+    local = [target / unquote(f.name) for f in files]
     missing = [(f, p) for f, p in zip(files, local, strict=True) if not _complete(p, f.size)]
     if missing:
         try:
             fs, base = pafs.FileSystem.from_uri(location.table_uri(table))
             with ThreadPoolExecutor(min(FETCHES, len(missing))) as pool:
-                list(pool.map(lambda fp: _fetch(fs, f"{base}/{fp[0].name}", fp[1]), missing))
+                list(pool.map(lambda fp: _fetch(fs, f"{base}/{unquote(fp[0].name)}", fp[1]), missing))
         except (OSError, pa.ArrowException) as exc:
             raise storage_error(exc, location) from None
     now = time.time()

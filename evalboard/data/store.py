@@ -439,9 +439,10 @@ class Store:
         """(path, mtime_ns, size) of each file of `table` the store uses: what a derived index is keyed by."""
         health = self.refresh()
         good = set(health.good(table))
+        if table in self._delta.delta_tables():  # its data files, by the log's time and size, named in the dataset
+            return [(f.path, f.mtime, f.size) for f in self._delta.files(table) if f.path in good]
         entries = self._fingerprint[1] if self._fingerprint else ()
-        plain = [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
-        return plain + [(f.path, f.mtime, f.size) for f in self._delta.files(table)]
+        return [(p, m, size) for t, p, m, size, _ in entries if t == table and p in good]
 
     def transcript_rows(self, sample_id: str) -> pa.Table:
         """The transcripts row of one sample (or no row), read from the one row group that can hold it."""
