@@ -60,8 +60,11 @@ def _rates(**columns) -> pl.DataFrame:
         (
             "by_stage",
             lambda: charts.rate_lines(
-                _rates(intervention=["baseline"] * 2, training_stage=["rl"] * 2, stage_step=[200, 600],
-                       stage_rank=[2, 2]), {}),  # fmt: skip
+                _rates(
+                    intervention=["baseline"] * 2, training_stage=["rl"] * 2, stage_step=[200, 600], stage_rank=[2, 2]
+                ),
+                {},
+            ),  # fmt: skip
             {"intervention": ["baseline"], "stage": ["rl"], "step": 200},
         ),
         (

@@ -747,6 +747,8 @@ def gain_gap(
     var = sum(k / n * (1 - k / n) / n for k, n in (baseline_held, held, baseline_trained, trained))
     p = 1.0 if var == 0 else float(2 * _sps.norm.sf(abs(d) / math.sqrt(var)))
     return GainGap(on_held, on_trained, d, lo, hi, p)
+
+
 # --- Grader error against people, corrected rates, many raters (docs/ARCHITECTURE.md, "Calibration") --------------
 #
 # A calibration sample is stratified (scenario family × primary verdict) and each stratum is sampled at its own

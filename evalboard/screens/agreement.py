@@ -282,6 +282,4 @@ def next_in_queue(queue: Sequence[str], current: str) -> str | None:
 
 def queue_link(view: View, x: str, y: str, sample_id: str) -> dict[str, str | list[str]]:
     """The Transcripts page showing one transcript of the x-vs-y review queue, with the way back to the queue."""
-    return links.transcripts(
-        view.to_query_params(), sample=sample_id, queue=DISAGREEMENT_QUEUE, queue_x=x, queue_y=y
-    )
+    return links.transcripts(view.to_query_params(), sample=sample_id, queue=DISAGREEMENT_QUEUE, queue_x=x, queue_y=y)

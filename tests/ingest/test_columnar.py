@@ -224,4 +224,3 @@ def test_a_truncated_gzip_is_quarantined_whole_with_its_reason(tmp_path: Path) -
     result = ingest(tmp_path / "src", "--out", tmp_path / "out", "--set", "intervention=x")
     assert result.code == 0 and len(samples(tmp_path / "out")) == 3
     assert "cut.jsonl — unknown count: EOFError: Compressed file ended before the end-of-stream marker" in result.out
-

@@ -160,7 +160,15 @@ def load_catalog(store: Store, source: str = PRIMARY) -> Catalog:
     candidates = {s: tuple(c) for s, c in by_snapshot.items()}
     left_out = store.health.left_out  # after the queries: one of them may have met a damaged file
     return Catalog(
-        tuple(snapshots), candidates, tuple(ordered), counts, held_out, real, sources, source, load_calibration(store),
+        tuple(snapshots),
+        candidates,
+        tuple(ordered),
+        counts,
+        held_out,
+        real,
+        sources,
+        source,
+        load_calibration(store),
         left_out,
     )
 
