@@ -416,14 +416,6 @@ def _as_verdict(value: Any, threshold: float | None = None) -> tuple[bool | None
         return None, number
 
 
-def _as_verdict(value: Any, threshold: float | None = None) -> tuple[bool | None, float | None]:
-    try:
-        return verdict(value, None, threshold)
-    except VerdictError:
-        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        return None, number
-
-
 def inspect_label(value: Any, explanation: str | None = None, metadata: Mapping[str, Any] | None = None) -> dict | None:
     """The Inspect port's `eval_awareness_scorer` (`aware`: 1 = concluded it is an evaluation).
 
