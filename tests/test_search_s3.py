@@ -76,13 +76,19 @@ def test_the_index_of_an_s3_dataset_finds_what_the_same_local_folder_does(datase
     assert not list(index.path.parent.glob(f"{search.FETCHED}*"))  # the fetched copies are gone
 
 
-def test_a_new_commit_indexes_only_its_files_a_compaction_drops_the_old_a_second_store_reuses_the_index(datasets):
-    local, uri = datasets
+def indexed_then_new_part(local, uri):
+    """A store over `uri` with its index built, then a new part committed: (store, index, what was indexed)."""
     store = Store(uri)
     index = search.index_for(store)
     assert index.ensure(background=False)
     before = indexed(index)
     add_part(local, uri, "b", NEW)
+    return store, index, before
+
+
+def test_a_new_commit_indexes_only_its_files_a_compaction_drops_the_old_a_second_store_reuses_the_index(datasets):
+    local, uri = datasets
+    store, index, before = indexed_then_new_part(local, uri)
     assert found(store, "exfiltrate the weights") == ids(10) == found(Store(local), "exfiltrate the weights")
     after = indexed(index)
     assert set(before) <= set(after) and len(after) == len(before) + 2  # the old files kept, as they were
@@ -100,11 +106,7 @@ def test_a_new_commit_indexes_only_its_files_a_compaction_drops_the_old_a_second
 
 def test_a_storage_failure_keeps_the_index_as_it_was_until_storage_is_back(datasets, monkeypatch):
     local, uri = datasets
-    store = Store(uri)
-    index = search.index_for(store)
-    assert index.ensure(background=False)
-    before = indexed(index)
-    add_part(local, uri, "b", NEW)
+    store, index, before = indexed_then_new_part(local, uri)
     store.refresh(new_run=True)  # a page load sees the new version; then one of its files cannot be fetched
     known = {f[0] for f in before}
     [new] = [u for u in (index._uri(p) for p, *_ in store.good_files("transcripts")) if u not in known]
