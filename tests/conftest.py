@@ -1,6 +1,7 @@
 """Suite-wide test settings: Hypothesis profiles and test ordering."""
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -11,6 +12,11 @@ from hypothesis import settings
 settings.register_profile("evalboard", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "evalboard")
+
+# A remote dataset's derived data lives in the replica's cache, keyed by the dataset's URI (docs/ARCHITECTURE.md,
+# "Delta tables"): the suite's own, so its buckets (named alike in every run) never meet an earlier run's copies, and
+# nothing is left in the user's ~/.cache. Servers and CLIs the tests start inherit it.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evalboard-test-cache-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
