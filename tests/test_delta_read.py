@@ -26,6 +26,7 @@ from deltalake import DeltaTable, write_deltalake
 from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_STORAGE
 from evalboard.core.paths import dataset_location as paths_location
 from evalboard.core.schema import SAMPLES, TABLES
+from evalboard.data import reviews, watch
 from evalboard.data.mirror import MIRROR_DIR
 from evalboard.data.store import Store
 from tests.harness import app_test, free_port, opened
@@ -399,3 +400,39 @@ def test_a_damaged_object_on_s3_costs_only_its_rows_and_is_named_by_its_place_th
     copies = store.index_root / MIRROR_DIR / "samples"
     named = DeltaTable(f"{s3_demo}/samples", storage_options=writing(s3_demo)).file_uris()
     assert {f.rsplit("/", 1)[-1] for f in named} <= {p.name for p in copies.iterdir()}  # this replica's copies
+
+
+# -- page loads over S3 trust the version probe (evalboard/data/watch.py; README: "Staleness is bounded") --
+
+
+def until(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(0.1)
+
+
+def test_a_page_load_skips_its_check_after_a_probe_and_sees_a_new_version_within_the_bound(s3_demo, monkeypatch):
+    store = Store(s3_demo)
+    store.refresh(new_run=True)  # the first page load checks storage itself, and starts the probes
+    until(lambda: store._watch.fresh(time.monotonic()), 10)
+    checks = []
+    real = store._delta.check
+    monkeypatch.setattr(store._delta, "check", lambda: checks.append(1) or real())
+    store.refresh(new_run=True)
+    assert checks == []  # a probe moments ago found no new version: this page load asked storage nothing
+    before = samples_count(store)
+    write_deltalake(f"{s3_demo}/samples", new_samples(3), mode="append", storage_options=writing(s3_demo))
+
+    def page_load_sees_it() -> bool:
+        store.refresh(new_run=True)
+        return samples_count(store) == before + 3
+
+    until(page_load_sees_it, watch.FRESH + 10)  # another process's import: seen within the bound
+    until(lambda: store._watch.fresh(time.monotonic()), 10)
+    checks.clear()
+    sample_id = pq.read_table(DEMO / "samples", columns=["sample_id"]).column(0)[0].as_py()
+    reviews.write(s3_demo, reviews.Review(sample_id, "ann", "harmful"))  # a review saved through this replica
+    store.refresh(new_run=True)
+    assert checks == [1]  # its own write: the very next page load asks storage, and shows it
+    assert "ann" in reviews.history(store, sample_id)["grader"].to_list()

@@ -31,6 +31,13 @@ from evalboard.data.delta import is_delta, open_table
 LINES = pa.schema([pa.field("ingest_id", pa.string(), nullable=False), pa.field("line", pa.string(), nullable=False)])
 COMMIT_RETRIES = 20  # a commit that loses the race to another writer's is retried against the new version
 CREATE_ATTEMPTS = 5  # a first commit that loses the race to create the table is made again (see `append`)
+_LAST_WRITE = [float("-inf")]  # when this process last began a commit (monotonic): `last_write`
+
+
+def last_write() -> float:
+    """When this process last began a commit (monotonic; -inf: never): a page load after it asks storage for the
+    new version instead of trusting a probe from before it (evalboard/data/watch.py)."""
+    return _LAST_WRITE[0]
 
 
 def check_reachable(location: Location) -> None:
@@ -64,6 +71,7 @@ def append(
     if isinstance(data, pa.Table) and table in TABLES:
         data = data.cast(TABLES[table])
     for attempt in range(1, CREATE_ATTEMPTS + 1):
+        _LAST_WRITE[0] = time.monotonic()
         try:
             write_deltalake(
                 location.table_uri(table),

@@ -53,6 +53,7 @@ from evalboard.data.rollups import ROLLUP_VERSION, Rollups
 from evalboard.data.sql import Queries, QueryBug, QueryError, freeze
 from evalboard.data.transcripts import TranscriptFiles
 from evalboard.data.views import delta_view_sql, read_parquet, schema_macros, view_sql
+from evalboard.data.watch import VersionWatch
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
 # Delta tables of a remote dataset read on the storage (a pyarrow dataset), not from this replica's copies: the
@@ -91,6 +92,8 @@ class Store:
         self._repeated_ids = RepeatedIds(self.index_root, self._con)
         self._rollup_counts = Rollups(self.index_root, self._con, self._queries)
         self._delta = DeltaTables(self.dataset, self.root, tuple(TABLES), as_of)
+        # A remote dataset's new versions, probed between page loads (a pinned store's never change).
+        self._watch = VersionWatch(self._delta.location, tuple(TABLES)) if self.remote and as_of is None else None
         self._copies: dict[str, tuple[str, list[Path]]] = {}  # remote table → (its version's key, its files' copies)
         self._arrow: dict[str, ds.Dataset] = {}  # the Delta tables read as pyarrow datasets (the rest as Parquet)
         self.storage_error: StorageError | None = None  # why the last check of storage failed (None: it did not)
@@ -159,6 +162,11 @@ class Store:
             now = time.monotonic()
             if new_run:
                 self._runs.started = now
+                if self._watch is not None:
+                    self._watch.touch(now)
+                    if self._watch.fresh(now) and self._fingerprint is not None and not self._health.storage_problem:
+                        self._scanned_at = now  # no new version since a probe moments ago: no check of our own
+                        return self._health
             else:
                 started = getattr(self._runs, "started", None)
                 if (
@@ -171,6 +179,8 @@ class Store:
             self._scanned_at = now
             try:
                 fingerprint = self._fingerprint_now()
+                if self._watch is not None:
+                    self._watch.known(dict(fingerprint[3]), now)
                 if fingerprint == self._fingerprint and self._health.storage_problem is None:
                     return self._health
                 return self._load_views(fingerprint)
