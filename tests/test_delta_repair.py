@@ -34,10 +34,15 @@ def repair(*args: object) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def file_rows(uri: str, options: dict[str, str] | None = None) -> dict[str, int]:
+    """Each data file of a Delta table's current version (its name inside the table) → its rows, by the log."""
+    actions = pa.table(DeltaTable(uri, storage_options=options).get_add_actions(flatten=True)).to_pydict()
+    return dict(zip(actions["path"], actions["num_records"], strict=True))
+
+
 def file_of(out: Path, rows: int) -> str:
     """The name (inside the samples table) of its one data file holding `rows` rows, by the log."""
-    actions = pa.table(DeltaTable(str(out / "samples")).get_add_actions(flatten=True)).to_pydict()
-    [name] = [p for p, n in zip(actions["path"], actions["num_records"], strict=True) if n == rows]
+    [name] = [n for n, count in file_rows(str(out / "samples")).items() if count == rows]
     return name
 
 
