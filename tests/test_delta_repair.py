@@ -141,3 +141,16 @@ def test_repair_through_the_evalboard_command_and_its_bad_arguments(two_imports,
     assert "holds no Delta tables" in capsys.readouterr().err
     assert cli_main(["repair", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_file_whose_pages_are_garbled_is_found_by_read_data(two_imports) -> None:
+    """FSCK and the footer check see a file with garbled pages as whole; `--read-data` reads every page and names it."""
+    out, _, name = two_imports
+    damage(out / "samples" / name, "garbled")
+    footers = repair(out)
+    assert footers.code == 0 and "--read-data reads every page" in footers.out
+    pages = repair(out, "--read-data")
+    assert pages.code == EXIT_DATA_INCOMPLETE
+    assert f"samples: 1 data file present but unreadable, still in the log:\n  {out / 'samples' / name} — 50 rows" in (
+        pages.out
+    )

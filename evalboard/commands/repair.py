@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             f"object), then run `evalboard repair {location}` again.\n"
         )
     if not removed and not unreadable:
-        checked = "read whole" if args.read_data else "footers read"
-        out.write(f"nothing to repair: every data file the logs name is present ({checked})\n")
+        checked = "each read whole" if args.read_data else "footers read; --read-data reads every page"
+        out.write(f"nothing to repair: every data file the logs name is present and reads ({checked})\n")
     return EXIT_DATA_INCOMPLETE if unreadable or (args.dry_run and removed) else 0
 
 
