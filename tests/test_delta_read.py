@@ -5,6 +5,7 @@ faults said in one line (docs/ARCHITECTURE.md, "Delta tables")."""
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import json
 import os
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
+from evalboard.commands.repair import main as repair_main
 from evalboard.core.exit_codes import EXIT_BAD_INPUT, EXIT_STORAGE
 from evalboard.core.paths import dataset_location as paths_location
 from evalboard.core.schema import SAMPLES, TABLES
@@ -31,7 +33,9 @@ from evalboard.data.mirror import MIRROR_DIR
 from evalboard.data.store import Store
 from tests.harness import app_test, free_port, opened
 from tests.helpers import DEMO, REPO, sample
+from tests.ingest.util import counts, ingest
 from tests.s3server import aws_environment
+from tests.test_delta_repair import file_rows, lines
 
 _BUCKETS = itertools.count()
 PAGES = (None, "readiness", "transcripts", "compare", "agreement", "drivers")  # None: the Overview
@@ -436,3 +440,31 @@ def test_a_page_load_skips_its_check_after_a_probe_and_sees_a_new_version_within
     store.refresh(new_run=True)
     assert checks == [1]  # its own write: the very next page load asks storage, and shows it
     assert "ann" in reviews.history(store, sample_id)["grader"].to_list()
+
+
+def test_an_ingest_over_a_truncated_object_completes_and_repair_cleans_the_table_on_s3(s3_bucket, tmp_path):
+    """The write side on S3 (tests/test_delta_repair.py has the local cases): the ingest names the object it could not
+    read by its place there; once the user deletes it, `evalboard repair` removes it from the log."""
+    data = f"{s3_bucket}/ds"
+    a = lines(tmp_path / "a.jsonl", range(20))
+    assert ingest(a, "--out", data, "-q").code == 0
+    assert ingest(lines(tmp_path / "c.jsonl", range(100, 105)), "--out", data, "-q").code == 0
+    [name] = [n for n, rows in file_rows(f"{data}/samples", writing(data)).items() if rows == 20]
+    bucket, key = s3_bucket.removeprefix("s3://"), f"ds/samples/{name}"
+    s3 = boto3.client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=body[: len(body) // 2])
+    result = ingest(lines(tmp_path / "b.jsonl", range(15, 30)), "--out", data)
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 15, "imported": 15, "present": 0, "quarantined": 0}
+    assert f"  {data}/samples/{name} — 20 rows by its log: " in result.out
+    s3.delete_object(Bucket=bucket, Key=key)
+    out, err = io.StringIO(), io.StringIO()
+    assert repair_main([data], stdout=out, stderr=err) == 0, err.getvalue()
+    assert f"samples: removed 1 missing data file from the log (version 2 → 3):\n  {data}/samples/{name}" in (
+        out.getvalue()
+    )
+    store = Store(data)
+    assert store.health.left_out == () and samples_count(store) == 5 + 15
+    assert counts(ingest(a, "--out", data, "-q").out)["imported"] == 15
+    assert samples_count(Store(data)) == 20 + 5 + 10

@@ -121,7 +121,7 @@ def test_reimporting_the_source_of_a_damaged_file_repairs_it(tmp_path: Path, cap
     safe.write_text("".join(json.dumps(r) + "\n" for r in records[:1000]))
     harmful.write_text("".join(json.dumps(r) + "\n" for r in records[1000:]))
     out = tmp_path / "data"
-    seed_plain(out)  # a plain-Parquet dataset's rule (a Delta table's damaged file stops the ingest instead)
+    seed_plain(out)  # a plain-Parquet dataset's rule (a Delta table's: tests/test_delta_repair.py)
     assert ingest(safe, harmful, "--out", out).code == 0
     [damaged] = [p for p in (out / "samples").glob("*.parquet") if "harmful" in p.name]
     damage_data_pages(damaged, HARMFUL_COLUMN)

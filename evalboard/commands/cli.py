@@ -1,11 +1,13 @@
 """The `evalboard` command.
 
 `demo` writes the synthetic dataset; `ingest` imports eval logs (evalboard/commands/ingest.py); `migrate` turns a
-plain-Parquet dataset into Delta tables (evalboard/commands/migrate.py); `readiness` prints a snapshot's release
+plain-Parquet dataset into Delta tables (evalboard/commands/migrate.py); `repair` removes missing data files from a
+dataset's Delta table logs (evalboard/commands/repair.py); `readiness` prints a snapshot's release
 verdict (evalboard/commands/readiness.py); `serve` runs the app.
 
 Exit codes: each command's own (readiness: 0 ready, 1 not ready, 2 insufficient data, 3 bad input, 5 data
-incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments, 6 storage failed; migrate: 0, 2, 6), and 4 for
+incomplete; ingest: 0 imported, 1 nothing imported, 2 bad arguments, 6 storage failed; migrate: 0, 2, 6; repair: 0
+clean, 2 bad arguments, 5 an unreadable data file still named, 6 storage failed), and 4 for
 an internal error in any command, so a crash never reads as a verdict. `--debug` (anywhere on the line) prints the
 traceback of an internal error.
 
@@ -54,6 +56,12 @@ def _migrate(argv: list[str], debug: bool) -> int:
     return main(argv)
 
 
+def _repair(argv: list[str], debug: bool) -> int:
+    from evalboard.commands.repair import main
+
+    return main(argv)
+
+
 def _readiness(argv: list[str], debug: bool) -> int:
     from evalboard.commands.readiness import main
 
@@ -64,6 +72,10 @@ def _readiness(argv: list[str], debug: bool) -> int:
 DELEGATED: dict[str, tuple[Callable[[list[str], bool], int], str]] = {
     "ingest": (_ingest, "import eval logs (Inspect AI, agentic-misalignment, Petri, JSONL, Parquet) into a dataset"),
     "migrate": (_migrate, "turn a plain-Parquet dataset folder into Delta tables (a folder or s3://bucket/prefix)"),
+    "repair": (
+        _repair,
+        "remove from a dataset's Delta table logs the data files storage no longer holds (Delta's FSCK)",
+    ),
     "readiness": (
         _readiness,
         "release verdict for a snapshot (exit 0 ready, 1 not ready, 2 insufficient data, 5 data incomplete)",

@@ -21,6 +21,7 @@ from typing import TextIO
 from evalboard.core import location as locations
 from evalboard.core.exit_codes import EXIT_STORAGE
 from evalboard.core.location import Location, LocationError, StorageError
+from evalboard.data.delta_write import Unreadable
 from evalboard.ingest import remote
 from evalboard.ingest.advice import plain
 from evalboard.ingest.detect import Found, discover
@@ -341,6 +342,7 @@ def _run(
         [*in_progress, *absent],
         writer.quarantine_lines,
     )
+    unreadable_summary(out_stream, location, writer.unreadable)
     imported = sum(s.imported + s.already_present for s in results)
     # Something new was written: the pages' summaries are prepared beside a local dataset (on S3 each replica
     # derives its own on its first page view).
@@ -454,6 +456,33 @@ def summary(
             stream.write(f"    {count} × {text}\n")
     if len(bad) > limit:
         stream.write(f"  … and {len(bad) - limit} more, see {str(quarantine).rsplit('/', 1)[0]}/\n")
+
+
+def unreadable_summary(stream: TextIO, location: Location, files: Sequence[Unreadable], limit: int = 20) -> None:
+    """The data files of the dataset's Delta tables the duplicate checks could not read, per table: how many, each
+    named with its rows (by the table's log) and why, what that costs and how to get a clean table back."""
+    if not files:
+        return
+    for table in dict.fromkeys(f.table for f in files):
+        mine = [f for f in files if f.table == table]
+        n = len(mine)
+        keys = "sample ids" if table in ("samples", "transcripts") else "(sample id, source) keys"
+        stream.write(
+            f"warning: {n} data file{'s' if n != 1 else ''} of the {table} table could not be read, so the {keys} "
+            f"{'they hold' if n != 1 else 'it holds'} were not checked: those records may have been imported again "
+            "(the app counts each sample id once)\n"
+        )
+        for bad in mine[:limit]:
+            rows = (
+                f"{bad.rows:,} row{'s' if bad.rows != 1 else ''} by its log" if bad.rows is not None else "rows unknown"
+            )
+            stream.write(f"  {location.table_uri(table)}/{bad.name} — {rows}: {bad.problem}\n")
+        if n > limit:
+            stream.write(f"  … and {n - limit} more\n")
+    stream.write(
+        "  Data health names them too. For a clean table: move each such file out of its table (on S3: delete or move "
+        f"the object), then run `evalboard repair {location}`; re-import its sources to bring back rows only it held.\n"
+    )
 
 
 def _reasons(stats: SourceStats) -> list[tuple[str, str]]:

@@ -5,7 +5,10 @@ command ~2 s of imports).
 """
 
 EXIT_READY, EXIT_NOT_READY, EXIT_INSUFFICIENT, EXIT_BAD_INPUT = 0, 1, 2, 3  # `evalboard readiness`
-# `evalboard readiness` without --allow-partial when a file of the dataset is left out: no verdict on partial data
+# `evalboard readiness` without --allow-partial when a file of the dataset is left out: no verdict on partial data;
+# `evalboard repair` when a data file that cannot be read is still named by a Delta table's log (present but
+# unreadable: move it aside and repair again), or with --dry-run when missing files would be removed. (`evalboard
+# ingest` names a Delta data file its duplicate check could not read but keeps its code: the import is complete.)
 EXIT_DATA_INCOMPLETE = 5
 # any command over a dataset on object storage: storage unreachable, credentials refused, no such bucket
 EXIT_STORAGE = 6

@@ -23,9 +23,12 @@ samples last), so a reader never sees a sample without its transcript; the de-du
 current snapshot; no lock is taken on S3 (Delta's commit protocol orders concurrent writers) while a local folder keeps
 its lock. A folder that already holds plain Parquet samples keeps its layout (`evalboard migrate` converts one).
 
-A failure inside the writer that is not the disk's (a damaged existing file breaking the de-duplication
-query, say) is raised as `WriteError` too: the ingest stops with a message instead of being taken for a
-reader error, and nothing still waiting is published.
+A failure inside the writer that is not the disk's is raised as `WriteError` too: the ingest stops with a message
+instead of being taken for a reader error, and nothing still waiting is published. A damaged existing file does not
+stop it: a plain folder's is left out of the de-duplication from the start (`problems`), a Delta table's data file
+that cannot be read when a check meets it is left out of the checks from then on (`unreadable`); either way its ids
+may be imported again, and the readers count each sample id once (docs/ARCHITECTURE.md, "Each sample id counts
+once").
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import pyarrow.compute as pc
 from evalboard.core import location as locations
 from evalboard.core.location import DELTA_LOG, Location, StorageError
 from evalboard.core.schema import MESSAGE, TABLES, data_problem, validate_file
-from evalboard.data import delta, delta_write
+from evalboard.data import delta_write
 from evalboard.data.data_checks import DataChecks
 from evalboard.data.sql import query_text  # the one SQL loader (docs/ARCHITECTURE.md, "Queries")
 from evalboard.ingest import commit
@@ -171,6 +174,9 @@ class DatasetWriter:
         self._lock: Any = None
         self.problems: list[str] = []
         self.recovered: list[str] = []
+        # A Delta table's data files its key checks could not read (left out of them, named: `unreadable`)
+        self._left_out = delta_write.LeftOut()
+        self._notify = notify
         self._files: dict[str, list[str]] = {t: [] for t in TABLES}
         self._committed: list[tuple[str, pa.Array]] = []  # (part name, sample ids) this ingest committed (Delta)
         if self.location.path is None:  # S3: Delta tables, no lock (Delta's commit protocol orders the writers)
@@ -560,19 +566,33 @@ class DatasetWriter:
 
     def _present_delta(self, table: str, keys: pa.Table) -> list[tuple]:
         """`_present` on a Delta table: its current snapshot (other writers' commits included); for samples, the part
-        this ingest committed an id in (None: another ingest did)."""
-        if KEYS[table] != ("sample_id",):
-            return delta_write.present(self.location, table, keys, "ingest_present_keys_delta", {})
-        bounds = pc.min_max(keys["sample_id"]).as_py()
-        params = {"lo": bounds["min"], "hi": bounds["max"]}
-        ids = [r[0] for r in delta_write.present(self.location, table, keys, "ingest_present_ids_delta", params)]
+        this ingest committed an id in (None: another ingest did). A data file that cannot be read is left out of the
+        check and named (`unreadable`): it costs only the keys it holds, which may be imported again."""
+        known = len(self._left_out.files)
+        try:
+            if KEYS[table] != ("sample_id",):
+                return delta_write.present(self.location, table, keys, "ingest_present_keys_delta", {}, self._left_out)
+            bounds = pc.min_max(keys["sample_id"]).as_py()
+            params = {"lo": bounds["min"], "hi": bounds["max"]}
+            found = delta_write.present(self.location, table, keys, "ingest_present_ids_delta", params, self._left_out)
+        finally:
+            if len(self._left_out.files) > known and self._notify is not None:
+                for bad in list(self._left_out.files.values())[known:]:
+                    self._notify.write(f"evalboard ingest: warning: {unreadable_text(self.location, bad)}\n")
+                self._notify.flush()
+        ids = [r[0] for r in found]
         ours: dict[str, str] = {}
         if ids and table == "samples":
-            found = pa.array(ids, pa.string())
+            got = pa.array(ids, pa.string())
             for part, committed in self._committed:
-                for sid in committed.filter(pc.is_in(committed, value_set=found)).to_pylist():
+                for sid in committed.filter(pc.is_in(committed, value_set=got)).to_pylist():
                     ours.setdefault(sid, part)
         return [(sid, ours.get(sid)) for sid in ids]
+
+    @property
+    def unreadable(self) -> list[delta_write.Unreadable]:
+        """The data files of the dataset's Delta tables this ingest's duplicate checks could not read, by table."""
+        return [u for _, u in sorted(self._left_out.files.items())]
 
     def _present(self, table: str, keys: pa.Table) -> list[tuple]:
         """The rows of `keys` whose key is already on disk (for samples: with the file this ingest wrote it to,
@@ -599,18 +619,12 @@ class DatasetWriter:
             self._con.unregister("batch")
 
     def _damaged_delta(self, table: str, exc: Exception) -> str:
-        """Why the check against a Delta table failed, naming a damaged file of its snapshot (local tables). Unlike a
-        plain folder's file it is not skipped: the table's log names it, so the ingest stops until it is repaired."""
-        snapshot = delta.open_table(self.location, table) if self.location.path is not None else None
-        for path in snapshot.file_uris() if snapshot is not None else []:
-            bad = data_problem(path, list(KEYS[table]))
-            if bad is not None:
-                return (
-                    f"cannot check for duplicates: the file {path} of the Delta table {self.location.table_uri(table)} "
-                    f"is damaged ({bad}); restore the table to an earlier version (DeltaTable.restore) or replace "
-                    "the file from a backup, and run the same command again"
-                )
-        return f"cannot check for duplicates in {self.location}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        """Why the check against a Delta table failed although every data file's key columns read (an unreadable file
+        is left out before this: `delta_write.present`)."""
+        return (
+            f"cannot check for duplicates in the {table} table of {self.location}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        )
 
     def _damaged(self, table: str, files: list[str], exc: Exception) -> str:
         """Why the de-duplication query failed, naming the existing file that cannot be read, if one is."""
@@ -667,6 +681,15 @@ class DatasetWriter:
             good.add(row["sample_id"])
             rows.append(row)
         return pa.Table.from_pylist(rows, schema=schema), good
+
+
+def unreadable_text(location: Location, bad: delta_write.Unreadable) -> str:
+    """One unreadable data file, as the ingest says it: where, why, and what that costs."""
+    rows = f"{bad.rows:,} row{'s' if bad.rows != 1 else ''} by its log" if bad.rows is not None else "rows unknown"
+    return (
+        f"the data file {location.table_uri(bad.table)}/{bad.name} ({rows}) cannot be read ({bad.problem}); "
+        "it is left out of the duplicate check"
+    )
 
 
 def is_delta_dataset(location: Location) -> bool:

@@ -12,7 +12,7 @@ from evalboard.commands import ingest as cli
 from tests import tables
 from tests.helpers import damage_data_pages
 from tests.ingest.test_columnar import simple
-from tests.ingest.util import assert_adds_up, ingest, ingest_log, quarantine, samples
+from tests.ingest.util import assert_adds_up, counts, ingest, ingest_log, quarantine, samples
 from tests.tables import seed_plain
 
 
@@ -81,13 +81,17 @@ def test_a_damaged_existing_file_is_named_and_its_records_imported_again(tmp_pat
     assert not list(out.rglob("*.tmp"))
 
 
-def test_a_damaged_file_of_a_delta_table_stops_the_ingest_naming_it(tmp_path: Path, out: Path) -> None:
-    """A Delta table's damaged file cannot be left out (its log names it): the ingest stops with exit 1, names the
-    file, and commits nothing; the table stays as it was."""
+def test_a_damaged_file_of_a_delta_table_costs_only_itself(tmp_path: Path, out: Path) -> None:
+    """A Delta table's data file whose key column does not read is left out of the duplicate check and named (its log
+    still names it: `evalboard repair`, tests/test_delta_repair.py): the ingest completes, exit 0, and the ids only it
+    held are imported again; the app counts each once."""
     assert ingest(lines(tmp_path / "a.jsonl", range(50)), "--out", out).code == 0
     [existing] = tables.files(out, "samples")
     damage_data_pages(Path(existing))
     result = ingest(lines(tmp_path / "b.jsonl", range(40, 80)), "--out", out)
-    assert result.code == 1
-    assert f"the file {existing} of the Delta table" in result.err and "damaged" in result.err
-    assert tables.files(out, "samples") == [existing]
+    assert result.code == 0, result
+    assert counts(result.out) == {"records": 40, "imported": 40, "present": 0, "quarantined": 0}
+    assert "1 data file of the samples table could not be read" in result.out
+    assert f"{existing} — 50 rows by its log: " in result.out
+    assert f"the data file {existing} (50 rows by its log) cannot be read" in result.err
+    assert existing in tables.files(out, "samples") and len(tables.files(out, "samples")) == 2
