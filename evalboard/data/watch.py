@@ -12,9 +12,11 @@ the very next one, and an idle replica (no page load for `IDLE` seconds) sends n
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 
 import pyarrow.fs as pafs
 
@@ -39,6 +41,8 @@ class VersionWatch:
         self._active_until = 0.0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._halt = threading.Event()  # set by `stop`
+        _WATCHES.add(self)
 
     def known(self, versions: dict[str, int], checked_at: float) -> None:
         """The store checked storage at `checked_at` (monotonic) and read these versions."""
@@ -65,7 +69,7 @@ class VersionWatch:
 
     def _run(self) -> None:
         fs: pafs.FileSystem | None = None
-        while True:
+        while not self._halt.is_set():
             if time.monotonic() > self._active_until:
                 self._wake.clear()
                 self._wake.wait()
@@ -84,9 +88,25 @@ class VersionWatch:
             with self._lock:
                 if known_at == self._known_at:  # the store did not check again meanwhile
                     self._clean_since = started if clean else None
-            time.sleep(max(0.0, PROBE_EVERY - (time.monotonic() - started)))
+            self._halt.wait(max(0.0, PROBE_EVERY - (time.monotonic() - started)))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the probes (and wait for one under way)."""
+        self._halt.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _next_exists(self, fs: pafs.FileSystem, known: dict[str, int]) -> bool:
         base = self.location.uri.removeprefix("s3://")
         paths = [f"{base}/{t}/{DELTA_LOG}/{known.get(t, -1) + 1:020d}.json" for t in self.tables]
         return any(info.type != pafs.FileType.NotFound for info in fs.get_file_info(paths))
+
+
+_WATCHES: weakref.WeakSet[VersionWatch] = weakref.WeakSet()
+
+
+@atexit.register  # registered after pyarrow's S3 finalizer, so run before it: no probe is under way when it runs
+def _stop_all() -> None:
+    for watch in list(_WATCHES):
+        watch.stop()
