@@ -33,6 +33,9 @@ from evalboard.data.delta import is_delta, open_table
 
 # The ingest log and the quarantine of a dataset on S3: one row per JSON line, with the ingest that wrote it.
 LINES = pa.schema([pa.field("ingest_id", pa.string(), nullable=False), pa.field("line", pa.string(), nullable=False)])
+# Rows per row group unless asked otherwise: DuckDB's own (delta-rs's ~1M would make one group of a large commit, or
+# of a migrated table: one thread scans it, nothing is skipped by its statistics, its data check reads it whole).
+ROW_GROUP = 122_880
 COMMIT_RETRIES = 20  # a commit that loses the race to another writer's is retried against the new version
 MISSING = "missing: the table's log names it, the storage does not hold it"
 CREATE_ATTEMPTS = 5  # a first commit that loses the race to create the table is made again (see `append`)
@@ -71,8 +74,7 @@ def append(
     again here (`CREATE_ATTEMPTS`), now as an append to the table the other writer created. Safe: a failed commit
     wrote no log entry, so its data files are named by no version (a reader never sees them); only a refused commit
     is retried, never a failure whose outcome is unknown."""
-    props = WriterProperties(compression="ZSTD", max_row_group_size=row_group_size) if row_group_size else None
-    props = props or WriterProperties(compression="ZSTD")
+    props = WriterProperties(compression="ZSTD", max_row_group_size=row_group_size or ROW_GROUP)
     if isinstance(data, pa.Table) and table in TABLES:
         data = data.cast(TABLES[table])
     for attempt in range(1, CREATE_ATTEMPTS + 1):
