@@ -154,3 +154,20 @@ def test_a_file_whose_pages_are_garbled_is_found_by_read_data(two_imports) -> No
     assert f"samples: 1 data file present but unreadable, still in the log:\n  {out / 'samples' / name} — 50 rows" in (
         pages.out
     )
+
+
+def test_a_review_is_saved_once_though_another_reviews_file_is_damaged(two_imports):
+    """The Transcripts form's idempotency check (a review id written once per submission) passes over a reviews data
+    file that does not read, instead of refusing every review (evalboard/data/reviews.py)."""
+    from evalboard.data import reviews
+
+    out, _, _ = two_imports
+    reviews.write(out, reviews.Review("c1", "ann", "harmful", review_id="r1"), once=True)
+    [damaged] = file_rows(str(out / "reviews"))
+    damage_data_pages(out / "reviews" / damaged, column=list(reviews.REVIEWS.names).index("review_id"))
+    again = reviews.Review("c2", "bob", "not_harmful", review_id="r2")
+    reviews.write(out, again, once=True)
+    reviews.write(out, again, once=True)  # the same submission twice (a double click): stored once
+    store = Store(out)
+    assert [lo.file for lo in store.health.left_out] == [f"reviews/{damaged}"]
+    assert reviews.all_reviews(store)["review_id"].to_list() == ["r2"]

@@ -135,7 +135,9 @@ def _append(location: Location, row: dict, once: bool) -> str:
     where = location.table_uri(FOLDER)
     if once:
         key = pa.table({"review_id": pa.array([row["review_id"]], pa.string())})
-        if delta_write.present(location, FOLDER, key, "reviews_present_id", {}):
+        # A reviews data file that does not read is passed over: at worst this review is stored twice (one
+        # reviewer's vote counts once), never refused for another file's damage.
+        if delta_write.present(location, FOLDER, key, "reviews_present_id", {}, delta_write.LeftOut()):
             return where
     delta_write.append(location, FOLDER, pa.Table.from_pylist([row], schema=REVIEWS), note=f"review {row['review_id']}")
     return where
