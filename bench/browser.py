@@ -121,7 +121,7 @@ def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
     grid = "[data-testid=stDataFrame]"
     return {
         "Overview": ("/", "Blackmail rate", 3, "", "side=1&n=3"),
-        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=6&btn=3&n=5&grid=1"),
+        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=7&btn=3&n=5&table=1"),
         "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&pick=2&btn=2&n=1"),
         "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&ctl=1&grid=1"),
         "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",
