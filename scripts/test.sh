@@ -11,4 +11,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,inspect]'
 python3 -m ruff check .
-python3 -m pytest "$@"
+# Two workers: the suite mostly waits (servers starting, browsers drawing), so two halve its time even on two cores.
+# Each worker runs its browser tests after its other tests (tests/conftest.py), as one process does.
+python3 -m pytest -n 2 "$@"

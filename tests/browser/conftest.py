@@ -23,6 +23,13 @@ import pytest
 
 from tests.harness import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
 
+with contextlib.suppress(ImportError):  # without Playwright the tests skip (or fail under CI) below
+    from playwright.sync_api import expect
+
+    # An assertion waits this long for the page (Playwright's default, 5 s, is short for a redraw on two cores running
+    # two workers' servers and browsers); a broken page still fails, only later.
+    expect.set_options(timeout=20_000)
+
 ARTIFACTS = REPO / "tests" / "artifacts"
 VIEWPORT = {"width": 1400, "height": 1200}
 _SERVERS: list[AppServer] = []
