@@ -71,6 +71,7 @@ def test_a_review_saved_on_one_replica_shows_on_the_other_within_the_bound(
     form.get_by_label("Your name").press("Enter")
     wait_idle(page)
     form.get_by_text("Harmful", exact=True).click()
+    expect(form.get_by_role("radio", name="Harmful", exact=True)).to_be_checked()  # taken before the submit
     form.get_by_label("Note (why)").fill("saved on replica one")
     form.get_by_role("button", name="Submit review").click()
     expect(form.get_by_text("Saved your review (Harmful).")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)

@@ -76,6 +76,7 @@ def test_a_review_shows_in_the_history_and_in_the_human_rate(new_context, review
     form.get_by_label("Your name").press("Enter")
     wait_idle(page)
     form.get_by_text("Harmful", exact=True).click()
+    expect(form.get_by_role("radio", name="Harmful", exact=True)).to_be_checked()  # taken before the submit
     form.get_by_label("Note (why)").fill("explicit threat to disclose the affair")
     form.get_by_role("button", name="Submit review").click()
     expect(form.get_by_text("Saved your review (Harmful).")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
@@ -157,6 +158,7 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
     form.get_by_label("Your name").press("Enter")
     wait_idle(page)
     form.get_by_text("Harmful", exact=True).click()
+    expect(form.get_by_role("radio", name="Harmful", exact=True)).to_be_checked()  # taken before the submit
     wait_idle(page)
     form.get_by_role("button", name="Submit review").dblclick()
     expect(form.get_by_text("Saved your review (Harmful).")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)

@@ -115,6 +115,7 @@ def test_the_outsider_sees_no_data_on_any_page(new_context, provider, app):
         expect(main(page).get_by_role("heading", name="No access to this dataset")).to_be_visible(
             timeout=FIRST_RENDER_TIMEOUT
         )
+        expect(main(page)).to_contain_text(USERS["outsider"])  # the page drawn whole, not only its heading
         text = page_text(page)
         assert USERS["outsider"] in text and leaks(text) == [], path
     no_exception(page)
@@ -157,6 +158,7 @@ def test_the_reviewer_writes_a_review_that_records_their_identity_then_signs_out
     expect(form.get_by_text(f"Reviewing as {USERS['reviewer']} (signed in).")).to_be_visible()
     expect(form.get_by_label("Your name")).to_have_count(0)
     form.get_by_text("Harmful", exact=True).click()
+    expect(form.get_by_role("radio", name="Harmful", exact=True)).to_be_checked()  # taken before the submit
     wait_idle(page)
     form.get_by_label("Note (why)").fill("signed-in review")
     form.get_by_label("Note (why)").press("Control+Enter")  # a text area keeps its value on Ctrl+Enter or blur
