@@ -18,9 +18,9 @@ messages arrived on the websocket, whose frames the bench decodes: that also cou
 A page with K charts is compared with the reference holding K trivial charts (target ≤ 1.3x), a page
 without charts with the empty page (target ≤ 1.5x). A second reference holds the same kinds of Streamlit
 elements as the page with trivial content (the top navigation of six pages, the sidebar's five
-multiselects and a selectbox, an info notice, the page's own pickers, buttons, segmented controls, toggles, download
-buttons, collapsed expanders, metrics and list controls, K charts, data grids, static tables, chat messages): the
-ratio to it is the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
+multiselects and a selectbox, an info notice, the page's own pickers, buttons, metrics and list controls, K charts, data
+grids, static tables, chat messages): the ratio to
+it is the app's own cost, what is left once Streamlit's and Plotly's cost for those elements is paid.
 
 With `--before DIR`, the app of another checkout (run in DIR, with DIR's .streamlit/config.toml) and the
 empty and K-chart references under DIR's config are timed in the same runs too, and a before/after table
@@ -82,15 +82,6 @@ def body():
         st.metric(f"metric {i}", f"{i:,}")
     for i in range(int(q.get("btn", 0))):
         st.button(f"button {i}", key=f"btn{i}")
-    if q.get("seg"):  # a segmented control alone (Compare's eval-awareness split)
-        st.segmented_control("Split", ["a"], key="seg")
-    if q.get("tog"):
-        st.toggle("toggle", key="tog")
-    for i in range(int(q.get("dl", 0))):
-        st.download_button(f"download {i}", data="a,b", file_name="x.csv", on_click="ignore", key=f"dl{i}")
-    if q.get("exp"):  # a collapsed expander holding a caption
-        with st.expander("expander"):
-            st.caption("folded")
     for i in range(int(q.get("n", 0))):
         st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1 + bump, 2, 3])), key=f"chart{i}")
     for i in range(int(q.get("grid", 0))):
@@ -130,7 +121,7 @@ def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
     grid = "[data-testid=stDataFrame]"
     return {
         "Overview": ("/", "Blackmail rate", 3, "", "side=1&n=3"),
-        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=7&btn=3&seg=1&tog=1&dl=2&exp=1&n=5&table=1"),
+        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=6&btn=3&n=5&grid=1"),
         "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&pick=2&btn=2&n=1"),
         "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&ctl=1&grid=1"),
         "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",

@@ -6,7 +6,7 @@ URL: a_snapshot, a_intervention, a_stage, b_snapshot, b_intervention, b_stage (c
 
 import streamlit as st
 
-from evalboard.core.fmt import literal, sentence, sentence_columns
+from evalboard.core.fmt import literal, sentence
 from evalboard.core.stats import SIGNIFICANCE_RULE
 from evalboard.present import charts
 from evalboard.screens import awareness, calibration, overview, trends
@@ -179,21 +179,32 @@ if split:
 st.subheader("Per scenario family")
 side_a, side_b, _ = cmp_text.side_names(a, b)
 st.caption(md(f"A = {side_a}; B = {side_b}"))
-st.table(sentence_columns(cmp_text.table(result), NAMES, ("family",)), hide_index=True)
+event = st.dataframe(
+    cmp_text.grid(result),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="compare_table",
+    column_config={
+        "family": st.column_config.TextColumn(pinned=True),
+        "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
+    },
+)
 st.caption(
     "Rows sorted by the size of the change; ▲ marks a regression (B significantly worse), ▼ a significant drop, ? an "
-    f"inconclusive change; B − A in percentage points with its 95% Newcombe interval. {SIGNIFICANCE_RULE} The pooled "
-    "row is one test, not Holm-adjusted. " + result.paired_note
+    f"inconclusive change. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
 )
 ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
 if ungraded:
     st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
 
 rows = [*result.rows, result.pooled]
-chosen = rows[st.selectbox("Read the transcripts of a row", range(len(rows)), format_func=lambda i: rows[i].label,
-                           key="compare_row")]  # fmt: skip
+picked = event.selection.rows[0] if event.selection.rows else 0
+chosen = rows[picked]
 family = None if chosen.pooled else chosen.family
 filters = view.to_query_params()
+st.caption(md(cmp_text.details(result)[picked]))
+st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
 links_box = st.container(horizontal=True)  # whole labels, wrapping when they do not fit side by side
 links_box.button(
     md(f"A: {a.describe()}"),

@@ -30,16 +30,6 @@ def headline(at: AppTest) -> str:
     return shown(text)
 
 
-def family_tables(at: AppTest) -> list:
-    """Compare's per-family tables (static: `st.table`), each cell as a reader sees it."""
-    return [t.value.map(shown) for t in at.table if "family" in t.value.columns]
-
-
-def family_table(at: AppTest):
-    [table] = family_tables(at)
-    return table
-
-
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
@@ -57,17 +47,13 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     }
     assert headline(at).startswith("Against baseline, constitution_stories+harmlessness lowers the harmful-action rate")
     assert "Held-out family 'sabotage'" in headline(at)
-    assert not at.dataframe  # a static table: no data grid on the page
-    table = family_table(at)
+    table = at.dataframe[0].value
     assert list(table["family"])[-1] == "all families (pooled)" and len(table) == 5
-    # Every column whole: the family, its verdict (plain-text marks), both rates, the change, the ratio and the tests.
-    assert list(table.columns) == ["family", "verdict", "A", "B", "B − A", "A/B", "test", "paired test"]
+    # What fits a screen: the family, its verdict (plain-text marks), both rates and the change; the rest below.
+    assert list(table.columns) == ["family", "verdict", "A", "B", "B − A"]
     assert set(table["verdict"]) == {"▼ lower"}
-    assert all(r.endswith("x lower") or "x lower [" in r for r in table["A/B"])
-    assert all(t.startswith("McNemar") for t in table["paired test"])
-    # Cells are Markdown in st.table: the data's names quoted, our words escaped.
-    raw = next(t.value for t in at.table if "family" in t.value.columns)
-    assert list(raw["family"])[:2] == ["` blackmail `", "` sabotage ` \\(held\\-out\\)"]
+    assert any(": A/B " in shown(c.value) and "x lower" in shown(c.value) and "; paired: " in shown(c.value)
+               for c in at.caption)  # fmt: skip
     assert "nan" not in table.to_string().lower()
     rates, diffs, training, gap, stack = figures(at)
     assert "all families (pooled)" in diffs["data"][0]["y"]
@@ -94,7 +80,7 @@ def test_url_restores_both_sides_and_the_family_filter():
     )
     assert not at.warning
     assert sides(at)["b_intervention"] == "deliberation_rewrites" and sides(at)["b_stage"] == "sft"
-    table = family_table(at)
+    table = at.dataframe[0].value
     assert sorted(table["family"][:-1]) == ["blackmail", "leaking"]
     assert "A = baseline · RL step 1,000; B = deliberation_rewrites · SFT" in [shown(c.value) for c in at.caption]
     assert "across 2 families (atlas-2026-05)" in headline(at)
@@ -117,20 +103,20 @@ def test_unknown_url_values_warn_and_fall_back_to_the_default(key, value):
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and f"Ignored ` {key}=" in warnings[0] and len(warnings[0]) < 400
     assert sides(at)["a_snapshot"] == "atlas-2026-11"  # the defaults stand
-    assert len(family_tables(at)) == 1
+    assert len(at.dataframe) == 1
 
 
 def test_identical_sides_say_so_instead_of_a_table():
     at = open_compare({"b_intervention": "baseline"})
     assert any("A and B are the same" in w.value for w in at.warning)
-    assert not family_tables(at) and not at.get("plotly_chart")
+    assert not at.dataframe and not at.get("plotly_chart")
 
 
 def test_a_snapshot_without_that_intervention_is_named():
     at = open_compare({"a_snapshot": "atlas-2026-05", "a_intervention": "difficult_advice"})
     [warning] = [shown(w.value) for w in at.warning]
     assert "snapshot atlas-2026-05 has no difficult_advice runs; it holds baseline, safe_demos" in warning
-    assert not family_tables(at)
+    assert not at.dataframe
 
 
 def test_swap_button_exchanges_a_and_b(monkeypatch):
@@ -156,12 +142,12 @@ def test_swap_button_exchanges_a_and_b(monkeypatch):
     assert "baseline raises the harmful-action rate" in headline(at)
 
 
-def test_picking_a_row_points_the_drill_down_at_it():
+def test_selecting_a_row_points_the_drill_down_at_it():
     at = open_compare()
-    picker = at.selectbox(key="compare_row")
-    assert picker.format_func(picker.value) == family_table(at)["family"][0]  # the top row first
-    picker.set_value(4).run()
-    assert not at.exception and at.selectbox(key="compare_row").format_func(4) == "all families (pooled)"
+    at.session_state["compare_table"] = {"selection": {"rows": [4], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any("all families \\(pooled\\)" in m.value for m in at.markdown)
     next(b for b in at.button if b.label.replace("\\", "").startswith("A:")).click().run()
     assert at.session_state["family"] == []  # pooled: every family of the view
 
@@ -184,7 +170,7 @@ def test_missing_checkpoint_and_empty_filtered_side(tmp_path, monkeypatch):
     )
     assert any("B has no graded samples in the selected families" in i.value for i in at.info)
     at = open_compare({"b_intervention": "fix", "a_stage": "rl@100"}, data=tmp_path, monkeypatch=monkeypatch)
-    table = family_table(at)
+    table = at.dataframe[0].value
     assert set(table["verdict"]) >= {"no samples on A", "no samples on B"}
     assert "nan" not in table.to_string().lower()
 

@@ -353,14 +353,16 @@ def test_table_csv_and_forest_render_the_same_rows(tmp_path, held_out):
         assert (int(written["a_k"]), int(written["a_n"]), int(written["b_k"]), int(written["b_n"])) == (
             c.a.k, c.a.n, c.b.k, c.b.n
         )  # fmt: skip
-        assert (shown["A"], shown["B"]) == (format_rate(c.a.k, c.a.n), format_rate(c.b.k, c.b.n))
+        _, a_col, b_col, *_ = shown  # family, A's rate, B's rate, …
+        assert (shown[a_col], shown[b_col]) == (format_rate(c.a.k, c.a.n), format_rate(c.b.k, c.b.n))
     forest = cmp_frames.diffs_frame(result).to_dicts()
     with_samples = [(t, r) for t, r in zip(table, rows, strict=True) if r["diff"] != ""]
     assert [(f["family"], f["verdict"]) for f in forest] == [(t["family"], t["verdict"]) for t, _ in with_samples]
 
 
 def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
-    """The page shows `table`: every column of each `table_rows` row, the verdict second (plain-text marks)."""
+    """The page shows `grid`: `table`'s family, verdict, rates and change (one line per `table_rows` row); `details`
+    says the rest of each row."""
     store = make_store(
         tmp_path,
         cell("s1", "baseline", "blackmail", 40, 60),
@@ -369,11 +371,12 @@ def test_the_pages_table_is_the_table_rows_with_their_marks(tmp_path):
         cell("s1", "fix", "leaking", 30, 60, hours=1),
     )
     result = run(store, A, B)
-    shown = cmp_text.table(result)
-    assert shown.columns == [*cmp_text.TABLE_COLUMNS, "paired test"]
+    full, shown = cmp_text.table(result), cmp_text.grid(result)
+    assert shown.columns == list(cmp_text.GRID_COLUMNS)
+    assert shown.select("family", "verdict", "B − A").equals(full.select("family", "verdict", "B − A"))
     assert shown.get_column("verdict").to_list() == ["▼ lower", "▲ higher: regression", "no significant change"]
     rows = cmp_text.table_rows(result)
-    assert shown.rows() == [(r.label, r.verdict, r.rate_a, r.rate_b, r.change, r.ratio, r.test, r.paired) for r in rows]
+    assert cmp_text.details(result) == [f"{r.label}: A/B {r.ratio}; {r.test}; paired: {r.paired}" for r in rows]
 
 
 def test_csv_names_from_the_data_stay_text_and_header_lines_stay_comments(two_families):

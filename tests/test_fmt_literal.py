@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from evalboard.core.fmt import literal, sentence, sentence_columns
+from evalboard.core.fmt import literal, sentence
 
 COMMONMARK = MarkdownIt("commonmark")
 GFM = MarkdownIt("commonmark").enable("table")
@@ -95,21 +95,3 @@ def test_sentence_quotes_each_name_and_escapes_the_rest():
     assert codes == ["blackmail", "http://127.0.0.2:9/a", "x--y", "rl@1000", "rl"]  # not the "rl" in "earlier"
     assert not any(t.type in ("link_open", "image", "html_inline") for t in tokens)
     assert "".join(t.content for t in tokens) == text
-
-
-@pytest.mark.parametrize("name", HOSTILE)
-def test_sentence_columns_leave_no_cell_read_as_markdown(name):
-    """`st.table` reads each cell as Markdown: a hostile family name in a label is one code span, and our own words
-    in the other columns come back as typed."""
-    import polars as pl
-
-    table = pl.DataFrame({"family": [f"{name} (held-out)", "all families (pooled)"], "test": ["p<0.001; [1–2]", ""]})
-    out = sentence_columns(table, [name], ("family",))
-    assert out.columns == table.columns and out.get_column("test").to_list()[1] == ""
-    for cell, typed in zip(out.rows(), table.rows(), strict=True):
-        for markdown, text in zip(cell, typed, strict=True):
-            tokens = inline(markdown) if markdown else []
-            assert not any(t.type in ("link_open", "image", "html_inline", "em_open", "s_open") for t in tokens)
-            assert "".join(t.content for t in tokens).replace("\u2060", "") == text  # the joiner: `literal`
-    codes = [t.content.replace("\u2060", "") for t in inline(out.item(0, "family")) if t.type == "code_inline"]
-    assert codes == [name]

@@ -75,23 +75,6 @@ def quoted_columns(table: pl.DataFrame, columns: Iterable[str], limit: int = MAX
     )  # fmt: skip
 
 
-def sentence_columns(table: pl.DataFrame, names: Iterable[object], columns: Iterable[str]) -> pl.DataFrame:
-    """`table` for `st.table` when its cells are our words: each of `columns` as a `sentence` (the data's `names` in
-    it quoted), every other cell escaped (`inert_markdown`), so no cell is read as Markdown or HTML. Nulls and empty
-    strings are empty cells."""
-    names = list(names)
-    shown = set(columns)
-
-    def cell(column: str, value: object) -> str:
-        if value is None or value == "":
-            return ""
-        return sentence(value, names, table_cell=True) if column in shown else inert_markdown(value)
-
-    return pl.DataFrame(
-        [pl.Series(c, [cell(c, v) for v in table.get_column(c).to_list()], dtype=pl.String) for c in table.columns]
-    )
-
-
 def plotly_text(value: object) -> str:
     """A data-derived label for a Plotly figure (ticks, legend, hover): Plotly reads a subset of HTML in text
     (`<a href>`, `<b>`, `<br>`, entities), so `&`, `<` and `>` become entities and the label stays text."""

@@ -171,7 +171,7 @@ def test_dataset_title_description_and_families_stay_text(new_context, site, out
     expect(main.get_by_text(title, exact=False).first).to_be_visible()
     if path == "":  # the held-out caption names the family as it is
         expect(main.get_by_text(outside.payloads("family")["image"], exact=False).first).to_be_visible()
-    if path in ("readiness", "compare"):  # the per-family (static) table names every family as it is
+    if path == "readiness":  # the per-family table names every family as it is
         for family in outside.payloads("family").values():
             expect(main.locator("table").get_by_text(family).first).to_be_visible()  # held-out: "… (held-out)"
     if path == "data":

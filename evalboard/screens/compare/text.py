@@ -72,25 +72,19 @@ def table_rows(result: Result) -> list[TableRow]:
     return out
 
 
-# The page's table, static (bench/README.md, "browser.py": a data grid is the dearest element Compare drew): the
-# family, its verdict first so regressions stand out, both rates, the change, then the ratio and the tests; cells
-# wrap, so every column shows whole at 1280 px. The sides are named in the caption above it, so the headers hold no
-# names from the data. Verdicts are marked with plain text (▲, ▼, ?), never an emoji a browser may lack.
-TABLE_COLUMNS = ("family", "verdict", "A", "B", "B − A", "A/B", "test")
-
-
 @reused()
 def table(result: Result) -> pl.DataFrame:
-    """The table the page shows, one line per `table_rows` row: TABLE_COLUMNS, and "paired test" when the sides are
-    paired; every rate with n and CI. Plain text: the page quotes it for Markdown."""
+    """The table the page shows, one line per `table_rows` row; every rate with n and CI."""
+    name_a, name_b, _ = side_names(result.a, result.b)
+    col_a, col_b = (f"A: {name_a}", f"B: {name_b}") if name_a != name_b else ("A", "B")
     out = [
         {
             "family": r.label,
-            "verdict": r.verdict,
-            "A": r.rate_a,
-            "B": r.rate_b,
+            col_a: r.rate_a,
+            col_b: r.rate_b,
             "B − A": r.change,
             "A/B": r.ratio,
+            "verdict": r.verdict,
             "test": r.test,
             **({"paired test": r.paired} if result.paired else {}),
         }
@@ -102,6 +96,28 @@ def table(result: Result) -> pl.DataFrame:
 def row_kinds(result: Result) -> list[str]:
     """Per table row: 'regression', 'improvement', 'inconclusive', 'pooled' or '' (for highlighting)."""
     return [r.kind for r in table_rows(result)]
+
+
+# The page's grid holds what fits a screen at 1280 px (the family, its verdict first so regressions stand out, both
+# rates and the change); the ratio and the tests of the selected row are a sentence below it (`details`), and the
+# CSV holds every column. Verdicts are marked with plain text (▲, ▼, ?), never an emoji a browser may lack.
+GRID_COLUMNS = ("family", "verdict", "A", "B", "B − A")
+
+
+@reused()
+def grid(result: Result) -> pl.DataFrame:
+    """The page's table: one line per `table_rows` row, the columns of GRID_COLUMNS (sides named in the caption)."""
+    rows = table_rows(result)
+    values = ([r.label for r in rows], [r.verdict for r in rows], [r.rate_a for r in rows], [r.rate_b for r in rows])
+    return pl.DataFrame(dict(zip(GRID_COLUMNS, [*values, [r.change for r in rows]], strict=True)))
+
+
+def details(result: Result) -> list[str]:
+    """Per `table_rows` row, the words the grid leaves out: the ratio, the test and the paired test."""
+    return [
+        f"{r.label}: A/B {r.ratio}; {r.test}" + (f"; paired: {r.paired}" if result.paired else "")
+        for r in table_rows(result)
+    ]
 
 
 def _pct(k: int, n: int) -> str:
