@@ -473,10 +473,7 @@ def unreadable_summary(stream: TextIO, location: Location, files: Sequence[Unrea
             "(the app counts each sample id once)\n"
         )
         for bad in mine[:limit]:
-            rows = (
-                f"{bad.rows:,} row{'s' if bad.rows != 1 else ''} by its log" if bad.rows is not None else "rows unknown"
-            )
-            stream.write(f"  {location.table_uri(table)}/{bad.name} — {rows}: {bad.problem}\n")
+            stream.write(f"  {location.table_uri(table)}/{bad.name} — {bad.rows_text()}: {bad.problem}\n")
         if n > limit:
             stream.write(f"  … and {n - limit} more\n")
     stream.write(

@@ -17,7 +17,7 @@ from typing import TextIO
 from evalboard.core import location as locations
 from evalboard.core.exit_codes import EXIT_DATA_INCOMPLETE
 from evalboard.core.location import Location, LocationError, StorageError
-from evalboard.data.delta_repair import DataFile, TableRepair, repair
+from evalboard.data.delta_repair import TableRepair, repair
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +83,7 @@ def report(out: TextIO, location: Location, table: TableRepair, dry_run: bool) -
     if not table.removed and not table.unreadable:
         out.write(f"{table.table}: version {table.version}, {table.files:,} data file{_s(table.files)}, all present\n")
         return
+    where = location.table_uri(table.table)
     if table.removed:
         n = len(table.removed)
         if dry_run:
@@ -91,16 +92,12 @@ def report(out: TextIO, location: Location, table: TableRepair, dry_run: bool) -
             did = f"removed {n} missing data file{_s(n)} from the log (version {table.version} → {table.new_version})"
         out.write(f"{table.table}: {did}:\n")
         for file in table.removed:
-            out.write(f"  {location.table_uri(table.table)}/{file.name} — {_rows(file)}\n")
+            out.write(f"  {where}/{file.name} — {file.rows_text('the log')}\n")
     if table.unreadable:
         n = len(table.unreadable)
         out.write(f"{table.table}: {n} data file{_s(n)} present but unreadable, still in the log:\n")
         for file in table.unreadable:
-            out.write(f"  {location.table_uri(table.table)}/{file.name} — {_rows(file)}: {file.problem}\n")
-
-
-def _rows(file: DataFile) -> str:
-    return f"{file.rows:,} row{_s(file.rows)} by the log" if file.rows is not None else "rows unknown"
+            out.write(f"  {where}/{file.name} — {file.rows_text('the log')}: {file.problem}\n")
 
 
 def _s(n: int) -> str:

@@ -22,21 +22,11 @@ from deltalake import CommitProperties, DeltaTable
 from evalboard.core.location import Location, StorageError, storage_error
 from evalboard.core.schema import TABLES
 from evalboard.data.delta import open_table
-from evalboard.data.delta_write import file_problem, log_rows
+from evalboard.data.delta_write import MISSING, Unreadable, file_problem, log_rows
 
 # Every table a dataset may keep as a Delta table: the canonical ones, and on S3 the ingest log and the quarantine.
 TABLE_NAMES = (*TABLES, "ingest_log", "quarantine")
 NOTE = "evalboard repair"  # the FSCK commit's custom metadata (`evalboard`), as an ingest's notes its part
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """One data file of a table: its path inside the table as the log names it, its rows by the log, and why it
-    cannot be read (for one that is present)."""
-
-    name: str
-    rows: int | None
-    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,8 +36,8 @@ class TableRepair:
     table: str
     version: int  # the version checked
     files: int  # data files that version names
-    removed: tuple[DataFile, ...]  # missing files removed from the log (with `dry_run`: that would be)
-    unreadable: tuple[DataFile, ...]  # present but unreadable: still in the log
+    removed: tuple[Unreadable, ...]  # missing files removed from the log (with `dry_run`: that would be)
+    unreadable: tuple[Unreadable, ...]  # present but unreadable: still in the log
     new_version: int | None  # the FSCK commit's version (None: no commit)
 
     @property
@@ -72,7 +62,9 @@ def _repair_table(location: Location, table: str, dt: DeltaTable, dry_run: bool,
         result: dict[str, Any] = dt.repair(
             dry_run=dry_run, commit_properties=CommitProperties(custom_metadata={"evalboard": NOTE})
         )
-        removed = tuple(DataFile(name, rows.get(name)) for name in sorted(result.get("files_removed") or []))
+        removed = tuple(
+            Unreadable(table, name, rows.get(name), MISSING) for name in sorted(result.get("files_removed") or [])
+        )
         new_version = None
         if removed and not dry_run:
             dt.update_incremental()
@@ -80,7 +72,7 @@ def _repair_table(location: Location, table: str, dt: DeltaTable, dry_run: bool,
         gone = {f.name for f in removed}
         dataset = dt.to_pyarrow_dataset()
         unreadable = tuple(
-            DataFile(f.path, rows.get(f.path), problem)
+            Unreadable(table, f.path, rows.get(f.path), problem)
             for f in dataset.get_fragments()
             if f.path not in gone
             for problem in [_problem(location, dataset, f.path, read_data)]

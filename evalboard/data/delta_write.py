@@ -109,6 +109,10 @@ class Unreadable:
     rows: int | None  # its rows by the log's num_records (None: the log does not say)
     problem: str
 
+    def rows_text(self, log: str = "its log") -> str:
+        """ "50 rows by its log" (`log` names the log as the sentence needs), or "rows unknown"."""
+        return f"{self.rows:,} row{'s' if self.rows != 1 else ''} by {log}" if self.rows is not None else "rows unknown"
+
 
 @dataclass
 class LeftOut:

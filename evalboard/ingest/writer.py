@@ -685,9 +685,8 @@ class DatasetWriter:
 
 def unreadable_text(location: Location, bad: delta_write.Unreadable) -> str:
     """One unreadable data file, as the ingest says it: where, why, and what that costs."""
-    rows = f"{bad.rows:,} row{'s' if bad.rows != 1 else ''} by its log" if bad.rows is not None else "rows unknown"
     return (
-        f"the data file {location.table_uri(bad.table)}/{bad.name} ({rows}) cannot be read ({bad.problem}); "
+        f"the data file {location.table_uri(bad.table)}/{bad.name} ({bad.rows_text()}) cannot be read ({bad.problem}); "
         "it is left out of the duplicate check"
     )
 
