@@ -52,7 +52,7 @@ from evalboard.data.repeated_ids import RepeatedIds, _repeated
 from evalboard.data.rollups import ROLLUP_VERSION, Rollups
 from evalboard.data.sql import Queries, QueryBug, QueryError, freeze
 from evalboard.data.transcripts import TranscriptFiles
-from evalboard.data.views import delta_view_sql, read_parquet, schema_macros, view_sql
+from evalboard.data.views import delta_files_sql, delta_view_sql, schema_macros, view_sql
 from evalboard.data.watch import VersionWatch
 
 MACROS = ("variables", "macros")  # queries that define macros over the views (variables: scenario variables)
@@ -130,7 +130,7 @@ class Store:
         version changes), but its transcripts, which stay on the storage (one row group is read from there per
         transcript)."""
         entries = []
-        for table in self._delta.parquet_tables(skip=REMOTE_READ if self.remote else ()):
+        for table in self._parquet_tables():
             files = self._delta.files(table)
             key = self._delta.key(table)
             if self.remote and self._copies.get(table, ("", []))[0] != key:
@@ -146,6 +146,11 @@ class Store:
                 except OSError as exc:
                     entries.append((table, path, None, None, os_problem("a data file its log names is missing", exc)))
         return tuple(entries)
+
+    def _parquet_tables(self) -> tuple[str, ...]:
+        """The Delta tables DuckDB reads as Parquet (`DeltaTables.parquet_tables`): over a remote dataset, not the
+        transcripts (`REMOTE_READ`)."""
+        return self._delta.parquet_tables(skip=REMOTE_READ if self.remote else ())
 
     def _check(self, table: str, path: Path, mtime: int, size: int) -> tuple[FileStatus, FileCheck]:
         return self._files.check(table, path, mtime, size)
@@ -222,7 +227,7 @@ class Store:
             self.root, exists, files, manifest, manifest_problem, log if log.is_file() else None, (), log_problems
         )
         delta_tables = set(self._delta.delta_tables())
-        as_parquet = set(self._delta.parquet_tables(skip=REMOTE_READ if self.remote else ()))
+        as_parquet = set(self._parquet_tables())
         good_samples = [(st, c) for st, c in checked if st.table == "samples" and st.ok]
         plain_entries = tuple(e for e in entries if e[0] not in delta_tables)
         plain_samples = good_samples if "samples" not in delta_tables else []
@@ -281,11 +286,9 @@ class Store:
             columns[name] = set(dataset.schema.names)
         for name, good in parquet.items():
             columns[name] = set().union(*(c.columns for _, c in good))
-            column_sets = {c.columns for _, c in good}
-            source = read_parquet([st.path for st, _ in good], column_sets) if good else "(SELECT 1 WHERE false)"
             with contextlib.suppress(duckdb.Error):  # read as a pyarrow dataset before
                 self._con.unregister(f"_delta_{name}")
-            self._con.execute(f"CREATE OR REPLACE VIEW _delta_{name} AS SELECT * FROM {source}")
+            self._con.execute(delta_files_sql(name, [st.path for st, _ in good], {c.columns for _, c in good}))
         for name, present in columns.items():
             self._con.execute(delta_view_sql(name, present))
         self._transcripts.use_delta(delta.get("transcripts"))

@@ -81,6 +81,13 @@ def view_sql(table: str, files: list[Path], column_sets: set[frozenset[str]], de
     return f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(cols)} FROM {source}{where}"
 
 
+def delta_files_sql(table: str, files: list[Path], column_sets: set[frozenset[str]]) -> str:
+    """CREATE VIEW `_delta_<table>` over the good data files of a Delta table read as Parquet (no row when none is
+    good); `delta_view_sql` puts the canonical columns on it."""
+    source = read_parquet(files, column_sets) if files else "(SELECT 1 WHERE false)"
+    return f"CREATE OR REPLACE VIEW _delta_{table} AS SELECT * FROM {source}"
+
+
 def delta_view_sql(table: str, present: set[str], dedupe: bool = False) -> str:
     """CREATE VIEW over a Delta table's dataset (registered as `_delta_<table>`), canonical columns NULL where the
     table has none. `dedupe`: one row per sample id, the first by created_at, run_id, source (a Delta table's rows
