@@ -16,6 +16,7 @@ from deltalake import DeltaTable
 from evalboard.commands.cli import main as cli_main
 from evalboard.commands.repair import main as repair_main
 from evalboard.core.exit_codes import EXIT_DATA_INCOMPLETE
+from evalboard.data import reviews
 from evalboard.data.store import Store
 from tests import tables
 from tests.helpers import damage_data_pages
@@ -159,8 +160,6 @@ def test_a_file_whose_pages_are_garbled_is_found_by_read_data(two_imports) -> No
 def test_a_review_is_saved_once_though_another_reviews_file_is_damaged(two_imports):
     """The Transcripts form's idempotency check (a review id written once per submission) passes over a reviews data
     file that does not read, instead of refusing every review (evalboard/data/reviews.py)."""
-    from evalboard.data import reviews
-
     out, _, _ = two_imports
     reviews.write(out, reviews.Review("c1", "ann", "harmful", review_id="r1"), once=True)
     [damaged] = file_rows(str(out / "reviews"))
