@@ -179,6 +179,7 @@ class DeltaTables:
         self._tables: dict[str, DeltaTable] = {}
         self._datasets: dict[str, ds.Dataset] = {}
         self._seen: dict[str, int] = {}  # table → the version its dataset was made for
+        self._files: dict[str, tuple[str, list[DeltaFile]]] = {}  # table → (`key`, the data files of that version)
         self._pinned = False
 
     def delta_tables(self) -> tuple[str, ...]:
@@ -276,8 +277,14 @@ class DeltaTables:
         return tuple(t for t, dt in sorted(self._tables.items()) if t not in skip and plain_parquet(dt))
 
     def files(self, table: str) -> list[DeltaFile]:
+        """The data files of the table's version, read from its log once per version (a page load asks each time)."""
         dt = self._tables.get(table)
-        return data_files(self.root, table, dt) if dt is not None else []
+        if dt is None:
+            return []
+        key = self.key(table)
+        if self._files.get(table, ("", []))[0] != key:
+            self._files[table] = (key, data_files(self.root, table, dt))
+        return self._files[table][1]
 
     def versions(self) -> tuple[TableVersion, ...]:
         """Each table's version as read, with its commit time and the newest version (asked of storage when
