@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Locator, Page, expect
@@ -71,6 +72,21 @@ def share_link(page: Page) -> str:
         sidebar.get_by_text("Share this view").click()
     expect(code).to_be_visible()
     return code.inner_text().strip()
+
+
+def expect_share_link(page: Page, expected: dict[str, list[str]] | None = None, timeout: float = 20.0) -> None:
+    """The share link's query equals `expected` (default: the address bar's) within `timeout` seconds.
+
+    The link's code block is a sidebar element: after a rerun it can still show the previous run's text for a
+    moment while the script is replaced element by element, so it is polled, not read once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        want = query(page.url) if expected is None else expected
+        got = query(share_link(page))
+        if got == want or time.monotonic() > deadline:
+            assert got == want
+            return
+        page.wait_for_timeout(200)
 
 
 def static_rows(table: Locator) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, share_link, wait_for_charts, wait_idle
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, expect_share_link, query, wait_for_charts, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     # and equals the page's share link.
     expect(page.get_by_role("combobox", name="Checkpoint").first).to_have_value("RL step 1,000")
     assert query(page.url) == query(SHARED)
-    assert query(share_link(page)) == query(page.url)
+    expect_share_link(page)
     wait_idle(page)
 
     headers = grid_texts(page, "columnheader")
