@@ -25,6 +25,8 @@ it is the app's own cost, what is left once Streamlit's and Plotly's cost for th
 With `--before DIR`, the app of another checkout (run in DIR, with DIR's .streamlit/config.toml) and the
 empty and K-chart references under DIR's config are timed in the same runs too, and a before/after table
 follows (the references under DIR's config are the issue's: Streamlit as configured before the change).
+`--before-charts Compare=5`: the page drew 5 charts in DIR (Compare before its sections became tabs), so DIR's
+page waits for 5 and is compared with DIR's 5-chart reference.
 
 The filter change picks one scenario family in the Overview's sidebar and times from the click until
 the charts are redrawn, against a button click that reruns the empty page (target ≤ 1.5x) and against
@@ -78,6 +80,8 @@ def body():
         st.text_input("Search", key="q")
         st.selectbox("Sort by", ["a", "b"], key="sort")
         st.number_input("Page", min_value=1, max_value=9, key="page")
+    if q.get("tabs"):  # a page's sections, the open one's content drawn (Compare)
+        st.tabs([f"tab {i}" for i in range(int(q.get("tabs")))], key="tabs", on_change="rerun")
     for i in range(int(q.get("metric", 0))):
         st.metric(f"metric {i}", f"{i:,}")
     for i in range(int(q.get("btn", 0))):
@@ -121,7 +125,8 @@ def pages(sample_id: str) -> dict[str, tuple[str, str, int, str, str]]:
     grid = "[data-testid=stDataFrame]"
     return {
         "Overview": ("/", "Blackmail rate", 3, "", "side=1&n=3"),
-        "Compare": ("/compare", "Compare", 5, "", "side=1&pick=6&btn=3&n=5&grid=1"),
+        "Compare": ("/compare", "Compare", 2, "", "side=1&pick=6&btn=3&tabs=3&n=2&grid=1"),
+        "Compare (Training)": ("/compare?section=Training", "Compare", 2, "", "side=1&pick=6&btn=2&tabs=3&n=2"),
         "Readiness": ("/readiness", "Release readiness", 1, "", "side=1&pick=2&btn=2&n=1"),
         "Transcripts list": ("/transcripts", "Transcripts", 0, grid, "side=1&ctl=1&grid=1"),
         "transcript viewer": (f"/transcripts?sample={sample_id}", "Transcripts", 0, "[data-testid=stChatMessage]",
@@ -239,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for one page (default 120)")
     parser.add_argument("--before", type=Path, help="another checkout to time in the same runs (before a change)")
     parser.add_argument(
+        "--before-charts",
+        action="append",
+        default=[],
+        metavar="PAGE=K",
+        help="the charts a page drew in the --before checkout, when it drew another number (e.g. Compare=5)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="a browser profile on disk, as a user's browser has (disk cache, compiled-script cache), "
@@ -247,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sample_id, family = first_sample(args.data)
     targets = pages(sample_id)
+    before_charts = {page: int(k) for page, _, k in (item.rpartition("=") for item in args.before_charts)}
     chosen = [n.strip() for n in args.only.split(",")] if args.only else [*targets, "filter change"]
 
     with ExitStack() as stack:
@@ -286,12 +299,17 @@ def main(argv: list[str] | None = None) -> int:
                     context, f"{ref}/?{q}", "reference", c, s, timeout_ms
                 )
                 if args.before:
-                    jobs[f"before:{name}"] = lambda p=path, h=heading, c=charts, s=selector: time_load(
+                    old = before_charts.get(name, charts)
+                    jobs[f"before:{name}"] = lambda p=path, h=heading, c=old, s=selector: time_load(
                         context, before_app + p, h, c, s, timeout_ms
                     )
                     jobs[f"before:ref{charts}"] = lambda c=charts: time_load(
                         context, f"{before_ref}/?n={c}", "reference", c, "", timeout_ms
                     )
+                    if old != charts:
+                        jobs[f"before:ref{old}"] = lambda c=old: time_load(
+                            context, f"{before_ref}/?n={c}", "reference", c, "", timeout_ms
+                        )
         if "filter change" in chosen:
             jobs["filter change"] = lambda: (
                 time_change(context, app + "/", "Blackmail rate", 3, pick_family(family), timeout_ms),
@@ -358,14 +376,12 @@ def main(argv: list[str] | None = None) -> int:
             if f"before:{name}" not in med:
                 continue
             b, a, charts = med[f"before:{name}"], med[name], targets[name][2]
-            ref_b, ref_a = med[f"before:ref{charts}"], med[f"ref{charts}"]
+            ref_b, ref_a = med[f"before:ref{before_charts.get(name, charts)}"], med[f"ref{charts}"]
             print(f"| {name} | {b:.2f} | {a:.2f} | {a / b:.2f} | {b / ref_b:.2f}x | {a / ref_b:.2f}x | "
                   f"{a / ref_a:.2f}x |")  # fmt: skip
-        for charts in sorted({targets[n][2] for n in targets if f"before:ref{targets[n][2]}" in med}):
-            print(
-                f"| reference, {charts} trivial chart(s) | {med[f'before:ref{charts}']:.2f} | "
-                f"{med[f'ref{charts}']:.2f} | | | | |"
-            )
+        for charts in sorted(int(n[len("before:ref") :]) for n in med if n.startswith("before:ref")):
+            after = f"{med[f'ref{charts}']:.2f}" if f"ref{charts}" in med else ""
+            print(f"| reference, {charts} trivial chart(s) | {med[f'before:ref{charts}']:.2f} | {after} | | | | |")
         if "before:filter change" in med:
             b, a = med["before:filter change"], med["filter change"]
             print(f"| filter change (Overview) | {b:.2f} | {a:.2f} | {a / b:.2f} | {b / med['before:rerun0']:.2f}x | "

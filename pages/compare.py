@@ -25,6 +25,7 @@ from evalboard.ui.session import (
     open_transcripts,
     pin_to_url,
     pinned_selectbox,
+    sections,
     share_url,
     table,
 )
@@ -126,6 +127,8 @@ with st.container(border=True):
     held_out = trends.compare_held_out(cells, a, b, options, health.manifest.held_out_families)
     if held_out is not None:
         st.markdown(md(trends.gap_sentence("B", held_out, held_out.call, health.manifest.held_out_families, "A")))
+    gaps = cmp.training_gaps(cells, a, b)  # does the change survive training: said here, drawn under "Training"
+    st.markdown(md(cmp_text.training_summary(gaps)))
     if split:
         st.markdown(md(awareness.headline(split, result.pooled)))
 
@@ -176,109 +179,126 @@ if split:
             ),
         )
 
-st.subheader("Per scenario family")
-side_a, side_b, _ = cmp_text.side_names(a, b)
-st.caption(md(f"A = {side_a}; B = {side_b}"))
-event = st.dataframe(
-    cmp_text.grid(result),
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    key="compare_table",
-    column_config={
-        "family": st.column_config.TextColumn(pinned=True),
-        "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
-    },
-)
-st.caption(
-    "Rows sorted by the size of the change; ▲ marks a regression (B significantly worse), ▼ a significant drop, ? an "
-    f"inconclusive change. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. " + result.paired_note
-)
-ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
-if ungraded:
-    st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
 
-rows = [*result.rows, result.pooled]
-picked = event.selection.rows[0] if event.selection.rows else 0
-chosen = rows[picked]
-family = None if chosen.pooled else chosen.family
-filters = view.to_query_params()
-st.caption(md(cmp_text.details(result)[picked]))
-st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
-links_box = st.container(horizontal=True)  # whole labels, wrapping when they do not fit side by side
-links_box.button(
-    md(f"A: {a.describe()}"),
-    icon=":material/forum:",
-    on_click=open_transcripts,
-    args=(cmp_export.transcript_params(a, options, family, filters),),
-)
-links_box.button(
-    md(f"B: {b.describe()}"),
-    icon=":material/forum:",
-    on_click=open_transcripts,
-    args=(cmp_export.transcript_params(b, options, family, filters),),
-)
+def families() -> None:
+    """The per-family table, its drill-down, export and share link, each side's rates and B − A."""
+    side_a, side_b, _ = cmp_text.side_names(a, b)
+    st.caption(md(f"A = {side_a}; B = {side_b}"))
+    event = st.dataframe(
+        cmp_text.grid(result),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="compare_table",
+        column_config={
+            "family": st.column_config.TextColumn(pinned=True),
+            "B − A": st.column_config.TextColumn(help="B − A in percentage points, with its 95% Newcombe interval"),
+        },
+    )
+    st.caption(
+        "Rows sorted by the size of the change; ▲ marks a regression (B significantly worse), ▼ a significant drop, "
+        f"? an inconclusive change. {SIGNIFICANCE_RULE} The pooled row is one test, not Holm-adjusted. "
+        + result.paired_note
+    )
+    ungraded = result.pooled.ungraded_a + result.pooled.ungraded_b
+    if ungraded:
+        st.caption(f"{ungraded:,} ungraded sample(s) (grader error or no verdict) are left out of the rates.")
 
-export, share = st.columns(2)
-export.download_button(
-    "Download the table as CSV",
-    data=lambda: stamped(cmp_export.to_csv(result, filters, health.manifest.title or health.root.name), "csv"),
-    file_name="evalboard-comparison.csv",
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-with share:
-    folded(
-        ":material/link: Share this comparison",
-        "share_comparison",
-        lambda: st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True),
+    rows = [*result.rows, result.pooled]
+    picked = event.selection.rows[0] if event.selection.rows else 0
+    chosen = rows[picked]
+    family = None if chosen.pooled else chosen.family
+    filters = view.to_query_params()
+    st.caption(md(cmp_text.details(result)[picked]))
+    st.markdown(f"Transcripts behind **{md(chosen.label)}** (select a row to change):")
+    links_box = st.container(horizontal=True)  # whole labels, wrapping when they do not fit side by side
+    links_box.button(
+        md(f"A: {a.describe()}"),
+        icon=":material/forum:",
+        on_click=open_transcripts,
+        args=(cmp_export.transcript_params(a, options, family, filters),),
+    )
+    links_box.button(
+        md(f"B: {b.describe()}"),
+        icon=":material/forum:",
+        on_click=open_transcripts,
+        args=(cmp_export.transcript_params(b, options, family, filters),),
     )
 
-name_a, name_b, _ = cmp_text.side_names(a, b)
-rates_col, diff_col = st.columns(2)
-rates_col.plotly_chart(
-    charts.side_by_side_rates(cmp_frames.rates_frame(result), {"A": name_a, "B": name_b}),
-    key="compare_rates",
-    width="stretch",
-)
-diff_col.plotly_chart(charts.difference_forest(cmp_frames.diffs_frame(result)), key="compare_diffs", width="stretch")
-rates_col.caption("Bars: each side's rate with its 95% Wilson interval.")
-diff_col.caption(
-    "Points: B − A with its 95% Newcombe interval; red = higher, green = lower, amber = inconclusive; the diamond "
-    "pools every family."
-)
+    export, share = st.columns(2)
+    export.download_button(
+        "Download the table as CSV",
+        data=lambda: stamped(cmp_export.to_csv(result, filters, health.manifest.title or health.root.name), "csv"),
+        file_name="evalboard-comparison.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    with share:
+        folded(
+            ":material/link: Share this comparison",
+            "share_comparison",
+            lambda: st.code(share_url("compare", view, **cmp_export.url_params(a, b)), language=None, wrap_lines=True),
+        )
 
-st.subheader("Through training")
-gaps = cmp.training_gaps(cells, a, b)
-st.markdown(md(cmp_text.training_summary(gaps)))
-gap_trend = trends.compare_trend(cells, a, b)
-st.markdown(md(trends.compare_trend_sentence(gap_trend)))
-st.download_button(
-    "Download B − A's trend and held-out gap as CSV",
-    data=lambda: trends.compare_csv(
-        a, b, gap_trend, held_out, view.to_query_params(), health.manifest.title or health.root.name
-    ),
-    file_name="evalboard-comparison-trend.csv",
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-series_a, series_b = cmp_text.series_names(a, b)
-colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
-st.plotly_chart(
-    charts.rate_lines(cmp_frames.training_series(cells, a, b), colors), key="compare_training", width="stretch"
-)
-st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
-st.caption("The gap B − A at each checkpoint with its 95% Newcombe band; filled = significant after Holm, dotted = "
-           "inconclusive.")  # fmt: skip
+    name_a, name_b, _ = cmp_text.side_names(a, b)
+    rates_col, diff_col = st.columns(2)
+    rates_col.plotly_chart(
+        charts.side_by_side_rates(cmp_frames.rates_frame(result), {"A": name_a, "B": name_b}),
+        key="compare_rates",
+        width="stretch",
+    )
+    diff_col.plotly_chart(
+        charts.difference_forest(cmp_frames.diffs_frame(result)), key="compare_diffs", width="stretch"
+    )
+    rates_col.caption("Bars: each side's rate with its 95% Wilson interval.")
+    diff_col.caption(
+        "Points: B − A with its 95% Newcombe interval; red = higher, green = lower, amber = inconclusive; the diamond "
+        "pools every family."
+    )
 
-st.subheader("Stacking")
-stacks, note = cmp_stacking.stacks(cells, result, options)
-if not stacks:
-    st.info(md(note), icon=":material/layers:")
-for stack in stacks:
-    st.markdown(md(f"{stack.combination}: the combination, its parts alone and baseline. {note}"))
-    iv_colors = charts.colors_for(options.interventions)
-    st.plotly_chart(charts.rate_bars(stack.rates, iv_colors), key=f"compare_stack_{stack.combination}", width="stretch")
-    st.markdown("\n".join(f"- {md(line)}" for line in stack.notes))
+
+def training() -> None:
+    """The gap B − A at each checkpoint: does a gain survive RL?"""
+    gap_trend = trends.compare_trend(cells, a, b)
+    st.markdown(md(trends.compare_trend_sentence(gap_trend)))
+    st.download_button(
+        "Download B − A's trend and held-out gap as CSV",
+        data=lambda: trends.compare_csv(
+            a, b, gap_trend, held_out, view.to_query_params(), health.manifest.title or health.root.name
+        ),
+        file_name="evalboard-comparison-trend.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    series_a, series_b = cmp_text.series_names(a, b)
+    colors = {series_a: charts.SIDE_COLORS["A"], series_b: charts.SIDE_COLORS["B"]}
+    st.plotly_chart(
+        charts.rate_lines(cmp_frames.training_series(cells, a, b), colors), key="compare_training", width="stretch"
+    )
+    st.plotly_chart(charts.gap_lines(gaps), key="compare_gap", width="stretch")
+    st.caption("The gap B − A at each checkpoint with its 95% Newcombe band; filled = significant after Holm, dotted = "
+               "inconclusive.")  # fmt: skip
+
+
+def stacking() -> None:
+    """A combination against its parts alone and baseline."""
+    stacks, note = cmp_stacking.stacks(cells, result, options)
+    if not stacks:
+        st.info(md(note), icon=":material/layers:")
+    for stack in stacks:
+        st.markdown(md(f"{stack.combination}: the combination, its parts alone and baseline. {note}"))
+        iv_colors = charts.colors_for(options.interventions)
+        st.plotly_chart(
+            charts.rate_bars(stack.rates, iv_colors), key=f"compare_stack_{stack.combination}", width="stretch"
+        )
+        st.markdown("\n".join(f"- {md(line)}" for line in stack.notes))
+
+
+for tab, build in zip(
+    sections(cmp.SECTIONS, cmp.SECTION_KEY, cmp.SECTION_SPEC), (families, training, stacking), strict=True
+):
+    if tab.open:
+        with tab:
+            build()

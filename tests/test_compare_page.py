@@ -55,13 +55,17 @@ def test_default_is_baseline_vs_newest_intervention_at_the_final_checkpoint():
     assert any(": A/B " in shown(c.value) and "x lower" in shown(c.value) and "; paired: " in shown(c.value)
                for c in at.caption)  # fmt: skip
     assert "nan" not in table.to_string().lower()
-    rates, diffs, training, gap, stack = figures(at)
+    rates, diffs = figures(at)  # the "Families" section: only the open section is drawn
     assert "all families (pooled)" in diffs["data"][0]["y"]
+    # Whether the change survives training is said in the headline; its charts are the "Training" section's.
+    assert "lasts to the final checkpoint" in " ".join(shown(m.value) for m in at.markdown)
+    training, gap = figures(open_compare({"section": "Training"}))
     assert [t["name"] for t in training["data"] if t.get("name")] == [
         "A: baseline",
         "B: constitution_stories+harmlessness",
     ]
     assert gap["layout"]["xaxis"]["categoryarray"][-1] == "RL step 1,000"
+    (stack,) = figures(open_compare({"section": "Stacking"}))
     assert "constitution_stories+harmlessness" in " ".join(stack["data"][0]["x"])
     assert not at.main.code  # built when its expander opens
     share = next(c.value for c in opened(at, "share_comparison").main.code if "a_snapshot" in c.value)
@@ -95,15 +99,22 @@ def test_url_restores_both_sides_and_the_family_filter():
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("a_snapshot", "nope"), ("b_stage", "rl@123"), ("b_intervention", "' OR 1=1 --"), ("a_stage", "x" * 5000)],
-    ids=["snapshot", "stage", "sql", "long"],
+    [
+        ("a_snapshot", "nope"),
+        ("b_stage", "rl@123"),
+        ("b_intervention", "' OR 1=1 --"),
+        ("a_stage", "x" * 5000),
+        ("section", "[x](https://127.0.0.2/)"),
+    ],
+    ids=["snapshot", "stage", "sql", "long", "section"],
 )
 def test_unknown_url_values_warn_and_fall_back_to_the_default(key, value):
     at = open_compare({key: value})
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and f"Ignored ` {key}=" in warnings[0] and len(warnings[0]) < 400
     assert sides(at)["a_snapshot"] == "atlas-2026-11"  # the defaults stand
-    assert len(at.dataframe) == 1
+    assert len(at.dataframe) == 1  # the first section opens
+    assert key != "section" or "use one of Families, Training, Stacking" in warnings[0]
 
 
 def test_identical_sides_say_so_instead_of_a_table():

@@ -48,11 +48,16 @@ TRANSCRIPTS_SPECS: dict[str, KeySpec] = {
 X_KEY, Y_KEY = "x", "y"
 AGREEMENT_KEYS = (X_KEY, Y_KEY)
 
-# The Compare page's own URL keys: both sides, the eval-awareness split, corrected rates.
+# The Compare page's own URL keys: both sides, the eval-awareness split, corrected rates, the open section.
 SIDES = ("a", "b")
 SIDE_FIELDS = ("snapshot", "intervention", "stage")  # URL key suffixes: a_snapshot, a_intervention, a_stage, b_…
 SIDE_KEYS = tuple(f"{side}_{field}" for side in SIDES for field in SIDE_FIELDS)  # the six A/B keys
-COMPARE_KEYS = (*SIDE_KEYS, *SPLIT_KEYS, CORRECTED_KEY)
+# Compare's sections, one tab each; only the open one is built and drawn. Its label is its URL value (the tab's URL
+# binding writes the label), so the labels are single words; the first is the default and stays out of the URL.
+SECTION_KEY = "section"
+COMPARE_SECTIONS = ("Families", "Training", "Stacking")
+COMPARE_KEYS = (*SIDE_KEYS, *SPLIT_KEYS, CORRECTED_KEY, SECTION_KEY)
+COMPARE_SPECS: dict[str, KeySpec] = {SECTION_KEY: KeySpec(choices=COMPARE_SECTIONS)}
 
 # The Readiness page's own URL keys.
 OVERRIDE_KEYS = ("max_rate", "min_samples", "confidence")  # gate keys a URL or the CLI may override
@@ -77,7 +82,9 @@ PAGE_KEYS_BY_PAGE: dict[str, tuple[str, ...]] = {
 }
 PAGE_KEYS: frozenset[str] = frozenset(k for keys in PAGE_KEYS_BY_PAGE.values() for k in keys)
 # What the keys accept where it does not depend on the data.
-PAGE_KEY_SPECS: dict[str, KeySpec] = SPLIT_SPECS | TRANSCRIPTS_SPECS | READINESS_SPECS
+PAGE_KEY_SPECS: dict[str, KeySpec] = SPLIT_SPECS | TRANSCRIPTS_SPECS | COMPARE_SPECS | READINESS_SPECS
+# A bound widget's default, which its URL binding leaves out of the address bar: share links leave it out too.
+URL_DEFAULTS: dict[str, str] = {SECTION_KEY: COMPARE_SECTIONS[0]}
 
 
 def read_view(

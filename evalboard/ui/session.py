@@ -19,8 +19,8 @@ import streamlit as st
 
 from evalboard.core import links, location, paths
 from evalboard.core.fmt import literal, quoted_columns
-from evalboard.core.urls import AS_OF_KEY, PAGE_KEYS_BY_PAGE, READINESS_SPECS
-from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View, ignored
+from evalboard.core.urls import AS_OF_KEY, PAGE_KEYS_BY_PAGE, READINESS_SPECS, URL_DEFAULTS
+from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, KeySpec, View, ignored
 from evalboard.data.store import Health, Store
 from evalboard.screens import awareness as aw
 
@@ -161,6 +161,8 @@ def page_params(url_path: str) -> dict[str, list[str]]:
         value = st.session_state.get(key) if key in st.session_state else st.query_params.get_all(key)
         if value is None or value is False or value == [] or value == "":  # a toggle off is its default: left out
             continue
+        if value == URL_DEFAULTS.get(key):  # as the address bar has it
+            continue
         if value is True:
             value = "true"  # a toggle on, as its URL binding writes it
         params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
@@ -194,6 +196,18 @@ def folded(label: str, key: str, build: Callable[[], object], **expander: Any) -
     with st.expander(label, key=key, on_change="rerun", **expander) as box:
         if box.open:
             build()
+
+
+def sections(labels: Sequence[str], key: str, spec: KeySpec) -> Sequence[Any]:
+    """Tabs whose open one is in the URL (`key`, its label; the first, the default, left out). Only the open tab's
+    `.open` is True: build only its content, so a page draws one section's elements, not every section's. A URL
+    value `spec` does not accept is warned about and the first tab opens."""
+    raw = st.query_params.get(key)
+    _, warning = spec.check(key, raw)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+        del st.query_params[key]
+    return st.tabs(labels, key=key, bind="query-params")
 
 
 def ensure_entrypoint() -> None:

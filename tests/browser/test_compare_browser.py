@@ -32,7 +32,7 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     headline = page.get_by_text("Against baseline, deliberation_rewrites lowers the harmful-action rate")
     expect(headline).to_be_visible(timeout=FIRST_RENDER_TIMEOUT)
     expect(headline).to_contain_text("across 2 families (atlas-2026-05 at RL step 1,000)")
-    wait_for_charts(page, count=5)
+    wait_for_charts(page, count=2)  # the "Families" section's; the others are drawn when their tab opens
     wait_idle(page)
 
     # Pickers and sidebar restored from the link; the address bar still holds the comparison.
@@ -56,6 +56,20 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     assert "▼ lower" in cells
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / "compare.png")
+
+    # Another section: its tab draws its charts and pins itself in the address bar and the share link.
+    page.get_by_role("tab", name="Training").click()
+    expect(page).to_have_url(re.compile(r"[?&]section=Training(&|$)"))
+    wait_for_charts(page, count=2)
+    expect(page.get_by_text("Gap B − A across training")).to_be_visible()
+    wait_idle(page)
+    assert query(page.url) == query(SHARED) | {"section": ["Training"]}
+    expect_share_link(page)
+    page.get_by_role("tab", name="Families").click()
+    expect(page).not_to_have_url(re.compile(r"section="))
+    wait_for_charts(page, count=2)
+    expect(page.get_by_text("Change B − A per family")).to_be_visible()
+    wait_idle(page)
 
     # Drill-down: A's transcripts in the top family at the exact checkpoint.
     page.get_by_role("button", name="A: atlas-2026-05 · baseline · RL step 1,000").click()
