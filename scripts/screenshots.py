@@ -31,7 +31,7 @@ SHOTS = {
     "overview": ("/", "Rate by scenario family", 3),
     "transcripts": ("/transcripts?snapshot=atlas-2026-05&family=blackmail", "Select a row to read", 0),
     "transcript": ("/transcripts?sample=s-d3656ff2b71654", "Tool call", 0),
-    "compare": ("/compare", "Per scenario family", 5),
+    "compare": ("/compare", "Change B − A per family", 2),
     "readiness": ("/readiness", "Per scenario family", 1),
     "drivers": ("/drivers?key=urgency_type", "Every scenario variable in this view", 1),
     "agreement": ("/agreement?y=grader:second-model", "Review queue", 0),
