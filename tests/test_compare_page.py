@@ -199,3 +199,12 @@ def test_the_pages_own_share_link_restores_the_same_view_as_the_sidebars():
     assert {"split": ["awareness"], "awareness_source": ["am_classifier"]}.items() <= parse_qs(
         urlsplit(own).query
     ).items()
+    assert "section" not in parse_qs(urlsplit(own).query)  # the first tab is the default, left out as in the address
+
+
+def test_the_open_section_is_in_the_share_link():
+    """A tab other than the first is part of the view: the sidebar's link carries it (the page's own link is in the
+    first tab)."""
+    at = opened(open_compare({"section": "Stacking"}), "share_view")
+    assert parse_qs(urlsplit(at.sidebar.code[0].value).query)["section"] == ["Stacking"]
+    assert len(at.get("plotly_chart")) == 1 and not at.dataframe  # only the open section is built

@@ -9,7 +9,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, charts, query, selected, wait_for_charts, wait_idle
+from tests.browser.streamlit_ui import (
+    FIRST_RENDER_TIMEOUT,
+    charts,
+    expect_selected,
+    query,
+    wait_for_charts,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +40,8 @@ def shows_the_shared_verdict(page: Page) -> None:
     expect(banner).to_contain_text("Gate overridden in the URL: max_rate = 0.4, min_samples = 50")
     expect(page.get_by_text(CANDIDATE).first).to_be_visible()
     expect(page.get_by_label("Max rate (0–1)")).to_have_value("0.4")
-    assert selected(page, "Snapshot") == ["atlas-2026-09"]
-    assert selected(page, "Intervention") == ["diversified_envs"]
+    expect_selected(page, "Snapshot", ["atlas-2026-09"])
+    expect_selected(page, "Intervention", ["diversified_envs"])
     assert query(page.url) == query(SHARED)
 
 

@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
+    expect_selected,
     query,
     selected,
     static_rows,
@@ -152,9 +153,9 @@ def test_heatmap_cell_opens_its_transcripts_and_the_transcript_link_restores_the
     assert len(in_url["intervention"]) == 1 and len(in_url["family"]) == 1, in_url
     assert "sample" not in in_url
     (intervention,), (family,) = in_url["intervention"], in_url["family"]
-    assert selected(page, "Snapshot") == ["atlas-2026-05"]
-    assert selected(page, "Intervention") == [intervention]
-    assert selected(page, "Scenario family") == [family]
+    expect_selected(page, "Snapshot", ["atlas-2026-05"])
+    expect_selected(page, "Intervention", [intervention])
+    expect_selected(page, "Scenario family", [family])
 
     # The list: every listed row belongs to the cell.
     table = main(page).get_by_test_id("stDataFrame")
