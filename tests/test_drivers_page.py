@@ -118,6 +118,8 @@ def test_compare_says_how_b_minus_a_moves_through_rl_and_on_held_out_families():
     assert not at.exception
     body = text(at)
     assert "B against A: " in body and "on held-out families (sabotage)" in body and "does not fully carry" in body
+    at = app_test(query | {"section": "Training"}, page="compare")  # the trend is the Training tab's
+    body = text(at)
     assert "Through RL, B − A changes by −" in body and "per 1,000 steps" in body
     assert any(b.label == "Download B − A's trend and held-out gap as CSV" for b in at.get("download_button"))
     at = app_test(query | {"family": "blackmail"}, page="compare")

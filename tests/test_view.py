@@ -136,7 +136,8 @@ def test_unknown_choice_is_warned_about_like_any_other_key(key):
 def test_every_page_key_without_a_data_dependent_check_has_a_spec():
     data_checked = {"sample", "right", "q", "by", "awareness_source", "believed_source", "queue_x", "queue_y"}
     data_checked |= {"variable", "value"} | set(PAGE_KEYS_BY_PAGE["drivers"])  # a Drivers cell; the variable shown
-    data_checked |= (set(PAGE_KEYS_BY_PAGE["compare"]) - {"split"}) | (set(PAGE_KEYS_BY_PAGE["readiness"]) - {"as_of"})
+    data_checked |= set(PAGE_KEYS_BY_PAGE["compare"]) - {"split", "section"}
+    data_checked |= set(PAGE_KEYS_BY_PAGE["readiness"]) - {"as_of"}
     data_checked |= set(PAGE_KEYS_BY_PAGE["agreement"]) | (set(PAGE_KEYS_BY_PAGE[""]) - {"split"})  # sources, labellers
     assert set(PAGE_KEY_SPECS) == PAGE_KEYS - data_checked
 

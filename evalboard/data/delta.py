@@ -22,6 +22,7 @@ from deltalake.exceptions import TableNotFoundError
 from evalboard.core.exit_codes import EXIT_BAD_INPUT
 from evalboard.core.location import DELTA_LOG, Location, StorageError, parse, storage_error, storage_options
 from evalboard.core.manifest import MANIFEST_NAME
+from evalboard.data import objects
 
 
 def is_delta(location: Location, table: str) -> bool:
@@ -315,12 +316,7 @@ def manifest_folder(dataset: str | Path) -> Path:
         if info.type == pafs.FileType.NotFound:
             target.unlink(missing_ok=True)
             return folder
-        with fs.open_input_stream(path) as stream:
-            data = stream.read()
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        objects.copy(fs, path, target)
     except (OSError, pa.ArrowException) as exc:  # unreachable: keep the copy fetched before, if any
         problem = storage_error(exc, location)
         if not target.is_file():  # never fetched: its access rules are unknown, so nothing may pass as "no rules"

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from evalboard.core.location import Location, storage_error
+from evalboard.data import objects
 from evalboard.data.delta import DeltaFile
 
 MIRROR_DIR = "delta-files"  # under the replica's cache folder (`delta.cache_dir`)
@@ -39,7 +40,7 @@ def mirror(location: Location, table: str, files: list[DeltaFile], folder: Path)
         try:
             fs, base = pafs.FileSystem.from_uri(location.table_uri(table))
             with ThreadPoolExecutor(min(FETCHES, len(missing))) as pool:
-                list(pool.map(lambda fp: _fetch(fs, f"{base}/{unquote(fp[0].name)}", fp[1]), missing))
+                list(pool.map(lambda fp: objects.copy(fs, f"{base}/{unquote(fp[0].name)}", fp[1]), missing))
         except (OSError, pa.ArrowException) as exc:
             raise storage_error(exc, location) from None
     now = time.time()
@@ -55,19 +56,6 @@ def _complete(path: Path, size: int) -> bool:
         return path.stat().st_size == size
     except OSError:
         return False
-
-
-def _fetch(fs: pafs.FileSystem, source: str, path: Path) -> None:
-    """Copy one object whole to `path` (a temporary name first)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(path)}.tmp")
-    try:
-        with fs.open_input_stream(source) as stream, open(tmp, "wb") as out:
-            while chunk := stream.read(8 << 20):
-                out.write(chunk)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _prune(folder: Path, keep: set[Path], before: float) -> None:

@@ -43,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 import pyarrow as pa
@@ -52,6 +53,7 @@ import pyarrow.parquet as pq
 
 from evalboard.core import paths
 from evalboard.core.location import StorageError, storage_error
+from evalboard.data import objects
 from evalboard.data.store import QueryError, Store
 
 INDEX_DIR = ".index"
@@ -76,7 +78,6 @@ SOURCES = {
 # so (a search matching most of the data would otherwise pass every id through Python into DuckDB).
 MAX_HITS = 100_000
 FETCHED = ".fetch-"  # a remote data file being indexed: `.fetch-<pid>-<thread>.parquet` beside the index, then deleted
-FETCH_CHUNK = 8 * 2**20  # bytes read at a time while fetching one
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,7 @@ class SearchIndex:
         local = self.path.parent / f"{FETCHED}{os.getpid()}-{threading.get_ident()}.parquet"
         try:
             with open(local, "wb") as out:  # a local failure (disk full) is the index's own, not storage's
-                for chunk in _chunks(uri):
-                    out.write(chunk)
+                _fetch(uri, out)
             yield local
         finally:
             local.unlink(missing_ok=True)
@@ -427,14 +427,14 @@ def index_for(store: Store) -> SearchIndex:
         return _INDEXES[id(store)]
 
 
-def _chunks(uri: str) -> Iterator[bytes]:
-    """The bytes of a remote object, read through pyarrow's filesystem for its URI (the standard AWS environment).
-    Raises StorageError."""
+def _fetch(uri: str, out: BinaryIO) -> None:
+    """A remote object whole into `out`, read through pyarrow's filesystem for its URI (the standard AWS environment).
+    Raises StorageError, or LocalWriteError (an OSError) when `out` cannot be written."""
     try:
         fs, key = pafs.FileSystem.from_uri(uri)
-        with fs.open_input_stream(key) as source:
-            while chunk := source.read(FETCH_CHUNK):
-                yield chunk
+        objects.save(fs, key, out)
+    except objects.LocalWriteError:
+        raise
     except (OSError, pa.ArrowException) as exc:
         raise storage_error(exc, uri) from None
 

@@ -27,12 +27,12 @@ import pyarrow as pa
 from pyarrow import fs
 
 from evalboard.core.location import StorageError, endpoint_url, storage_error
+from evalboard.data import objects
 from evalboard.ingest.detect import Found
 from evalboard.ingest.writer import SourceStats
 
 SCHEME = "s3://"
-PARALLEL = 4  # objects fetched at once (bench/s3_ingest.py)
-CHUNK = 8 * 2**20  # bytes per read, one request each: a whole log in a few large reads, PARALLEL x CHUNK held
+PARALLEL = 4  # objects fetched at once (bench/s3_ingest.py), each `objects.CHUNK` held in memory at a time
 CONNECT_TIMEOUT, REQUEST_TIMEOUT, ATTEMPTS = 10.0, 120.0, 3
 STARTED = "started"  # Inspect's status of a log whose eval has not finished (docs/ARCHITECTURE.md)
 HEADER, JOURNAL_START = "header.json", "_journal/start.json"  # an .eval's header, written when its eval ends
@@ -229,7 +229,7 @@ def _local(root: Path, uri: str) -> Path:
 
 
 def _download(client: fs.FileSystem, info: fs.FileInfo, root: Path) -> None:
-    """One object, whole and as stored (no decompression on the fly), in `CHUNK`-sized sequential reads, to
+    """One object, whole and as stored (no decompression on the fly), in `objects.CHUNK`-sized sequential reads, to
     `root/<bucket>/<key>`. A read fault is the storage's (`_fault`), a write fault the local disk's."""
     uri, target = SCHEME + info.path, root.joinpath(*info.path.split("/"))
     try:
@@ -239,21 +239,11 @@ def _download(client: fs.FileSystem, info: fs.FileInfo, root: Path) -> None:
         raise _local_fault(uri, root, exc) from None
     with dst:
         try:
-            src = client.open_input_stream(info.path, compression=None)
+            objects.save(client, info.path, dst)
+        except objects.LocalWriteError as exc:
+            raise _local_fault(uri, root, exc) from None
         except OSError as exc:
             raise _fault(uri, exc) from None
-        with src:
-            while True:
-                try:
-                    chunk = src.read(CHUNK)
-                except OSError as exc:
-                    raise _fault(uri, exc) from None
-                if not chunk:
-                    return
-                try:
-                    dst.write(chunk)
-                except OSError as exc:
-                    raise _local_fault(uri, root, exc) from None
 
 
 def _local_fault(uri: str, root: Path, exc: OSError) -> StorageError:
