@@ -58,6 +58,8 @@ VISITS: dict[str, tuple[str | None, Query, tuple[str, ...]]] = {
         ("share_comparison",),
     ),
     "compare-split": ("compare", {"split": "awareness"}, ()),
+    "compare-training": ("compare", {"section": "Training"}, ()),
+    "compare-stacking": ("compare", {"section": "Stacking"}, ()),
     "compare-filtered": ("compare", {"family": ["blackmail", "murder"], "source": "grader:second-model"}, ()),
     "drivers-default": ("drivers", {}, ()),
     "drivers-key": ("drivers", {"key": "urgency_type"}, ()),
