@@ -161,7 +161,7 @@ def page_params(url_path: str) -> dict[str, list[str]]:
         value = st.session_state.get(key) if key in st.session_state else st.query_params.get_all(key)
         if value is None or value is False or value == [] or value == "":  # a toggle off is its default: left out
             continue
-        if value == URL_DEFAULTS.get(key):  # as the address bar has it
+        if key in URL_DEFAULTS and value in (URL_DEFAULTS[key], [URL_DEFAULTS[key]]):  # as the address bar has it
             continue
         if value is True:
             value = "true"  # a toggle on, as its URL binding writes it
