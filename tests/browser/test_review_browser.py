@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -125,9 +126,18 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
     "Next in queue" twice, then the browser's Back and the page's own link both return to the queue of that pair."""
     page = new_context(viewport=TALL).new_page()
 
-    def opened() -> tuple[str, str]:
-        fields = conditions(page)
-        return fields["scenario"], fields["epoch"]
+    def expect_opened(want: tuple[str, str]) -> None:
+        """The open transcript is `want` (scenario, epoch), polled: right after a click the previous transcript's
+        elements can still be on the page while the next run replaces them."""
+        deadline = time.monotonic() + FIRST_RENDER_TIMEOUT / 1000
+        while True:
+            wait_for_transcript(page)
+            fields = conditions(page)
+            got = fields["scenario"], fields["epoch"]
+            if got == want or time.monotonic() > deadline:
+                assert got == want
+                return
+            page.wait_for_timeout(250)
 
     page.goto(f"{review_app}/agreement?y=grader:second-model")
     pair = [main(page).get_by_role("combobox", name=name) for name in ("x — the reference", "y — compared with x")]
@@ -140,16 +150,14 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
     grid = queue.bounding_box()
     page.mouse.click(grid["x"] + CHECKBOX_X, grid["y"] + ROW_HEIGHT * 1.5)
     expect(page).to_have_url(re.compile(r"/transcripts\?.*queue_x=primary"), timeout=FIRST_RENDER_TIMEOUT)
-    wait_for_transcript(page)
-    assert opened() == ids[0]
+    expect_opened(ids[0])
     page.go_back()  # the browser's Back: the queue of the same pair
     expect(page).to_have_url(re.compile(r"/agreement\?"), timeout=FIRST_RENDER_TIMEOUT)
     for box, value in zip(pair, ("primary", "grader:second-model"), strict=True):
         expect(box).to_have_value(value, timeout=FIRST_RENDER_TIMEOUT)
     expect(queue).to_be_visible()
     page.go_forward()
-    wait_for_transcript(page)
-    assert opened() == ids[0]
+    expect_opened(ids[0])
 
     before = stored_reviews(review_data)
     form = main(page).get_by_test_id("stExpander").filter(has_text="Review this transcript").first
@@ -169,11 +177,9 @@ def test_the_review_queue_keeps_its_place_and_a_double_click_writes_one_review(n
 
     following = main(page).get_by_role("button", name="Next in queue")
     following.click()  # the reviewed transcript left the queue: the next is the queue's first
-    wait_for_transcript(page)
-    assert opened() == ids[1]
+    expect_opened(ids[1])
     following.click()
-    wait_for_transcript(page)
-    assert opened() == ids[2]
+    expect_opened(ids[2])
     no_exception(page)
 
     main(page).get_by_role("link", name="Back to the queue").click()
