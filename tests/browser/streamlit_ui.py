@@ -74,6 +74,19 @@ def share_link(page: Page) -> str:
     return code.inner_text().strip()
 
 
+def expect_query(page: Page, expected: dict[str, list[str]], timeout: float = 30.0) -> dict[str, list[str]]:
+    """The address bar's query holds `expected` (key → sorted values; other keys may be there too) within `timeout`
+    seconds; returns the whole query. After a page switch the page's own keys arrive first and the bound sidebar
+    filters a moment later, so one read of `page.url` can miss some."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = query(page.url)
+        if all(got.get(key) == sorted(values) for key, values in expected.items()) or time.monotonic() > deadline:
+            assert {key: got.get(key) for key in expected} == {key: sorted(v) for key, v in expected.items()}
+            return got
+        page.wait_for_timeout(200)
+
+
 def expect_share_link(page: Page, expected: dict[str, list[str]] | None = None, timeout: float = 20.0) -> None:
     """The share link's query equals `expected` (default: the address bar's) within `timeout` seconds.
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from evalboard.core.stats import format_rate
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, query, share_link, wait_idle
+from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, expect_query, query, share_link, wait_idle
 from tests.helpers import DEMO
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,7 @@ def test_shared_split_link_shows_both_classes_and_a_transcript_keeps_reasoning_a
     page.get_by_role("button", name="B: believed real transcripts").click()
     # The page switch writes its own keys first; the bound sidebar filters reach the address bar a moment later.
     expect(page).to_have_url(re.compile(r"/transcripts\?.*intervention="), timeout=FIRST_RENDER_TIMEOUT)
-    assert query(page.url)["believed"] == ["real"] and query(page.url)["intervention"] == ["diversified_envs"]
+    expect_query(page, {"believed": ["real"], "intervention": ["diversified_envs"]})
     k, n = hand_count_at_final("diversified_envs", "real")
     expect(page.get_by_role("heading", name=re.compile(f"^{k} harmful of {n},"))).to_be_visible(
         timeout=FIRST_RENDER_TIMEOUT

@@ -8,7 +8,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.streamlit_ui import FIRST_RENDER_TIMEOUT, expect_share_link, query, wait_for_charts, wait_idle
+from tests.browser.streamlit_ui import (
+    FIRST_RENDER_TIMEOUT,
+    expect_query,
+    expect_share_link,
+    query,
+    wait_for_charts,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -74,9 +81,10 @@ def test_shared_compare_url_shows_headline_table_and_drill_down(app_url, page: P
     # Drill-down: A's transcripts in the top family at the exact checkpoint.
     page.get_by_role("button", name="A: atlas-2026-05 · baseline · RL step 1,000").click()
     expect(page).to_have_url(re.compile(r"/transcripts\?.*intervention="), timeout=FIRST_RENDER_TIMEOUT)
-    shown = query(page.url)
-    assert shown["snapshot"] == ["atlas-2026-05"] and shown["intervention"] == ["baseline"]
-    assert shown["stage"] == ["rl"] and shown["step"] == ["1000"] and shown["family"][0] in {"blackmail", "leaking"}
+    shown = expect_query(
+        page, {"snapshot": ["atlas-2026-05"], "intervention": ["baseline"], "stage": ["rl"], "step": ["1000"]}
+    )
+    assert shown["family"][0] in {"blackmail", "leaking"}
 
 
 def test_cold_deep_link_runs_the_entrypoint(serve_app, page: Page):

@@ -12,6 +12,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
     charts,
+    expect_query,
     expect_selected,
     query,
     wait_for_charts,
@@ -75,10 +76,8 @@ def test_drill_down_opens_the_harmful_transcripts(page: Page, app_url: str):
     page.get_by_role("button", name="murder · 9 harmful").click()
     expect(page).to_have_url(re.compile(r"/transcripts\?.*verdict=harmful"), timeout=FIRST_RENDER_TIMEOUT)
     wait_idle(page)
-    got = query(page.url)
-    assert got["family"] == ["murder"] and got["verdict"] == ["harmful"] and got["stage"] == ["rl"]
-    assert got["step"] == ["1000"]
-    assert got["snapshot"] == ["atlas-2026-09"] and got["intervention"] == ["diversified_envs"]
+    expect_query(page, {"family": ["murder"], "verdict": ["harmful"], "stage": ["rl"], "step": ["1000"],
+                        "snapshot": ["atlas-2026-09"], "intervention": ["diversified_envs"]})  # fmt: skip
 
 
 def test_shared_link_as_the_first_visit_to_a_fresh_server(serve_app, page: Page):
