@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.streamlit_ui import (
     FIRST_RENDER_TIMEOUT,
+    expect_query,
     expect_selected,
     query,
     selected,
@@ -148,8 +149,10 @@ def test_heatmap_cell_opens_its_transcripts_and_the_transcript_link_restores_the
     wait_for_sidebar(page)
     wait_idle(page)
     no_exception(page)
-    in_url = query(page.url)
-    assert in_url["snapshot"] == ["atlas-2026-05"]
+    # The bound sidebar filters reach the address bar a moment after the page switch: wait for each.
+    for key in ("intervention", "family"):
+        expect(page).to_have_url(re.compile(rf"[?&]{key}="), timeout=FIRST_RENDER_TIMEOUT)
+    in_url = expect_query(page, {"snapshot": ["atlas-2026-05"]})
     assert len(in_url["intervention"]) == 1 and len(in_url["family"]) == 1, in_url
     assert "sample" not in in_url
     (intervention,), (family,) = in_url["intervention"], in_url["family"]
