@@ -296,9 +296,7 @@ def stacking() -> None:
         st.markdown("\n".join(f"- {md(line)}" for line in stack.notes))
 
 
-for tab, build in zip(
-    sections(cmp.SECTIONS, cmp.SECTION_KEY, cmp.SECTION_SPEC), (families, training, stacking), strict=True
-):
+for tab, build in zip(sections(cmp.SECTION_KEY), (families, training, stacking), strict=True):
     if tab.open:
         with tab:
             build()

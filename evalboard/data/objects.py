@@ -38,7 +38,7 @@ def save(fs: pafs.FileSystem, key: str, out: BinaryIO) -> None:
         try:
             out.write(chunk)
         except OSError as exc:
-            raise LocalWriteError(exc.errno, exc.strerror or str(exc)) from exc
+            raise _disk(exc) from exc
 
 
 def copy(fs: pafs.FileSystem, key: str, target: Path) -> None:
@@ -51,13 +51,17 @@ def copy(fs: pafs.FileSystem, key: str, target: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             out = open(tmp, "wb")  # noqa: SIM115 -- closed below; its opening failure is the disk's
         except OSError as exc:
-            raise LocalWriteError(exc.errno, exc.strerror or str(exc)) from exc
+            raise _disk(exc) from exc
         with out:
             save(fs, key, out)
         try:
             os.replace(tmp, target)
         except OSError as exc:
-            raise LocalWriteError(exc.errno, exc.strerror or str(exc)) from exc
+            raise _disk(exc) from exc
     finally:
         with contextlib.suppress(OSError):  # renamed, never made, or its folder could not be made
             tmp.unlink(missing_ok=True)
+
+
+def _disk(exc: OSError) -> LocalWriteError:
+    return LocalWriteError(exc.errno, exc.strerror or str(exc))

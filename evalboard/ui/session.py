@@ -19,8 +19,8 @@ import streamlit as st
 
 from evalboard.core import links, location, paths
 from evalboard.core.fmt import literal, quoted_columns
-from evalboard.core.urls import AS_OF_KEY, PAGE_KEYS_BY_PAGE, READINESS_SPECS, URL_DEFAULTS
-from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, KeySpec, View, ignored
+from evalboard.core.urls import AS_OF_KEY, PAGE_KEY_SPECS, PAGE_KEYS_BY_PAGE, READINESS_SPECS, URL_DEFAULTS
+from evalboard.core.view import FILTER_KEYS, PRIMARY, SOURCE_KEY, View, ignored
 from evalboard.data.store import Health, Store
 from evalboard.screens import awareness as aw
 
@@ -198,16 +198,17 @@ def folded(label: str, key: str, build: Callable[[], object], **expander: Any) -
             build()
 
 
-def sections(labels: Sequence[str], key: str, spec: KeySpec) -> Sequence[Any]:
-    """Tabs whose open one is in the URL (`key`, its label; the first, the default, left out). Only the open tab's
-    `.open` is True: build only its content, so a page draws one section's elements, not every section's. A URL
-    value `spec` does not accept is warned about and the first tab opens."""
-    raw = st.query_params.get(key)
-    _, warning = spec.check(key, raw)
+def sections(key: str) -> Sequence[Any]:
+    """One tab per choice of the page key `key` (`urls.PAGE_KEY_SPECS`), the open one in the URL (its label; the
+    first, the default, left out). Only the open tab's `.open` is True: build only its content, so a page draws one
+    section's elements, not every section's. A URL value that is not a choice is warned about and the first tab
+    opens."""
+    spec = PAGE_KEY_SPECS[key]
+    _, warning = spec.check(key, st.query_params.get(key))
     if warning:
         st.warning(warning, icon=":material/warning:")
         del st.query_params[key]
-    return st.tabs(labels, key=key, bind="query-params")
+    return st.tabs(spec.choices, key=key, bind="query-params")
 
 
 def ensure_entrypoint() -> None:

@@ -38,10 +38,9 @@ FIELDS = urls.SIDE_FIELDS  # URL key suffixes: a_snapshot, a_intervention, a_sta
 SIDE_KEYS = urls.SIDE_KEYS  # the six A/B keys, checked against the data
 # The Compare page's own URL keys: both sides, the eval-awareness split, corrected rates.
 URL_KEYS = urls.COMPARE_KEYS
-# The page's sections, one tab each (the per-family table, the gap through training, stacking), the open one in the URL.
-SECTIONS = urls.COMPARE_SECTIONS
+# The page's sections, one tab each (the per-family table, the gap through training, stacking; `urls.COMPARE_SECTIONS`),
+# the open one in the URL.
 SECTION_KEY = urls.SECTION_KEY
-SECTION_SPEC = urls.COMPARE_SPECS[SECTION_KEY]
 
 
 POOLED = "all families (pooled)"
